@@ -1,0 +1,142 @@
+# Bulkhead: the only entry point. `make help` lists what it can do.
+
+TOPDIR := $(CURDIR)
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := all
+MAKEFLAGS += --no-builtin-rules
+
+# Where things go. O holds one configured build; the cache holds what every
+# build on this machine shares (downloads, ccache, built packages).
+O ?= $(TOPDIR)/output
+override O := $(abspath $(O))
+BULKHEAD_CACHE ?= $(HOME)/.cache/bulkhead
+override BULKHEAD_CACHE := $(abspath $(BULKHEAD_CACHE))
+DL_DIR ?= $(BULKHEAD_CACHE)/dl
+CONFIG_FILE := $(O)/.config
+BUILD_DIR := $(O)/build
+IMAGES_DIR := $(O)/images
+HOST_DIR := $(O)/host
+PYTHON3 := /usr/bin/python3
+export BULKHEAD_CACHE O
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Reproducibility: every timestamp in the image comes from the last commit.
+SOURCE_DATE_EPOCH ?= $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 0)
+BH_VERSION ?= $(shell git -C $(TOPDIR) describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+export SOURCE_DATE_EPOCH
+
+KCONFIG := KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(TOPDIR) $(PYTHON3) $(TOPDIR)/support/kconfig.py
+DEFCONFIGS := $(sort $(wildcard $(TOPDIR)/board/*/*_defconfig))
+DEFCONFIG_NAMES := $(notdir $(DEFCONFIGS))
+
+# Targets that work without a configuration.
+NOCONFIG_TARGETS := %_defconfig menuconfig savedefconfig list-defconfigs help \
+	clean distclean run check bench host-tools
+CONFIGURED_GOALS := $(filter-out $(NOCONFIG_TARGETS),$(or $(MAKECMDGOALS),all))
+
+.PHONY: all run check bench help list-defconfigs menuconfig savedefconfig \
+	clean distclean host-tools olddefconfig
+
+host-tools:
+	$(Q)sh $(TOPDIR)/support/host-tools.sh
+
+%_defconfig: host-tools
+	$(Q)d='$(filter %/$@,$(DEFCONFIGS))'; \
+	if [ -z "$$d" ]; then \
+		echo "unknown board configuration '$@'; the boards are:" >&2; \
+		printf '  %s\n' $(DEFCONFIG_NAMES) >&2; exit 1; fi; \
+	mkdir -p $(O) && $(KCONFIG) defconfig $$d && echo "configured $(O) for $@"
+
+list-defconfigs:
+	@echo "Board configurations (make <name>):"
+	@$(foreach d,$(DEFCONFIGS),printf '  %-34s %s\n' $(notdir $(d)) \
+		"$$(sed -n 's/^# *//p;q' $(d))";)
+
+menuconfig: host-tools
+	$(Q)mkdir -p $(O) && cd $(TOPDIR) && KCONFIG_CONFIG=$(CONFIG_FILE) \
+		srctree=$(TOPDIR) $(PYTHON3) $(TOPDIR)/support/kconfig.py menuconfig
+
+savedefconfig:
+	$(Q)test -f $(CONFIG_FILE) || { echo "nothing configured in $(O)" >&2; exit 1; }
+	$(Q)$(KCONFIG) savedefconfig $(or $(DEFCONFIG),$(O)/defconfig)
+
+# `make run` configures the default board when nothing is configured yet.
+run: host-tools
+	$(Q)test -f $(CONFIG_FILE) || $(MAKE) --no-print-directory qemu_x86_64_defconfig
+	$(Q)$(MAKE) --no-print-directory all
+	@echo "Booting $(IMAGES_DIR) in QEMU on this terminal. Quit: Ctrl-a then x."
+	$(Q)$(IMAGES_DIR)/start-qemu.sh
+
+check: host-tools
+	$(Q)$(TOPDIR)/tests/run --output $(O)/check $(if $(TESTS),--only '$(TESTS)')
+
+bench: host-tools
+	$(Q)$(TOPDIR)/tests/bench/run --output $(O)/bench
+
+clean:
+	$(Q)rm -rf $(BUILD_DIR) $(IMAGES_DIR) $(HOST_DIR)
+
+distclean:
+	$(Q)rm -rf $(O)
+
+help:
+	@echo 'Bulkhead firmware build'
+	@echo
+	@echo 'Start here:'
+	@echo '  make run                 set up host tools, build the default board, boot it in QEMU'
+	@echo '  make check               build every board and profile and run every test'
+	@echo
+	@echo 'Configuration:'
+	@echo '  make <board>_defconfig   configure O for a board (see list-defconfigs)'
+	@echo '  make list-defconfigs     the board configurations'
+	@echo '  make menuconfig          change the configuration'
+	@echo '  make savedefconfig       write the minimal defconfig (DEFCONFIG=path, default O/defconfig)'
+	@echo
+	@echo 'Build:'
+	@echo '  make                     build the configured image into O/images'
+	@echo '  make <package>           build one package; <package>-rebuild, <package>-dirclean'
+	@echo '  make legal-info          collect sources and licence texts into O/legal-info'
+	@echo '  make clean               remove the build, images and host folders of O'
+	@echo '  make distclean           remove O entirely (the shared cache stays)'
+	@echo
+	@echo 'Tests:'
+	@echo '  make check [TESTS=glob]  all tests; ends with "N passed, N failed"'
+	@echo '  make bench               benchmarks against their named peers'
+	@echo
+	@echo 'Variables: O=<dir> (default output), BULKHEAD_CACHE=<dir> (default ~/.cache/bulkhead), V=1'
+
+ifneq ($(CONFIGURED_GOALS),)
+ifeq ($(wildcard $(CONFIG_FILE)),)
+$(error nothing is configured in $(O): run 'make <board>_defconfig' first (make list-defconfigs shows them))
+endif
+
+# A configuration changed by hand is checked by Kconfig itself before use.
+$(shell $(KCONFIG) olddefconfig >/dev/null 2>$(O)/.kconfig-errors || echo fail > $(O)/.kconfig-failed)
+ifneq ($(wildcard $(O)/.kconfig-failed),)
+$(shell rm -f $(O)/.kconfig-failed)
+$(error $(shell cat $(O)/.kconfig-errors))
+endif
+include $(CONFIG_FILE)
+
+BH_ARCH := $(patsubst "%",%,$(BH_ARCH))
+BH_BOARD_NAME := $(patsubst "%",%,$(BH_BOARD_NAME))
+BH_PROFILE := $(patsubst "%",%,$(BH_PROFILE))
+BOARD_DIR := $(TOPDIR)/board/$(BH_BOARD_NAME)
+ifeq ($(wildcard $(BOARD_DIR)/linux.fragment),)
+$(error BH_BOARD_NAME '$(BH_BOARD_NAME)' in $(CONFIG_FILE) names no folder under board/)
+endif
+
+include $(TOPDIR)/firmware/toolchain.mk
+include $(TOPDIR)/firmware/packages/pkg-infra.mk
+include $(TOPDIR)/firmware/packages/packages.mk
+include $(TOPDIR)/firmware/programs.mk
+include $(TOPDIR)/rootfs/rootfs.mk
+
+all: images
+endif

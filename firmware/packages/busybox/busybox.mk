@@ -1,0 +1,63 @@
+################################################################################
+# busybox: the few userspace tools the host needs (and, in debug, a shell)
+################################################################################
+
+BUSYBOX_VERSION = 1.37.0
+BUSYBOX_SOURCE = busybox-$(BUSYBOX_VERSION).tar.bz2
+BUSYBOX_SITE = https://busybox.net/downloads
+BUSYBOX_LICENSE = GPL-2.0-only
+BUSYBOX_LICENSE_FILES = LICENSE
+BUSYBOX_CPE_ID = cpe:2.3:a:busybox:busybox:$(BUSYBOX_VERSION):*:*:*:*:*:*:*
+BUSYBOX_PURL = pkg:generic/busybox@$(BUSYBOX_VERSION)?download_url=$(BUSYBOX_SITE)/$(BUSYBOX_SOURCE)
+BUSYBOX_SUPPLIER = Organization: BusyBox project
+BUSYBOX_DEBIAN_RELEASE = trixie
+BUSYBOX_DEBIAN_SOURCE = busybox:busybox_$(BUSYBOX_VERSION).orig.tar.bz2
+BUSYBOX_DEPENDENCIES = musl
+
+# The profile picks the applets: production starts from allnoconfig and
+# adds only what the host uses; debug starts from upstream's defconfig.
+BUSYBOX_KEY_VARS = $(BH_PROFILE)
+BUSYBOX_FRAGMENT = $(TOPDIR)/firmware/packages/busybox/busybox-$(BH_PROFILE).config
+ifeq ($(wildcard $(BUSYBOX_FRAGMENT)),)
+$(error busybox: no applet list for profile '$(BH_PROFILE)' ($(BUSYBOX_FRAGMENT)))
+endif
+
+# Each binary is a static PIE like the rest of the image, so BusyBox's own
+# CONFIG_STATIC (a fixed-address binary) stays off and the flags come from
+# the musl toolchain instead.
+BUSYBOX_MAKE = $(MAKE) -C $(BUSYBOX_SRCDIR) CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_CC)" \
+	HOSTCC="$(CCACHE) gcc" CONFIG_EXTRA_CFLAGS="$(TARGET_CFLAGS)" \
+	EXTRA_LDFLAGS="$(TARGET_LDFLAGS)" SKIP_STRIP=y KCONFIG_NOTIMESTAMP=1
+
+ifeq ($(BH_PROFILE),production)
+define BUSYBOX_BASE_CONFIG
+	$(Q)KCONFIG_ALLCONFIG=$(BUSYBOX_FRAGMENT) $(BUSYBOX_MAKE) allnoconfig >$(BUSYBOX_BUILDDIR)/configure.log
+endef
+else
+define BUSYBOX_BASE_CONFIG
+	$(Q)$(BUSYBOX_MAKE) defconfig >$(BUSYBOX_BUILDDIR)/configure.log
+	$(Q)cd $(BUSYBOX_SRCDIR) && while IFS= read -r l; do \
+		case $$l in CONFIG_*=*) s=$${l%%=*} ;; "# CONFIG_"*) s=$${l#\# }; s=$${s%% *} ;; *) continue ;; esac; \
+		sed -i -e "/^$$s=/d" -e "/^# $$s is not set/d" .config && echo "$$l" >> .config; \
+	done < $(BUSYBOX_FRAGMENT)
+	$(Q)yes '' | $(BUSYBOX_MAKE) oldconfig >>$(BUSYBOX_BUILDDIR)/configure.log
+endef
+endif
+
+define BUSYBOX_CONFIGURE_CMDS
+	$(BUSYBOX_BASE_CONFIG)
+	$(Q)$(TOPDIR)/support/check-config.sh $(BUSYBOX_SRCDIR)/.config $(BUSYBOX_FRAGMENT)
+endef
+
+define BUSYBOX_BUILD_CMDS
+	$(Q)$(BUSYBOX_MAKE) busybox >$(BUSYBOX_BUILDDIR)/build.log 2>&1 || \
+		{ tail -30 $(BUSYBOX_BUILDDIR)/build.log; exit 1; }
+endef
+
+# The applet links go into target/, the part of the stage the image takes.
+define BUSYBOX_INSTALL_CMDS
+	$(Q)$(BUSYBOX_MAKE) install CONFIG_PREFIX=$(BUSYBOX_STAGE)/target >>$(BUSYBOX_BUILDDIR)/build.log
+	$(Q)cp $(BUSYBOX_SRCDIR)/.config $(BUSYBOX_STAGE)/busybox.config
+endef
+
+$(eval $(call package,busybox))

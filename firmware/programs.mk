@@ -1,0 +1,95 @@
+################################################################################
+# Bulkhead's own C programs: each is a static-PIE musl binary linked against
+# firmware/lib (libbulkhead) and the packages it names.
+#
+# A program recipe (firmware/<prog>/<prog>.mk) sets <PROG>_SOURCES (files in
+# its folder), <PROG>_LIBS (packages whose static libraries it links, in link
+# order) and <PROG>_INSTALL (its path on the image), then ends with
+# $(eval $(call program,<prog>)).
+#
+# The link step records every archive member it pulled in
+# ($(BUILD_DIR)/programs/<prog>/<prog>.link): the SBOM's STATIC_LINK
+# relationships come from there, not from a hand-written list.
+################################################################################
+
+C_STD_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+PROGRAMS_BUILD_DIR := $(BUILD_DIR)/programs
+GENERATED_INCLUDE := $(BUILD_DIR)/include
+PARTS_DIR := $(BUILD_DIR)/parts
+
+# The configuration as C macros (BH_ARCH, BH_BOARD_NAME, BH_PROFILE_...).
+$(GENERATED_INCLUDE)/bulkhead/autoconf.h: $(CONFIG_FILE)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(KCONFIG) header $@
+	$(Q)touch $@
+
+$(GENERATED_INCLUDE)/bulkhead/version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define BH_VERSION "%s"\n' '$(BH_VERSION)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+FORCE:
+.PHONY: FORCE
+
+# libbulkhead: firmware/lib, one static library per architecture.
+LIBBULKHEAD_SOURCES := $(sort $(wildcard $(TOPDIR)/firmware/lib/*.c))
+LIBBULKHEAD_OBJS := $(patsubst $(TOPDIR)/firmware/lib/%.c,$(PROGRAMS_BUILD_DIR)/lib/%.o,$(LIBBULKHEAD_SOURCES))
+LIBBULKHEAD := $(PROGRAMS_BUILD_DIR)/lib/libbulkhead.a
+LIBBULKHEAD_PACKAGES := yyjson
+
+TARGET_PROGRAM_CFLAGS = $(TARGET_CFLAGS) $(C_STD_FLAGS) -I$(TOPDIR)/include \
+	-I$(GENERATED_INCLUDE) -MMD -MP
+
+$(PROGRAMS_BUILD_DIR)/lib/%.o: $(TOPDIR)/firmware/lib/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(LIBBULKHEAD_PACKAGES),$(p))
+	$(Q)mkdir -p $(@D)
+	@echo "    CC      lib/$*.c"
+	$(Q)$(TARGET_CC) $(TARGET_PROGRAM_CFLAGS) \
+		$(foreach p,$(LIBBULKHEAD_PACKAGES),-I$($(call UPPERCASE,$(p))_PREFIX)/include) -c $< -o $@
+
+$(LIBBULKHEAD): $(LIBBULKHEAD_OBJS)
+	$(Q)rm -f $@ && $(TARGET_AR) rcD $@ $^
+
+-include $(LIBBULKHEAD_OBJS:.o=.d)
+
+# $(1): program name, $(2): upper-case prefix.
+define program-inner
+$(2)_DIR := $(TOPDIR)/firmware/$(1)
+$(2)_OBJDIR := $(PROGRAMS_BUILD_DIR)/$(1)
+$(2)_OBJS := $$(patsubst %.c,$$($(2)_OBJDIR)/%.o,$$($(2)_SOURCES))
+$(2)_ALL_LIBS := $$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES)
+$(2)_BIN := $$($(2)_OBJDIR)/$(1)
+$(2)_PART := $(PARTS_DIR)/$(1)
+PROGRAMS += $(1)
+
+$$($(2)_OBJDIR)/%.o: $$($(2)_DIR)/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $$($(2)_ALL_LIBS)
+	$(Q)mkdir -p $$(@D)
+	@echo "    CC      $(1)/$$*.c"
+	$(Q)$$(TARGET_CC) $$(TARGET_PROGRAM_CFLAGS) -I$$($(2)_DIR) \
+		$$(foreach p,$$($(2)_ALL_LIBS),-I$$($$(call UPPERCASE,$$(p))_PREFIX)/include) -c $$< -o $$@
+
+$$($(2)_BIN): $$($(2)_OBJS) $(LIBBULKHEAD)
+	@echo "    LD      $(1)"
+	$(Q)$$(TARGET_CC) $$(TARGET_LDFLAGS) -o $$@ $$($(2)_OBJS) $(LIBBULKHEAD) \
+		$$(foreach p,$$($(2)_ALL_LIBS),$$(wildcard $$($$(call UPPERCASE,$$(p))_PREFIX)/lib/*.a)) \
+		-Wl,--trace > $$@.link.tmp
+	$(Q)mv $$@.link.tmp $$@.link
+
+$$($(2)_PART)/.stamp: $$($(2)_BIN)
+	$(Q)rm -rf $$($(2)_PART) && mkdir -p $$($(2)_PART)
+	$(Q)install -D -m 0755 $$($(2)_BIN) $$($(2)_PART)/$$($(2)_INSTALL)
+	$(Q)$(TARGET_STRIP) --strip-all $$($(2)_PART)/$$($(2)_INSTALL)
+	$(Q)$$($(2)_INSTALL_EXTRA)
+	$(Q)touch $$@
+
+$(1): $$($(2)_PART)/.stamp
+.PHONY: $(1)
+
+-include $$($(2)_OBJS:.o=.d)
+endef
+
+program = $(call program-inner,$(1),$(call UPPERCASE,$(1)))
+
+include $(sort $(filter-out $(TOPDIR)/firmware/packages/%,$(wildcard $(TOPDIR)/firmware/*/*.mk)))

@@ -1,0 +1,67 @@
+################################################################################
+# Image assembly: the read-only squashfs root, the kernel beside it, the
+# manifest of every installed file and the board's start-qemu.sh.
+# Every output is written to a temporary name and renamed when complete, so
+# the images folder never holds a half-written file.
+################################################################################
+
+ROOTFS_DIR := $(BUILD_DIR)/rootfs
+ROOTFS_MANIFEST := $(BUILD_DIR)/rootfs.manifest
+BASE_FILES_PART := $(PARTS_DIR)/bulkhead-base-files
+ROOTFS_SKELETON_FILES := $(shell find $(TOPDIR)/rootfs/skeleton -type f)
+
+# What each component installs: (component name)=(folder laid out like /).
+ROOTFS_PARTS = bulkhead-base-files=$(BASE_FILES_PART) \
+	busybox=$(BUSYBOX_PREFIX)/target \
+	$(foreach p,$(PROGRAMS),$(p)=$(PARTS_DIR)/$(p))
+ROOTFS_PART_STAMPS = $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
+	$(foreach p,$(PROGRAMS),$(PARTS_DIR)/$(p)/.stamp)
+
+# The skeleton plus the files that name this build.
+$(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h
+	$(Q)rm -rf $(@D) && mkdir -p $(@D)
+	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
+	$(Q)printf '%s\n' 'NAME=Bulkhead' 'ID=bulkhead' 'PRETTY_NAME="Bulkhead $(BH_VERSION)"' \
+		'VERSION_ID=$(BH_VERSION)' 'VARIANT_ID=$(BH_PROFILE)' 'BULKHEAD_BOARD=$(BH_BOARD_NAME)' \
+		> $(@D)/etc/os-release
+	$(Q)touch $@
+
+$(ROOTFS_MANIFEST): $(ROOTFS_PART_STAMPS) $(TOPDIR)/rootfs/assemble.py $(TOPDIR)/rootfs/skeleton.dirs
+	@echo ">>> rootfs: assembling"
+	$(Q)$(PYTHON3) $(TOPDIR)/rootfs/assemble.py --out $(ROOTFS_DIR) --manifest $@ \
+		--dirs $(TOPDIR)/rootfs/skeleton.dirs $(ROOTFS_PARTS)
+
+$(IMAGES_DIR)/rootfs.squashfs: $(ROOTFS_MANIFEST)
+	@echo ">>> rootfs: squashfs"
+	$(Q)mkdir -p $(@D)
+	$(Q)rm -f $@.tmp
+	$(Q)mksquashfs $(ROOTFS_DIR) $@.tmp -noappend -quiet -no-progress -all-root -no-xattrs \
+		-comp xz -b 256K -mkfs-time $(SOURCE_DATE_EPOCH) -all-time $(SOURCE_DATE_EPOCH) >/dev/null
+	$(Q)mv $@.tmp $@
+
+$(IMAGES_DIR)/rootfs.manifest: $(ROOTFS_MANIFEST)
+	$(Q)mkdir -p $(@D) && cp $< $@.tmp && mv $@.tmp $@
+
+$(IMAGES_DIR)/$(KERNEL_IMAGE): $(LINUX_PREFIX)/.published
+	$(Q)mkdir -p $(@D) && cp $(LINUX_PREFIX)/$(KERNEL_IMAGE) $@.tmp && mv $@.tmp $@
+
+# The QEMU command line lives once, in the board folder; the generated
+# script adds the accelerator choice and passes extra arguments through.
+KERNEL_CMDLINE = $(strip $(patsubst "%",%,$(BH_KERNEL_CMDLINE)) $(shell cat $(TOPDIR)/board/common/cmdline \
+	$(wildcard $(BOARD_DIR)/cmdline)))
+
+$(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args \
+		$(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline) $(CONFIG_FILE)
+	$(Q)mkdir -p $(@D)
+	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' \
+		$(BOARD_DIR)/qemu.args | tr '\n' ' ') && \
+	sed -e 's|@QEMU@|$(QEMU_SYSTEM)|' -e 's|@ARCH@|$(BH_ARCH)|' -e "s|@ARGS@|$$args|" \
+		-e 's|@BOARD@|$(BH_BOARD_NAME)|' $< > $@.tmp
+	$(Q)chmod 0755 $@.tmp && mv $@.tmp $@
+
+IMAGES := $(IMAGES_DIR)/$(KERNEL_IMAGE) $(IMAGES_DIR)/rootfs.squashfs \
+	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu.sh
+
+images: $(IMAGES)
+	@echo "images in $(IMAGES_DIR): $(notdir $(IMAGES))"
+.PHONY: images

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Make sure every tool the build and the tests need is on this machine.
+# On Debian and Ubuntu, missing ones are installed with apt-get (as root, or
+# through sudo); anywhere else the exact list is printed and the build stops.
+# Each line: a command or file that proves the tool is here, then the Debian
+# package that provides it.
+set -eu
+
+tools='
+gcc                          gcc
+make                         make
+/usr/bin/python3             python3
+/usr/lib/python3/dist-packages/kconfiglib.py python3-kconfiglib
+/usr/lib/python3/dist-packages/jsonschema    python3-jsonschema
+apt-get                      apt
+git                          git
+bc                           bc
+bison                        bison
+flex                         flex
+perl                         perl
+/usr/include/libelf.h        libelf-dev
+/usr/include/openssl/ssl.h   libssl-dev
+xz                           xz-utils
+bzip2                        bzip2
+cpio                         cpio
+ccache                       ccache
+readelf                      binutils
+mksquashfs                   squashfs-tools
+aarch64-linux-gnu-gcc        gcc-aarch64-linux-gnu
+qemu-system-x86_64           qemu-system-x86
+qemu-system-aarch64          qemu-system-arm
+qemu-img                     qemu-utils
+'
+
+missing=
+for pair in $(printf '%s' "$tools" | awk 'NF == 2 { print $1 "=" $2 }'); do
+	probe=${pair%%=*}
+	pkg=${pair#*=}
+	case $probe in
+	/*) [ -e "$probe" ] && continue ;;
+	*) command -v "$probe" >/dev/null 2>&1 && continue ;;
+	esac
+	case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "host-tools: missing Debian packages:$missing" >&2
+if ! command -v apt-get >/dev/null 2>&1 || ! [ -r /etc/debian_version ]; then
+	echo "host-tools: this is not a Debian-like system; install the equivalents of:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=
+elif command -v sudo >/dev/null 2>&1; then
+	sudo=sudo
+else
+	echo "host-tools: run as root, or install them yourself: apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
