@@ -124,9 +124,12 @@ $(error $(shell cat $(O)/.kconfig-errors))
 endif
 include $(CONFIG_FILE)
 
-BH_ARCH := $(patsubst "%",%,$(BH_ARCH))
-BH_BOARD_NAME := $(patsubst "%",%,$(BH_BOARD_NAME))
-BH_PROFILE := $(patsubst "%",%,$(BH_PROFILE))
+# Kconfig strings arrive quoted.
+qstrip = $(strip $(subst ",,$(1)))
+
+BH_ARCH := $(call qstrip,$(BH_ARCH))
+BH_BOARD_NAME := $(call qstrip,$(BH_BOARD_NAME))
+BH_PROFILE := $(call qstrip,$(BH_PROFILE))
 BOARD_DIR := $(TOPDIR)/board/$(BH_BOARD_NAME)
 ifeq ($(wildcard $(BOARD_DIR)/linux.fragment),)
 $(error BH_BOARD_NAME '$(BH_BOARD_NAME)' in $(CONFIG_FILE) names no folder under board/)
@@ -137,6 +140,7 @@ include $(TOPDIR)/firmware/packages/pkg-infra.mk
 include $(TOPDIR)/firmware/packages/packages.mk
 include $(TOPDIR)/firmware/programs.mk
 include $(TOPDIR)/rootfs/rootfs.mk
+include $(TOPDIR)/tests/unit/unit.mk
 
 all: images
 endif

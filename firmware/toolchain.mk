@@ -62,11 +62,13 @@ TARGET_HARDENING := -mbranch-protection=standard
 endif
 
 # Flags for every target compile. Paths are mapped so that nothing about the
-# build machine ends up in a binary.
-TARGET_CFLAGS = $(patsubst "%",%,$(BH_TARGET_CFLAGS)) -pipe -fPIE \
-	-fstack-protector-strong -fstack-clash-protection $(TARGET_HARDENING) \
-	-ffile-prefix-map=$(BUILD_DIR)=. -ffile-prefix-map=$(TOPDIR)=. \
-	-ffile-prefix-map=$(ARTIFACTS_DIR)=.
+# build machine ends up in a binary. The flags without the paths are part of
+# the toolchain's package key (firmware/packages/musl), so changing them
+# rebuilds every target package, but a different O folder does not.
+TARGET_CFLAGS_BASE = $(call qstrip,$(BH_TARGET_CFLAGS)) -pipe -fPIE \
+	-fstack-protector-strong -fstack-clash-protection $(TARGET_HARDENING)
+TARGET_CFLAGS = $(TARGET_CFLAGS_BASE) -ffile-prefix-map=$(BUILD_DIR)=. \
+	-ffile-prefix-map=$(TOPDIR)=. -ffile-prefix-map=$(ARTIFACTS_DIR)=.
 TARGET_LDFLAGS := -static-pie -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--build-id=none
 
 TARGET_CONFIGURE_ENV = CC="$(TARGET_CC)" AR="$(TARGET_AR)" RANLIB="$(TARGET_RANLIB)" \

@@ -31,12 +31,13 @@ $(ROOTFS_MANIFEST): $(ROOTFS_PART_STAMPS) $(TOPDIR)/rootfs/assemble.py $(TOPDIR)
 	$(Q)$(PYTHON3) $(TOPDIR)/rootfs/assemble.py --out $(ROOTFS_DIR) --manifest $@ \
 		--dirs $(TOPDIR)/rootfs/skeleton.dirs $(ROOTFS_PARTS)
 
+# mksquashfs takes every timestamp from SOURCE_DATE_EPOCH (exported).
 $(IMAGES_DIR)/rootfs.squashfs: $(ROOTFS_MANIFEST)
 	@echo ">>> rootfs: squashfs"
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@.tmp
 	$(Q)mksquashfs $(ROOTFS_DIR) $@.tmp -noappend -quiet -no-progress -all-root -no-xattrs \
-		-comp xz -b 256K -mkfs-time $(SOURCE_DATE_EPOCH) -all-time $(SOURCE_DATE_EPOCH) >/dev/null
+		-comp xz -b 256K >/dev/null
 	$(Q)mv $@.tmp $@
 
 $(IMAGES_DIR)/rootfs.manifest: $(ROOTFS_MANIFEST)
@@ -47,10 +48,10 @@ $(IMAGES_DIR)/$(KERNEL_IMAGE): $(LINUX_PREFIX)/.published
 
 # The QEMU command line lives once, in the board folder; the generated
 # script adds the accelerator choice and passes extra arguments through.
-KERNEL_CMDLINE = $(strip $(patsubst "%",%,$(BH_KERNEL_CMDLINE)) $(shell cat $(TOPDIR)/board/common/cmdline \
+KERNEL_CMDLINE = $(strip $(call qstrip,$(BH_KERNEL_CMDLINE)) $(shell cat $(TOPDIR)/board/common/cmdline \
 	$(wildcard $(BOARD_DIR)/cmdline)))
 
-$(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args \
+$(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args $(TOPDIR)/rootfs/rootfs.mk \
 		$(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline) $(CONFIG_FILE)
 	$(Q)mkdir -p $(@D)
 	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' \

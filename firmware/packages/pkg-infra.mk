@@ -17,7 +17,7 @@
 
 UPPERCASE = $(subst -,_,$(subst a,A,$(subst b,B,$(subst c,C,$(subst d,D,$(subst e,E,$(subst f,F,$(subst g,G,$(subst h,H,$(subst i,I,$(subst j,J,$(subst k,K,$(subst l,L,$(subst m,M,$(subst n,N,$(subst o,O,$(subst p,P,$(subst q,Q,$(subst r,R,$(subst s,S,$(subst t,T,$(subst u,U,$(subst v,V,$(subst w,W,$(subst x,X,$(subst y,Y,$(subst z,Z,$(1))))))))))))))))))))))))))))
 
-PKG_INFRA_FILES := $(TOPDIR)/firmware/packages/pkg-infra.mk $(TOPDIR)/firmware/toolchain.mk
+PKG_INFRA_FILES := $(TOPDIR)/firmware/packages/pkg-infra.mk
 
 # The identity of a package's inputs: anything that changes the result
 # changes the key, and so the folder the result is published in.
@@ -90,7 +90,7 @@ $$($(2)_BUILDDIR)/.stamp_built: $$($(2)_BUILDDIR)/.stamp_configured
 # Install into a stage folder, then publish it with one rename: the
 # artifacts folder never holds a half-installed package.
 $$($(2)_PREFIX)/.published: | $$($(2)_DEP_STAMPS)
-	$(Q)$(MAKE) --no-print-directory $$($(2)_BUILDDIR)/.stamp_built
+	$(Q)$$(MAKE) --no-print-directory $$($(2)_BUILDDIR)/.stamp_built
 	@echo ">>> $(1) $$($(2)_VERSION): installing into $$($(2)_PREFIX)"
 	$(Q)rm -rf $$($(2)_STAGE) && mkdir -p $$($(2)_STAGE)
 	$$($(2)_INSTALL_CMDS)
@@ -103,7 +103,7 @@ $(1): $$($(2)_PREFIX)/.published
 
 $(1)-rebuild:
 	$(Q)rm -rf $$($(2)_PREFIX) $$($(2)_BUILDDIR)/.stamp_built
-	$(Q)$(MAKE) --no-print-directory $(1)
+	$(Q)$$(MAKE) --no-print-directory $(1)
 
 $(1)-dirclean:
 	$(Q)rm -rf $$($(2)_BUILDDIR)

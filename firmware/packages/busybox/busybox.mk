@@ -27,25 +27,19 @@ endif
 # the musl toolchain instead.
 BUSYBOX_MAKE = $(MAKE) -C $(BUSYBOX_SRCDIR) CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_CC)" \
 	HOSTCC="$(CCACHE) gcc" CONFIG_EXTRA_CFLAGS="$(TARGET_CFLAGS)" \
-	EXTRA_LDFLAGS="$(TARGET_LDFLAGS)" SKIP_STRIP=y KCONFIG_NOTIMESTAMP=1
+	CFLAGS_busybox="$(TARGET_LDFLAGS)" SKIP_STRIP=y KCONFIG_NOTIMESTAMP=1
 
-ifeq ($(BH_PROFILE),production)
-define BUSYBOX_BASE_CONFIG
-	$(Q)KCONFIG_ALLCONFIG=$(BUSYBOX_FRAGMENT) $(BUSYBOX_MAKE) allnoconfig >$(BUSYBOX_BUILDDIR)/configure.log
-endef
-else
-define BUSYBOX_BASE_CONFIG
-	$(Q)$(BUSYBOX_MAKE) defconfig >$(BUSYBOX_BUILDDIR)/configure.log
+BUSYBOX_BASE_CONFIG = $(if $(filter production,$(BH_PROFILE)),allnoconfig,defconfig)
+
+# BusyBox's old Kconfig ignores KCONFIG_ALLCONFIG, so the fragment's lines
+# replace the base configuration's and oldconfig settles the rest.
+define BUSYBOX_CONFIGURE_CMDS
+	$(Q)$(BUSYBOX_MAKE) $(BUSYBOX_BASE_CONFIG) >$(BUSYBOX_BUILDDIR)/configure.log 2>&1
 	$(Q)cd $(BUSYBOX_SRCDIR) && while IFS= read -r l; do \
 		case $$l in CONFIG_*=*) s=$${l%%=*} ;; "# CONFIG_"*) s=$${l#\# }; s=$${s%% *} ;; *) continue ;; esac; \
 		sed -i -e "/^$$s=/d" -e "/^# $$s is not set/d" .config && echo "$$l" >> .config; \
 	done < $(BUSYBOX_FRAGMENT)
-	$(Q)yes '' | $(BUSYBOX_MAKE) oldconfig >>$(BUSYBOX_BUILDDIR)/configure.log
-endef
-endif
-
-define BUSYBOX_CONFIGURE_CMDS
-	$(BUSYBOX_BASE_CONFIG)
+	$(Q)(yes '' || true) | $(BUSYBOX_MAKE) oldconfig >>$(BUSYBOX_BUILDDIR)/configure.log 2>&1
 	$(Q)$(TOPDIR)/support/check-config.sh $(BUSYBOX_SRCDIR)/.config $(BUSYBOX_FRAGMENT)
 endef
 
@@ -56,7 +50,7 @@ endef
 
 # The applet links go into target/, the part of the stage the image takes.
 define BUSYBOX_INSTALL_CMDS
-	$(Q)$(BUSYBOX_MAKE) install CONFIG_PREFIX=$(BUSYBOX_STAGE)/target >>$(BUSYBOX_BUILDDIR)/build.log
+	$(Q)$(BUSYBOX_MAKE) install CONFIG_PREFIX=$(BUSYBOX_STAGE)/target >>$(BUSYBOX_BUILDDIR)/build.log 2>&1
 	$(Q)cp $(BUSYBOX_SRCDIR)/.config $(BUSYBOX_STAGE)/busybox.config
 endef
 

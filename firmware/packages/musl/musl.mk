@@ -13,9 +13,12 @@ MUSL_SUPPLIER = Organization: musl libc project
 MUSL_DEBIAN_RELEASE = trixie
 MUSL_DEBIAN_SOURCE = musl:musl_$(MUSL_VERSION).orig.tar.gz
 MUSL_DEPENDENCIES = linux-headers
+# Every target package depends on musl, so they all inherit these flags as
+# part of their keys.
+MUSL_KEY_VARS = $(TARGET_CFLAGS_BASE) $(TARGET_LDFLAGS)
 
 define MUSL_CONFIGURE_CMDS
-	$(Q)cd $(MUSL_SRCDIR) && CC="$(CCACHE) $(TARGET_REAL_CC)" CROSS_COMPILE=$(TARGET_CROSS) \
+	$(Q)cd $(MUSL_SRCDIR) && CC="$(CCACHE) $(TARGET_REAL_CC)" AR=$(TARGET_AR) RANLIB=$(TARGET_RANLIB) \
 		CFLAGS="-O2 -ffile-prefix-map=$(MUSL_SRCDIR)=." \
 		./configure --target=$(TARGET_TRIPLET) --prefix=/ --disable-shared \
 		--disable-wrapper >$(MUSL_BUILDDIR)/configure.log

@@ -1,0 +1,140 @@
+"""Drive a built Bulkhead image in QEMU: boot it with its own start-qemu.sh,
+read the serial console, type into it, and stop the machine over QMP.
+
+Every wait has a timeout; on a timeout the exception carries the last part
+of the console so that a failed test shows what the machine printed.
+"""
+import json
+import os
+import re
+import select
+import socket
+import subprocess
+import tempfile
+import time
+
+
+class Timeout(Exception):
+    pass
+
+
+class Machine:
+    def __init__(self, images_dir, extra_args=(), log_path=None, env=None):
+        self.images = images_dir
+        self.tmp = tempfile.mkdtemp(prefix="bh-e2e-")
+        self.qmp_path = os.path.join(self.tmp, "qmp.sock")
+        self.console = b""
+        self.pos = 0  # how far expect() has consumed the console
+        self.log = open(log_path, "ab") if log_path else None
+        args = [os.path.join(images_dir, "start-qemu.sh"),
+                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + list(extra_args)
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env)
+        self.started = time.monotonic()
+
+    # Console ---------------------------------------------------------------
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not r:
+            return False
+        data = os.read(self.proc.stdout.fileno(), 65536)
+        if not data:
+            return None
+        self.console += data
+        if self.log:
+            self.log.write(data)
+            self.log.flush()
+        return True
+
+    def text(self):
+        return self.console.decode("utf-8", "replace")
+
+    def tail(self, n=2000):
+        return self.console[-n:].decode("utf-8", "replace")
+
+    def expect(self, pattern, timeout=120):
+        """Wait until `pattern` (a regex) appears after what was consumed
+        before; return the match and consume up to its end."""
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.console, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout("no %r within %ds; console ends with:\n%s"
+                              % (pattern, timeout, self.tail()))
+            if self._read(min(left, 1.0)) is None:
+                raise Timeout("QEMU exited (status %s) before %r; console ends with:\n%s"
+                              % (self.proc.wait(), pattern, self.tail()))
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def shell(self, command, timeout=60):
+        """Run a command in the debug image's shell; return (status, output)."""
+        marker = "BH%d" % int(time.monotonic() * 1000)
+        self.send("%s; echo %s-$?-END\n" % (command, marker))
+        m = self.expect(r"%s-(\d+)-END" % marker, timeout)
+        # The command's output sits between the echoed command line and the
+        # marker line.
+        out = self.console[:m.start()].decode("utf-8", "replace")
+        out = out.rsplit("%s-$?-END" % marker, 1)[-1]
+        return int(m.group(1)), out.strip("\r\n")
+
+    # Machine control -------------------------------------------------------
+
+    def qmp(self, command, **arguments):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        s.connect(self.qmp_path)
+        f = s.makefile("rw")
+        json.loads(f.readline())
+        for cmd in ({"execute": "qmp_capabilities"},
+                    dict({"execute": command}, **({"arguments": arguments} if arguments else {}))):
+            f.write(json.dumps(cmd) + "\n")
+            f.flush()
+            while True:
+                reply = json.loads(f.readline())
+                if "return" in reply or "error" in reply:
+                    break
+        s.close()
+        return reply
+
+    def wait_exit(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                raise Timeout("QEMU still running after %ds; console ends with:\n%s"
+                              % (timeout, self.tail()))
+            self._read(0.5)
+        while self._read(0.1):
+            pass
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            try:
+                self.qmp("quit")
+                self.wait_exit(10)
+            except Exception:
+                self.proc.kill()
+                self.proc.wait()
+        if self.log:
+            self.log.close()
+            self.log = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        try:
+            os.unlink(self.qmp_path)
+        except OSError:
+            pass
+        os.rmdir(self.tmp)
