@@ -4,7 +4,8 @@ TOPDIR := $(CURDIR)
 SHELL := /bin/bash
 .SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := all
-MAKEFLAGS += --no-builtin-rules
+# No implicit suffix rules here (not exported: package builds rely on theirs).
+.SUFFIXES:
 
 # Where things go. O holds one configured build; the cache holds what every
 # build on this machine shares (downloads, ccache, built packages).
@@ -142,5 +143,6 @@ include $(TOPDIR)/firmware/programs.mk
 include $(TOPDIR)/rootfs/rootfs.mk
 include $(TOPDIR)/tests/unit/unit.mk
 
-all: images
+# Every package is built, whether or not a program uses it yet.
+all: images $(PACKAGES)
 endif

@@ -3,8 +3,10 @@
 # On Debian and Ubuntu, missing ones are installed with apt-get (as root, or
 # through sudo); anywhere else the exact list is printed and the build stops.
 # Each line: a command or file that proves the tool is here, then the Debian
-# package that provides it.
+# package that provides it. `host-tools.sh --check` only reports.
 set -eu
+check_only=false
+[ "${1:-}" = --check ] && check_only=true
 
 tools='
 gcc                          gcc
@@ -16,6 +18,7 @@ apt-get                      apt
 git                          git
 bc                           bc
 bison                        bison
+gperf                        gperf
 flex                         flex
 perl                         perl
 /usr/include/libelf.h        libelf-dev
@@ -33,18 +36,20 @@ qemu-img                     qemu-utils
 '
 
 missing=
-for pair in $(printf '%s' "$tools" | awk 'NF == 2 { print $1 "=" $2 }'); do
-	probe=${pair%%=*}
-	pkg=${pair#*=}
+while read -r probe pkg; do
+	[ -n "$probe" ] || continue
 	case $probe in
 	/*) [ -e "$probe" ] && continue ;;
 	*) command -v "$probe" >/dev/null 2>&1 && continue ;;
 	esac
 	case " $missing " in *" $pkg "*) ;; *) missing="$missing $pkg" ;; esac
-done
+done <<EOF_TOOLS
+$tools
+EOF_TOOLS
 [ -z "$missing" ] && exit 0
 
 echo "host-tools: missing Debian packages:$missing" >&2
+$check_only && exit 1
 if ! command -v apt-get >/dev/null 2>&1 || ! [ -r /etc/debian_version ]; then
 	echo "host-tools: this is not a Debian-like system; install the equivalents of:$missing" >&2
 	exit 1

@@ -18,7 +18,7 @@ LIBFDT_DEPENDENCIES = musl
 # Only the library: the sources listed by upstream's Makefile.libfdt.
 define LIBFDT_BUILD_CMDS
 	$(Q)cd $(LIBFDT_SRCDIR)/libfdt && \
-		srcs=$$(printf 'include Makefile.libfdt\nall:;@echo $$$$(LIBFDT_SRCS)\n' | $(MAKE) -s -f -) && \
+		srcs=$$(printf 'include Makefile.libfdt\nprint-srcs:;@echo $$(LIBFDT_SRCS)\n' | $(MAKE) -s -f - print-srcs) && \
 		for s in $$srcs; do \
 			$(TARGET_CC) $(TARGET_CFLAGS) -I. -c $$s -o $(LIBFDT_BUILDDIR)/$${s%.c}.o || exit 1; \
 		done
