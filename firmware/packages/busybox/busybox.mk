@@ -34,23 +34,23 @@ BUSYBOX_BASE_CONFIG = $(if $(filter production,$(BH_PROFILE)),allnoconfig,defcon
 # BusyBox's old Kconfig ignores KCONFIG_ALLCONFIG, so the fragment's lines
 # replace the base configuration's and oldconfig settles the rest.
 define BUSYBOX_CONFIGURE_CMDS
-	$(Q)$(BUSYBOX_MAKE) $(BUSYBOX_BASE_CONFIG) >$(BUSYBOX_BUILDDIR)/configure.log 2>&1
+	+$(Q)$(BUSYBOX_MAKE) $(BUSYBOX_BASE_CONFIG) >$(BUSYBOX_BUILDDIR)/configure.log 2>&1
 	$(Q)cd $(BUSYBOX_SRCDIR) && while IFS= read -r l; do \
 		case $$l in CONFIG_*=*) s=$${l%%=*} ;; "# CONFIG_"*) s=$${l#\# }; s=$${s%% *} ;; *) continue ;; esac; \
 		sed -i -e "/^$$s=/d" -e "/^# $$s is not set/d" .config && echo "$$l" >> .config; \
 	done < $(BUSYBOX_FRAGMENT)
-	$(Q)(yes '' || true) | $(BUSYBOX_MAKE) oldconfig >>$(BUSYBOX_BUILDDIR)/configure.log 2>&1
+	+$(Q)(yes '' || true) | $(BUSYBOX_MAKE) oldconfig >>$(BUSYBOX_BUILDDIR)/configure.log 2>&1
 	$(Q)$(TOPDIR)/support/check-config.sh $(BUSYBOX_SRCDIR)/.config $(BUSYBOX_FRAGMENT)
 endef
 
 define BUSYBOX_BUILD_CMDS
-	$(Q)$(BUSYBOX_MAKE) busybox >$(BUSYBOX_BUILDDIR)/build.log 2>&1 || \
+	+$(Q)$(BUSYBOX_MAKE) busybox >$(BUSYBOX_BUILDDIR)/build.log 2>&1 || \
 		{ tail -30 $(BUSYBOX_BUILDDIR)/build.log; exit 1; }
 endef
 
 # The applet links go into target/, the part of the stage the image takes.
 define BUSYBOX_INSTALL_CMDS
-	$(Q)$(BUSYBOX_MAKE) install CONFIG_PREFIX=$(BUSYBOX_STAGE)/target >>$(BUSYBOX_BUILDDIR)/build.log 2>&1
+	+$(Q)$(BUSYBOX_MAKE) install CONFIG_PREFIX=$(BUSYBOX_STAGE)/target >>$(BUSYBOX_BUILDDIR)/build.log 2>&1
 	$(Q)cp $(BUSYBOX_SRCDIR)/.config $(BUSYBOX_STAGE)/busybox.config
 endef
 

@@ -23,7 +23,7 @@ define LIBSECCOMP_CONFIGURE_CMDS
 endef
 
 define LIBSECCOMP_BUILD_CMDS
-	$(Q)$(MAKE) -C $(LIBSECCOMP_SRCDIR)/src libseccomp.la >$(LIBSECCOMP_BUILDDIR)/build.log
+	+$(Q)$(MAKE) -C $(LIBSECCOMP_SRCDIR)/src libseccomp.la >$(LIBSECCOMP_BUILDDIR)/build.log
 endef
 
 define LIBSECCOMP_INSTALL_CMDS

@@ -33,16 +33,16 @@ LINUX_MAKE = $(MAKE) -C $(LINUX_SRCDIR) O=$(LINUX_BUILDDIR)/build ARCH=$(KERNEL_
 # A fragment line that Kconfig dropped (a missing dependency, a renamed
 # symbol) stops the build here instead of shipping a kernel without it.
 define LINUX_CONFIGURE_CMDS
-	$(Q)$(LINUX_MAKE) allnoconfig >$(LINUX_BUILDDIR)/configure.log
+	+$(Q)$(LINUX_MAKE) allnoconfig >$(LINUX_BUILDDIR)/configure.log
 	$(Q)cat $(LINUX_FRAGMENTS) > $(LINUX_BUILDDIR)/fragments.config
 	$(Q)$(LINUX_SRCDIR)/scripts/kconfig/merge_config.sh -m -O $(LINUX_BUILDDIR)/build \
 		$(LINUX_BUILDDIR)/build/.config $(LINUX_BUILDDIR)/fragments.config >>$(LINUX_BUILDDIR)/configure.log
-	$(Q)$(LINUX_MAKE) olddefconfig >>$(LINUX_BUILDDIR)/configure.log
+	+$(Q)$(LINUX_MAKE) olddefconfig >>$(LINUX_BUILDDIR)/configure.log
 	$(Q)$(TOPDIR)/support/check-config.sh $(LINUX_BUILDDIR)/build/.config $(LINUX_FRAGMENTS)
 endef
 
 define LINUX_BUILD_CMDS
-	$(Q)$(LINUX_MAKE) $(KERNEL_IMAGE) vmlinux >$(LINUX_BUILDDIR)/build.log 2>&1 || \
+	+$(Q)$(LINUX_MAKE) $(KERNEL_IMAGE) vmlinux >$(LINUX_BUILDDIR)/build.log 2>&1 || \
 		{ tail -30 $(LINUX_BUILDDIR)/build.log; echo "linux: build failed, see $(LINUX_BUILDDIR)/build.log" >&2; exit 1; }
 endef
 

@@ -17,7 +17,7 @@ MBEDTLS_DEPENDENCIES = musl
 # Upstream's default configuration; only the objects a program uses are
 # linked into it, so unused algorithms cost nothing on the image.
 define MBEDTLS_BUILD_CMDS
-	$(Q)$(MAKE) -C $(MBEDTLS_SRCDIR)/library CC="$(TARGET_CC)" AR="$(TARGET_AR)" \
+	+$(Q)$(MAKE) -C $(MBEDTLS_SRCDIR)/library CC="$(TARGET_CC)" AR="$(TARGET_AR)" \
 		CFLAGS="$(TARGET_CFLAGS)" libmbedcrypto.a libmbedx509.a libmbedtls.a \
 		>$(MBEDTLS_BUILDDIR)/build.log
 endef

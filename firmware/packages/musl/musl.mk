@@ -25,7 +25,7 @@ define MUSL_CONFIGURE_CMDS
 endef
 
 define MUSL_BUILD_CMDS
-	$(Q)$(MAKE) -C $(MUSL_SRCDIR) >$(MUSL_BUILDDIR)/build.log
+	+$(Q)$(MAKE) -C $(MUSL_SRCDIR) >$(MUSL_BUILDDIR)/build.log
 endef
 
 # The kernel's UAPI headers go beside musl's so that programs see one
@@ -53,7 +53,7 @@ define MUSL_INSTALL_WRAPPERS
 endef
 
 define MUSL_INSTALL_CMDS
-	$(Q)$(MAKE) -C $(MUSL_SRCDIR) install DESTDIR=$(MUSL_STAGE) >>$(MUSL_BUILDDIR)/build.log
+	+$(Q)$(MAKE) -C $(MUSL_SRCDIR) install DESTDIR=$(MUSL_STAGE) >>$(MUSL_BUILDDIR)/build.log
 	$(MUSL_INSTALL_HEADERS)
 	$(MUSL_INSTALL_SPECS)
 	$(MUSL_INSTALL_WRAPPERS)

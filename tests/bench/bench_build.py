@@ -1,0 +1,62 @@
+#!/usr/bin/python3
+"""Build benchmarks, per board: cold build time, no-op rebuild time, kernel
+and root filesystem sizes, against the targets of the build issue (cold
+build <= 20 min, no-op rebuild <= 10 s, x86_64 kernel + rootfs <= 12 MiB).
+
+"Cold" means an empty package cache and ccache switched off; only the
+download cache is reused, so the time is the build's, not the network's.
+Set BH_BENCH_BOARDS to a space-separated list of defconfigs to limit it.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.environ.get("BH_BENCH_OUTPUT", "/tmp/bulkhead-bench")
+CACHE = os.path.abspath(os.path.expanduser(os.environ.get("BULKHEAD_CACHE", "~/.cache/bulkhead")))
+MiB = 1024 * 1024
+boards = os.environ.get("BH_BENCH_BOARDS", "qemu_x86_64_defconfig qemu_aarch64_defconfig").split()
+
+
+def make(o, env, *args):
+    start = time.monotonic()
+    p = subprocess.run(["make", "-C", TOP, "O=" + o] + list(args), env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if p.returncode:
+        sys.exit("bench_build: make %s failed:\n%s" % (" ".join(args), p.stderr[-3000:]))
+    return time.monotonic() - start
+
+
+def ratio(value, target):
+    return "%.2f of target" % (value / target)
+
+
+status = 0
+for d in boards:
+    cold_cache = os.path.join(OUT, "cold-cache")
+    shutil.rmtree(cold_cache, ignore_errors=True)
+    os.makedirs(cold_cache)
+    os.symlink(os.path.join(CACHE, "dl"), os.path.join(cold_cache, "dl"))
+    os.symlink(os.path.join(CACHE, "apt"), os.path.join(cold_cache, "apt"))
+    env = dict(os.environ, BULKHEAD_CACHE=cold_cache, CCACHE_DISABLE="1")
+    o = os.path.join(OUT, d)
+    shutil.rmtree(o, ignore_errors=True)
+    make(o, env, d)
+    cold = make(o, env, "-j%d" % os.cpu_count())
+    noop = make(o, env)
+    images = os.path.join(o, "images")
+    kernel = os.path.join(images, "bzImage" if "x86_64" in d else "Image")
+    ksize = os.path.getsize(kernel)
+    rsize = os.path.getsize(os.path.join(images, "rootfs.squashfs"))
+    print("%s: cold build %.0f s (target 1200 s: %s)" % (d, cold, ratio(cold, 1200)))
+    print("%s: no-op rebuild %.1f s (target 10 s: %s)" % (d, noop, ratio(noop, 10)))
+    print("%s: kernel %.2f MiB, rootfs %.2f MiB, together %.2f MiB%s" % (
+        d, ksize / MiB, rsize / MiB, (ksize + rsize) / MiB,
+        " (target 12 MiB: %s)" % ratio((ksize + rsize) / MiB, 12) if "x86_64" in d else ""))
+    sys.stdout.flush()
+    if cold > 1200 or noop > 10 or ("x86_64" in d and ksize + rsize > 12 * MiB):
+        status = 1
+    shutil.rmtree(cold_cache, ignore_errors=True)
+sys.exit(status)
