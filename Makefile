@@ -19,7 +19,7 @@ BUILD_DIR := $(O)/build
 IMAGES_DIR := $(O)/images
 HOST_DIR := $(O)/host
 PYTHON3 := /usr/bin/python3
-export BULKHEAD_CACHE O
+export BULKHEAD_CACHE
 
 ifeq ($(V),1)
 Q :=
