@@ -25,7 +25,8 @@ endif
 # Each binary is a static PIE like the rest of the image, so BusyBox's own
 # CONFIG_STATIC (a fixed-address binary) stays off and the flags come from
 # the musl toolchain instead.
-BUSYBOX_MAKE = $(MAKE) -C $(BUSYBOX_SRCDIR) CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_CC)" \
+# O= on our command line reaches sub-makes; BusyBox would build out of tree.
+BUSYBOX_MAKE = $(MAKE) -C $(BUSYBOX_SRCDIR) O= CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_CC)" \
 	HOSTCC="$(CCACHE) gcc" CONFIG_EXTRA_CFLAGS="$(TARGET_CFLAGS)" \
 	CFLAGS_busybox="$(TARGET_LDFLAGS)" SKIP_STRIP=y KCONFIG_NOTIMESTAMP=1
 
