@@ -17,13 +17,25 @@ ROOTFS_PARTS = bulkhead-base-files=$(BASE_FILES_PART) \
 ROOTFS_PART_STAMPS = $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
 	$(foreach p,$(PROGRAMS),$(PARTS_DIR)/$(p)/.stamp)
 
-# The skeleton plus the files that name this build.
-$(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h
-	$(Q)rm -rf $(@D) && mkdir -p $(@D)
+# The skeleton, the services this configuration runs, and the files that
+# name this build.
+NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
+$(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) \
+		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(TOPDIR)/rootfs/rootfs.mk
+	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
 	$(Q)printf '%s\n' 'NAME=Bulkhead' 'ID=bulkhead' 'PRETTY_NAME="Bulkhead $(BH_VERSION)"' \
 		'VERSION_ID=$(BH_VERSION)' 'VARIANT_ID=$(BH_PROFILE)' 'BULKHEAD_BOARD=$(BH_BOARD_NAME)' \
 		> $(@D)/etc/os-release
+ifeq ($(BH_NET_DHCP),y)
+	$(Q)sed 's|@INTERFACE@|$(call qstrip,$(BH_NET_INTERFACE))|' $(TOPDIR)/rootfs/services/dhcp.service \
+		> $(@D)/etc/bulkhead/services.d/dhcp.service
+endif
+ifneq ($(NTP_SERVERS),)
+	$(Q)sed -e 's|@SERVERS@|$(foreach s,$(NTP_SERVERS),-p $(s))|' \
+		$(if $(filter y,$(BH_NET_DHCP)),,-e '/^after = dhcp/d') \
+		$(TOPDIR)/rootfs/services/ntp.service > $(@D)/etc/bulkhead/services.d/ntp.service
+endif
 	$(Q)touch $@
 
 $(ROOTFS_MANIFEST): $(ROOTFS_PART_STAMPS) $(TOPDIR)/rootfs/assemble.py $(TOPDIR)/rootfs/skeleton.dirs
@@ -54,7 +66,7 @@ KERNEL_CMDLINE = $(strip $(call qstrip,$(BH_KERNEL_CMDLINE)) $(shell cat $(TOPDI
 $(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args $(TOPDIR)/rootfs/rootfs.mk \
 		$(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline) $(CONFIG_FILE)
 	$(Q)mkdir -p $(@D)
-	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' \
+	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' -e 's|@DATA@|"$$data"|' \
 		$(BOARD_DIR)/qemu.args | tr '\n' ' ') && \
 	sed -e 's|@QEMU@|$(QEMU_SYSTEM)|' -e 's|@ARCH@|$(BH_ARCH)|' -e "s|@ARGS@|$$args|" \
 		-e 's|@BOARD@|$(BH_BOARD_NAME)|' $< > $@.tmp

@@ -4,15 +4,134 @@
 
 #include <bulkhead/error.h>
 
-/* Mounts the kernel filesystems and tmpfs folders the host needs. */
-int init_mount_all(struct bh_error *err);
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
-/* Ends the system: stops everything, syncs, unmounts and powers off or
- * reboots. Never returns. */
+#define SERVICES_DIR         "/etc/bulkhead/services.d"
+#define RUNTIME_SERVICES_DIR "/run/bulkhead/services.d"
+#define SYSCTL_CONF          "/etc/bulkhead/sysctl.conf"
+#define LOG_DIR              "/run/log"
+#define CGROUP_ROOT          "/sys/fs/cgroup"
+
+#define SERVICE_NAME_MAX 64
+#define SERVICE_ARGV_MAX 32
+#define SERVICE_DEPS_MAX 8
+#define SERVICES_MAX     64
+
+/* Monotonic milliseconds since boot (CLOCK_BOOTTIME, so it includes the
+ * kernel's own start-up). */
+int64_t now_ms(void);
+
+/* Console output, one line, prefixed with "init: ". */
+__attribute__((format(printf, 1, 2))) void init_log(const char *fmt, ...);
+
+/* Mounts the kernel filesystems and tmpfs folders the host needs and sets
+ * up cgroup v2 with the workloads subtree. */
+int init_mount_all(struct bh_error *err);
+int init_cgroups(struct bh_error *err);
+
+/* Finds, formats when blank, and mounts the persistent /data; falls back to
+ * a tmpfs with a warning. Never fails the boot. */
+void init_data(void);
+
+/* Applies SYSCTL_CONF; each failure is logged, none stops the boot. */
+int init_sysctl(const char *path);
+
+/* Brings up loopback and, when the board asks for one, a static address. */
+void init_network(void);
+
+/* Hardware watchdog. */
+void watchdog_open(void);
+void watchdog_pet(int64_t now);
+void watchdog_disarm(void);
+int64_t watchdog_next(void);
+
+/* Power button: opens every input device that has KEY_POWER; returns how
+ * many were found. power_button_pressed() reads one fd's events. */
+int power_buttons_open(int epfd);
+bool power_button_pressed(int fd);
+
+/* Console and debug shell. */
+void console_open(void);
+pid_t debug_shell_start(void);
+
+/* --- Services ----------------------------------------------------------- */
+
+enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
+enum service_type { SERVICE_SIMPLE, SERVICE_ONESHOT };
+enum service_state {
+	SVC_WAITING,  /* for its dependencies */
+	SVC_RUNNING,  /* simple: started; oneshot: still running */
+	SVC_DONE,     /* oneshot exited 0 */
+	SVC_BACKOFF,  /* crashed, restart scheduled */
+	SVC_FAILED,   /* gave up, or dependencies failed */
+	SVC_STOPPING, /* SIGTERM sent */
+	SVC_STOPPED,
+};
+
+struct service_config {
+	char name[SERVICE_NAME_MAX];
+	char file[256];
+	char *argv[SERVICE_ARGV_MAX + 1];
+	char after[SERVICE_DEPS_MAX][SERVICE_NAME_MAX];
+	int n_after;
+	enum service_type type;
+	enum restart_policy restart;
+	int restart_delay_ms, restart_max_delay_ms, max_restarts, stop_timeout_ms;
+	uid_t uid;
+	gid_t gid;
+	uint64_t caps; /* bit n = capability n */
+	bool critical, no_new_privs;
+	char *storage; /* owns the argv strings */
+};
+
+/* Parses one service file. The service's name is the file name without
+ * ".service". Errors name the file, the line and the field. */
+int service_parse(const char *path, struct service_config *cfg, struct bh_error *err);
+int service_parse_text(const char *path, const char *text, struct service_config *cfg,
+		       struct bh_error *err);
+void service_config_free(struct service_config *cfg);
+
+/* Capability names (CAP_NET_ADMIN ...) to numbers; -1 when unknown. */
+int capability_from_name(const char *name);
+
+struct service {
+	struct service_config cfg;
+	enum service_state state;
+	pid_t pid;
+	int out_fd;         /* read end of the service's stdout/stderr pipe */
+	int restarts;       /* consecutive failed runs */
+	int64_t started_at, next_at;
+	char partial[256];  /* an output line without its newline yet */
+	size_t partial_len;
+};
+
+/* Loads every *.service file in dir (bad ones are logged and skipped). */
+int services_load(const char *dir);
+/* Starts what can start, schedules restarts; returns ms until the next
+ * timed event or -1. */
+int64_t services_tick(int epfd, int64_t now);
+/* A child exited: returns true when it was a service. */
+bool services_child_exited(pid_t pid, int status, int64_t now);
+/* Output from a service's pipe. */
+bool services_output(int fd);
+bool services_all_critical_up(void);
+bool services_critical_failed(void);
+/* Stops every service in reverse start order, within their timeouts. */
+void services_stop_all(void);
+
+/* Runs in the forked child: cgroup, privileges, fds, then exec. */
+__attribute__((noreturn)) void service_exec(const struct service_config *cfg, int out_fd,
+					    int status_fd);
+
+/* Log of a service's output: a bounded file under LOG_DIR plus the
+ * console. */
+void service_log_line(const char *name, const char *line);
+
+/* --- Shutdown ----------------------------------------------------------- */
+
 enum init_halt { INIT_POWEROFF, INIT_REBOOT };
 __attribute__((noreturn)) void init_shutdown(enum init_halt how);
-
-/* Writes a line to the console, prefixed with "init: ". */
-__attribute__((format(printf, 1, 2))) void init_log(const char *fmt, ...);
 
 #endif

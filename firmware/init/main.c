@@ -1,54 +1,26 @@
-/* PID 1 of the Bulkhead host: mounts the kernel filesystems, says what
- * booted, reaps every orphan and turns signals into a clean shutdown. */
+/* PID 1 of the Bulkhead host: mounts, hardening sysctls, cgroups, /data,
+ * network, watchdog, services; then an event loop that reaps every child,
+ * supervises services and turns signals and the power button into a clean
+ * shutdown. It never exits. */
 #include "init.h"
 
 #include <bulkhead/autoconf.h>
 #include <bulkhead/version.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-void init_log(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	n = snprintf(line, sizeof(line), "init: ");
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-	va_end(ap);
-	strcat(line, "\n");
-	if (write(STDOUT_FILENO, line, strlen(line)) < 0) {
-		/* Nowhere left to report it. */
-	}
-}
-
-/* The kernel hands PID 1 the console as fds 0-2 when /dev/console exists;
- * reopen it once devtmpfs is mounted in case it did not. */
-static void open_console(void)
-{
-	int fd;
-
-	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0)
-		return;
-	fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	dup2(fd, 0);
-	dup2(fd, 1);
-	dup2(fd, 2);
-	if (fd > 2)
-		close(fd);
-}
+#ifdef BH_PROFILE_DEBUG
+static pid_t shell_pid = -1;
+#endif
 
 static void print_boot_complete(void)
 {
@@ -60,73 +32,134 @@ static void print_boot_complete(void)
 		strcpy(u.release, "unknown");
 	if (statvfs("/", &root) == 0)
 		rootmode = (root.f_flag & ST_RDONLY) ? "read-only" : "read-write";
-	init_log("bulkhead boot complete: firmware %s, board %s, profile %s, kernel %s, pid %d, root %s",
+	init_log("bulkhead boot complete: firmware %s, board %s, profile %s, kernel %s, pid %d, "
+		 "root %s",
 		 BH_VERSION, BH_BOARD_NAME, BH_PROFILE, u.release, (int)getpid(), rootmode);
 }
 
-#ifdef BH_PROFILE_DEBUG
-/* Debug images give a root shell on the console, restarted when it exits. */
-static pid_t start_debug_shell(void)
+static void reap(int64_t now)
 {
-	pid_t pid = fork();
+	int status;
+	pid_t pid;
 
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setsid();
-		execl("/bin/sh", "-sh", (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (services_child_exited(pid, status, now))
+			continue;
+#ifdef BH_PROFILE_DEBUG
+		if (pid == shell_pid)
+			shell_pid = debug_shell_start();
 #endif
+	}
+}
+
+/* Returns true when the system must stop; sets *how. */
+static bool handle_signal(int sfd, int epfd, enum init_halt *how)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	switch (si.ssi_signo) {
+	case SIGCHLD:
+		reap(now_ms());
+		return false;
+	/* The sysvinit and BusyBox convention, so that their halt, poweroff
+	 * and reboot commands work: USR1 halt, USR2 poweroff, TERM reboot. */
+	case SIGUSR1:
+	case SIGUSR2:
+	case SIGPWR:
+		*how = INIT_POWEROFF;
+		return true;
+	case SIGTERM:
+	case SIGINT: /* Ctrl-Alt-Del */
+		*how = INIT_REBOOT;
+		return true;
+	case SIGHUP:
+#ifdef BH_PROFILE_DEBUG
+		init_log("reloading: loading new services from " RUNTIME_SERVICES_DIR);
+		services_load(RUNTIME_SERVICES_DIR);
+#else
+		(void)epfd;
+#endif
+		return false;
+	default:
+		return false;
+	}
+}
 
 int main(void)
 {
+	struct epoll_event ev = {.events = EPOLLIN};
+	enum init_halt how = INIT_POWEROFF;
+	int64_t init_start = now_ms();
 	struct bh_error err;
+	bool ready = false;
 	sigset_t set;
-	int sig;
+	int sfd, epfd;
 
 	if (getpid() != 1) {
 		fprintf(stderr, "init: must run as PID 1\n");
 		return 1;
 	}
-	/* Signals are taken synchronously with sigwait, never in handlers. */
+	/* Signals are taken synchronously through a signalfd, never in
+	 * handlers; Ctrl-Alt-Del becomes SIGINT instead of an instant reboot. */
 	sigfillset(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	reboot(RB_DISABLE_CAD);
 	if (init_mount_all(&err) < 0)
 		init_log("%s", err.msg);
-	open_console();
+	console_open();
+	init_sysctl(SYSCTL_CONF);
+	if (init_cgroups(&err) < 0)
+		init_log("cgroups: %s", err.msg);
+	init_network();
+	init_data();
+	watchdog_open();
+
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	if (power_buttons_open(epfd) == 0)
+		init_log("no power button found: poweroff only by signal");
+	services_load(SERVICES_DIR);
 	print_boot_complete();
 #ifdef BH_PROFILE_DEBUG
-	pid_t shell = start_debug_shell();
+	shell_pid = debug_shell_start();
 #endif
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		switch (sig) {
-		case SIGCHLD: {
-			pid_t pid;
 
-			while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
-#ifdef BH_PROFILE_DEBUG
-				if (pid == shell)
-					shell = start_debug_shell();
-#endif
+	for (;;) {
+		struct epoll_event events[16];
+		int64_t now = now_ms(), timeout, wd;
+		int n;
+
+		timeout = services_tick(epfd, now);
+		if (!ready && services_all_critical_up()) {
+			ready = true;
+			init_log("ready: %lld.%03lld s since kernel start (init %lld ms)",
+				 (long long)(now / 1000), (long long)(now % 1000),
+				 (long long)(now - init_start));
+		}
+		/* Healthy means a critical service has not given up; otherwise
+		 * the watchdog is left to reset the machine. */
+		if (!services_critical_failed())
+			watchdog_pet(now);
+		wd = watchdog_next();
+		if (wd >= 0 && !services_critical_failed() && (timeout < 0 || wd - now < timeout))
+			timeout = wd > now ? wd - now : 0;
+		n = epoll_wait(epfd, events, 16, timeout < 0 ? -1 : (int)timeout);
+		for (int i = 0; i < n; i++) {
+			int fd = events[i].data.fd;
+
+			if (fd == sfd) {
+				if (handle_signal(sfd, epfd, &how))
+					init_shutdown(how);
+			} else if (!services_output(fd) && power_button_pressed(fd)) {
+				init_log("power button pressed");
+				init_shutdown(INIT_POWEROFF);
 			}
-			break;
 		}
-		case SIGTERM:
-		case SIGUSR2:
-		case SIGPWR:
-			init_shutdown(INIT_POWEROFF);
-		case SIGINT:
-		case SIGUSR1:
-			init_shutdown(INIT_REBOOT);
-		default:
-			break;
-		}
+		/* A SIGCHLD can be merged with others in one read; reap anyway. */
+		reap(now_ms());
 	}
 }

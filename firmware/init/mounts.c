@@ -1,8 +1,13 @@
+/* The kernel filesystems and tmpfs folders of the host, and cgroup v2 with
+ * the memory, pids and cpu controllers delegated to the workloads subtree. */
 #include "init.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct init_mount {
 	const char *source, *target, *type;
@@ -10,13 +15,17 @@ struct init_mount {
 	const char *data;
 };
 
-/* In mount order. /dev may already be there: the kernel mounts devtmpfs
- * itself before it starts init when CONFIG_DEVTMPFS_MOUNT is set. */
+/* In mount order. /dev may be there already: the kernel mounts devtmpfs
+ * itself before it starts init (CONFIG_DEVTMPFS_MOUNT). */
 static const struct init_mount mounts[] = {
 	{"proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible"},
 	{"sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL},
 	{"devtmpfs", "/dev", "devtmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755"},
-	{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=16m"},
+	{"devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "gid=5,mode=0620,ptmxmode=0666"},
+	{"tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m"},
+	{"cgroup2", CGROUP_ROOT, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	 "nsdelegate,memory_recursiveprot"},
+	{"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=32m"},
 	{"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m"},
 };
 
@@ -25,11 +34,53 @@ int init_mount_all(struct bh_error *err)
 	for (size_t i = 0; i < sizeof(mounts) / sizeof(mounts[0]); i++) {
 		const struct init_mount *m = &mounts[i];
 
+		if (mkdir(m->target, 0755) < 0 && errno != EEXIST && errno != EROFS)
+			return bh_error(err, errno, "mkdir %s", m->target);
 		if (mount(m->source, m->target, m->type, m->flags, m->data) == 0)
 			continue;
 		if (errno == EBUSY)
 			continue;
 		return bh_error(err, errno, "mount %s on %s", m->type, m->target);
+	}
+	mkdir(LOG_DIR, 0750);
+	mkdir("/run/bulkhead", 0755);
+	return 0;
+}
+
+static int write_file(const char *path, const char *text, struct bh_error *err)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bh_error(err, errno, "open %s", path);
+	if (write(fd, text, strlen(text)) < 0) {
+		int e = errno;
+
+		close(fd);
+		return bh_error(err, e, "write '%s' to %s", text, path);
+	}
+	close(fd);
+	return 0;
+}
+
+/* / keeps init only (cgroup v2 lets the root hold processes); services go
+ * under system/, workloads under workloads/, each with the controllers
+ * enabled so that bhd, bhc and bhv can set limits for what they run. */
+int init_cgroups(struct bh_error *err)
+{
+	static const char *const subtrees[] = {CGROUP_ROOT "/system", CGROUP_ROOT "/workloads"};
+
+	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory +pids +cpu", err) < 0)
+		return bh_error_wrap(err, "enable cgroup controllers");
+	for (size_t i = 0; i < 2; i++) {
+		char path[128];
+
+		if (mkdir(subtrees[i], 0755) < 0 && errno != EEXIST)
+			return bh_error(err, errno, "mkdir %s", subtrees[i]);
+		strcpy(path, subtrees[i]);
+		strcat(path, "/cgroup.subtree_control");
+		if (write_file(path, "+memory +pids +cpu", err) < 0)
+			return bh_error_wrap(err, "delegate controllers to %s", subtrees[i]);
 	}
 	return 0;
 }

@@ -1,0 +1,350 @@
+/* Service files: one `key = value` per line, `#` starts a comment. The
+ * format is documented in docs/services.md. */
+#include "init.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SERVICE_FILE_MAX 8192
+
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+int capability_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
+		if (strcasecmp(name, cap_names[i]) == 0 || strcasecmp(name, cap_names[i] + 4) == 0)
+			return (int)i;
+	return -1;
+}
+
+void service_config_free(struct service_config *cfg)
+{
+	free(cfg->storage);
+	cfg->storage = NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static int parse_int(const char *v, int min, int max, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Splits an exec line into words in place; "double quotes" group words. */
+static int split_argv(char *line, char **argv, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	while (*p) {
+		char *w, *o;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		if (!*p)
+			break;
+		if (n == max)
+			return -1;
+		w = o = p;
+		while (*p && !isspace((unsigned char)*p)) {
+			if (*p == '"') {
+				p++;
+				while (*p && *p != '"')
+					*o++ = *p++;
+				if (*p != '"')
+					return -2;
+				p++;
+			} else {
+				*o++ = *p++;
+			}
+		}
+		if (*p)
+			p++;
+		*o = 0;
+		argv[n++] = w;
+	}
+	argv[n] = NULL;
+	return n;
+}
+
+static int parse_id(const char *v, bool group, unsigned *out)
+{
+	int n;
+
+	if (parse_int(v, 0, INT_MAX, &n) == 0) {
+		*out = (unsigned)n;
+		return 0;
+	}
+	if (group) {
+		struct group *g = getgrnam(v);
+
+		if (!g)
+			return -1;
+		*out = g->gr_gid;
+	} else {
+		struct passwd *p = getpwnam(v);
+
+		if (!p)
+			return -1;
+		*out = p->pw_uid;
+	}
+	return 0;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) >= SERVICE_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	return true;
+}
+
+static void set_defaults(struct service_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->type = SERVICE_SIMPLE;
+	cfg->restart = RESTART_ON_FAILURE;
+	cfg->restart_delay_ms = 500;
+	cfg->restart_max_delay_ms = 30000;
+	cfg->max_restarts = 5;
+	cfg->stop_timeout_ms = 5000;
+	cfg->no_new_privs = true;
+}
+
+#define FIELD_ERROR(fmt, ...)                                                                   \
+	bh_error(err, 0, "%s:%d: field '%s': " fmt, path, lineno, key, ##__VA_ARGS__)
+
+int service_parse_text(const char *path, const char *text, struct service_config *cfg,
+		       struct bh_error *err)
+{
+	const char *base = strrchr(path, '/');
+	char *line, *save = NULL, *buf;
+	bool have_exec = false;
+	int lineno = 0;
+	size_t len;
+
+	set_defaults(cfg);
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len <= 8 || strcmp(base + len - 8, ".service") != 0 || len - 8 >= SERVICE_NAME_MAX)
+		return bh_error(err, 0, "%s: a service file's name must be <name>.service", path);
+	memcpy(cfg->name, base, len - 8);
+	cfg->name[len - 8] = 0;
+	if (!valid_name(cfg->name))
+		return bh_error(err, 0, "%s: service name '%s' may only hold letters, digits, - _ .",
+				path, cfg->name);
+	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+
+	buf = strdup(text);
+	if (!buf)
+		return bh_error(err, errno, "%s: read", path);
+	cfg->storage = buf;
+	/* strtok_r would merge empty lines and break line numbers. */
+	for (line = buf; line; line = save) {
+		char *eq, *key, *val;
+
+		save = strchr(line, '\n');
+		if (save)
+			*save++ = 0;
+		lineno++;
+		if (strchr(line, '#'))
+			*strchr(line, '#') = 0;
+		key = trim(line);
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			service_config_free(cfg);
+			return bh_error(err, 0, "%s:%d: expected 'key = value', got '%s'", path,
+					lineno, key);
+		}
+		*eq = 0;
+		val = trim(eq + 1);
+		key = trim(key);
+		if (!strcmp(key, "exec")) {
+			int n = split_argv(val, cfg->argv, SERVICE_ARGV_MAX);
+
+			if (n == -1 || n == -2 || n == 0) {
+				FIELD_ERROR("%s", n == 0    ? "is empty"
+						  : n == -1 ? "has more than 32 words"
+							    : "has an unterminated quote");
+				goto fail;
+			}
+			if (cfg->argv[0][0] != '/') {
+				FIELD_ERROR("'%s' must be an absolute path", cfg->argv[0]);
+				goto fail;
+			}
+			have_exec = true;
+		} else if (!strcmp(key, "type")) {
+			if (!strcmp(val, "simple"))
+				cfg->type = SERVICE_SIMPLE;
+			else if (!strcmp(val, "oneshot"))
+				cfg->type = SERVICE_ONESHOT;
+			else {
+				FIELD_ERROR("'%s' is not simple or oneshot", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "restart")) {
+			if (!strcmp(val, "always"))
+				cfg->restart = RESTART_ALWAYS;
+			else if (!strcmp(val, "on-failure"))
+				cfg->restart = RESTART_ON_FAILURE;
+			else if (!strcmp(val, "never"))
+				cfg->restart = RESTART_NEVER;
+			else {
+				FIELD_ERROR("'%s' is not always, on-failure or never", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "after")) {
+			char *w, *s2 = NULL;
+
+			for (w = strtok_r(val, " \t,", &s2); w; w = strtok_r(NULL, " \t,", &s2)) {
+				if (cfg->n_after == SERVICE_DEPS_MAX || !valid_name(w)) {
+					FIELD_ERROR("'%s': at most %d valid service names", w,
+						    SERVICE_DEPS_MAX);
+					goto fail;
+				}
+				strcpy(cfg->after[cfg->n_after++], w);
+			}
+		} else if (!strcmp(key, "restart_delay_ms")) {
+			if (parse_int(val, 1, 3600000, &cfg->restart_delay_ms)) {
+				FIELD_ERROR("'%s' is not a number of ms from 1 to 3600000", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "restart_max_delay_ms")) {
+			if (parse_int(val, 1, 3600000, &cfg->restart_max_delay_ms)) {
+				FIELD_ERROR("'%s' is not a number of ms from 1 to 3600000", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "max_restarts")) {
+			if (parse_int(val, 0, 1000000, &cfg->max_restarts)) {
+				FIELD_ERROR("'%s' is not a number from 0 (unlimited) up", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "stop_timeout_ms")) {
+			if (parse_int(val, 1, 600000, &cfg->stop_timeout_ms)) {
+				FIELD_ERROR("'%s' is not a number of ms from 1 to 600000", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "user")) {
+			unsigned id;
+
+			if (parse_id(val, false, &id)) {
+				FIELD_ERROR("'%s' is neither a uid nor a user in /etc/passwd", val);
+				goto fail;
+			}
+			cfg->uid = id;
+		} else if (!strcmp(key, "group")) {
+			unsigned id;
+
+			if (parse_id(val, true, &id)) {
+				FIELD_ERROR("'%s' is neither a gid nor a group in /etc/group", val);
+				goto fail;
+			}
+			cfg->gid = id;
+		} else if (!strcmp(key, "capabilities")) {
+			char *w, *s2 = NULL;
+
+			for (w = strtok_r(val, " \t,", &s2); w; w = strtok_r(NULL, " \t,", &s2)) {
+				int c = capability_from_name(w);
+
+				if (c < 0) {
+					FIELD_ERROR("'%s' is not a capability name", w);
+					goto fail;
+				}
+				cfg->caps |= 1ULL << c;
+			}
+		} else if (!strcmp(key, "critical")) {
+			if (parse_bool(val, &cfg->critical)) {
+				FIELD_ERROR("'%s' is not yes or no", val);
+				goto fail;
+			}
+		} else if (!strcmp(key, "no_new_privs")) {
+			if (parse_bool(val, &cfg->no_new_privs)) {
+				FIELD_ERROR("'%s' is not yes or no", val);
+				goto fail;
+			}
+		} else {
+			FIELD_ERROR("unknown field");
+			goto fail;
+		}
+	}
+	if (!have_exec) {
+		service_config_free(cfg);
+		return bh_error(err, 0, "%s: field 'exec' is missing", path);
+	}
+	return 0;
+fail:
+	service_config_free(cfg);
+	return -1;
+}
+
+int service_parse(const char *path, struct service_config *cfg, struct bh_error *err)
+{
+	char text[SERVICE_FILE_MAX + 1];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return bh_error(err, errno, "open %s", path);
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0)
+		return bh_error(err, errno, "read %s", path);
+	if (n > SERVICE_FILE_MAX)
+		return bh_error(err, 0, "%s: larger than %d bytes", path, SERVICE_FILE_MAX);
+	text[n] = 0;
+	if (memchr(text, 0, n))
+		return bh_error(err, 0, "%s: holds a NUL byte, not text", path);
+	return service_parse_text(path, text, cfg, err);
+}
