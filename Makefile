@@ -145,4 +145,9 @@ include $(TOPDIR)/tests/unit/unit.mk
 
 # Every package is built, whether or not a program uses it yet.
 all: images $(PACKAGES)
+
+# For scripts and tests: make -s printvars VARS='LINUX_PREFIX BUSYBOX_PREFIX'
+printvars:
+	@$(foreach V,$(VARS),echo '$(V)=$($(V))';)
+.PHONY: printvars
 endif

@@ -38,7 +38,9 @@ int init_mount_all(struct bh_error *err)
 			return bh_error(err, errno, "mkdir %s", m->target);
 		if (mount(m->source, m->target, m->type, m->flags, m->data) == 0)
 			continue;
-		if (errno == EBUSY)
+		/* Mounted already (the kernel's own /dev): give it our flags. */
+		if (errno == EBUSY &&
+		    mount(NULL, m->target, NULL, MS_REMOUNT | m->flags, m->data) == 0)
 			continue;
 		return bh_error(err, errno, "mount %s on %s", m->type, m->target);
 	}

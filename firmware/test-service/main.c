@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void idle(void)
@@ -36,6 +37,9 @@ int main(int argc, char **argv)
 				}
 				_exit(0);
 			}
+			/* Reap the child itself, so that only the grandchild is left
+			 * for init. */
+			waitpid(child, NULL, 0);
 		}
 		printf("left %d orphans\n", n);
 		idle();

@@ -41,3 +41,23 @@ def expected_version():
     return os.environ.get("BH_VERSION") or subprocess.run(
         ["git", "-C", top, "describe", "--always", "--dirty", "--abbrev=12"],
         capture_output=True, text=True).stdout.strip()
+
+
+def make_vars(out, *names):
+    """Values of the build's make variables for the configuration in out."""
+    top = os.path.join(os.path.dirname(__file__), "..", "..")
+    p = subprocess.run(["make", "-s", "--no-print-directory", "-C", top, "O=" + out, "printvars",
+                        "VARS=" + " ".join(names)], capture_output=True, text=True, check=True)
+    return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+
+
+def kernel_config(out):
+    """The kernel .config the image's kernel was built with, as a dict."""
+    prefix = make_vars(out, "LINUX_PREFIX")["LINUX_PREFIX"]
+    conf = {}
+    with open(os.path.join(prefix, "config")) as f:
+        for line in f:
+            m = re.match(r"(CONFIG_\w+)=(.*)", line)
+            if m:
+                conf[m.group(1)] = m.group(2)
+    return conf
