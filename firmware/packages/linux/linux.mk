@@ -26,8 +26,11 @@ LINUX_KEY_FILES = $(LINUX_FRAGMENTS)
 # inputs, not the build's: the same inputs give the same kernel.
 LINUX_BUILD_EPOCH := $(shell git -C $(TOPDIR) log -1 --format=%ct -- \
 	firmware/packages/linux board/common $(BOARD_DIR)/linux.fragment 2>/dev/null || echo 0)
+# No ccache here: with the kernel's -Wp,-MMD dependency files it now and
+# then leaves a .o.d file out (seen on ARM64 builds) and fixdep fails. The
+# kernel is built once per set of inputs anyway (the shared artifacts).
 LINUX_MAKE = $(MAKE) -C $(LINUX_SRCDIR) O=$(LINUX_BUILDDIR)/build ARCH=$(KERNEL_ARCH) \
-	CROSS_COMPILE=$(TARGET_CROSS) CC="$(CCACHE) $(TARGET_REAL_CC)" \
+	CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_REAL_CC)" \
 	KBUILD_BUILD_TIMESTAMP="$$(date -u -d @$(or $(LINUX_BUILD_EPOCH),0))"
 
 # A fragment line that Kconfig dropped (a missing dependency, a renamed
