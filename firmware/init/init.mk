@@ -6,4 +6,7 @@ INIT_SOURCES = main.c mounts.c sysctl.c data.c network.c watchdog.c power.c cons
 	log.c service.c service_parse.c exec.c shutdown.c
 INIT_INSTALL = sbin/init
 
+INIT_UNIT_TESTS = test_service_parse
+INIT_UNIT_SOURCES = service_parse.c
+
 $(eval $(call program,init))

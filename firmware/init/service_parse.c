@@ -203,9 +203,9 @@ int service_parse_text(const char *path, const char *text, struct service_config
 			continue;
 		eq = strchr(key, '=');
 		if (!eq) {
-			service_config_free(cfg);
-			return bh_error(err, 0, "%s:%d: expected 'key = value', got '%s'", path,
-					lineno, key);
+			/* The message quotes the buffer: format it before freeing. */
+			bh_error(err, 0, "%s:%d: expected 'key = value', got '%s'", path, lineno, key);
+			goto fail;
 		}
 		*eq = 0;
 		val = trim(eq + 1);

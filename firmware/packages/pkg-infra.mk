@@ -17,15 +17,18 @@
 
 UPPERCASE = $(subst -,_,$(subst a,A,$(subst b,B,$(subst c,C,$(subst d,D,$(subst e,E,$(subst f,F,$(subst g,G,$(subst h,H,$(subst i,I,$(subst j,J,$(subst k,K,$(subst l,L,$(subst m,M,$(subst n,N,$(subst o,O,$(subst p,P,$(subst q,Q,$(subst r,R,$(subst s,S,$(subst t,T,$(subst u,U,$(subst v,V,$(subst w,W,$(subst x,X,$(subst y,Y,$(subst z,Z,$(1))))))))))))))))))))))))))))
 
-PKG_INFRA_FILES := $(TOPDIR)/firmware/packages/pkg-infra.mk
+# Part of every key. Bump it when a change to this file changes what
+# packages build into (a new flag, a new install step); changes that do not
+# (comments, new macros) leave the shared artifacts valid.
+PKG_INFRA_VERSION := 1
 
 # The identity of a package's inputs: anything that changes the result
 # changes the key, and so the folder the result is published in.
-# $(1): upper-case prefix.
+# $(1): upper-case prefix, $(2): what it is built for (arch, compilers).
 define pkg-key
-$(shell { echo "$(BH_ARCH) $(TOOLCHAIN_ID) $($(1)_VERSION) $($(1)_KEY_VARS)"; \
+$(shell { echo "$(PKG_INFRA_VERSION) $(2) $($(1)_VERSION) $($(1)_KEY_VARS)"; \
 	echo "$(foreach d,$($(1)_DEPENDENCIES),$($(call UPPERCASE,$(d))_KEY))"; \
-	cat $(sort $(wildcard $($(1)_PKGDIR)/*)) $($(1)_KEY_FILES) $(PKG_INFRA_FILES); } \
+	cat $(sort $(wildcard $($(1)_PKGDIR)/*)) $($(1)_KEY_FILES); } \
 	| sha256sum | cut -c1-12)
 endef
 
@@ -35,17 +38,18 @@ define pkg-extract-tarball
 	tar -xf $($(1)_DL_FILE) --strip-components=1 -C $($(1)_SRCDIR)
 endef
 
-# $(1): package name, $(2): upper-case prefix.
+# $(1): package name, $(2): upper-case prefix, $(3): artifacts folder,
+# $(4): what it is built for (part of the key), $(5): recipe folder name.
 define package-inner
 $(2)_NAME := $(1)
-$(2)_PKGDIR := $(TOPDIR)/firmware/packages/$(1)
-$(2)_HASH_FILE ?= $$($(2)_PKGDIR)/$(1).hash
+$(2)_PKGDIR := $(TOPDIR)/firmware/packages/$(5)
+$(2)_HASH_FILE ?= $$($(2)_PKGDIR)/$(5).hash
 $(2)_PATCHES := $$(sort $$(wildcard $$($(2)_PKGDIR)/*.patch))
 $(2)_DL_FILE := $(DL_DIR)/$$($(2)_SOURCE)
-$(2)_KEY := $$(call pkg-key,$(2))
+$(2)_KEY := $$(call pkg-key,$(2),$(4))
 $(2)_ID := $(1)-$$($(2)_VERSION)-$$($(2)_KEY)
-$(2)_PREFIX := $(ARTIFACTS_DIR)/$$($(2)_ID)
-$(2)_STAGE := $(ARTIFACTS_DIR)/.stage-$$($(2)_ID)
+$(2)_PREFIX := $(3)/$$($(2)_ID)
+$(2)_STAGE := $(3)/.stage-$$($(2)_ID)
 $(2)_BUILDDIR := $(BUILD_DIR)/$$($(2)_ID)
 $(2)_SRCDIR := $$($(2)_BUILDDIR)/src
 $(2)_EXTRACT_CMDS ?= $$(call pkg-extract-tarball,$(2))
@@ -56,7 +60,7 @@ $(2)_FETCH_ARGS := --package $(1) --file $$($(2)_SOURCE) --hash-file $$($(2)_HAS
 	$$(if $$($(2)_DEBIAN_RELEASE),--debian-release $$($(2)_DEBIAN_RELEASE)) \
 	$$(if $$($(2)_DEBIAN_SOURCE),--debian-source $$($(2)_DEBIAN_SOURCE)) \
 	$$(if $$($(2)_DEBIAN_BINARY),--debian-binary '$$($(2)_DEBIAN_BINARY)')
-PACKAGES += $(1)
+$(if $(filter host-%,$(1)),HOST_PACKAGES,PACKAGES) += $(1)
 
 # Two packages may share one archive (linux and linux-headers).
 ifeq ($$(filter $$($(2)_DL_FILE),$$(DL_FILES)),)
@@ -111,4 +115,24 @@ $(1)-dirclean:
 .PHONY: $(1) $(1)-source $(1)-rebuild $(1)-dirclean
 endef
 
-package = $(call package-inner,$(1),$(call UPPERCASE,$(1)))
+package = $(call package-inner,$(1),$(call UPPERCASE,$(1)),$(ARTIFACTS_DIR),$(BH_ARCH) $(TOOLCHAIN_ID),$(1))
+
+# host-<name>: the same pinned source built for the build machine with its
+# own gcc, for the C unit tests and the host tools ($(O)/host/bin). The
+# recipe adds HOST_<NAME>_CONFIGURE/BUILD/INSTALL_CMDS; the source, hashes
+# and licence come from the target recipe.
+HOST_ARTIFACTS_DIR := $(BULKHEAD_CACHE)/artifacts/host-$(HOST_ARCH)
+HOST_GCC_ID := $(shell gcc -dumpfullversion)
+
+define host-package-vars
+HOST_$(2)_VERSION = $$($(2)_VERSION)
+HOST_$(2)_SOURCE = $$($(2)_SOURCE)
+HOST_$(2)_SITE = $$($(2)_SITE)
+HOST_$(2)_HASH_FILE = $$($(2)_HASH_FILE)
+HOST_$(2)_LICENSE_FILES = $$($(2)_LICENSE_FILES)
+HOST_$(2)_DEBIAN_RELEASE = $$($(2)_DEBIAN_RELEASE)
+HOST_$(2)_DEBIAN_SOURCE = $$($(2)_DEBIAN_SOURCE)
+HOST_$(2)_DEBIAN_BINARY = $$($(2)_DEBIAN_BINARY)
+endef
+
+host-package = $(eval $(call host-package-vars,$(1),$(call UPPERCASE,$(1))))$(call package-inner,host-$(1),HOST_$(call UPPERCASE,$(1)),$(HOST_ARTIFACTS_DIR),host $(HOST_GCC_ID),$(1))

@@ -1,20 +1,40 @@
 ################################################################################
 # C unit tests: each tests/unit/test_<x>.c is a TAP program built for the
-# build host with firmware/lib, with AddressSanitizer and UndefinedBehavior-
-# Sanitizer so that a memory error fails the test.
+# build host with AddressSanitizer and UndefinedBehaviorSanitizer, so that a
+# memory error fails the test. It links libbulkhead's sources and host builds
+# of our pinned libraries. A program's recipe claims the tests of its own
+# code:
+#   <PROG>_UNIT_TESTS = test_x test_y      tests/unit/test_x.c, ...
+#   <PROG>_UNIT_SOURCES = a.c b.c          files of firmware/<prog>/ they link
+#   <PROG>_UNIT_LIBS = libseccomp          host packages beyond yyjson and mbedtls
 ################################################################################
 
 UNIT_BUILD_DIR := $(BUILD_DIR)/unit
-UNIT_SOURCES := $(sort $(wildcard $(TOPDIR)/tests/unit/test_*.c))
-UNIT_TESTS := $(patsubst $(TOPDIR)/tests/unit/%.c,$(UNIT_BUILD_DIR)/%,$(UNIT_SOURCES))
+UNIT_HOST_LIBS := yyjson mbedtls
 UNIT_CFLAGS := -O1 -g $(C_STD_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-I$(TOPDIR)/include -I$(GENERATED_INCLUDE) -I$(TOPDIR)/tests/unit
+	-fno-omit-frame-pointer -I$(TOPDIR)/include -I$(GENERATED_INCLUDE) -I$(TOPDIR)/tests/unit
 
-$(UNIT_BUILD_DIR)/%: $(TOPDIR)/tests/unit/%.c $(LIBBULKHEAD_SOURCES) $(TOPDIR)/tests/unit/tap.h \
-		$(GENERATED_INCLUDE)/bulkhead/autoconf.h $(GENERATED_INCLUDE)/bulkhead/version.h
-	$(Q)mkdir -p $(@D)
-	@echo "    HOSTCC  $*"
-	$(Q)gcc $(UNIT_CFLAGS) -o $@ $< $(LIBBULKHEAD_SOURCES)
+# $(1): test name, $(2): extra sources (absolute), $(3): extra host packages,
+# $(4): the program's folder (for its private headers).
+define unit-test
+UNIT_TESTS += $(UNIT_BUILD_DIR)/$(1)
+$(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(LIBBULKHEAD_SOURCES) $(2) \
+		$(TOPDIR)/tests/unit/tap.h $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(UNIT_HOST_LIBS) $(3),host-$(p))
+	$$(Q)mkdir -p $$(@D)
+	@echo "    HOSTCC  $(1)"
+	$$(Q)gcc $(UNIT_CFLAGS) $(if $(4),-I$(4)) \
+		$(foreach p,$(UNIT_HOST_LIBS) $(3),-I$$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/include) \
+		-o $$@ $$< $(LIBBULKHEAD_SOURCES) $(2) \
+		$(foreach p,$(3) $(UNIT_HOST_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/lib/*.a))
+endef
+
+UNIT_CLAIMED := $(foreach p,$(PROGRAMS),$($(call UPPERCASE,$(p))_UNIT_TESTS))
+$(foreach p,$(PROGRAMS),$(foreach t,$($(call UPPERCASE,$(p))_UNIT_TESTS),$(eval $(call unit-test,$(t),\
+	$(addprefix $(TOPDIR)/firmware/$(p)/,$($(call UPPERCASE,$(p))_UNIT_SOURCES)),\
+	$($(call UPPERCASE,$(p))_UNIT_LIBS),$(TOPDIR)/firmware/$(p)))))
+$(foreach t,$(filter-out $(UNIT_CLAIMED),$(patsubst $(TOPDIR)/tests/unit/%.c,%,\
+	$(wildcard $(TOPDIR)/tests/unit/test_*.c))),$(eval $(call unit-test,$(t),,,)))
 
 unit-tests: $(UNIT_TESTS)
 .PHONY: unit-tests

@@ -33,3 +33,20 @@ define LIBFDT_INSTALL_CMDS
 endef
 
 $(eval $(call package,libfdt))
+
+# For the unit tests of bhv's device tree on the build host.
+define HOST_LIBFDT_BUILD_CMDS
+	$(Q)cd $(HOST_LIBFDT_SRCDIR)/libfdt && \
+		srcs=$$(printf 'include Makefile.libfdt\nprint-srcs:;@echo $$(LIBFDT_SRCS)\n' | $(MAKE) -s -f - print-srcs) && \
+		for s in $$srcs; do gcc -O2 -fPIC -I. -c $$s -o $(HOST_LIBFDT_BUILDDIR)/$${s%.c}.o || exit 1; done
+	$(Q)rm -f $(HOST_LIBFDT_BUILDDIR)/libfdt.a
+	$(Q)ar rcD $(HOST_LIBFDT_BUILDDIR)/libfdt.a $(HOST_LIBFDT_BUILDDIR)/*.o
+endef
+
+define HOST_LIBFDT_INSTALL_CMDS
+	$(Q)install -D -m 0644 $(HOST_LIBFDT_BUILDDIR)/libfdt.a $(HOST_LIBFDT_STAGE)/lib/libfdt.a
+	$(Q)for h in fdt.h libfdt.h libfdt_env.h; do \
+		install -D -m 0644 $(HOST_LIBFDT_SRCDIR)/libfdt/$$h $(HOST_LIBFDT_STAGE)/include/$$h; done
+endef
+
+$(eval $(call host-package,libfdt))

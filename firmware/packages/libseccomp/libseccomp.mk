@@ -34,3 +34,22 @@ define LIBSECCOMP_INSTALL_CMDS
 endef
 
 $(eval $(call package,libseccomp))
+
+# For the unit and integration tests of bhc and bhv on the build host.
+define HOST_LIBSECCOMP_CONFIGURE_CMDS
+	$(Q)cd $(HOST_LIBSECCOMP_SRCDIR) && CC=gcc CFLAGS="-O2 -fPIC" ./configure --prefix=/ \
+		--disable-shared --enable-static --disable-python >$(HOST_LIBSECCOMP_BUILDDIR)/configure.log
+endef
+
+define HOST_LIBSECCOMP_BUILD_CMDS
+	+$(Q)$(MAKE) -C $(HOST_LIBSECCOMP_SRCDIR)/src libseccomp.la >$(HOST_LIBSECCOMP_BUILDDIR)/build.log
+endef
+
+define HOST_LIBSECCOMP_INSTALL_CMDS
+	$(Q)install -D -m 0644 $(HOST_LIBSECCOMP_SRCDIR)/src/.libs/libseccomp.a \
+		$(HOST_LIBSECCOMP_STAGE)/lib/libseccomp.a
+	$(Q)for h in seccomp.h seccomp-syscalls.h; do install -D -m 0644 \
+		$(HOST_LIBSECCOMP_SRCDIR)/include/$$h $(HOST_LIBSECCOMP_STAGE)/include/$$h; done
+endef
+
+$(eval $(call host-package,libseccomp))

@@ -29,3 +29,18 @@ define MBEDTLS_INSTALL_CMDS
 endef
 
 $(eval $(call package,mbedtls))
+
+# For the unit tests and host tools (bhpack signs with it).
+define HOST_MBEDTLS_BUILD_CMDS
+	+$(Q)$(MAKE) -C $(HOST_MBEDTLS_SRCDIR)/library CC=gcc AR=ar CFLAGS="-O2 -fPIC" \
+		libmbedcrypto.a libmbedx509.a libmbedtls.a >$(HOST_MBEDTLS_BUILDDIR)/build.log
+endef
+
+define HOST_MBEDTLS_INSTALL_CMDS
+	$(Q)mkdir -p $(HOST_MBEDTLS_STAGE)/lib $(HOST_MBEDTLS_STAGE)/include
+	$(Q)cp $(HOST_MBEDTLS_SRCDIR)/library/libmbed*.a $(HOST_MBEDTLS_STAGE)/lib/
+	$(Q)cp -r $(HOST_MBEDTLS_SRCDIR)/include/mbedtls $(HOST_MBEDTLS_SRCDIR)/include/psa \
+		$(HOST_MBEDTLS_STAGE)/include/
+endef
+
+$(eval $(call host-package,mbedtls))

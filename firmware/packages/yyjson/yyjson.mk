@@ -28,3 +28,17 @@ define YYJSON_INSTALL_CMDS
 endef
 
 $(eval $(call package,yyjson))
+
+# For the unit tests and host tools.
+define HOST_YYJSON_BUILD_CMDS
+	$(Q)gcc -O2 -fPIC -c $(HOST_YYJSON_SRCDIR)/src/yyjson.c -o $(HOST_YYJSON_BUILDDIR)/yyjson.o
+	$(Q)rm -f $(HOST_YYJSON_BUILDDIR)/libyyjson.a
+	$(Q)ar rcD $(HOST_YYJSON_BUILDDIR)/libyyjson.a $(HOST_YYJSON_BUILDDIR)/yyjson.o
+endef
+
+define HOST_YYJSON_INSTALL_CMDS
+	$(Q)install -D -m 0644 $(HOST_YYJSON_BUILDDIR)/libyyjson.a $(HOST_YYJSON_STAGE)/lib/libyyjson.a
+	$(Q)install -D -m 0644 $(HOST_YYJSON_SRCDIR)/src/yyjson.h $(HOST_YYJSON_STAGE)/include/yyjson.h
+endef
+
+$(eval $(call host-package,yyjson))
