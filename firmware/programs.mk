@@ -5,7 +5,8 @@
 # A program recipe (firmware/<prog>/<prog>.mk) sets <PROG>_SOURCES (files in
 # its folder), <PROG>_LIBS (packages whose static libraries it links, in link
 # order) and <PROG>_INSTALL (its path on the image), then ends with
-# $(eval $(call program,<prog>)).
+# $(eval $(call program,<prog>)). <PROG>_HOST = YES also builds it for the
+# build machine into $(HOST_DIR)/bin (host tools such as bhsbom and bhpack).
 #
 # The link step records every archive member it pulled in
 # ($(BUILD_DIR)/programs/<prog>/<prog>.link): the SBOM's STATIC_LINK
@@ -90,6 +91,53 @@ $(1): $$($(2)_PART)/.stamp
 -include $$($(2)_OBJS:.o=.d)
 endef
 
-program = $(call program-inner,$(1),$(call UPPERCASE,$(1)))
+# The same program for the build machine: Debian's gcc and glibc, and the
+# host builds of the packages (host-<pkg>).
+HOST_PROGRAMS_BUILD_DIR := $(BUILD_DIR)/host-programs
+HOST_PROGRAM_CFLAGS = -O2 -g $(C_STD_FLAGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+	-I$(TOPDIR)/include -I$(GENERATED_INCLUDE) -MMD -MP
+HOST_LIBBULKHEAD_OBJS := $(patsubst $(TOPDIR)/firmware/lib/%.c,$(HOST_PROGRAMS_BUILD_DIR)/lib/%.o,$(LIBBULKHEAD_SOURCES))
+HOST_LIBBULKHEAD := $(HOST_PROGRAMS_BUILD_DIR)/lib/libbulkhead.a
+
+$(HOST_PROGRAMS_BUILD_DIR)/lib/%.o: $(TOPDIR)/firmware/lib/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(LIBBULKHEAD_PACKAGES),host-$(p))
+	$(Q)mkdir -p $(@D)
+	@echo "    HOSTCC  lib/$*.c"
+	$(Q)gcc $(HOST_PROGRAM_CFLAGS) \
+		$(foreach p,$(LIBBULKHEAD_PACKAGES),-I$(HOST_$(call UPPERCASE,$(p))_PREFIX)/include) -c $< -o $@
+
+$(HOST_LIBBULKHEAD): $(HOST_LIBBULKHEAD_OBJS)
+	$(Q)rm -f $@ && ar rcD $@ $^
+
+-include $(HOST_LIBBULKHEAD_OBJS:.o=.d)
+
+# $(1): program name, $(2): upper-case prefix.
+define host-program-inner
+$(2)_HOST_OBJDIR := $(HOST_PROGRAMS_BUILD_DIR)/$(1)
+$(2)_HOST_OBJS := $$(patsubst %.c,$$($(2)_HOST_OBJDIR)/%.o,$$($(2)_SOURCES))
+$(2)_HOST_BIN := $(HOST_DIR)/bin/$(1)
+HOST_PROGRAMS += $(1)
+
+$$($(2)_HOST_OBJDIR)/%.o: $$($(2)_DIR)/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $$(foreach p,$$($(2)_ALL_LIBS),host-$$(p))
+	$(Q)mkdir -p $$(@D)
+	@echo "    HOSTCC  $(1)/$$*.c"
+	$(Q)gcc $$(HOST_PROGRAM_CFLAGS) -I$$($(2)_DIR) \
+		$$(foreach p,$$($(2)_ALL_LIBS),-I$$(HOST_$$(call UPPERCASE,$$(p))_PREFIX)/include) -c $$< -o $$@
+
+$$($(2)_HOST_BIN): $$($(2)_HOST_OBJS) $(HOST_LIBBULKHEAD)
+	@echo "    HOSTLD  $(1)"
+	$(Q)mkdir -p $$(@D)
+	$(Q)gcc -o $$@.tmp $$($(2)_HOST_OBJS) $(HOST_LIBBULKHEAD) \
+		$$(foreach p,$$($(2)_ALL_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$$(p))_PREFIX)/lib/*.a))
+	$(Q)mv $$@.tmp $$@
+
+host-$(1): $$($(2)_HOST_BIN)
+.PHONY: host-$(1)
+
+-include $$($(2)_HOST_OBJS:.o=.d)
+endef
+
+program = $(call program-inner,$(1),$(call UPPERCASE,$(1)))$(if $(filter YES,$($(call UPPERCASE,$(1))_HOST)),$(call host-program-inner,$(1),$(call UPPERCASE,$(1))))
 
 include $(sort $(filter-out $(TOPDIR)/firmware/packages/%,$(wildcard $(TOPDIR)/firmware/*/*.mk)))
