@@ -69,8 +69,10 @@ int services_load(const char *dir)
 			continue;
 		}
 		if (find(cfg.name)) {
-			init_log("service file rejected: %s: a service named %s exists already",
-				 path, cfg.name);
+			/* A reload sees the files it loaded before again. */
+			if (strcmp(find(cfg.name)->cfg.file, path))
+				init_log("service file rejected: %s: a service named %s exists "
+					 "already", path, cfg.name);
 			service_config_free(&cfg);
 			continue;
 		}
