@@ -8,9 +8,10 @@
 # $(eval $(call program,<prog>)). <PROG>_HOST = YES also builds it for the
 # build machine into $(HOST_DIR)/bin (host tools such as bhsbom and bhpack).
 #
-# The link step records every archive member it pulled in
-# ($(BUILD_DIR)/programs/<prog>/<prog>.link): the SBOM's STATIC_LINK
-# relationships come from there, not from a hand-written list.
+# The link step writes a link map ($(BUILD_DIR)/programs/<prog>/<prog>.map)
+# naming every archive member it pulled in and every object it loaded: the
+# SBOM's STATIC_LINK relationships come from there, not from a hand-written
+# list.
 ################################################################################
 
 C_STD_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
@@ -71,12 +72,11 @@ $$($(2)_OBJDIR)/%.o: $$($(2)_DIR)/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
 	$(Q)$$(TARGET_CC) $$(TARGET_PROGRAM_CFLAGS) -I$$($(2)_DIR) \
 		$$(foreach p,$$($(2)_ALL_LIBS),-I$$($$(call UPPERCASE,$$(p))_PREFIX)/include) -c $$< -o $$@
 
-$$($(2)_BIN): $$($(2)_OBJS) $(LIBBULKHEAD)
+$$($(2)_BIN): $$($(2)_OBJS) $(LIBBULKHEAD) $(TOPDIR)/firmware/programs.mk
 	@echo "    LD      $(1)"
 	$(Q)$$(TARGET_CC) $$(TARGET_LDFLAGS) -o $$@ $$($(2)_OBJS) $(LIBBULKHEAD) \
 		$$(foreach p,$$($(2)_ALL_LIBS),$$(wildcard $$($$(call UPPERCASE,$$(p))_PREFIX)/lib/*.a)) \
-		-Wl,--trace > $$@.link.tmp
-	$(Q)mv $$@.link.tmp $$@.link
+		-Wl,-Map,$$@.map
 
 $$($(2)_PART)/.stamp: $$($(2)_BIN)
 	$(Q)rm -rf $$($(2)_PART) && mkdir -p $$($(2)_PART)
@@ -112,7 +112,9 @@ $(HOST_LIBBULKHEAD): $(HOST_LIBBULKHEAD_OBJS)
 -include $(HOST_LIBBULKHEAD_OBJS:.o=.d)
 
 # $(1): program name, $(2): upper-case prefix.
+# (The empty first line separates it from program-inner's last line.)
 define host-program-inner
+
 $(2)_HOST_OBJDIR := $(HOST_PROGRAMS_BUILD_DIR)/$(1)
 $(2)_HOST_OBJS := $$(patsubst %.c,$$($(2)_HOST_OBJDIR)/%.o,$$($(2)_SOURCES))
 $(2)_HOST_BIN := $(HOST_DIR)/bin/$(1)

@@ -43,8 +43,28 @@ $(ROOTFS_MANIFEST): $(ROOTFS_PART_STAMPS) $(TOPDIR)/rootfs/assemble.py $(TOPDIR)
 	$(Q)$(PYTHON3) $(TOPDIR)/rootfs/assemble.py --out $(ROOTFS_DIR) --manifest $@ \
 		--dirs $(TOPDIR)/rootfs/skeleton.dirs $(ROOTFS_PARTS)
 
+include $(TOPDIR)/rootfs/sbom.mk
+
+# The SBOM of everything the manifest lists, written by the host build of
+# bhsbom and stored in the image under /usr/share/sbom (it cannot list
+# itself: bhsbom verify knows that folder).
+SBOM_NAME = bulkhead-$(BH_BOARD_NAME)-$(BH_PROFILE)
+$(SBOM_OUT_DIR)/.stamp: $(ROOTFS_MANIFEST) $(SBOM_INFO_FILES) $(BHSBOM_HOST_BIN)
+	@echo ">>> sbom: SPDX 2.3 and CycloneDX 1.6"
+	$(Q)rm -rf $(SBOM_OUT_DIR) $(ROOTFS_DIR)/usr/share/sbom
+	$(Q)$(BHSBOM_HOST_BIN) generate --info-dir $(SBOM_INFO_DIR) --manifest $(ROOTFS_MANIFEST) \
+		--root $(ROOTFS_DIR) --out $(SBOM_OUT_DIR) --name $(SBOM_NAME) --version $(BH_VERSION) \
+		--board $(BH_BOARD_NAME) --profile $(BH_PROFILE) --arch $(BH_ARCH) \
+		--created $(SOURCE_DATE_EPOCH)
+	$(Q)mkdir -p $(ROOTFS_DIR)/usr/share && cp -R $(SBOM_OUT_DIR) $(ROOTFS_DIR)/usr/share/sbom
+	$(Q)touch $@
+
+$(IMAGES_DIR)/sbom/.stamp: $(SBOM_OUT_DIR)/.stamp
+	$(Q)rm -rf $(@D).tmp && cp -R $(SBOM_OUT_DIR) $(@D).tmp && rm -f $(@D).tmp/.stamp
+	$(Q)rm -rf $(@D) && mv $(@D).tmp $(@D) && touch $@
+
 # mksquashfs takes every timestamp from SOURCE_DATE_EPOCH (exported).
-$(IMAGES_DIR)/rootfs.squashfs: $(ROOTFS_MANIFEST)
+$(IMAGES_DIR)/rootfs.squashfs: $(ROOTFS_MANIFEST) $(SBOM_OUT_DIR)/.stamp
 	@echo ">>> rootfs: squashfs"
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@.tmp
@@ -73,8 +93,9 @@ $(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu
 	$(Q)chmod 0755 $@.tmp && mv $@.tmp $@
 
 IMAGES := $(IMAGES_DIR)/$(KERNEL_IMAGE) $(IMAGES_DIR)/rootfs.squashfs \
-	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu.sh
+	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu.sh $(IMAGES_DIR)/sbom/.stamp
 
 images: $(IMAGES)
-	@echo "images in $(IMAGES_DIR): $(notdir $(IMAGES))"
+	@echo "images in $(IMAGES_DIR): $(filter-out .stamp,$(notdir $(IMAGES))) sbom/"
 .PHONY: images
+include $(TOPDIR)/rootfs/legal-info.mk

@@ -13,6 +13,7 @@ LINUX_HEADERS_LICENSE = GPL-2.0-only WITH Linux-syscall-note
 LINUX_HEADERS_LICENSE_FILES = COPYING LICENSES/preferred/GPL-2.0 LICENSES/exceptions/Linux-syscall-note
 LINUX_HEADERS_CPE_ID = cpe:2.3:o:linux:linux_kernel:$(LINUX_SOURCE_VERSION):*:*:*:*:*:*:*
 LINUX_HEADERS_PURL = pkg:deb/debian/linux-source-6.12@$(LINUX_SOURCE_DEBIAN_VERSION)?arch=all
+LINUX_HEADERS_UPSTREAM_URL = $(LINUX_SOURCE_UPSTREAM_URL)
 LINUX_HEADERS_SUPPLIER = Organization: Debian (linux-source-6.12), from kernel.org
 LINUX_HEADERS_EXTRACT_CMDS = $(call linux-extract-deb,LINUX_HEADERS)
 

@@ -1,0 +1,166 @@
+/* Re-hashes installed files against an SPDX document and walks a root tree
+ * for files that no document lists. Paths from the document never leave the
+ * base folder: they were checked to be relative and free of "..", and every
+ * file is opened with O_NOFOLLOW so that a symlink planted in place of a
+ * file is reported, not followed. */
+#include "sbom.h"
+#include "write.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void verify_report_free(struct verify_report *rep)
+{
+	strv_free(&rep->modified);
+	strv_free(&rep->missing);
+	strv_free(&rep->unlisted);
+	strv_free(&rep->skipped);
+}
+
+static int check_file(const struct spdx_file *f, const char *base, struct verify_report *rep,
+		      struct bh_error *err)
+{
+	char full[8192], sha[65];
+	struct stat st;
+
+	snprintf(full, sizeof(full), "%s/%s", base, f->path);
+	if (lstat(full, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return strv_push(&rep->missing, f->path);
+		return bh_error(err, errno, "stat %s", full);
+	}
+	rep->checked++;
+	if (f->link_target) {
+		char target[4096];
+		ssize_t n = S_ISLNK(st.st_mode) ? readlink(full, target, sizeof(target) - 1) : -1;
+
+		if (n < 0)
+			return strv_push(&rep->modified, f->path);
+		target[n] = 0;
+		return strcmp(target, f->link_target) ? strv_push(&rep->modified, f->path) : 0;
+	}
+	if (!S_ISREG(st.st_mode))
+		return strv_push(&rep->modified, f->path);
+	if (sha256_file(full, sha, NULL, err) < 0)
+		return -1;
+	return strcmp(sha, f->sha256) ? strv_push(&rep->modified, f->path) : 0;
+}
+
+int sbom_verify_tree(const struct spdx_doc *doc, const char *base, struct verify_report *rep,
+		     struct bh_error *err)
+{
+	for (size_t i = 0; i < doc->n_files; i++) {
+		const struct spdx_file *f = &doc->files[i];
+
+		/* The kernel image lives on the boot partition; check it only
+		 * when that is mounted under the root. */
+		if (f->outside) {
+			char dir[8192], *slash;
+			struct stat st;
+
+			snprintf(dir, sizeof(dir), "%s/%s", base, f->path);
+			slash = strrchr(dir, '/');
+			*slash = 0;
+			if (stat(dir, &st) < 0) {
+				if (strv_push(&rep->skipped, f->path) < 0)
+					return bh_error(err, ENOMEM, "verify");
+				continue;
+			}
+		}
+		if (check_file(f, base, rep, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool skipped_prefix(const char *rel, const struct strv *skip)
+{
+	for (size_t i = 0; i < skip->n; i++) {
+		size_t n = strlen(skip->v[i]);
+
+		if (!strncmp(rel, skip->v[i], n) && (rel[n] == 0 || rel[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+static int bsearch_cmp(const void *key, const void *elem)
+{
+	return strcmp((const char *)key, *(char *const *)elem);
+}
+
+/* Depth-first over one filesystem, with fds relative to their parent so
+ * that nothing is resolved through a symlink. */
+static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
+		const struct strv *skip, struct verify_report *rep, struct bh_error *err)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *e;
+	struct strv names = {0};
+
+	if (!d) {
+		close(dfd);
+		return bh_error(err, errno, "open folder %s", *rel ? rel : "/");
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strv_push(&names, e->d_name);
+	qsort(names.v, names.n, sizeof(char *), strv_cmp);
+	for (size_t i = 0; i < names.n; i++) {
+		char child[8192];
+		struct stat st;
+
+		snprintf(child, sizeof(child), "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
+		if (skipped_prefix(child, skip))
+			continue;
+		if (fstatat(dirfd(d), names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue; /* vanished while walking */
+		if (st.st_dev != dev)
+			continue; /* another filesystem (proc, tmpfs, /data) */
+		if (S_ISDIR(st.st_mode)) {
+			int fd = openat(dirfd(d), names.v[i],
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd < 0 || walk(fd, child, dev, covered, skip, rep, err) < 0) {
+				if (fd < 0)
+					bh_error(err, errno, "open folder %s", child);
+				closedir(d);
+				strv_free(&names);
+				return -1;
+			}
+			continue;
+		}
+		if (!bsearch(child, covered->v, covered->n, sizeof(char *), bsearch_cmp))
+			strv_push(&rep->unlisted, child);
+	}
+	closedir(d);
+	strv_free(&names);
+	return 0;
+}
+
+int sbom_find_unlisted(const char *root, const struct strv *covered, const struct strv *skip,
+		       struct verify_report *rep, struct bh_error *err)
+{
+	struct strv sorted = {0};
+	struct stat st;
+	int fd, r;
+
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return bh_error(err, errno, "open %s", root);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return bh_error(err, errno, "stat %s", root);
+	}
+	for (size_t i = 0; i < covered->n; i++)
+		strv_push(&sorted, covered->v[i]);
+	qsort(sorted.v, sorted.n, sizeof(char *), strv_cmp);
+	r = walk(fd, "", st.st_dev, &sorted, skip, rep, err);
+	strv_free(&sorted);
+	return r;
+}
