@@ -117,11 +117,14 @@ ifeq ($(wildcard $(CONFIG_FILE)),)
 $(error nothing is configured in $(O): run 'make <board>_defconfig' first (make list-defconfigs shows them))
 endif
 
-# A configuration changed by hand is checked by Kconfig itself before use.
+# A configuration changed by hand is checked by Kconfig itself before use
+# (once: the package builds that re-enter this Makefile set BH_SUBMAKE).
+ifndef BH_SUBMAKE
 $(shell $(KCONFIG) olddefconfig >/dev/null 2>$(O)/.kconfig-errors || echo fail > $(O)/.kconfig-failed)
 ifneq ($(wildcard $(O)/.kconfig-failed),)
 $(shell rm -f $(O)/.kconfig-failed)
 $(error $(shell cat $(O)/.kconfig-errors))
+endif
 endif
 include $(CONFIG_FILE)
 

@@ -48,7 +48,8 @@ CCACHE := $(shell command -v ccache)
 
 # The musl toolchain (set up by firmware/packages/musl) is a wrapper around
 # TARGET_REAL_CC; its paths are known once the musl package is declared.
-TARGET_CC = $(CCACHE) $(MUSL_PREFIX)/bin/$(TARGET_TRIPLET)-gcc
+TARGET_CC_NO_CCACHE = $(MUSL_PREFIX)/bin/$(TARGET_TRIPLET)-gcc
+TARGET_CC = $(CCACHE) $(TARGET_CC_NO_CCACHE)
 TARGET_AR := $(TARGET_CROSS)ar
 TARGET_RANLIB := $(TARGET_CROSS)ranlib
 TARGET_STRIP := $(TARGET_CROSS)strip

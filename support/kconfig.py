@@ -11,6 +11,7 @@ configuration that was silently repaired.
 """
 import os
 import sys
+import tempfile
 
 import kconfiglib
 
@@ -36,7 +37,9 @@ def load(strict_file=None):
 def write_atomic(kconf, path, writer):
     """Write through a temporary file; leave an unchanged file untouched so
     that make does not see a newer configuration than it has."""
-    tmp = path + ".tmp"
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".",
+                               dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
     writer(tmp)
     try:
         with open(tmp, "rb") as new, open(path, "rb") as old:

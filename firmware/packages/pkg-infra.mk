@@ -94,7 +94,7 @@ $$($(2)_BUILDDIR)/.stamp_built: $$($(2)_BUILDDIR)/.stamp_configured
 # Install into a stage folder, then publish it with one rename: the
 # artifacts folder never holds a half-installed package.
 $$($(2)_PREFIX)/.published: | $$($(2)_DEP_STAMPS)
-	$(Q)$$(MAKE) --no-print-directory $$($(2)_BUILDDIR)/.stamp_built
+	$(Q)$$(MAKE) --no-print-directory BH_SUBMAKE=1 $$($(2)_BUILDDIR)/.stamp_built
 	@echo ">>> $(1) $$($(2)_VERSION): installing into $$($(2)_PREFIX)"
 	$(Q)rm -rf $$($(2)_STAGE) && mkdir -p $$($(2)_STAGE)
 	$$($(2)_INSTALL_CMDS)

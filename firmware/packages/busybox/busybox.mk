@@ -26,8 +26,10 @@ endif
 # CONFIG_STATIC (a fixed-address binary) stays off and the flags come from
 # the musl toolchain instead.
 # O= on our command line reaches sub-makes; BusyBox would build out of tree.
-BUSYBOX_MAKE = $(MAKE) -C $(BUSYBOX_SRCDIR) O= CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_CC)" \
-	HOSTCC="$(CCACHE) gcc" CONFIG_EXTRA_CFLAGS="$(TARGET_CFLAGS)" \
+# No ccache: like the kernel's, BusyBox's -Wp,-MD dependency files now and
+# then go missing with it.
+BUSYBOX_MAKE = $(MAKE) -C $(BUSYBOX_SRCDIR) O= CROSS_COMPILE=$(TARGET_CROSS) CC="$(TARGET_CC_NO_CCACHE)" \
+	HOSTCC=gcc CONFIG_EXTRA_CFLAGS="$(TARGET_CFLAGS)" \
 	CFLAGS_busybox="$(TARGET_LDFLAGS)" SKIP_STRIP=y KCONFIG_NOTIMESTAMP=1
 
 BUSYBOX_BASE_CONFIG = $(if $(filter production,$(BH_PROFILE)),allnoconfig,defconfig)
