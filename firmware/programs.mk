@@ -38,7 +38,7 @@ FORCE:
 LIBBULKHEAD_SOURCES := $(sort $(wildcard $(TOPDIR)/firmware/lib/*.c))
 LIBBULKHEAD_OBJS := $(patsubst $(TOPDIR)/firmware/lib/%.c,$(PROGRAMS_BUILD_DIR)/lib/%.o,$(LIBBULKHEAD_SOURCES))
 LIBBULKHEAD := $(PROGRAMS_BUILD_DIR)/lib/libbulkhead.a
-LIBBULKHEAD_PACKAGES := yyjson
+LIBBULKHEAD_PACKAGES := yyjson mbedtls
 
 TARGET_PROGRAM_CFLAGS = $(TARGET_CFLAGS) $(C_STD_FLAGS) -I$(TOPDIR)/include \
 	-I$(GENERATED_INCLUDE) -MMD -MP
@@ -74,9 +74,9 @@ $$($(2)_OBJDIR)/%.o: $$($(2)_DIR)/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
 
 $$($(2)_BIN): $$($(2)_OBJS) $(LIBBULKHEAD) $(TOPDIR)/firmware/programs.mk
 	@echo "    LD      $(1)"
-	$(Q)$$(TARGET_CC) $$(TARGET_LDFLAGS) -o $$@ $$($(2)_OBJS) $(LIBBULKHEAD) \
+	$(Q)$$(TARGET_CC) $$(TARGET_LDFLAGS) -o $$@ $$($(2)_OBJS) -Wl,--start-group $(LIBBULKHEAD) \
 		$$(foreach p,$$($(2)_ALL_LIBS),$$(wildcard $$($$(call UPPERCASE,$$(p))_PREFIX)/lib/*.a)) \
-		-Wl,-Map,$$@.map
+		-Wl,--end-group -Wl,-Map,$$@.map
 
 $$($(2)_PART)/.stamp: $$($(2)_BIN)
 	$(Q)rm -rf $$($(2)_PART) && mkdir -p $$($(2)_PART)
@@ -130,8 +130,9 @@ $$($(2)_HOST_OBJDIR)/%.o: $$($(2)_DIR)/%.c $(GENERATED_INCLUDE)/bulkhead/autocon
 $$($(2)_HOST_BIN): $$($(2)_HOST_OBJS) $(HOST_LIBBULKHEAD)
 	@echo "    HOSTLD  $(1)"
 	$(Q)mkdir -p $$(@D)
-	$(Q)gcc -o $$@.tmp $$($(2)_HOST_OBJS) $(HOST_LIBBULKHEAD) \
-		$$(foreach p,$$($(2)_ALL_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$$(p))_PREFIX)/lib/*.a))
+	$(Q)gcc -o $$@.tmp $$($(2)_HOST_OBJS) -Wl,--start-group $(HOST_LIBBULKHEAD) \
+		$$(foreach p,$$($(2)_ALL_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$$(p))_PREFIX)/lib/*.a)) \
+		-Wl,--end-group $$($(2)_HOST_LDLIBS)
 	$(Q)mv $$@.tmp $$@
 
 host-$(1): $$($(2)_HOST_BIN)

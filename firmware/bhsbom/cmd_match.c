@@ -1,5 +1,5 @@
 #include "cli.h"
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <getopt.h>
 #include <stdio.h>

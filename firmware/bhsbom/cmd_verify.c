@@ -3,7 +3,7 @@
  * Workloads installed later have their own SBOMs under ROOT/data/sbom/,
  * their files under ROOT/data/workloads/<name>/: they are verified too. */
 #include "cli.h"
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <dirent.h>
 #include <errno.h>

@@ -25,8 +25,9 @@ $(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(LIBBULKHEAD_SOURCES) $(2) 
 	@echo "    HOSTCC  $(1)"
 	$$(Q)gcc $(UNIT_CFLAGS) $(if $(4),-I$(4)) \
 		$(foreach p,$(UNIT_HOST_LIBS) $(3),-I$$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/include) \
-		-o $$@ $$< $(LIBBULKHEAD_SOURCES) $(2) \
-		$(foreach p,$(3) $(UNIT_HOST_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/lib/*.a))
+		-o $$@ $$< $(LIBBULKHEAD_SOURCES) $(2) -Wl,--start-group \
+		$(foreach p,$(3) $(UNIT_HOST_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/lib/*.a)) \
+		-Wl,--end-group
 endef
 
 UNIT_CLAIMED := $(foreach p,$(PROGRAMS),$($(call UPPERCASE,$(p))_UNIT_TESTS))

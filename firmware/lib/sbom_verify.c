@@ -3,8 +3,8 @@
  * base folder: they were checked to be relative and free of "..", and every
  * file is opened with O_NOFOLLOW so that a symlink planted in place of a
  * file is reported, not followed. */
-#include "sbom.h"
-#include "write.h"
+#include <bulkhead/sbom.h>
+#include "sbom_write.h"
 
 #include <dirent.h>
 #include <errno.h>

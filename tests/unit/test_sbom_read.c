@@ -2,7 +2,7 @@
  * file and JSON path for every malformed or truncated document. */
 #include "tap.h"
 
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * document per component. Everything is ordered and the namespace and
  * timestamp are derived from the inputs, so the same build gives the same
  * bytes. */
-#include "sbom.h"
-#include "write.h"
+#include <bulkhead/sbom.h>
+#include "sbom_write.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* Version ordering for advisory ranges: numbers compare as numbers, words
  * as words, and a trailing pre-release word (rc, alpha, beta, pre, dev, or
  * anything after '~') sorts before the release: 1.0rc1 < 1.0 < 1.0.1. */
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * use: packages (name, version, licence, purl, CPE) and files (path,
  * SHA-256). A document that does not have the expected shape is an error
  * naming the file and the JSON path, never a crash. */
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * errors with the JSON path for malformed advisories. */
 #include "tap.h"
 
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* CycloneDX 1.6 JSON of the whole image: one component per package or
  * program, its files as nested file components, and the dependency graph
  * (image → components, programs → what they statically linked). */
-#include "sbom.h"
-#include "write.h"
+#include <bulkhead/sbom.h>
+#include "sbom_write.h"
 
 #include <stdio.h>
 #include <string.h>

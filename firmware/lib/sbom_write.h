@@ -2,7 +2,7 @@
 #ifndef BULKHEAD_SBOM_WRITE_H
 #define BULKHEAD_SBOM_WRITE_H
 
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <bulkhead/version.h>
 

@@ -1,4 +1,4 @@
-#include "write.h"
+#include "sbom_write.h"
 
 #include <errno.h>
 #include <mbedtls/sha256.h>

@@ -4,8 +4,8 @@
  * or by a CPE in database_specific.cpe) and its version is in the listed
  * versions or inside one of the ECOSYSTEM/SEMVER ranges. GIT ranges cannot
  * be evaluated against a version number; they are reported as notes. */
-#include "sbom.h"
-#include "write.h"
+#include <bulkhead/sbom.h>
+#include "sbom_write.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Version ordering used by advisory ranges. */
 #include "tap.h"
 
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 static void lt(const char *a, const char *b)
 {

@@ -1,5 +1,5 @@
 /* File and buffer digests with mbedTLS. */
-#include "sbom.h"
+#include <bulkhead/sbom.h>
 
 #include <errno.h>
 #include <fcntl.h>
