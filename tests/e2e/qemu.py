@@ -25,6 +25,7 @@ class Machine:
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
         self.console = b""
         self.pos = 0  # how far expect() has consumed the console
+        self.serial = 0
         self.log = open(log_path, "ab") if log_path else None
         args = [os.path.join(images_dir, "start-qemu.sh"),
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + list(extra_args)
@@ -53,13 +54,21 @@ class Machine:
     def tail(self, n=2000):
         return self.console[-n:].decode("utf-8", "replace")
 
-    def expect(self, pattern, timeout=120):
+    def mark(self):
+        """A position in the console, for expect(since=...): output that
+        arrives while a command is still being typed is not missed."""
+        while self._read(0):
+            pass
+        return len(self.console)
+
+    def expect(self, pattern, timeout=120, since=None):
         """Wait until `pattern` (a regex) appears after what was consumed
-        before; return the match and consume up to its end."""
+        before (or after position `since`); return the match and consume up
+        to its end."""
         rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
         deadline = time.monotonic() + timeout
         while True:
-            m = rx.search(self.console, self.pos)
+            m = rx.search(self.console, self.pos if since is None else since)
             if m:
                 self.pos = m.end()
                 return m
@@ -76,15 +85,21 @@ class Machine:
         self.proc.stdin.flush()
 
     def shell(self, command, timeout=60):
-        """Run a command in the debug image's shell; return (status, output)."""
-        marker = "BH%d" % int(time.monotonic() * 1000)
-        self.send("%s; echo %s-$?-END\n" % (command, marker))
-        m = self.expect(r"%s-(\d+)-END" % marker, timeout)
-        # The command's output sits between the echoed command line and the
-        # marker line.
-        out = self.console[:m.start()].decode("utf-8", "replace")
-        out = out.rsplit("%s-$?-END" % marker, 1)[-1]
-        return int(m.group(1)), out.strip("\r\n")
+        """Run a command in the debug image's shell; return (status, output).
+
+        Services and the kernel write to the same console, so the command's
+        output goes to a file first and comes back with every line tagged.
+        The tag is assembled by the shell at run time: the echo of the typed
+        command never contains it."""
+        self.serial += 1
+        tag = "Q%dZ" % self.serial
+        self.send("( %s ) >/tmp/.bh-out 2>&1; s=$?; t=BH; t=${t}%s; "
+                  "sed \"s/^/$t: /\" /tmp/.bh-out; echo \"$t-$s-END\"\n" % (command, tag))
+        m = self.expect(r"BH%s-(\d+)-END" % tag, timeout)
+        text = self.console[:m.start()].decode("utf-8", "replace")
+        prefix = "BH%s: " % tag
+        lines = [l.split(prefix, 1)[1].rstrip("\r") for l in text.splitlines() if prefix in l]
+        return int(m.group(1)), "\n".join(lines)
 
     # Machine control -------------------------------------------------------
 
