@@ -7,6 +7,8 @@
 # order) and <PROG>_INSTALL (its path on the image), then ends with
 # $(eval $(call program,<prog>)). <PROG>_HOST = YES also builds it for the
 # build machine into $(HOST_DIR)/bin (host tools such as bhsbom and bhpack).
+# Without <PROG>_INSTALL it is built for the target but not installed: a
+# payload for a workload bundle (rootfs/workloads.mk).
 #
 # The link step writes a link map ($(BUILD_DIR)/programs/<prog>/<prog>.map)
 # naming every archive member it pulled in and every object it loaded: the
@@ -14,8 +16,10 @@
 # list.
 ################################################################################
 
+# -Wformat-truncation guesses at snprintf into fixed buffers, which we use
+# on purpose for bounded paths and messages; it is off, the rest is on.
 C_STD_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wformat=2 \
-	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
 PROGRAMS_BUILD_DIR := $(BUILD_DIR)/programs
 GENERATED_INCLUDE := $(BUILD_DIR)/include
 PARTS_DIR := $(BUILD_DIR)/parts
@@ -56,14 +60,19 @@ $(LIBBULKHEAD): $(LIBBULKHEAD_OBJS)
 -include $(LIBBULKHEAD_OBJS:.o=.d)
 
 # $(1): program name, $(2): upper-case prefix.
-define program-inner
+define program-common
 $(2)_DIR := $(TOPDIR)/firmware/$(1)
+$(2)_ALL_LIBS := $$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES)
+ALL_PROGRAMS += $(1)
+endef
+
+define program-inner
+
 $(2)_OBJDIR := $(PROGRAMS_BUILD_DIR)/$(1)
 $(2)_OBJS := $$(patsubst %.c,$$($(2)_OBJDIR)/%.o,$$($(2)_SOURCES))
-$(2)_ALL_LIBS := $$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES)
 $(2)_BIN := $$($(2)_OBJDIR)/$(1)
 $(2)_PART := $(PARTS_DIR)/$(1)
-PROGRAMS += $(1)
+$(if $($(2)_INSTALL),PROGRAMS,PAYLOAD_PROGRAMS) += $(1)
 
 $$($(2)_OBJDIR)/%.o: $$($(2)_DIR)/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
 		$(GENERATED_INCLUDE)/bulkhead/version.h | $$($(2)_ALL_LIBS)
@@ -112,7 +121,7 @@ $(HOST_LIBBULKHEAD): $(HOST_LIBBULKHEAD_OBJS)
 -include $(HOST_LIBBULKHEAD_OBJS:.o=.d)
 
 # $(1): program name, $(2): upper-case prefix.
-# (The empty first line separates it from program-inner's last line.)
+# (The empty first line separates it from the previous define's last line.)
 define host-program-inner
 
 $(2)_HOST_OBJDIR := $(HOST_PROGRAMS_BUILD_DIR)/$(1)
@@ -141,6 +150,7 @@ host-$(1): $$($(2)_HOST_BIN)
 -include $$($(2)_HOST_OBJS:.o=.d)
 endef
 
-program = $(call program-inner,$(1),$(call UPPERCASE,$(1)))$(if $(filter YES,$($(call UPPERCASE,$(1))_HOST)),$(call host-program-inner,$(1),$(call UPPERCASE,$(1))))
+# <PROG>_TARGET = NO makes a host tool only (bhpack): not on the image.
+program = $(call program-common,$(1),$(call UPPERCASE,$(1)))$(if $(filter NO,$($(call UPPERCASE,$(1))_TARGET)),,$(call program-inner,$(1),$(call UPPERCASE,$(1))))$(if $(filter YES,$($(call UPPERCASE,$(1))_HOST) $($(call UPPERCASE,$(1))_TARGET:NO=YES)),$(call host-program-inner,$(1),$(call UPPERCASE,$(1))))
 
 include $(sort $(filter-out $(TOPDIR)/firmware/packages/%,$(wildcard $(TOPDIR)/firmware/*/*.mk)))

@@ -11,16 +11,21 @@ BASE_FILES_PART := $(PARTS_DIR)/bulkhead-base-files
 ROOTFS_SKELETON_FILES := $(shell find $(TOPDIR)/rootfs/skeleton -type f)
 
 # What each component installs: (component name)=(folder laid out like /).
-ROOTFS_PARTS = bulkhead-base-files=$(BASE_FILES_PART) \
+ROOTFS_PARTS := bulkhead-base-files=$(BASE_FILES_PART) \
 	busybox=$(BUSYBOX_PREFIX)/target \
 	$(foreach p,$(PROGRAMS),$(p)=$(PARTS_DIR)/$(p))
-ROOTFS_PART_STAMPS = $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
+ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
 	$(foreach p,$(PROGRAMS),$(PARTS_DIR)/$(p)/.stamp)
+
+# The SBOM's inputs and the embedded workloads add parts and SBOM inputs:
+# they come before the rules that use those lists.
+include $(TOPDIR)/rootfs/sbom.mk
+include $(TOPDIR)/rootfs/workloads.mk
 
 # The skeleton, the services this configuration runs, and the files that
 # name this build.
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
-$(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) \
+$(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
 		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
@@ -31,6 +36,9 @@ ifeq ($(BH_NET_DHCP),y)
 	$(Q)sed 's|@INTERFACE@|$(call qstrip,$(BH_NET_INTERFACE))|' $(TOPDIR)/rootfs/services/dhcp.service \
 		> $(@D)/etc/bulkhead/services.d/dhcp.service
 endif
+	$(Q)sed -n p $(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
+	$(Q)mkdir -p $(@D)/etc/bulkhead/trusted-keys
+	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/trusted-keys/$(notdir $(k)) &&) true
 ifneq ($(NTP_SERVERS),)
 	$(Q)sed -e 's|@SERVERS@|$(foreach s,$(NTP_SERVERS),-p $(s))|' \
 		$(if $(filter y,$(BH_NET_DHCP)),,-e '/^after = dhcp/d') \
@@ -43,7 +51,6 @@ $(ROOTFS_MANIFEST): $(ROOTFS_PART_STAMPS) $(TOPDIR)/rootfs/assemble.py $(TOPDIR)
 	$(Q)$(PYTHON3) $(TOPDIR)/rootfs/assemble.py --out $(ROOTFS_DIR) --manifest $@ \
 		--dirs $(TOPDIR)/rootfs/skeleton.dirs $(ROOTFS_PARTS)
 
-include $(TOPDIR)/rootfs/sbom.mk
 
 # The SBOM of everything the manifest lists, written by the host build of
 # bhsbom and stored in the image under /usr/share/sbom (it cannot list

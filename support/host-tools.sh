@@ -23,6 +23,7 @@ flex                         flex
 perl                         perl
 /usr/include/libelf.h        libelf-dev
 /usr/include/openssl/ssl.h   libssl-dev
+/usr/include/zlib.h          zlib1g-dev
 xz                           xz-utils
 bzip2                        bzip2
 cpio                         cpio

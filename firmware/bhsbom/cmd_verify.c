@@ -17,8 +17,8 @@ static void print_list(const char *what, const struct strv *s)
 		printf("%s /%s\n", what, s->v[i]);
 }
 
-/* Verifies one document against base; its paths are added to covered with
- * prefix (relative to the root). */
+/* Verifies one document against base, reporting paths as prefix + path;
+ * its paths (relative to base) are added to covered. */
 static int verify_doc(const char *sbom, const char *base, const char *prefix,
 		      struct strv *covered, struct verify_report *rep, struct bh_error *err)
 {
@@ -27,21 +27,15 @@ static int verify_doc(const char *sbom, const char *base, const char *prefix,
 
 	if (spdx_read(sbom, &doc, err) < 0)
 		return -1;
-	r = sbom_verify_tree(&doc, base, rep, err);
-	for (size_t i = 0; r == 0 && i < doc.n_files; i++) {
-		char rel[8192];
-
-		if (doc.files[i].outside)
-			continue;
-		snprintf(rel, sizeof(rel), "%s%s", prefix, doc.files[i].path);
-		strv_push(covered, rel);
-	}
+	r = sbom_verify_tree(&doc, base, prefix, rep, err);
+	for (size_t i = 0; r == 0 && i < doc.n_files; i++)
+		if (!doc.files[i].outside)
+			strv_push(covered, doc.files[i].path);
 	spdx_doc_free(&doc);
 	return r;
 }
 
-static int verify_workloads(const char *root, struct strv *covered, struct verify_report *rep,
-			    struct bh_error *err)
+static int verify_workloads(const char *root, struct verify_report *rep, struct bh_error *err)
 {
 	char dir[4096];
 	struct dirent *e;
@@ -62,15 +56,20 @@ static int verify_workloads(const char *root, struct strv *covered, struct verif
 		snprintf(sbom, sizeof(sbom), "%s/%s", dir, e->d_name);
 		snprintf(base, sizeof(base), "%s/data/workloads/%s", root, name);
 		snprintf(prefix, sizeof(prefix), "data/workloads/%s/", name);
-		if (verify_doc(sbom, base, prefix, covered, rep, err) < 0) {
+		struct strv covered = {0}, none = {0};
+
+		if (verify_doc(sbom, base, prefix, &covered, rep, err) < 0) {
+			strv_free(&covered);
 			closedir(d);
 			return bh_error_wrap(err, "workload %s", name);
 		}
 		/* Its tree is on /data, another filesystem: walk it on its own. */
-		if (sbom_find_unlisted(base, covered, &(struct strv){0}, rep, err) < 0) {
+		if (sbom_find_unlisted(base, &covered, &none, prefix, rep, err) < 0) {
+			strv_free(&covered);
 			closedir(d);
 			return -1;
 		}
+		strv_free(&covered);
 	}
 	closedir(d);
 	return 0;
@@ -105,9 +104,9 @@ int cmd_verify(int argc, char **argv)
 	strv_push(&skip, SBOM_DIR_IN_ROOT);
 	r = verify_doc(sbom, root, "", &covered, &rep, &err);
 	if (r == 0)
-		r = sbom_find_unlisted(root, &covered, &skip, &rep, &err);
+		r = sbom_find_unlisted(root, &covered, &skip, "", &rep, &err);
 	if (r == 0)
-		r = verify_workloads(root, &covered, &rep, &err);
+		r = verify_workloads(root, &rep, &err);
 	strv_free(&covered);
 	strv_free(&skip);
 	if (r < 0) {

@@ -169,14 +169,56 @@ static int read_file(yyjson_val *f, struct spdx_file *out, const char *file, con
 	return 0;
 }
 
+static int read_doc(yyjson_doc *jd, const char *path, struct spdx_doc *doc, struct bh_error *err)
+{
+	yyjson_val *root, *pkgs, *files, *v;
+	const char *version, *name;
+	size_t i, max;
+
+	root = yyjson_doc_get_root(jd);
+	if (!yyjson_is_obj(root))
+		return bh_error(err, 0, "%s: $ must be an object", path);
+	if (get_str(root, "spdxVersion", true, &version, path, "$", err) < 0 ||
+	    get_str(root, "name", true, &name, path, "$", err) < 0)
+		return -1;
+	if (strcmp(version, "SPDX-2.3") && strcmp(version, "SPDX-2.2"))
+		return bh_error(err, 0, "%s: $.spdxVersion is '%s'; SPDX-2.3 or SPDX-2.2 expected",
+				path, version);
+	doc->name = strdup(name);
+	pkgs = yyjson_obj_get(root, "packages");
+	if (pkgs && !yyjson_is_arr(pkgs))
+		return bh_error(err, 0, "%s: $.packages must be an array", path);
+	doc->pkgs = calloc(yyjson_arr_size(pkgs) + 1, sizeof(*doc->pkgs));
+	yyjson_arr_foreach(pkgs, i, max, v)
+	{
+		char where[64];
+
+		snprintf(where, sizeof(where), "$.packages[%zu]", i);
+		doc->n_pkgs++;
+		if (read_package(v, &doc->pkgs[i], path, where, err) < 0)
+			return -1;
+	}
+	files = yyjson_obj_get(root, "files");
+	if (files && !yyjson_is_arr(files))
+		return bh_error(err, 0, "%s: $.files must be an array", path);
+	doc->files = calloc(yyjson_arr_size(files) + 1, sizeof(*doc->files));
+	yyjson_arr_foreach(files, i, max, v)
+	{
+		char where[64];
+
+		snprintf(where, sizeof(where), "$.files[%zu]", i);
+		doc->n_files++;
+		if (read_file(v, &doc->files[i], path, where, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int spdx_read(const char *path, struct spdx_doc *doc, struct bh_error *err)
 {
 	yyjson_read_err rerr;
 	yyjson_doc *jd;
-	yyjson_val *root, *pkgs, *files, *v;
-	const char *version, *name;
-	size_t i, max;
-	int r = -1;
+	int r;
 
 	memset(doc, 0, sizeof(*doc));
 	jd = yyjson_read_file(path, 0, NULL, &rerr);
@@ -186,52 +228,26 @@ int spdx_read(const char *path, struct spdx_doc *doc, struct bh_error *err)
 		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", path, rerr.pos,
 				rerr.msg);
 	}
-	root = yyjson_doc_get_root(jd);
-	if (!yyjson_is_obj(root)) {
-		bh_error(err, 0, "%s: $ must be an object", path);
-		goto out;
-	}
-	if (get_str(root, "spdxVersion", true, &version, path, "$", err) < 0 ||
-	    get_str(root, "name", true, &name, path, "$", err) < 0)
-		goto out;
-	if (strcmp(version, "SPDX-2.3") && strcmp(version, "SPDX-2.2")) {
-		bh_error(err, 0, "%s: $.spdxVersion is '%s'; SPDX-2.3 or SPDX-2.2 expected", path,
-			 version);
-		goto out;
-	}
-	doc->name = strdup(name);
-	pkgs = yyjson_obj_get(root, "packages");
-	if (pkgs && !yyjson_is_arr(pkgs)) {
-		bh_error(err, 0, "%s: $.packages must be an array", path);
-		goto out;
-	}
-	doc->pkgs = calloc(yyjson_arr_size(pkgs) + 1, sizeof(*doc->pkgs));
-	yyjson_arr_foreach(pkgs, i, max, v)
-	{
-		char where[64];
+	r = read_doc(jd, path, doc, err);
+	yyjson_doc_free(jd);
+	if (r < 0)
+		spdx_doc_free(doc);
+	return r;
+}
 
-		snprintf(where, sizeof(where), "$.packages[%zu]", i);
-		doc->n_pkgs++;
-		if (read_package(v, &doc->pkgs[i], path, where, err) < 0)
-			goto out;
-	}
-	files = yyjson_obj_get(root, "files");
-	if (files && !yyjson_is_arr(files)) {
-		bh_error(err, 0, "%s: $.files must be an array", path);
-		goto out;
-	}
-	doc->files = calloc(yyjson_arr_size(files) + 1, sizeof(*doc->files));
-	yyjson_arr_foreach(files, i, max, v)
-	{
-		char where[64];
+int spdx_read_buf(const char *data, size_t len, const char *name, struct spdx_doc *doc,
+		  struct bh_error *err)
+{
+	yyjson_read_err rerr;
+	yyjson_doc *jd;
+	int r;
 
-		snprintf(where, sizeof(where), "$.files[%zu]", i);
-		doc->n_files++;
-		if (read_file(v, &doc->files[i], path, where, err) < 0)
-			goto out;
-	}
-	r = 0;
-out:
+	memset(doc, 0, sizeof(*doc));
+	jd = yyjson_read_opts((char *)data, len, 0, NULL, &rerr);
+	if (!jd)
+		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", name, rerr.pos,
+				rerr.msg);
+	r = read_doc(jd, name, doc, err);
 	yyjson_doc_free(jd);
 	if (r < 0)
 		spdx_doc_free(doc);

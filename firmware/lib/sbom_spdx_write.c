@@ -241,12 +241,22 @@ int sbom_write_spdx(const struct sbom_image *img, const char *path, ssize_t only
 		yyjson_mut_obj_add_str(doc, p, "licenseConcluded", "NOASSERTION");
 		yyjson_mut_obj_add_str(doc, p, "licenseDeclared", "NOASSERTION");
 		yyjson_mut_obj_add_str(doc, p, "copyrightText", "NOASSERTION");
-		yyjson_mut_obj_add_str(doc, p, "primaryPackagePurpose", "FIRMWARE");
-		snprintf(purl, sizeof(purl), "board %s, profile %s, architecture %s", img->board,
-			 img->profile, img->arch);
-		yyjson_mut_obj_add_strcpy(doc, p, "description", purl);
-		snprintf(purl, sizeof(purl), "pkg:generic/bulkhead-firmware@%s?board=%s&profile=%s",
-			 img->version, img->board, img->profile);
+		yyjson_mut_obj_add_str(doc, p, "primaryPackagePurpose",
+				       img->workload ? (strcmp(img->profile, "vm") ? "CONTAINER" : "APPLICATION")
+						     : "FIRMWARE");
+		if (img->workload) {
+			snprintf(purl, sizeof(purl), "Bulkhead workload bundle (%s), architecture %s",
+				 img->profile, img->arch);
+			yyjson_mut_obj_add_strcpy(doc, p, "description", purl);
+			snprintf(purl, sizeof(purl), "pkg:generic/%s@%s", img->name, img->version);
+		} else {
+			snprintf(purl, sizeof(purl), "board %s, profile %s, architecture %s", img->board,
+				 img->profile, img->arch);
+			yyjson_mut_obj_add_strcpy(doc, p, "description", purl);
+			snprintf(purl, sizeof(purl),
+				 "pkg:generic/bulkhead-firmware@%s?board=%s&profile=%s", img->version,
+				 img->board, img->profile);
+		}
 		yyjson_mut_val *refs = yyjson_mut_obj_add_arr(doc, p, "externalRefs");
 		yyjson_mut_val *ref = yyjson_mut_arr_add_obj(doc, refs);
 

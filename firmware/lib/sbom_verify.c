@@ -22,8 +22,16 @@ void verify_report_free(struct verify_report *rep)
 	strv_free(&rep->skipped);
 }
 
-static int check_file(const struct spdx_file *f, const char *base, struct verify_report *rep,
-		      struct bh_error *err)
+static int push(struct strv *list, const char *prefix, const char *path)
+{
+	char rel[8192];
+
+	snprintf(rel, sizeof(rel), "%s%s", prefix, path);
+	return strv_push(list, rel);
+}
+
+static int check_file(const struct spdx_file *f, const char *base, const char *prefix,
+		      struct verify_report *rep, struct bh_error *err)
 {
 	char full[8192], sha[65];
 	struct stat st;
@@ -31,7 +39,7 @@ static int check_file(const struct spdx_file *f, const char *base, struct verify
 	snprintf(full, sizeof(full), "%s/%s", base, f->path);
 	if (lstat(full, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return strv_push(&rep->missing, f->path);
+			return push(&rep->missing, prefix, f->path);
 		return bh_error(err, errno, "stat %s", full);
 	}
 	rep->checked++;
@@ -40,19 +48,19 @@ static int check_file(const struct spdx_file *f, const char *base, struct verify
 		ssize_t n = S_ISLNK(st.st_mode) ? readlink(full, target, sizeof(target) - 1) : -1;
 
 		if (n < 0)
-			return strv_push(&rep->modified, f->path);
+			return push(&rep->modified, prefix, f->path);
 		target[n] = 0;
-		return strcmp(target, f->link_target) ? strv_push(&rep->modified, f->path) : 0;
+		return strcmp(target, f->link_target) ? push(&rep->modified, prefix, f->path) : 0;
 	}
 	if (!S_ISREG(st.st_mode))
-		return strv_push(&rep->modified, f->path);
+		return push(&rep->modified, prefix, f->path);
 	if (sha256_file(full, sha, NULL, err) < 0)
 		return -1;
-	return strcmp(sha, f->sha256) ? strv_push(&rep->modified, f->path) : 0;
+	return strcmp(sha, f->sha256) ? push(&rep->modified, prefix, f->path) : 0;
 }
 
-int sbom_verify_tree(const struct spdx_doc *doc, const char *base, struct verify_report *rep,
-		     struct bh_error *err)
+int sbom_verify_tree(const struct spdx_doc *doc, const char *base, const char *prefix,
+		     struct verify_report *rep, struct bh_error *err)
 {
 	for (size_t i = 0; i < doc->n_files; i++) {
 		const struct spdx_file *f = &doc->files[i];
@@ -67,12 +75,12 @@ int sbom_verify_tree(const struct spdx_doc *doc, const char *base, struct verify
 			slash = strrchr(dir, '/');
 			*slash = 0;
 			if (stat(dir, &st) < 0) {
-				if (strv_push(&rep->skipped, f->path) < 0)
+				if (push(&rep->skipped, prefix, f->path) < 0)
 					return bh_error(err, ENOMEM, "verify");
 				continue;
 			}
 		}
-		if (check_file(f, base, rep, err) < 0)
+		if (check_file(f, base, prefix, rep, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -97,7 +105,8 @@ static int bsearch_cmp(const void *key, const void *elem)
 /* Depth-first over one filesystem, with fds relative to their parent so
  * that nothing is resolved through a symlink. */
 static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
-		const struct strv *skip, struct verify_report *rep, struct bh_error *err)
+		const struct strv *skip, const char *prefix, struct verify_report *rep,
+		struct bh_error *err)
 {
 	DIR *d = fdopendir(dfd);
 	struct dirent *e;
@@ -126,7 +135,7 @@ static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
 			int fd = openat(dirfd(d), names.v[i],
 					O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-			if (fd < 0 || walk(fd, child, dev, covered, skip, rep, err) < 0) {
+			if (fd < 0 || walk(fd, child, dev, covered, skip, prefix, rep, err) < 0) {
 				if (fd < 0)
 					bh_error(err, errno, "open folder %s", child);
 				closedir(d);
@@ -136,7 +145,7 @@ static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
 			continue;
 		}
 		if (!bsearch(child, covered->v, covered->n, sizeof(char *), bsearch_cmp))
-			strv_push(&rep->unlisted, child);
+			push(&rep->unlisted, prefix, child);
 	}
 	closedir(d);
 	strv_free(&names);
@@ -144,7 +153,7 @@ static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
 }
 
 int sbom_find_unlisted(const char *root, const struct strv *covered, const struct strv *skip,
-		       struct verify_report *rep, struct bh_error *err)
+		       const char *prefix, struct verify_report *rep, struct bh_error *err)
 {
 	struct strv sorted = {0};
 	struct stat st;
@@ -160,7 +169,7 @@ int sbom_find_unlisted(const char *root, const struct strv *covered, const struc
 	for (size_t i = 0; i < covered->n; i++)
 		strv_push(&sorted, covered->v[i]);
 	qsort(sorted.v, sorted.n, sizeof(char *), strv_cmp);
-	r = walk(fd, "", st.st_dev, &sorted, skip, rep, err);
+	r = walk(fd, "", st.st_dev, &sorted, skip, prefix, rep, err);
 	strv_free(&sorted);
 	return r;
 }

@@ -16,4 +16,12 @@ int netcfg_parse_cidr(const char *cidr, char *addr, size_t size, int *prefix);
 /* Netmask "255.255.255.0" → 24; -1 when not a contiguous mask. */
 int netcfg_mask_to_prefix(const char *mask);
 
+/* rtnetlink: a veth pair whose peer goes straight into the network
+ * namespace open at peer_netns_fd, and removing a link by name. */
+int netcfg_veth_create(const char *name, const char *peer, int peer_netns_fd,
+		       struct bh_error *err);
+int netcfg_link_delete(const char *name, struct bh_error *err);
+/* A persistent tap device (for a microVM's virtio-net); returns its fd. */
+int netcfg_tap_open(const char *name, struct bh_error *err);
+
 #endif

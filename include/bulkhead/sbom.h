@@ -45,6 +45,9 @@ struct sbom_component {
 
 struct sbom_image {
 	char *name, *version, *board, *profile, *arch;
+	/* A workload bundle's SBOM (bhpack) rather than a firmware image's:
+	 * profile holds the mode, container or vm. */
+	bool workload;
 	int64_t created; /* SOURCE_DATE_EPOCH */
 	struct sbom_component *comps;
 	size_t n_comps;
@@ -90,6 +93,9 @@ struct spdx_doc {
 	size_t n_files;
 };
 int spdx_read(const char *path, struct spdx_doc *doc, struct bh_error *err);
+/* The same from memory; name is used in error messages. */
+int spdx_read_buf(const char *data, size_t len, const char *name, struct spdx_doc *doc,
+		  struct bh_error *err);
 void spdx_doc_free(struct spdx_doc *doc);
 
 /* Verification of a tree against one or more documents. */
@@ -97,14 +103,15 @@ struct verify_report {
 	struct strv modified, missing, unlisted, skipped;
 	size_t checked;
 };
-/* base: folder the document's paths are relative to. */
-int sbom_verify_tree(const struct spdx_doc *doc, const char *base, struct verify_report *rep,
-		     struct bh_error *err);
+/* base: folder the document's paths are relative to; findings are reported
+ * as prefix + path. */
+int sbom_verify_tree(const struct spdx_doc *doc, const char *base, const char *prefix,
+		     struct verify_report *rep, struct bh_error *err);
 /* Walks root (one filesystem) and lists files no document covers. covered
  * holds every listed path relative to root; skip holds folder prefixes
  * that are not part of the image (e.g. "usr/share/sbom"). */
 int sbom_find_unlisted(const char *root, const struct strv *covered, const struct strv *skip,
-		       struct verify_report *rep, struct bh_error *err);
+		       const char *prefix, struct verify_report *rep, struct bh_error *err);
 void verify_report_free(struct verify_report *rep);
 
 /* OSV advisories. */

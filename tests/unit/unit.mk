@@ -30,8 +30,8 @@ $(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(LIBBULKHEAD_SOURCES) $(2) 
 		-Wl,--end-group
 endef
 
-UNIT_CLAIMED := $(foreach p,$(PROGRAMS),$($(call UPPERCASE,$(p))_UNIT_TESTS))
-$(foreach p,$(PROGRAMS),$(foreach t,$($(call UPPERCASE,$(p))_UNIT_TESTS),$(eval $(call unit-test,$(t),\
+UNIT_CLAIMED := $(foreach p,$(ALL_PROGRAMS),$($(call UPPERCASE,$(p))_UNIT_TESTS))
+$(foreach p,$(ALL_PROGRAMS),$(foreach t,$($(call UPPERCASE,$(p))_UNIT_TESTS),$(eval $(call unit-test,$(t),\
 	$(addprefix $(TOPDIR)/firmware/$(p)/,$($(call UPPERCASE,$(p))_UNIT_SOURCES)),\
 	$($(call UPPERCASE,$(p))_UNIT_LIBS),$(TOPDIR)/firmware/$(p)))))
 $(foreach t,$(filter-out $(UNIT_CLAIMED),$(patsubst $(TOPDIR)/tests/unit/%.c,%,\

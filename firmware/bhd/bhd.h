@@ -1,0 +1,94 @@
+/* Internal interfaces of bhd, the workload agent. */
+#ifndef BULKHEAD_BHD_H
+#define BULKHEAD_BHD_H
+
+#include <bulkhead/error.h>
+#include <bulkhead/manifest.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define WORKLOADS_DIR  "/data/workloads"
+#define MANIFESTS_DIR  "/data/manifests"
+#define SBOM_STORE     "/data/sbom"
+#define VOLUMES_DIR    "/data/volumes"
+#define RUN_DIR        "/run/bulkhead"
+#define SOCKET_PATH    RUN_DIR "/bhd.sock"
+#define LOGS_DIR       RUN_DIR "/logs"
+#define BHC_ROOT       RUN_DIR "/bhc"
+#define OCI_BUNDLES    RUN_DIR "/workloads"
+#define NETNS_DIR      "/run/netns"
+#define TRUSTED_KEYS   "/etc/bulkhead/trusted-keys"
+#define EMBEDDED_DIR   "/usr/share/bulkhead/workloads"
+#define WORKLOADS_CGROUP "/sys/fs/cgroup/workloads"
+#define BHC            "/usr/bin/bhc"
+#define BHV            "/usr/bin/bhv"
+
+#define WORKLOADS_MAX 32
+#define STOP_TIMEOUT_MS 10000
+
+enum wl_state { WS_STOPPED, WS_RUNNING, WS_BACKOFF, WS_FAILED, WS_EXITED };
+
+struct workload {
+	bool used;
+	struct wl_manifest m;
+	bool has_initrd, has_disk;
+	enum wl_state state;
+	pid_t pid;
+	int out_fd;
+	int tap_fd;
+	int net_index; /* 1..250 while its network exists, 0 otherwise */
+	uint32_t restarts, runs;
+	int64_t started_at, next_at;
+	int last_status; /* wait status of the last run */
+	char partial[512];
+	size_t partial_len;
+};
+
+extern struct workload workloads[WORKLOADS_MAX];
+
+int64_t now_ms(void);
+__attribute__((format(printf, 1, 2))) void bhd_log(const char *fmt, ...);
+struct workload *workload_find(const char *name);
+
+/* Install and remove (install.c). The bundle arrives as an open fd. */
+int workload_install(int bundle_fd, const char *what, char *name_out, struct bh_error *err);
+int workload_remove(const char *name, struct bh_error *err);
+/* Loads every installed workload; cleans up half-done installs. */
+void workloads_load(void);
+/* Installs the bundles the image carries, once. */
+void workloads_install_embedded(void);
+
+/* Running them (run.c). */
+int workload_start(struct workload *w, int epfd, struct bh_error *err);
+void workload_stop(struct workload *w, bool disable);
+bool workload_child_exited(pid_t pid, int status);
+int64_t workloads_tick(int epfd);
+bool workload_output(int fd);
+void workloads_stop_all(void);
+bool workload_enabled(const char *name);
+void workload_set_enabled(const char *name, bool on);
+
+/* Containers and VMs (container.c, vm.c): the runtime's argv. */
+int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct bh_error *err);
+void container_cleanup(struct workload *w);
+int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t store_size,
+	       struct bh_error *err);
+
+/* Networking (net.c): the isolated network and port forwards. */
+int net_setup(struct workload *w, struct bh_error *err);
+void net_teardown(struct workload *w);
+int proxies_open(struct workload *w, int epfd, struct bh_error *err);
+void proxies_close(struct workload *w);
+bool proxy_event(int fd, uint32_t events, int epfd);
+
+/* Logs (log.c). */
+void workload_log_line(const char *name, const char *line);
+int workload_log_read(const char *name, char **text, struct bh_error *err);
+
+/* Control socket (control.c). */
+int control_open(struct bh_error *err);
+void control_handle(int lfd, int epfd);
+
+#endif

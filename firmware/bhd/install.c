@@ -1,0 +1,375 @@
+/* Installing and removing workloads.
+ *
+ * Install: the bundle's signature, members, manifest and SBOM are checked
+ * before anything is written (bundle_check); the image is unpacked into a
+ * temporary folder and the SBOM must describe exactly what was unpacked;
+ * then the image folder is renamed into place, the SBOM stored, and last
+ * the manifest, which is the commit point. Remove undoes it in the other
+ * order. At start, anything that lacks its manifest is the remains of an
+ * interrupted install and is cleaned up. */
+#include "bhd.h"
+
+#include <bulkhead/bundle.h>
+#include <bulkhead/sbom.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct workload workloads[WORKLOADS_MAX];
+
+struct workload *workload_find(const char *name)
+{
+	for (int i = 0; i < WORKLOADS_MAX; i++)
+		if (workloads[i].used && !strcmp(workloads[i].m.name, name))
+			return &workloads[i];
+	return NULL;
+}
+
+static void remove_tree_at(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				remove_tree_at(dirfd(d), e->d_name);
+		if (d)
+			closedir(d);
+		unlinkat(parent, name, AT_REMOVEDIR);
+	} else {
+		unlinkat(parent, name, 0);
+	}
+}
+
+static void remove_path(const char *path)
+{
+	char parent[4096];
+	const char *slash = strrchr(path, '/');
+	int pfd;
+
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd >= 0) {
+		remove_tree_at(pfd, slash + 1);
+		close(pfd);
+	}
+}
+
+/* Writes a small file atomically (temporary name, fsync, rename). */
+static int write_atomic(const char *path, const char *data, size_t len, struct bh_error *err)
+{
+	char tmp[4096];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return bh_error(err, errno, "create %s", tmp);
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(tmp);
+		return bh_error(err, e, "write %s", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return bh_error(err, e, "rename %s", tmp);
+	}
+	return 0;
+}
+
+static char *read_text(const char *path, size_t max, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (buf) {
+		*len = fread(buf, 1, max + 1, f);
+		if (*len > max) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[*len] = 0;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The SBOM must list exactly the files the bundle put in dir, with their
+ * hashes: a bundle cannot carry a file its SBOM does not own up to. */
+static int sbom_matches(const struct bundle *b, const char *dir, struct bh_error *err)
+{
+	struct verify_report rep = {0};
+	struct strv covered = {0}, skip = {0};
+	struct spdx_doc doc;
+	int rc;
+
+	if (spdx_read_buf(b->sbom, b->sbom_len, "bundle: sbom.spdx.json", &doc, err) < 0)
+		return -1;
+	rc = sbom_verify_tree(&doc, dir, "", &rep, err);
+	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
+		strv_push(&covered, doc.files[i].path);
+	if (rc == 0)
+		rc = sbom_find_unlisted(dir, &covered, &skip, "", &rep, err);
+	if (rc == 0 && (rep.modified.n || rep.missing.n || rep.unlisted.n))
+		rc = bh_error(err, 0, "bundle: its SBOM does not describe its contents (%zu modified, "
+			      "%zu missing, %zu unlisted files%s%s)", rep.modified.n, rep.missing.n,
+			      rep.unlisted.n, rep.unlisted.n ? ", e.g. /" : "",
+			      rep.unlisted.n ? rep.unlisted.v[0] : "");
+	spdx_doc_free(&doc);
+	verify_report_free(&rep);
+	strv_free(&covered);
+	return rc;
+}
+
+static bool has_member(const struct bundle *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_members; i++)
+		if (!strcmp(b->members[i].name, name))
+			return true;
+	return false;
+}
+
+static struct workload *slot(void)
+{
+	for (int i = 0; i < WORKLOADS_MAX; i++)
+		if (!workloads[i].used) {
+			memset(&workloads[i], 0, sizeof(workloads[i]));
+			workloads[i].out_fd = workloads[i].tap_fd = -1;
+			return &workloads[i];
+		}
+	return NULL;
+}
+
+/* Loads an installed workload (its manifest) into the table. */
+static int load_one(const char *name, struct bh_error *err)
+{
+	char path[256], dir[256];
+	struct workload *w;
+	size_t len;
+	char *text;
+	int rc;
+
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
+	text = read_text(path, 65536, &len);
+	if (!text)
+		return bh_error(err, errno, "read %s", path);
+	w = slot();
+	if (!w) {
+		free(text);
+		return bh_error(err, 0, "more than %d workloads", WORKLOADS_MAX);
+	}
+	rc = wl_manifest_parse(text, len, path, &w->m, err);
+	free(text);
+	if (rc < 0)
+		return -1;
+	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/initrd", name);
+	w->has_initrd = access(dir, F_OK) == 0;
+	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/disk.img", name);
+	w->has_disk = access(dir, F_OK) == 0;
+	w->used = true;
+	return 0;
+}
+
+int workload_install(int fd, const char *what, char *name_out, struct bh_error *err)
+{
+	char tmp[256], dir[256], path[256];
+	struct wl_manifest m;
+	struct bundle b;
+	struct stat st;
+	int rc = -1;
+
+	if (bundle_check(fd, what, TRUSTED_KEYS, &b, err) < 0)
+		return -1;
+	if (wl_manifest_parse(b.manifest, strlen(b.manifest), "bundle: manifest.json", &m, err) < 0) {
+		bundle_free(&b);
+		return bh_error_wrap(err, "the manifest does not parse");
+	}
+	if (strcmp(m.name, b.name)) {
+		bh_error(err, 0, "bundle: its manifest names '%s', its index '%s'", m.name, b.name);
+		goto out;
+	}
+	if (m.mode == WL_CONTAINER ? !has_member(&b, "rootfs.tar") : !has_member(&b, "kernel")) {
+		bh_error(err, 0, "bundle: a %s workload needs %s", m.mode == WL_VM ? "vm" : "container",
+			 m.mode == WL_VM ? "a kernel" : "rootfs.tar");
+		goto out;
+	}
+	if (workload_find(m.name)) {
+		bh_error(err, 0, "a workload named '%s' is installed already: remove it first", m.name);
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s", m.name);
+	snprintf(tmp, sizeof(tmp), WORKLOADS_DIR "/.tmp-%s", m.name);
+	remove_path(tmp);
+	if (lstat(dir, &st) == 0)
+		remove_path(dir); /* left over without a manifest */
+	if (bundle_extract(fd, what, &b, tmp, err) < 0)
+		goto out;
+	if (sbom_matches(&b, tmp, err) < 0) {
+		remove_path(tmp);
+		goto out;
+	}
+	if (rename(tmp, dir) < 0) {
+		bh_error(err, errno, "rename %s to %s", tmp, dir);
+		remove_path(tmp);
+		goto out;
+	}
+	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
+	if (write_atomic(path, b.sbom, b.sbom_len, err) < 0) {
+		remove_path(dir);
+		goto out;
+	}
+	/* The manifest last: with it, the workload is installed. */
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", m.name);
+	if (write_atomic(path, b.manifest, strlen(b.manifest), err) < 0) {
+		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
+		unlink(path);
+		remove_path(dir);
+		goto out;
+	}
+	sync();
+	if (load_one(m.name, err) < 0)
+		goto out;
+	strcpy(name_out, m.name);
+	bhd_log("bhd: installed %s %s (%s), signed by key %s", m.name, m.version,
+		m.mode == WL_VM ? "vm" : "container", b.key_id);
+	rc = 0;
+out:
+	wl_manifest_free(&m);
+	bundle_free(&b);
+	return rc;
+}
+
+int workload_remove(const char *name, struct bh_error *err)
+{
+	struct workload *w = workload_find(name);
+	char path[256];
+
+	if (!w)
+		return bh_error(err, 0, "no workload named '%s' is installed", name);
+	workload_stop(w, false);
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return bh_error(err, errno, "remove %s", path);
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.stopped", name);
+	unlink(path);
+	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
+	unlink(path);
+	snprintf(path, sizeof(path), WORKLOADS_DIR "/%s", name);
+	remove_path(path);
+	sync();
+	wl_manifest_free(&w->m);
+	w->used = false;
+	bhd_log("bhd: removed %s", name);
+	return 0;
+}
+
+/* Names in dir ending with suffix, without it. */
+static int each_name(const char *dir, const char *suffix, void (*fn)(const char *))
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	size_t sl = strlen(suffix);
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char name[256];
+
+		if (e->d_name[0] == '.' && strncmp(e->d_name, ".tmp-", 5))
+			continue;
+		if (n <= sl || n - sl >= sizeof(name) || strcmp(e->d_name + n - sl, suffix))
+			continue;
+		memcpy(name, e->d_name, n - sl);
+		name[n - sl] = 0;
+		fn(name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void drop_orphan_dir(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
+	if (!strncmp(name, ".tmp-", 5) || access(path, F_OK) < 0) {
+		snprintf(path, sizeof(path), WORKLOADS_DIR "/%s", name);
+		bhd_log("bhd: removing %s: an install that did not finish", path);
+		remove_path(path);
+	}
+}
+
+static void drop_orphan_sbom(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
+	if (access(path, F_OK) < 0) {
+		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
+		unlink(path);
+	}
+}
+
+static void load_named(const char *name)
+{
+	struct bh_error err;
+
+	if (load_one(name, &err) < 0)
+		bhd_log("bhd: cannot load workload %s: %s", name, err.msg);
+}
+
+void workloads_load(void)
+{
+	each_name(WORKLOADS_DIR, "", drop_orphan_dir);
+	each_name(SBOM_STORE, ".spdx.json", drop_orphan_sbom);
+	each_name(MANIFESTS_DIR, ".json", load_named);
+}
+
+static void install_embedded(const char *file)
+{
+	char path[512], name[256];
+	struct bh_error err;
+	int fd;
+
+	snprintf(path, sizeof(path), EMBEDDED_DIR "/%s.bundle", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Installed once; after that the operator decides (remove, stop). */
+	snprintf(name, sizeof(name), MANIFESTS_DIR "/.embedded-%s", file);
+	if (access(name, F_OK) == 0) {
+		close(fd);
+		return;
+	}
+	if (workload_install(fd, path, name, &err) < 0)
+		bhd_log("bhd: the image's bundle %s was refused: %s", path, err.msg);
+	else {
+		snprintf(path, sizeof(path), MANIFESTS_DIR "/.embedded-%s", file);
+		close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	}
+	close(fd);
+}
+
+void workloads_install_embedded(void)
+{
+	each_name(EMBEDDED_DIR, ".bundle", install_embedded);
+}

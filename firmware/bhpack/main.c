@@ -1,0 +1,41 @@
+/* bhpack: workload bundles on the build host. */
+#include "bhpack.h"
+
+#include <bulkhead/version.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} commands[] = {
+	{"keygen", cmd_keygen, "create an ECDSA P-256 signing key pair"},
+	{"build", cmd_build, "build a bundle from a folder, an OCI image or VM images"},
+	{"sign", cmd_sign, "sign (or re-sign) a bundle"},
+	{"inspect", cmd_inspect, "show a bundle's index, manifest and SBOM summary"},
+	{"verify", cmd_verify, "check a bundle as the device does: signature, hashes, SBOM"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: bhpack COMMAND [OPTIONS]   (bhpack %s)\n\n", BH_VERSION);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nExit status: 0 success, 1 bundle refused (verify), 2 error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_ERROR : EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "bhpack: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_ERROR;
+}

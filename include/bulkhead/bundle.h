@@ -1,0 +1,72 @@
+/* Workload bundles: one signed file holding a workload's manifest, its
+ * image and its SBOM (docs/workloads.md).
+ *
+ * A bundle is a tar archive whose first member is the index, bundle.json:
+ *   {"format": "bulkhead-bundle/1", "name": "...", "key_id": "...",
+ *    "members": [{"name": "manifest.json", "sha256": "...", "size": N}, ...]}
+ * its second member, bundle.sig, is an ECDSA P-256 signature (DER) over
+ * SHA-256 of the index's bytes, and the members it lists follow in that
+ * order: manifest.json and sbom.spdx.json always, then the image:
+ * rootfs.tar (a container's root filesystem) or kernel, initrd, disk.img
+ * (a VM). Checking a bundle reads it whole before anything is written. */
+#ifndef BULKHEAD_BUNDLE_H
+#define BULKHEAD_BUNDLE_H
+
+#include <bulkhead/error.h>
+#include <bulkhead/sign.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BUNDLE_FORMAT      "bulkhead-bundle/1"
+#define BUNDLE_MAX_MEMBERS 8
+#define BUNDLE_INDEX_MAX   (64 * 1024)
+#define BUNDLE_MANIFEST_MAX (64 * 1024)
+#define BUNDLE_SBOM_MAX    (32 * 1024 * 1024)
+
+struct bundle_member {
+	char name[32];
+	char sha256[65];
+	uint64_t size;
+};
+
+struct bundle {
+	char name[64];
+	char key_id[SIGN_KEY_ID_LEN + 1];
+	struct bundle_member members[BUNDLE_MAX_MEMBERS];
+	size_t n_members;
+	char *index;       /* bundle.json as signed */
+	size_t index_len;
+	char *manifest;    /* manifest.json, NUL-terminated */
+	char *sbom;        /* sbom.spdx.json, NUL-terminated */
+	size_t sbom_len;
+};
+
+/* Reads the bundle at fd from its start: the index, the signature against
+ * the trusted keys in keys_dir, and every member's size and SHA-256. Keeps
+ * the index, manifest and SBOM in b. The error names the bundle (what) and
+ * says which check failed: not a bundle, no SBOM, unknown key, bad
+ * signature, a member that does not match. keys_dir NULL skips the
+ * signature (bhpack inspect). */
+int bundle_check(int fd, const char *what, const char *keys_dir, struct bundle *b,
+		 struct bh_error *err);
+void bundle_free(struct bundle *b);
+
+/* Writes the image members of a checked bundle into dir, which must not
+ * exist yet (the caller renames it into place): rootfs.tar is unpacked into
+ * dir/rootfs, the other members are copied as files. Hashes are checked
+ * again while writing; on any error nothing is left in dir's place. */
+int bundle_extract(int fd, const char *what, const struct bundle *b, const char *dir,
+		   struct bh_error *err);
+
+/* Unpacks a tar stream into the folder open at rootfd without ever
+ * following a symlink or leaving the folder: only files, folders, symlinks
+ * and hard links (device nodes and FIFOs are refused); setuid and setgid
+ * bits are dropped. Everything is owned by the caller. */
+struct tar_reader;
+struct tar_entry;
+int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err);
+/* One entry (whose header tar_next just read) of the same. */
+int untar_entry(struct tar_reader *r, int rootfd, const struct tar_entry *e, struct bh_error *err);
+
+#endif
