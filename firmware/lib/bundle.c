@@ -367,6 +367,8 @@ int untar_entry(struct tar_reader *r, int rootfd, const struct tar_entry *e, str
 	if (e->type == TAR_OTHER)
 		return bh_error(err, 0, "%s: %s is a device node, FIFO or socket: refused", r->name,
 				e->path);
+	if (!e->path[0])
+		return 0; /* "./": the folder we unpack into */
 	split(e->path, dir, base);
 	pfd = open_dirs(rootfd, dir, true, err);
 	if (pfd < 0)
