@@ -145,6 +145,7 @@ include $(TOPDIR)/firmware/packages/packages.mk
 include $(TOPDIR)/firmware/programs.mk
 include $(TOPDIR)/rootfs/rootfs.mk
 include $(TOPDIR)/tests/unit/unit.mk
+include $(TOPDIR)/tests/fuzz/fuzz.mk
 
 # Every package is built, whether or not a program uses it yet.
 all: images $(PACKAGES)

@@ -10,6 +10,8 @@ check_only=false
 
 tools='
 gcc                          gcc
+clang                        clang
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev
 make                         make
 /usr/bin/python3             python3
 /usr/lib/python3/dist-packages/kconfiglib.py python3-kconfiglib

@@ -242,22 +242,13 @@ static int match_one(yyjson_val *adv, const struct spdx_doc *doc, struct osv_res
 	return 0;
 }
 
-int osv_match_file(const char *path, const struct spdx_doc *doc, struct osv_result *res,
-		   struct bh_error *err)
+static int match_doc(yyjson_doc *jd, const char *path, const struct spdx_doc *doc,
+		     struct osv_result *res, struct bh_error *err)
 {
-	yyjson_read_err rerr;
-	yyjson_doc *jd = yyjson_read_file(path, 0, NULL, &rerr);
 	yyjson_val *root, *list, *adv;
 	size_t i, max;
 	int r = 0;
 
-	memset(res, 0, sizeof(*res));
-	if (!jd) {
-		if (rerr.code == YYJSON_READ_ERROR_FILE_OPEN)
-			return bh_error(err, errno, "open %s", path);
-		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", path, rerr.pos,
-				rerr.msg);
-	}
 	root = yyjson_doc_get_root(jd);
 	/* One advisory, an array of them, or {"vulns": [...]} (OSV's API). */
 	if (yyjson_is_arr(root)) {
@@ -288,8 +279,42 @@ int osv_match_file(const char *path, const struct spdx_doc *doc, struct osv_resu
 		r = bh_error(err, 0, "%s: $ must be an advisory, an array of advisories or "
 			     "{\"vulns\": [...]}", path);
 	}
-	yyjson_doc_free(jd);
 	if (r < 0)
 		osv_result_free(res);
+	return r;
+}
+
+int osv_match_file(const char *path, const struct spdx_doc *doc, struct osv_result *res,
+		   struct bh_error *err)
+{
+	yyjson_read_err rerr;
+	yyjson_doc *jd = yyjson_read_file(path, 0, NULL, &rerr);
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!jd) {
+		if (rerr.code == YYJSON_READ_ERROR_FILE_OPEN)
+			return bh_error(err, errno, "open %s", path);
+		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", path, rerr.pos,
+				rerr.msg);
+	}
+	r = match_doc(jd, path, doc, res, err);
+	yyjson_doc_free(jd);
+	return r;
+}
+
+int osv_match_buf(const char *data, size_t len, const char *name, const struct spdx_doc *doc,
+		  struct osv_result *res, struct bh_error *err)
+{
+	yyjson_read_err rerr;
+	yyjson_doc *jd = yyjson_read_opts((char *)data, len, 0, NULL, &rerr);
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!jd)
+		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", name, rerr.pos,
+				rerr.msg);
+	r = match_doc(jd, name, doc, res, err);
+	yyjson_doc_free(jd);
 	return r;
 }

@@ -126,6 +126,8 @@ struct osv_result {
 };
 int osv_match_file(const char *path, const struct spdx_doc *doc, struct osv_result *res,
 		   struct bh_error *err);
+int osv_match_buf(const char *data, size_t len, const char *name, const struct spdx_doc *doc,
+		  struct osv_result *res, struct bh_error *err);
 void osv_result_free(struct osv_result *res);
 /* <0, 0, >0 like strcmp, for dotted versions with letters (1.2.10 > 1.2.9,
  * 1.0rc1 < 1.0). */
