@@ -93,7 +93,7 @@ KERNEL_CMDLINE = $(strip $(call qstrip,$(BH_KERNEL_CMDLINE)) $(shell cat $(TOPDI
 $(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args $(TOPDIR)/rootfs/rootfs.mk \
 		$(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline) $(CONFIG_FILE)
 	$(Q)mkdir -p $(@D)
-	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' -e 's|@DATA@|"$$data"|' \
+	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' -e 's|@DATA@|"$$data"|' -e 's|@HOSTFWD@|$$hostfwd|' \
 		$(BOARD_DIR)/qemu.args | tr '\n' ' ') && \
 	sed -e 's|@QEMU@|$(QEMU_SYSTEM)|' -e 's|@ARCH@|$(BH_ARCH)|' -e "s|@ARGS@|$$args|" \
 		-e 's|@BOARD@|$(BH_BOARD_NAME)|' $< > $@.tmp

@@ -27,6 +27,9 @@ class Machine:
         self.pos = 0  # how far expect() has consumed the console
         self.serial = 0
         self.log = open(log_path, "ab") if log_path else None
+        # No port forwards unless the test asks: tests may run side by side.
+        env = dict(env if env is not None else os.environ)
+        env.setdefault("BULKHEAD_HOSTFWD", "")
         args = [os.path.join(images_dir, "start-qemu.sh"),
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + list(extra_args)
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

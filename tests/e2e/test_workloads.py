@@ -1,0 +1,242 @@
+#!/usr/bin/python3
+"""Workloads on the booted image: the demo container and the demo microVM
+run side by side and answer HTTP through the gateway's forwarded ports; a
+crashed workload is restarted; bundles installed with bhctl run; a bundle
+with a flipped byte, one signed by an unknown key and one without an SBOM
+are refused with their reason and leave nothing behind; a container can
+neither see nor reach bhd's socket; the SBOMs are stored and verify; and
+everything comes back after a reboot.
+
+Production images (no shell): the demo workloads answer HTTP. Debug images:
+everything.
+
+Environment: BH_OUTPUT, the O folder of a built image.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+from qemu import Machine, Timeout  # noqa: E402
+import image  # noqa: E402
+import schemas  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+debug = cfg["BH_PROFILE"] == "debug"
+arm = cfg["BH_ARCH"] == "aarch64"
+# A nested Linux guest under TCG is slow, on ARM64 much slower.
+VM_BOOT = 600 if arm else 240
+images = os.path.join(out, "images")
+tmp = tempfile.mkdtemp(prefix="bh-wl-")
+bhpack = os.path.join(out, "host", "bin", "bhpack")
+key = os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+web_port, vm_port = free_port(), free_port()
+
+
+def http(port, timeout=120):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=10) as r:
+                return r.read().decode()
+        except Exception as e:  # not up yet
+            last = e
+            time.sleep(2)
+    raise Timeout("no HTTP answer on port %d within %ds: %s" % (port, timeout, last))
+
+
+def payload():
+    """A squashfs of test bundles, built here with bhpack like a vendor's."""
+    v = image.make_vars(out, "TARGET_CC", "TARGET_CFLAGS", "TARGET_LDFLAGS", "DEMO_DIR")
+    d = os.path.join(tmp, "payload")
+    os.makedirs(d)
+
+    def build(name, manifest, extra, sign_key=key):
+        mpath = os.path.join(tmp, name + ".json")
+        json.dump(manifest, open(mpath, "w"))
+        subprocess.run([bhpack, "build", "--manifest", mpath, "--key", sign_key, "--arch", cfg["BH_ARCH"],
+                        "-o", os.path.join(d, name + ".bundle")] + extra, check=True, capture_output=True)
+
+    # A container that probes for bhd's socket from inside.
+    probe = os.path.join(tmp, "probe.c")
+    open(probe, "w").write(r'''
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+int main(void) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct stat st;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0), r;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    r = stat("/run/bulkhead/bhd.sock", &st);
+    printf("probe: stat bhd.sock: %s\n", r == 0 ? "VISIBLE" : strerror(errno));
+    strcpy(sa.sun_path, "/run/bulkhead/bhd.sock");
+    r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    printf("probe: connect bhd.sock: %s\n", r == 0 ? "CONNECTED" : strerror(errno));
+    printf("probe: uid %d, done\n", (int)getuid());
+    for (;;) pause();
+}
+''')
+    root = os.path.join(tmp, "probe-root", "bin")
+    os.makedirs(root)
+    cc = v["TARGET_CC"].split()
+    subprocess.run(cc + v["TARGET_CFLAGS"].split() + v["TARGET_LDFLAGS"].split() + ["-o", os.path.join(root, "probe"), probe],
+                   check=True, capture_output=True)
+    build("probe", {"name": "probe", "mode": "container", "container": {"args": ["/bin/probe"]}},
+          ["--rootfs", os.path.dirname(root)])
+    # A second VM from the demo's kernel and initramfs, under another name.
+    vmdir = os.path.join(v["DEMO_DIR"], "vm")
+    vm_manifest = json.load(open(os.path.join(vmdir, "demo-vm.json")))
+    vm_manifest.update(name="test-vm", network={"mode": "none"})
+    build("test-vm", vm_manifest, ["--kernel", os.path.join(out, "images", image.kernel_name(cfg)),
+                                   "--initrd", os.path.join(vmdir, "initrd.gz")])
+    # Refused ones: a flipped byte, an unknown key, no SBOM.
+    good = os.path.join(d, "probe.bundle")
+    data = bytearray(open(good, "rb").read())
+    data[len(data) // 2] ^= 1
+    open(os.path.join(d, "flipped.bundle"), "wb").write(data)
+    subprocess.run([bhpack, "keygen", "--private", os.path.join(tmp, "rogue.pem"), "--public",
+                    os.path.join(tmp, "rogue.pub.pem")], check=True, capture_output=True)
+    build("rogue", {"name": "rogue", "mode": "container", "container": {"args": ["/bin/probe"]}},
+          ["--rootfs", os.path.dirname(root)], sign_key=os.path.join(tmp, "rogue.pem"))
+    nosbom = os.path.join(tmp, "nosbom.tar")
+    with tarfile.open(good) as tf, tarfile.open(nosbom, "w", format=tarfile.USTAR_FORMAT) as o:
+        for m in tf.getmembers():
+            if m.name != "sbom.spdx.json":
+                o.addfile(m, tf.extractfile(m))
+    subprocess.run([bhpack, "sign", "--key", key, nosbom, "-o", os.path.join(d, "nosbom.bundle")],
+                   check=True, capture_output=True)
+    sq = os.path.join(tmp, "payload.sqfs")
+    subprocess.run(["mksquashfs", d, sq, "-quiet", "-no-progress", "-all-root"], check=True, capture_output=True)
+    return sq
+
+
+extra = []
+if debug:
+    sq = payload()
+    extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % sq,
+             "-device", "virtio-blk-pci,drive=payload,serial=payload"]
+data_img = os.path.join(tmp, "data.img")
+env = dict(os.environ, BULKHEAD_DATA=data_img,
+           BULKHEAD_HOSTFWD="tcp:127.0.0.1:%d-:8080,tcp:127.0.0.1:%d-:8081" % (web_port, vm_port))
+
+with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-workloads.log")) as m:
+    try:
+        m.expect(r"bhd: ready", 300)
+        m.expect(r"bhd: installed demo-web", 120, since=0)
+        m.expect(r"bhd: installed demo-vm", 120, since=0)
+        t.ok(True, "bhd installs the image's demo bundles on first boot")
+    except Timeout as e:
+        t.ok(False, "bhd installs the image's demo bundles on first boot", str(e))
+        t.done()
+    t.run("the demo container answers HTTP through the forwarded port",
+          lambda: "Hello from the Bulkhead demo container" in http(web_port))
+    try:
+        m.expect(r"demo-vm: hello from the guest kernel 6\.12", VM_BOOT, since=0)
+        t.ok(True, "the demo microVM boots its own kernel (console in bhd's log)")
+    except Timeout as e:
+        t.ok(False, "the demo microVM boots its own kernel (console in bhd's log)", str(e))
+    t.run("the demo microVM answers HTTP through the forwarded port",
+          lambda: "Hello from the Bulkhead demo VM" in http(vm_port, VM_BOOT))
+    t.run("and the container still answers: both run at once",
+          lambda: "demo container" in http(web_port, 30))
+    if debug:
+        m.send("\n")
+        m.expect(r"# ", 30)
+        st, o = m.shell("bhctl list")
+        t.ok(re.search(r"demo-web\s+container\s+running", o) and re.search(r"demo-vm\s+vm\s+running", o),
+             "bhctl list shows both running", o)
+        st, o = m.shell("bhctl logs demo-vm")
+        t.ok(st == 0 and "hello from the guest kernel" in o, "bhctl logs shows the VM's console", o[-800:])
+
+        # A crash: the container's program is killed; bhd starts it again.
+        pos = m.mark()
+        m.shell("kill -9 $(pidof demo-httpd)")
+        t.run("a crashed workload is restarted", m.expect, r"bhd: restarting demo-web", 60, pos)
+        t.run("and answers again", lambda: "demo container" in http(web_port, 60))
+
+        # Bundles from the payload disk.
+        m.shell("mkdir -p /mnt && for d in /sys/class/block/*; do [ \"$(cat $d/serial 2>/dev/null)\" = payload ]"
+                " && mount -t squashfs -o ro /dev/${d##*/} /mnt; done")
+        for name, reason in (("flipped", "does not match its signed hash|is not .* as its index says|not a bundle"),
+                             ("rogue", "signed by an unknown key"),
+                             ("nosbom", "has no SBOM")):
+            st, o = m.shell("bhctl install /mnt/%s.bundle" % name)
+            t.ok(st != 0 and re.search(reason, o), "bundle %s is refused: %s" % (name, reason), o)
+        st, o = m.shell("ls -A /data/workloads /data/manifests /data/sbom | sort | tr '\\n' ' '")
+        t.ok("rogue" not in o and "probe" not in o and ".tmp" not in o,
+             "a refused bundle leaves nothing behind in /data", o)
+        pos = m.mark()
+        st, o = m.shell("bhctl install /mnt/probe.bundle")
+        t.ok(st == 0 and "installed probe" in o, "bhctl install installs a signed container bundle", o)
+        m.expect(r"probe: uid \d+, done", 60, pos)
+        text = m.text()[pos:]
+        t.ok("probe: stat bhd.sock: No such file or directory" in text and
+             "probe: connect bhd.sock: No such file or directory" in text,
+             "a container cannot see or reach bhd.sock", "\n".join(l for l in text.splitlines() if "probe:" in l))
+        pos = m.mark()
+        st, o = m.shell("bhctl install /mnt/test-vm.bundle")
+        t.ok(st == 0 and "installed test-vm" in o, "bhctl install installs a signed VM bundle", o)
+        t.run("the installed VM boots", m.expect, r"test-vm: demo-vm: hello from the guest kernel", VM_BOOT, pos)
+        st, o = m.shell("bhctl list")
+        running = re.findall(r"^(\S+)\s+\S+\s+running", o, re.M)
+        t.ok({"demo-web", "demo-vm", "probe", "test-vm"} <= set(running),
+             "two containers and two VMs run side by side", o)
+
+        # SBOMs: stored, valid, and verified with the image's.
+        st, o = m.shell("bhctl sbom demo-web")
+        try:
+            doc = json.loads(o)
+            err = schemas.validate_spdx(doc)
+        except ValueError as e:
+            err = str(e)
+        t.ok(err is None, "a workload's SBOM (bhctl sbom) is valid SPDX 2.3", err)
+        st, o = m.shell("ls /data/sbom")
+        t.ok(all(n + ".spdx.json" in o for n in ("demo-web", "demo-vm", "probe", "test-vm")),
+             "every workload's SBOM is stored in /data/sbom", o)
+        st, o = m.shell("bhsbom verify")
+        t.ok(st == 0 and re.search(r"0 modified, 0 missing, 0 unlisted", o),
+             "bhsbom verify covers the image and the workloads", o[-1500:])
+        m.shell("echo tampered >> /data/workloads/probe/rootfs/bin/probe")
+        st, o = m.shell("bhsbom verify")
+        t.ok(st == 1 and "modified /data/workloads/probe/rootfs/bin/probe" in o,
+             "a changed workload file is found", o[-800:])
+
+        # Everything comes back after a reboot.
+        pos = m.mark()
+        m.send("reboot\n")
+        t.run("the gateway reboots", m.expect, r"Linux version", 120, pos)
+        m.expect(r"bhd: ready", 300)
+        t.run("the container is back after the reboot", lambda: "demo container" in http(web_port, 180))
+        t.run("the microVM is back after the reboot", lambda: "demo VM" in http(vm_port, VM_BOOT))
+    m.qmp("quit")
+shutil.rmtree(tmp, ignore_errors=True)
+t.done()
