@@ -1,15 +1,20 @@
 /* ACPI tables for x86_64 guests, just enough for Linux to find its CPUs and
  * interrupt controller (MADT) and to power off and reboot through
- * registers the monitor traps. The FADT says "hardware-reduced" (ACPI
+ * registers the monitor traps, and to find its devices (DSDT). The FADT says "hardware-reduced" (ACPI
  * 6.5, 4.1): no SCI, no PM timer, no fixed event blocks; power-off is a
  * write of SLP_TYP|SLP_EN to the sleep control register, reboot a write of
- * the reset value to the reset register. The DSDT holds \_S5 (the type
- * written at power-off) and a pvpanic device (QEMU0001, port 0x505). */
+ * the reset value to the reset register. Without a legacy PIC the kernel
+ * maps no ISA interrupt by itself, so every device with an interrupt is
+ * described in the DSDT (COM1, the virtio-mmio devices), with \_S5 (the
+ * type written at power-off) and a pvpanic device (QEMU0001, port 0x505). */
 #include "x86_boot.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #define ACPI_HDR 36
+#define AML_MAX  2048
 
 struct tables {
 	uint8_t *base;
@@ -82,60 +87,186 @@ static void gas_io8(uint8_t *p, uint16_t port)
 	put64(p + 4, port);
 }
 
-/* AML: Name(_S5_, Package(4) {5, 0, 0, 0}), then
- * Scope(\_SB_) { Device(PEVT) { Name(_HID, "QEMU0001")
- *     Name(_CRS, ResourceTemplate() { IO(Decode16, 0x505, 0x505, 1, 1) }) } }
- * Package lengths below 64 fit in their one PkgLength byte. */
-static size_t dsdt_aml(uint8_t *p)
-{
-	static const uint8_t s5[] = {
-		0x08, '_', 'S', '5', '_',                   /* Name(_S5_, */
-		0x12, 0x07, 0x04,                           /* Package(4), 7 bytes */
-		0x0a, X86_ACPI_S5_TYPE, 0x00, 0x00, 0x00,   /* {5, 0, 0, 0}) */
-	};
-	static const uint8_t hid[] = {
-		0x08, '_', 'H', 'I', 'D', 0x0d, 'Q', 'E', 'M', 'U', '0', '0', '0', '1', 0x00,
-	};
-	static const uint8_t crs[] = {
-		0x08, '_', 'C', 'R', 'S', 0x11, 0x0d, 0x0a, 0x0a, /* Buffer(10) */
-		0x47, 0x01,                                     /* IO, Decode16 */
-		X86_PVPANIC_PORT & 0xff, X86_PVPANIC_PORT >> 8, /* minimum */
-		X86_PVPANIC_PORT & 0xff, X86_PVPANIC_PORT >> 8, /* maximum */
-		0x01, 0x01,                                     /* alignment, length */
-		0x79, 0x00,                                     /* end tag */
-	};
-	size_t dev_len = 4 + sizeof(hid) + sizeof(crs); /* name + body */
-	size_t scope_len = 4 + 3 + dev_len;             /* name + device op, pkglen */
-	size_t n = 0;
+/* A small AML writer: enough for Name, Package, Scope, Device and
+ * resource-template buffers (ACPI 6.5, 20.2). Objects are built inside
+ * out: the body first, then the opcode and PkgLength in front of it. */
+struct aml {
+	uint8_t b[AML_MAX];
+	size_t n;
+	bool overflow;
+};
 
-	memcpy(p, s5, sizeof(s5));
-	n += sizeof(s5);
-	p[n++] = 0x10; /* ScopeOp */
-	p[n++] = (uint8_t)(scope_len + 1);
-	memcpy(p + n, "_SB_", 4);
-	n += 4;
-	p[n++] = 0x5b; /* ExtOpPrefix */
-	p[n++] = 0x82; /* DeviceOp */
-	p[n++] = (uint8_t)(dev_len + 1);
-	memcpy(p + n, "PEVT", 4);
-	n += 4;
-	memcpy(p + n, hid, sizeof(hid));
-	n += sizeof(hid);
-	memcpy(p + n, crs, sizeof(crs));
-	n += sizeof(crs);
-	return n;
+static void emit(struct aml *a, const void *p, size_t len)
+{
+	if (a->n + len > sizeof(a->b)) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->b + a->n, p, len);
+	a->n += len;
 }
 
-static uint64_t write_dsdt(struct tables *t)
+static void emit_byte(struct aml *a, uint8_t v)
 {
-	uint8_t aml[128];
-	size_t n = dsdt_aml(aml);
-	uint64_t gpa;
-	uint8_t *p = alloc(t, ACPI_HDR + n, &gpa);
+	emit(a, &v, 1);
+}
 
-	header(p, "DSDT", (uint32_t)(ACPI_HDR + n), 2);
-	memcpy(p + ACPI_HDR, aml, n);
-	seal(p, (uint32_t)(ACPI_HDR + n));
+/* PkgLength counts itself: one byte up to 63, two up to 4095. */
+static void emit_pkglen(struct aml *a, size_t body)
+{
+	if (body + 1 < 64) {
+		emit_byte(a, (uint8_t)(body + 1));
+	} else {
+		size_t len = body + 2;
+
+		emit_byte(a, (uint8_t)(0x40 | (len & 0xf)));
+		emit_byte(a, (uint8_t)(len >> 4));
+	}
+}
+
+/* opcode(s), PkgLength, then body. */
+static void emit_pkg(struct aml *a, const uint8_t *op, size_t oplen, const struct aml *body)
+{
+	emit(a, op, oplen);
+	emit_pkglen(a, body->n);
+	emit(a, body->b, body->n);
+	a->overflow |= body->overflow;
+}
+
+static void name_string(struct aml *a, const char *name, const char *value)
+{
+	emit_byte(a, 0x08); /* NameOp */
+	emit(a, name, 4);
+	emit_byte(a, 0x0d); /* StringPrefix */
+	emit(a, value, strlen(value) + 1);
+}
+
+static void name_byte(struct aml *a, const char *name, uint8_t value)
+{
+	emit_byte(a, 0x08);
+	emit(a, name, 4);
+	emit_byte(a, 0x0a); /* BytePrefix */
+	emit_byte(a, value);
+}
+
+/* Name(_CRS, ResourceTemplate() {...}): a Buffer holding the descriptors
+ * and the end tag. */
+static void name_crs(struct aml *a, const uint8_t *res, size_t len)
+{
+	static const uint8_t buffer_op = 0x11, end[] = {0x79, 0x00};
+	struct aml body = {.n = 0};
+
+	emit_byte(&body, 0x0a); /* BufferSize as a ByteConst */
+	emit_byte(&body, (uint8_t)(len + sizeof(end)));
+	emit(&body, res, len);
+	emit(&body, end, sizeof(end));
+	emit_byte(a, 0x08);
+	emit(a, "_CRS", 4);
+	emit_pkg(a, &buffer_op, 1, &body);
+}
+
+static void device(struct aml *a, const char *name, const struct aml *body)
+{
+	static const uint8_t op[] = {0x5b, 0x82}; /* DeviceOp */
+	struct aml d = {.n = 0};
+
+	emit(&d, name, 4);
+	emit(&d, body->b, body->n);
+	d.overflow = body->overflow;
+	emit_pkg(a, op, sizeof(op), &d);
+}
+
+/* COM1: PNP0501 at 0x3f8, ISA IRQ 4 (IRQNoFlags: edge, active high). */
+static void com1(struct aml *a)
+{
+	const uint8_t res[] = {
+		0x47, 0x01, X86_COM1_PORT & 0xff, X86_COM1_PORT >> 8, X86_COM1_PORT & 0xff,
+		X86_COM1_PORT >> 8, 0x01, 0x08,                        /* IO, 8 ports */
+		0x22, (1 << X86_COM1_IRQ) & 0xff, (1 << X86_COM1_IRQ) >> 8, /* IRQNoFlags */
+	};
+	struct aml body = {.n = 0};
+
+	name_string(&body, "_HID", "PNP0501");
+	name_byte(&body, "_UID", 0);
+	name_crs(&body, res, sizeof(res));
+	device(a, "COM1", &body);
+}
+
+/* pvpanic: QEMU0001 at port 0x505. */
+static void pvpanic(struct aml *a)
+{
+	const uint8_t res[] = {
+		0x47, 0x01, X86_PVPANIC_PORT & 0xff, X86_PVPANIC_PORT >> 8,
+		X86_PVPANIC_PORT & 0xff, X86_PVPANIC_PORT >> 8, 0x01, 0x01,
+	};
+	struct aml body = {.n = 0};
+
+	name_string(&body, "_HID", "QEMU0001");
+	name_crs(&body, res, sizeof(res));
+	device(a, "PEVT", &body);
+}
+
+/* virtio-mmio: LNRO0005, a 4 KiB window and one edge-triggered, active
+ * high interrupt (Extended Interrupt descriptor, consumer). */
+static void virtio_mmio(struct aml *a, int i, uint64_t base, unsigned gsi)
+{
+	const uint8_t res[] = {
+		0x86, 0x09, 0x00, 0x01, /* Memory32Fixed, read-write */
+		(uint8_t)base, (uint8_t)(base >> 8), (uint8_t)(base >> 16), (uint8_t)(base >> 24),
+		0x00, 0x10, 0x00, 0x00, /* 4 KiB */
+		0x89, 0x06, 0x00, 0x03, 0x01, /* Interrupt: consumer, edge, high; one */
+		(uint8_t)gsi, (uint8_t)(gsi >> 8), (uint8_t)(gsi >> 16), (uint8_t)(gsi >> 24),
+	};
+	struct aml body = {.n = 0};
+	char name[5];
+
+	snprintf(name, sizeof(name), "VR%02d", i);
+	name_string(&body, "_HID", "LNRO0005");
+	name_byte(&body, "_UID", (uint8_t)i);
+	name_crs(&body, res, sizeof(res));
+	device(a, name, &body);
+}
+
+/* Name(_S5_, Package(4) {5, 0, 0, 0}): the SLP_TYP written at power-off. */
+static void s5(struct aml *a)
+{
+	static const uint8_t pkg[] = {
+		0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, X86_ACPI_S5_TYPE, 0x00, 0x00, 0x00,
+	};
+
+	emit(a, pkg, sizeof(pkg));
+}
+
+static void dsdt_aml(struct aml *a, const struct acpi_devices *devs)
+{
+	static const uint8_t scope_op = 0x10;
+	struct aml sb = {.n = 0};
+
+	emit(&sb, "_SB_", 4);
+	if (devs->com1)
+		com1(&sb);
+	pvpanic(&sb);
+	for (int i = 0; i < devs->n_virtio; i++)
+		virtio_mmio(&sb, i, devs->virtio_base[i], devs->virtio_irq[i]);
+	s5(a);
+	emit_pkg(a, &scope_op, 1, &sb);
+}
+
+static uint64_t write_dsdt(struct tables *t, const struct acpi_devices *devs)
+{
+	static struct aml aml;
+	uint64_t gpa;
+	uint8_t *p;
+
+	aml.n = 0;
+	aml.overflow = false;
+	dsdt_aml(&aml, devs);
+	if (aml.overflow)
+		return 0;
+	p = alloc(t, ACPI_HDR + aml.n, &gpa);
+	header(p, "DSDT", (uint32_t)(ACPI_HDR + aml.n), 2);
+	memcpy(p + ACPI_HDR, aml.b, aml.n);
+	seal(p, (uint32_t)(ACPI_HDR + aml.n));
 	return gpa;
 }
 
@@ -212,7 +343,8 @@ static void write_rsdp(uint8_t *p, uint64_t xsdt)
 	p[32] = checksum(p, 36);
 }
 
-int acpi_write_tables(const struct guest_mem *gm, int ncpus, uint64_t *rsdp, struct bh_error *err)
+int acpi_write_tables(const struct guest_mem *gm, int ncpus, const struct acpi_devices *devs,
+		      uint64_t *rsdp, struct bh_error *err)
 {
 	struct tables t = {gm_ptr(gm, X86_ACPI_ADDR, X86_ACPI_SIZE), X86_ACPI_ADDR, 0};
 	uint64_t entries[2], dsdt, rsdp_gpa;
@@ -225,7 +357,8 @@ int acpi_write_tables(const struct guest_mem *gm, int ncpus, uint64_t *rsdp, str
 	/* The RSDP first, on a 16-byte boundary in 0xe0000-0xfffff, where the
 	 * kernel looks for it even without boot_params.acpi_rsdp_addr. */
 	rsdp_p = alloc(&t, 36, &rsdp_gpa);
-	dsdt = write_dsdt(&t);
+	if (!(dsdt = write_dsdt(&t, devs)))
+		return bh_error(err, 0, "ACPI: the DSDT does not fit");
 	entries[0] = write_fadt(&t, dsdt);
 	entries[1] = write_madt(&t, ncpus);
 	write_rsdp(rsdp_p, write_xsdt(&t, entries, 2));

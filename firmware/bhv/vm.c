@@ -87,7 +87,6 @@ static void virtio_io(void *opaque, uint64_t off, void *data, uint32_t len, bool
 int vm_add_virtio(struct vm *vm, struct virtio_dev *d, struct bh_error *err)
 {
 	struct kvm_irqfd irqfd;
-	size_t used = strlen(vm->cmdline);
 
 	if (vm->n_virtio == VM_MAX_VIRTIO)
 		return bh_error(err, 0, "too many virtio devices");
@@ -119,14 +118,8 @@ int vm_add_virtio(struct vm *vm, struct virtio_dev *d, struct bh_error *err)
 		if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 && errno != ENOSYS)
 			return bh_error(err, errno, "%s: KVM_IOEVENTFD", d->name);
 	}
-	/* Linux finds virtio-mmio devices on x86_64 through the command line
-	 * (virtio_mmio.device=); ARM64 gets them in the device tree. */
-#if defined(__x86_64__)
-	snprintf(vm->cmdline + used, sizeof(vm->cmdline) - used,
-			 " virtio_mmio.device=4K@0x%llx:%u", (unsigned long long)d->base, d->irq);
-#else
-	(void)used;
-#endif
+	/* The guest finds the device in the DSDT (x86_64) or the device tree
+	 * (ARM64), both written at boot from vm->virtio. */
 	vm->virtio[vm->n_virtio++] = d;
 	return 0;
 }

@@ -57,7 +57,7 @@ struct vm {
 	struct uart_8250 uart;      /* x86_64 */
 	struct pl011 pl011;         /* ARM64 */
 	bool has_serial;
-	char cmdline[BHV_CMDLINE_MAX + 512]; /* the user's plus the device list */
+	char cmdline[BHV_CMDLINE_MAX];
 	/* How the VM ended: -1 while running, then a BHV_EXIT_* status. The
 	 * first vCPU to decide wins; stop_fd wakes the device thread. */
 	atomic_int status;

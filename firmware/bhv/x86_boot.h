@@ -10,6 +10,7 @@
 
 #include <bulkhead/error.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Low memory: fixed places below 1 MiB. */
@@ -95,9 +96,18 @@ int x86_write_gdt(const struct guest_mem *gm, bool long_mode, uint64_t gdt[5]);
 /* Identity page tables for the first 4 GiB, rooted at X86_PML4_ADDR. */
 int x86_write_page_tables(const struct guest_mem *gm);
 
+/* The devices the DSDT describes. */
+struct acpi_devices {
+	bool com1;
+	int n_virtio;
+	uint64_t virtio_base[8];
+	unsigned virtio_irq[8];
+};
+
 /* ACPI: RSDP, XSDT, FADT (hardware-reduced: sleep and reset registers in
- * the ports above), DSDT (\_S5, pvpanic) and MADT for ncpus. Written at
- * X86_ACPI_ADDR; returns the RSDP's address in *rsdp. */
-int acpi_write_tables(const struct guest_mem *gm, int ncpus, uint64_t *rsdp, struct bh_error *err);
+ * the ports above), DSDT (\_S5, COM1, pvpanic, virtio-mmio) and MADT for
+ * ncpus. Written at X86_ACPI_ADDR; returns the RSDP's address in *rsdp. */
+int acpi_write_tables(const struct guest_mem *gm, int ncpus, const struct acpi_devices *devs,
+		      uint64_t *rsdp, struct bh_error *err);
 
 #endif

@@ -15,8 +15,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* ISA interrupts nobody else uses (COM1 has 4): edge-triggered, active
- * high, identity-mapped to IOAPIC pins without any MADT override. */
+/* IOAPIC pins nobody else uses (COM1 has 4), given to the guest as
+ * edge-triggered, active-high GSIs in the DSDT. */
 static const unsigned virtio_irqs[VM_MAX_VIRTIO] = {5, 6, 7, 9, 10, 11, 12, 14};
 
 void arch_ram_regions(uint64_t mem, struct guest_mem *gm, uint64_t *ram_base)
@@ -134,12 +134,18 @@ int arch_boot(struct vm *vm, struct bh_error *err)
 {
 	const struct kernel_info *ki = &vm->files->kernel_info;
 	uint64_t initrd = 0, rsdp = 0, entry = ki->entry;
+	struct acpi_devices devs = {.com1 = true, .n_virtio = vm->n_virtio};
 
 	if (kernel_load(vm->files->kernel, ki, &vm->mem, 0, err) < 0)
 		return -1;
 	if (ki->kind == KERNEL_RAW16 || ki->kind == KERNEL_RAW64)
 		return x86_boot_regs(&vm->vcpus[0], &vm->mem, ki->kind, entry, err);
-	if (load_initrd(vm, &initrd, err) < 0 || acpi_write_tables(&vm->mem, vm->ncpus, &rsdp, err) < 0 ||
+	for (int i = 0; i < vm->n_virtio; i++) {
+		devs.virtio_base[i] = vm->virtio[i]->base;
+		devs.virtio_irq[i] = vm->virtio[i]->irq;
+	}
+	if (load_initrd(vm, &initrd, err) < 0 ||
+	    acpi_write_tables(&vm->mem, vm->ncpus, &devs, &rsdp, err) < 0 ||
 	    x86_write_cmdline(&vm->mem, vm->cmdline,
 			      ki->kind == KERNEL_BZIMAGE ? ki->cmdline_size : 0, err) < 0)
 		return -1;
