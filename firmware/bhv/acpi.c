@@ -48,7 +48,9 @@ static uint8_t checksum(const uint8_t *p, size_t len)
 	return (uint8_t)(0 - sum);
 }
 
-/* Space for one table, 16-byte aligned; its guest address in *gpa. */
+/* Space for one table, 16-byte aligned; its guest address in *gpa. The
+ * tables are bounded (a DSDT of at most AML_MAX bytes, a MADT of at most
+ * 255 CPUs: under 8 KiB in all), far below X86_ACPI_SIZE. */
 static uint8_t *alloc(struct tables *t, size_t len, uint64_t *gpa)
 {
 	uint8_t *p = t->base + t->used;

@@ -24,6 +24,7 @@ static const char *const vcpu_calls[] = {COMMON, "ioctl", NULL};
 static const char *const device_calls[] = {
 	COMMON,
 	"epoll_pwait", "epoll_wait", /* the event loop (musl uses either) */
+	"epoll_ctl",                 /* pausing the tap, dropping a closed stdin */
 	"read", "readv", "writev",   /* console, eventfds, tap */
 	"pread64", "pwrite64",       /* disks */
 	"fdatasync", "fsync",        /* virtio-blk flush, and at exit */

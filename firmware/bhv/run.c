@@ -212,6 +212,10 @@ int vm_run(struct vm *vm, struct bh_error *err)
 	sigset_t set;
 	int status;
 
+	/* In the background of a terminal, reading the console would stop
+	 * the monitor (SIGTTIN): ignored, the read fails and input ends. */
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	/* The signals the loop reads must never reach a default handler. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

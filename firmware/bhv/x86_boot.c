@@ -176,6 +176,18 @@ int x86_write_gdt(const struct guest_mem *gm, bool long_mode, uint64_t gdt[5])
 	return 0;
 }
 
+int x86_write_reset_vector(const struct guest_mem *gm)
+{
+	static const uint8_t stub[] = {
+		0xb0, 0xfe,       /* mov $0xfe, %al */
+		0xe6, 0x64,       /* out %al, $0x64: i8042 "pulse reset" */
+		0xf4,             /* hlt */
+		0xeb, 0xfd,       /* jmp back to hlt */
+	};
+
+	return gm_write(gm, X86_RESET_VECTOR, stub, sizeof(stub));
+}
+
 int x86_write_page_tables(const struct guest_mem *gm)
 {
 	uint8_t *pml4 = gm_ptr(gm, X86_PML4_ADDR, 4096);

@@ -28,7 +28,7 @@
 #define X86_CMDLINE_MAX    0x10000ULL
 #define X86_EBDA_ADDR      0x9fc00ULL
 #define X86_ACPI_ADDR      0xe0000ULL /* RSDP first: the kernel scans here */
-#define X86_ACPI_SIZE      0x20000ULL
+#define X86_ACPI_SIZE      0x10000ULL /* tables are < 8 KiB: bounded below */
 #define X86_HIMEM_ADDR     0x100000ULL
 
 /* Above RAM: the 32-bit hole holds the devices. */
@@ -92,6 +92,13 @@ int x86_write_pvh_info(const struct guest_mem *gm, uint64_t initrd_addr, uint64_
 #define X86_DATA_SEL 0x18
 #define X86_TSS_SEL  0x20
 int x86_write_gdt(const struct guest_mem *gm, bool long_mode, uint64_t gdt[5]);
+
+/* The real-mode reset vector (0xffff0): what a BIOS would run after a
+ * reset. Linux on hardware-reduced ACPI reboots through "EFI", then the
+ * BIOS path, which jumps here; the stub pulses the i8042 reset line, which
+ * ends the VM as a reboot. */
+#define X86_RESET_VECTOR 0xffff0ULL
+int x86_write_reset_vector(const struct guest_mem *gm);
 
 /* Identity page tables for the first 4 GiB, rooted at X86_PML4_ADDR. */
 int x86_write_page_tables(const struct guest_mem *gm);

@@ -144,6 +144,8 @@ int arch_boot(struct vm *vm, struct bh_error *err)
 		devs.virtio_base[i] = vm->virtio[i]->base;
 		devs.virtio_irq[i] = vm->virtio[i]->irq;
 	}
+	if (x86_write_reset_vector(&vm->mem) < 0)
+		return bh_error(err, 0, "guest memory too small for the reset vector");
 	if (load_initrd(vm, &initrd, err) < 0 ||
 	    acpi_write_tables(&vm->mem, vm->ncpus, &devs, &rsdp, err) < 0 ||
 	    x86_write_cmdline(&vm->mem, vm->cmdline,

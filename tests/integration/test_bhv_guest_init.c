@@ -9,17 +9,26 @@
  *   BHV-GUEST-DISK-WROTE      sector 1 of /dev/vda written and flushed
  *   BHV-GUEST-RNG n           bytes read from virtio-rng (/dev/hwrng)
  *   BHV-GUEST-HVC             written to /dev/hvc0 (the virtio console)
- *   BHV-GUEST-NET ifname      a virtio-net interface exists
+ *   BHV-GUEST-NET-SENT        with bhv.net=GUEST,HOST on the command line:
+ *                             eth0 got address GUEST, resolved HOST with ARP
+ *                             (a frame received) and sent it a UDP datagram
+ *                             "BHV-NET-HELLO" on port 9000 (a frame sent)
  *
  * then ends as the kernel command line says: bhv.end=poweroff (default),
- * reboot, or exit (init exits: the kernel panics). */
+ * reboot, exit (init exits: the kernel panics) or wait (forever). */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void disk(void)
@@ -70,34 +79,102 @@ static void hvc(void)
 	}
 }
 
-static void net(void)
-{
-	struct stat st;
+static char cmdline[1024];
 
-	if (stat("/sys/class/net/eth0", &st) == 0)
-		printf("BHV-GUEST-NET eth0\n");
-}
-
-static const char *end_mode(void)
+static void read_cmdline(void)
 {
-	static char cmdline[1024];
 	int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd < 0 ? 0 : read(fd, cmdline, sizeof(cmdline) - 1);
-	char *p;
 
 	if (fd >= 0)
 		close(fd);
 	cmdline[n > 0 ? n : 0] = 0;
-	p = strstr(cmdline, "bhv.end=");
+}
+
+/* The value of key=... on the kernel command line, or NULL. */
+static const char *param(const char *key, char *buf, size_t size)
+{
+	const char *p = strstr(cmdline, key);
+	size_t len;
+
 	if (!p)
-		return "poweroff";
-	p += 8;
-	p[strcspn(p, " \n")] = 0;
-	return p;
+		return NULL;
+	p += strlen(key);
+	len = strcspn(p, " \n");
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = 0;
+	return buf;
+}
+
+static int if_set(int s, unsigned long req, const char *ip)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *a = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "eth0");
+	a->sin_family = AF_INET;
+	inet_pton(AF_INET, ip, &a->sin_addr);
+	return ioctl(s, req, &ifr);
+}
+
+/* A complete ARP entry for host in /proc/net/arp: a frame came back. */
+static int arp_resolved(const char *host)
+{
+	char buf[2048];
+	int fd = open("/proc/net/arp", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
+	const char *line;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	line = strstr(buf, host);
+	return line && strstr(line, " 0x2 ") != NULL;
+}
+
+static void net(void)
+{
+	char spec[64], *host;
+	struct ifreq ifr;
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9000)};
+	const char msg[] = "BHV-NET-HELLO from the guest\n";
+	struct timespec tick = {0, 50 * 1000 * 1000};
+	int s;
+
+	if (!param("bhv.net=", spec, sizeof(spec)) || !(host = strchr(spec, ',')))
+		return;
+	*host++ = 0;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "eth0");
+	if (s < 0 || if_set(s, SIOCSIFADDR, spec) < 0 || if_set(s, SIOCSIFNETMASK, "255.255.255.0") < 0 ||
+	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		printf("BHV-GUEST-NET-FAILED setup\n");
+		return;
+	}
+	ifr.ifr_flags |= IFF_UP;
+	ioctl(s, SIOCSIFFLAGS, &ifr);
+	inet_pton(AF_INET, host, &to.sin_addr);
+	for (int i = 0; i < 100 && !arp_resolved(host); i++) {
+		sendto(s, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&to, sizeof(to));
+		nanosleep(&tick, NULL);
+	}
+	if (!arp_resolved(host)) {
+		printf("BHV-GUEST-NET-FAILED no ARP reply from %s\n", host);
+		return;
+	}
+	sendto(s, msg, sizeof(msg) - 1, 0, (struct sockaddr *)&to, sizeof(to));
+	nanosleep(&tick, NULL);
+	printf("BHV-GUEST-NET-SENT\n");
+	close(s);
 }
 
 int main(void)
 {
+	char endbuf[32];
 	const char *end;
 	int fd;
 
@@ -118,13 +195,18 @@ int main(void)
 	disk();
 	rng();
 	hvc();
+	read_cmdline();
 	net();
-	end = end_mode();
+	end = param("bhv.end=", endbuf, sizeof(endbuf));
+	if (!end)
+		end = "poweroff";
 	printf("BHV-GUEST-END %s\n", end);
 	fflush(stdout);
 	sync();
 	if (!strcmp(end, "exit"))
 		return 1;
+	while (!strcmp(end, "wait"))
+		pause();
 	reboot(!strcmp(end, "reboot") ? RB_AUTOBOOT : RB_POWER_OFF);
 	return 1;
 }
