@@ -115,6 +115,9 @@ int config_check(const struct bhv_config *cfg, struct bh_error *err)
 	if (cfg->net_fd >= 0 && cfg->net_fd <= 2)
 		return bh_error(err, 0, "net: fd %d is stdin, stdout or stderr, not a tap device",
 				cfg->net_fd);
+	if (!cfg->jail && cfg->cgroup[0])
+		return bh_error(err, 0, "cgroup %s: only the jail joins a cgroup (drop --no-jail)",
+				cfg->cgroup);
 	if (cfg->jail && cfg->jail_uid == 0)
 		return bh_error(err, 0, "jail uid 0 is root: choose an unprivileged uid");
 	return 0;

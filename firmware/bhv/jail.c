@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <stdbool.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +73,28 @@ static int join_cgroup(const struct bhv_config *cfg, struct bh_error *err)
 		return bh_error(err, errno, "cgroup %s: set pids.max", cfg->cgroup);
 	if (write_file(cfg->cgroup, "cgroup.procs", "0") < 0)
 		return bh_error(err, errno, "join cgroup %s", cfg->cgroup);
+	return 0;
+}
+
+/* The cgroup must live in a cgroup v2 hierarchy: on a v1 host the path
+ * would be a plain directory and the limits would silently not exist. */
+static int check_cgroup(const struct bhv_config *cfg, struct bh_error *err)
+{
+	char parent[PATH_MAX];
+	struct statfs fs;
+	char *slash;
+
+	if (!cfg->cgroup[0])
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", cfg->cgroup);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = 0;
+	if (statfs(parent, &fs) < 0)
+		return bh_error(err, errno, "cgroup %s: %s", cfg->cgroup, parent);
+	if (fs.f_type != CGROUP2_SUPER_MAGIC)
+		return bh_error(err, 0, "cgroup %s: %s is not in a cgroup v2 hierarchy", cfg->cgroup,
+				parent);
 	return 0;
 }
 
@@ -182,6 +206,8 @@ int jail_enter(const struct bhv_config *cfg, struct bh_error *err)
 	sigset_t set, old;
 	pid_t child;
 
+	if (check_cgroup(cfg, err) < 0)
+		return -1;
 	if (geteuid() != 0)
 		return bh_error(err, 0, "the jail needs root (bhv is started by the agent as root); "
 				"--no-jail is for development only");
