@@ -10,7 +10,6 @@
 #include "x86_boot.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #define ACPI_HDR 36
@@ -220,9 +219,8 @@ static void virtio_mmio(struct aml *a, int i, uint64_t base, unsigned gsi)
 		(uint8_t)gsi, (uint8_t)(gsi >> 8), (uint8_t)(gsi >> 16), (uint8_t)(gsi >> 24),
 	};
 	struct aml body = {.n = 0};
-	char name[5];
+	char name[5] = {'V', 'R', (char)('0' + i / 10 % 10), (char)('0' + i % 10), 0};
 
-	snprintf(name, sizeof(name), "VR%02d", i);
 	name_string(&body, "_HID", "LNRO0005");
 	name_byte(&body, "_UID", (uint8_t)i);
 	name_crs(&body, res, sizeof(res));

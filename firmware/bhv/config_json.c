@@ -33,6 +33,14 @@ static int bad(struct ctx *c, const char *path, const char *what)
 	return bh_error(c->err, 0, "%s: %s: %s", c->name, path, what);
 }
 
+/* Object keys are strings; "" stands in for one that is not. */
+static const char *key_of(yyjson_val *k)
+{
+	const char *s = yyjson_get_str(k);
+
+	return s ? s : "";
+}
+
 static int get_string(struct ctx *c, yyjson_val *v, const char *path, char *dst, size_t size)
 {
 	if (!yyjson_is_str(v))
@@ -79,7 +87,7 @@ static int parse_disks(struct ctx *c, yyjson_val *arr)
 		memset(disk, 0, sizeof(*disk));
 		yyjson_obj_foreach(d, ki, kmax, k, v)
 		{
-			const char *key = yyjson_get_str(k);
+			const char *key = key_of(k);
 
 			snprintf(path, sizeof(path), "disks[%zu].%.20s", i, key);
 			if (!strcmp(key, "path")) {
@@ -112,7 +120,7 @@ static int parse_net(struct ctx *c, yyjson_val *obj)
 		return bad(c, "net", "must be an object");
 	yyjson_obj_foreach(obj, i, max, k, v)
 	{
-		const char *key = yyjson_get_str(k);
+		const char *key = key_of(k);
 
 		snprintf(path, sizeof(path), "net.%.40s", key);
 		if (!strcmp(key, "tap_fd")) {
@@ -142,7 +150,7 @@ static int parse_jail(struct ctx *c, yyjson_val *obj)
 		return bad(c, "jail", "must be an object");
 	yyjson_obj_foreach(obj, i, max, k, v)
 	{
-		const char *key = yyjson_get_str(k);
+		const char *key = key_of(k);
 
 		snprintf(path, sizeof(path), "jail.%.40s", key);
 		if (!strcmp(key, "enabled")) {
@@ -230,7 +238,7 @@ int config_from_json(struct bhv_config *cfg, const char *name, const char *text,
 	}
 	yyjson_obj_foreach(root, i, max, k, v)
 	{
-		if ((r = parse_key(&c, yyjson_get_str(k), v)) < 0)
+		if ((r = parse_key(&c, key_of(k), v)) < 0)
 			break;
 	}
 	yyjson_doc_free(doc);

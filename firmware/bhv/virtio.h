@@ -62,6 +62,9 @@ struct virtio_dev {
 void virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, const char *name,
 		 void *priv, const struct guest_mem *gm);
 
+/* Frees a device made by one of the constructors below. */
+void virtio_free(struct virtio_dev *d);
+
 /* MMIO accesses at offset off of the device's window, from a vCPU. */
 void virtio_mmio_read(struct virtio_dev *d, uint64_t off, void *data, uint32_t len);
 void virtio_mmio_write(struct virtio_dev *d, uint64_t off, const void *data, uint32_t len);

@@ -9,6 +9,7 @@
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +25,16 @@ void virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, const char 
 	for (int q = 0; q < VIRTIO_MAX_QUEUES; q++)
 		d->notify_fd[q] = -1;
 	pthread_mutex_init(&d->lock, NULL);
+}
+
+void virtio_free(struct virtio_dev *d)
+{
+	/* Every device embeds its virtio_dev in the private state that priv
+	 * points to, allocated in one piece by its constructor. */
+	if (d) {
+		pthread_mutex_destroy(&d->lock);
+		free(d->priv);
+	}
 }
 
 static uint64_t host_features(const struct virtio_dev *d)
