@@ -138,13 +138,14 @@ void uart_8250_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_
 	struct uart_8250 *u = opaque;
 
 	/* Byte registers: wider accesses touch only the first one. */
+	if (!is_write)
+		memset(data, 0, len);
 	if (len == 0 || off > 7)
 		return;
 	pthread_mutex_lock(&u->lock);
 	if (is_write) {
 		out(u, off, *(uint8_t *)data);
 	} else {
-		memset(data, 0, len);
 		*(uint8_t *)data = in(u, off);
 	}
 	update_irq(u);
