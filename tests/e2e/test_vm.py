@@ -38,7 +38,6 @@ from qemu import Machine, Timeout  # noqa: E402
 import image  # noqa: E402
 
 GUEST_INIT = os.path.join(TOP, "tests", "integration", "test_bhv_guest_init.c")
-TAPWRAP = os.path.join(TOP, "tests", "integration", "test_bhv_tapwrap.c")
 DISK_IN = "BHV-DISK-IN hello from the host"
 # Every serial character is a nested exit: guests boot quiet.
 QUIET = "quiet"
@@ -64,16 +63,20 @@ def target_cc(out):
     return image.make_vars(out, "TARGET_CC")["TARGET_CC"].split()
 
 
-def build_payload(out, work):
-    """Builds the guest's initramfs and tapwrap with the target compiler
-    and packs them with the kernels into work/payload.sqfs."""
+def build_payload(out, work, helpers=("tapwrap",)):
+    """Builds the guest's initramfs and the helpers (tests/integration/
+    test_bhv_<helper>.c) with the target compiler and packs them with the
+    kernels into work/payload.sqfs."""
     cfg = image.config(out)
     sq = os.path.join(work, "sq")
     os.makedirs(sq, exist_ok=True)
     cc = target_cc(out)
     init = os.path.join(work, "init")
     subprocess.run(cc + ["-static", "-Os", "-o", init, GUEST_INIT], check=True)
-    subprocess.run(cc + ["-static", "-Os", "-o", os.path.join(sq, "tapwrap"), TAPWRAP], check=True)
+    for h in helpers:
+        subprocess.run(cc + ["-static", "-Os", "-o", os.path.join(sq, h),
+                             os.path.join(TOP, "tests", "integration", "test_bhv_%s.c" % h)],
+                       check=True)
     initrd = cpio_newc([
         ("dev", stat.S_IFDIR | 0o755, b"", (0, 0)),
         ("dev/console", stat.S_IFCHR | 0o600, b"", (5, 1)),
