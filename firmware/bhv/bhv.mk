@@ -22,10 +22,10 @@ BHV_INSTALL = usr/bin/bhv
 # The code a hostile guest or a bad config reaches, tested on the build
 # host under ASan and UBSan, for both architectures' pure parts.
 BHV_UNIT_TESTS = test_bhv_virtq test_bhv_virtio test_bhv_devices test_bhv_config \
-	test_bhv_kernel test_bhv_x86_boot test_bhv_uart test_bhv_policy
+	test_bhv_kernel test_bhv_x86_boot test_bhv_uart test_bhv_policy test_bhv_arm64
 BHV_UNIT_SOURCES = config.c config_args.c config_json.c guest_mem.c bus.c \
 	virtq.c virtio_mmio.c virtio_blk.c virtio_net.c virtio_rng.c virtio_console.c \
-	kernel_probe.c kernel_load.c uart_8250.c x86_boot.c acpi.c policy.c
+	kernel_probe.c kernel_load.c uart_8250.c x86_boot.c acpi.c policy.c pl011.c arm64_fdt.c
 BHV_UNIT_LIBS = libseccomp libfdt
 
 $(eval $(call program,bhv))

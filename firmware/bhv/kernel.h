@@ -35,7 +35,6 @@ enum kernel_kind {
 #define RAW16_LOAD_ADDR   0x8000ULL
 #define RAW16_MAX_SIZE    (0x9f000ULL - RAW16_LOAD_ADDR)
 #define RAW64_LOAD_ADDR   0x100000ULL
-#define ARM64_RAM_BASE    0x80000000ULL
 
 struct kernel_seg {
 	uint64_t offset, paddr, filesz, memsz;

@@ -31,7 +31,8 @@ struct pl011 {
 	int out_fd;
 	int irq_fd;
 	bool irq_high;
-	uint32_t cr, lcr, ibrd, fbrd, ifls, imsc, ris;
+	uint32_t cr, lcr, ibrd, fbrd, ifls, imsc;
+	bool tx_cleared; /* the driver cleared TXRIS and wrote nothing since */
 	uint8_t rx[UART_FIFO];
 	unsigned rx_head, rx_count;
 };

@@ -75,9 +75,8 @@ static int check_memory(const struct bhv_config *cfg, const struct vm_files *f,
 		need += 2 * MIB; /* device tree and alignment */
 	if (need > have)
 		return bh_error(err, 0,
-				"memory too small: %llu MiB given, the kernel%s needs at least %llu "
-				"MiB",
-				(unsigned long long)cfg->mem_mib, f->initrd_size ? " and initrd" : "",
+				"memory too small: %llu MiB given, the kernel%s at least %llu MiB",
+				(unsigned long long)cfg->mem_mib, f->initrd_size ? " and initrd need" : " needs",
 				(unsigned long long)((need + MIB - 1) / MIB));
 	return 0;
 }
