@@ -231,6 +231,16 @@ def main():
          "seccomp: %s system calls in all, vCPU %s < device %s" %
          (total.group(1) if total else "?", counts.get("vCPU"), counts.get("device")), p.stdout)
 
+    # bhv check: the same checks, a summary, no VM.
+    p = subprocess.run([bhv, "check", "--kernel", os.path.join(work, "long-poweroff.bin"),
+                        "--kernel-format", "raw64", "--disk", new_disk(work), "--cpus", "2"],
+                       capture_output=True, text=True)
+    t.ok(p.returncode == 0 and "raw long-mode test guest" in p.stdout and "vCPUs: 2, disks: 1" in p.stdout,
+         "bhv check summarises a valid configuration", p.stdout + p.stderr)
+    p = subprocess.run([bhv, "check", "--kernel", os.path.join(work, "nothere")],
+                       capture_output=True, text=True)
+    t.ok(p.returncode == 1 and "open kernel" in p.stderr, "bhv check reports a bad one", p.stderr)
+
     # Bad input, refused before any VM exists.
     trunc = os.path.join(work, "trunc.bin")
     with open(trunc, "wb") as f:
