@@ -53,7 +53,7 @@ static bool stop(struct vcpu *v, int status, const char *reason)
 static bool handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
-	char why[96];
+	char why[160];
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -75,8 +75,15 @@ static bool handle_exit(struct vcpu *v)
 			return stop(v, BHV_EXIT_CRASH, why);
 		}
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(why, sizeof(why), "KVM internal error (suberror %u) on vCPU %d",
-			 run->internal.suberror, v->id);
+		/* The first data words are KVM's own diagnosis (for an
+		 * emulation failure: flags and the instruction bytes). */
+		snprintf(why, sizeof(why),
+			 "KVM internal error (suberror %u) on vCPU %d, data %llx %llx %llx %llx",
+			 run->internal.suberror, v->id,
+			 run->internal.ndata > 0 ? (unsigned long long)run->internal.data[0] : 0ULL,
+			 run->internal.ndata > 1 ? (unsigned long long)run->internal.data[1] : 0ULL,
+			 run->internal.ndata > 2 ? (unsigned long long)run->internal.data[2] : 0ULL,
+			 run->internal.ndata > 3 ? (unsigned long long)run->internal.data[3] : 0ULL);
 		return stop(v, BHV_EXIT_CRASH, why);
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why), "VM entry failed (reason 0x%llx) on vCPU %d",

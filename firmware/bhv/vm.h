@@ -62,7 +62,7 @@ struct vm {
 	 * first vCPU to decide wins; stop_fd wakes the device thread. */
 	atomic_int status;
 	int stop_fd;
-	char stop_reason[160];
+	char stop_reason[192];
 	/* vCPU threads wait here until every thread has its seccomp filter. */
 	pthread_mutex_t start_lock;
 	pthread_cond_t start_cond;

@@ -77,8 +77,7 @@ int x86_write_cmdline(const struct guest_mem *gm, const char *cmdline, uint64_t 
 		max = X86_CMDLINE_MAX - 1;
 	if (len > max)
 		return bh_error(err, 0,
-				"command line is %llu bytes with bhv's device list; the kernel takes "
-				"at most %llu",
+				"command line is %llu bytes; the kernel takes at most %llu",
 				(unsigned long long)len, (unsigned long long)max);
 	if (gm_write(gm, X86_CMDLINE_ADDR, cmdline, len + 1) < 0)
 		return bh_error(err, 0, "guest memory too small for the command line");
