@@ -1,12 +1,11 @@
 /* ACPI tables for x86_64 guests, just enough for Linux to find its CPUs and
  * interrupt controller (MADT) and to power off and reboot through
- * registers the monitor traps, and to find its devices (DSDT). The FADT says "hardware-reduced" (ACPI
- * 6.5, 4.1): no SCI, no PM timer, no fixed event blocks; power-off is a
- * write of SLP_TYP|SLP_EN to the sleep control register, reboot a write of
- * the reset value to the reset register. Without a legacy PIC the kernel
- * maps no ISA interrupt by itself, so every device with an interrupt is
- * described in the DSDT (COM1, the virtio-mmio devices), with \_S5 (the
- * type written at power-off) and a pvpanic device (QEMU0001, port 0x505). */
+ * registers the monitor traps, and to find its devices (DSDT). The FADT says "hardware-reduced"
+ * (ACPI 6.5, 4.1): no SCI, no PM timer, no fixed event blocks; power-off is a write of
+ * SLP_TYP|SLP_EN to the sleep control register, reboot a write of the reset value to the reset
+ * register. Without a legacy PIC the kernel maps no ISA interrupt by itself, so every device with
+ * an interrupt is described in the DSDT (COM1, the virtio-mmio devices), with \_S5 (the type
+ * written at power-off) and a pvpanic device (QEMU0001, port 0x505). */
 #include "x86_boot.h"
 
 #include <stdbool.h>
@@ -180,11 +179,13 @@ static void device(struct aml *a, const char *name, const struct aml *body)
 /* COM1: PNP0501 at 0x3f8, ISA IRQ 4 (IRQNoFlags: edge, active high). */
 static void com1(struct aml *a)
 {
+	/* clang-format off */
 	const uint8_t res[] = {
 		0x47, 0x01, X86_COM1_PORT & 0xff, X86_COM1_PORT >> 8, X86_COM1_PORT & 0xff,
 		X86_COM1_PORT >> 8, 0x01, 0x08,                        /* IO, 8 ports */
 		0x22, (1 << X86_COM1_IRQ) & 0xff, (1 << X86_COM1_IRQ) >> 8, /* IRQNoFlags */
 	};
+	/* clang-format on */
 	struct aml body = {.n = 0};
 
 	name_string(&body, "_HID", "PNP0501");
@@ -196,10 +197,12 @@ static void com1(struct aml *a)
 /* pvpanic: QEMU0001 at port 0x505. */
 static void pvpanic(struct aml *a)
 {
+	/* clang-format off */
 	const uint8_t res[] = {
 		0x47, 0x01, X86_PVPANIC_PORT & 0xff, X86_PVPANIC_PORT >> 8,
 		X86_PVPANIC_PORT & 0xff, X86_PVPANIC_PORT >> 8, 0x01, 0x01,
 	};
+	/* clang-format on */
 	struct aml body = {.n = 0};
 
 	name_string(&body, "_HID", "QEMU0001");
@@ -211,6 +214,7 @@ static void pvpanic(struct aml *a)
  * high interrupt (Extended Interrupt descriptor, consumer). */
 static void virtio_mmio(struct aml *a, int i, uint64_t base, unsigned gsi)
 {
+	/* clang-format off */
 	const uint8_t res[] = {
 		0x86, 0x09, 0x00, 0x01, /* Memory32Fixed, read-write */
 		(uint8_t)base, (uint8_t)(base >> 8), (uint8_t)(base >> 16), (uint8_t)(base >> 24),
@@ -218,6 +222,7 @@ static void virtio_mmio(struct aml *a, int i, uint64_t base, unsigned gsi)
 		0x89, 0x06, 0x00, 0x03, 0x01, /* Interrupt: consumer, edge, high; one */
 		(uint8_t)gsi, (uint8_t)(gsi >> 8), (uint8_t)(gsi >> 16), (uint8_t)(gsi >> 24),
 	};
+	/* clang-format on */
 	struct aml body = {.n = 0};
 	char name[5] = {'V', 'R', (char)('0' + i / 10 % 10), (char)('0' + i % 10), 0};
 
@@ -230,9 +235,11 @@ static void virtio_mmio(struct aml *a, int i, uint64_t base, unsigned gsi)
 /* Name(_S5_, Package(4) {5, 0, 0, 0}): the SLP_TYP written at power-off. */
 static void s5(struct aml *a)
 {
+	/* clang-format off */
 	static const uint8_t pkg[] = {
 		0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, X86_ACPI_S5_TYPE, 0x00, 0x00, 0x00,
 	};
+	/* clang-format on */
 
 	emit(a, pkg, sizeof(pkg));
 }
@@ -344,7 +351,7 @@ static void write_rsdp(uint8_t *p, uint64_t xsdt)
 }
 
 int acpi_write_tables(const struct guest_mem *gm, int ncpus, const struct acpi_devices *devs,
-		      uint64_t *rsdp, struct bh_error *err)
+                      uint64_t *rsdp, struct bh_error *err)
 {
 	struct tables t = {gm_ptr(gm, X86_ACPI_ADDR, X86_ACPI_SIZE), X86_ACPI_ADDR, 0};
 	uint64_t entries[2], dsdt, rsdp_gpa;

@@ -40,6 +40,6 @@ struct arm64_fdt_info {
 
 /* Writes the device tree blob into buf (at most size bytes). */
 int arm64_fdt_build(void *buf, size_t size, const struct arm64_fdt_info *info,
-		    struct bh_error *err);
+                    struct bh_error *err);
 
 #endif

@@ -13,16 +13,16 @@
 #define PHANDLE_GIC   1
 #define PHANDLE_CLOCK 2
 
-#define GIC_SPI        0
-#define GIC_PPI        1
-#define IRQ_EDGE_RISE  1
-#define IRQ_LEVEL_LOW  8
+#define GIC_SPI       0
+#define GIC_PPI       1
+#define IRQ_EDGE_RISE 1
+#define IRQ_LEVEL_LOW 8
 
 /* Every libfdt call returns <0 on failure; the first one wins. */
-#define TRY(x)                                                                                   \
-	do {                                                                                     \
-		if ((r = (x)) < 0)                                                               \
-			goto fail;                                                               \
+#define TRY(x)                                                                                     \
+	do {                                                                                       \
+		if ((r = (x)) < 0)                                                                 \
+			goto fail;                                                                 \
 	} while (0)
 
 static int prop_u64_pair(void *fdt, const char *name, uint64_t a, uint64_t b)
@@ -72,14 +72,15 @@ static int gic(void *fdt, const struct arm64_fdt_info *in)
 	TRY(fdt_begin_node(fdt, name));
 	if (in->gic_v3) {
 		fdt64_t reg[4] = {cpu_to_fdt64(ARM64_GIC_DIST), cpu_to_fdt64(ARM64_GIC_DIST_SIZE),
-				  cpu_to_fdt64(ARM64_GIC_REDIST),
-				  cpu_to_fdt64(ARM64_GIC_REDIST_SIZE * (uint64_t)in->ncpus)};
+		                  cpu_to_fdt64(ARM64_GIC_REDIST),
+		                  cpu_to_fdt64(ARM64_GIC_REDIST_SIZE * (uint64_t)in->ncpus)};
 
 		TRY(fdt_property_string(fdt, "compatible", "arm,gic-v3"));
 		TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
 	} else {
 		fdt64_t reg[4] = {cpu_to_fdt64(ARM64_GIC_DIST), cpu_to_fdt64(0x1000),
-				  cpu_to_fdt64(ARM64_GIC_V2_CPU), cpu_to_fdt64(ARM64_GIC_V2_CPU_SIZE)};
+		                  cpu_to_fdt64(ARM64_GIC_V2_CPU),
+		                  cpu_to_fdt64(ARM64_GIC_V2_CPU_SIZE)};
 
 		TRY(fdt_property_string(fdt, "compatible", "arm,cortex-a15-gic"));
 		TRY(fdt_property(fdt, "reg", reg, sizeof(reg)));
@@ -191,7 +192,7 @@ int arm64_fdt_build(void *buf, size_t size, const struct arm64_fdt_info *in, str
 
 	if (in->ncpus < 1 || in->ncpus > 8 || in->n_virtio < 0 || in->n_virtio > 8)
 		return bh_error(err, 0, "device tree: %d CPUs and %d devices are out of range",
-				in->ncpus, in->n_virtio);
+		                in->ncpus, in->n_virtio);
 	TRY(fdt_create(fdt, (int)size));
 	TRY(fdt_finish_reservemap(fdt));
 	TRY(fdt_begin_node(fdt, ""));
@@ -206,7 +207,8 @@ int arm64_fdt_build(void *buf, size_t size, const struct arm64_fdt_info *in, str
 	TRY(fdt_end_node(fdt));
 	TRY(cpus(fdt, in->ncpus));
 	TRY(fdt_begin_node(fdt, "psci"));
-	TRY(fdt_property(fdt, "compatible", "arm,psci-0.2\0arm,psci", sizeof("arm,psci-0.2\0arm,psci")));
+	TRY(fdt_property(fdt, "compatible", "arm,psci-0.2\0arm,psci",
+	                 sizeof("arm,psci-0.2\0arm,psci")));
 	TRY(fdt_property_string(fdt, "method", "hvc"));
 	TRY(fdt_end_node(fdt));
 	TRY(gic(fdt, in));

@@ -42,9 +42,10 @@ void arch_virtio_slot(int n, uint64_t *base, unsigned *irq)
 }
 
 static int gic_attr(uint32_t group, uint64_t attr, void *value, struct bh_error *err,
-		    const char *what)
+                    const char *what)
 {
-	struct kvm_device_attr a = {.group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value};
+	struct kvm_device_attr a = {
+	    .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)value};
 
 	if (ioctl(gic_fd, KVM_SET_DEVICE_ATTR, &a) < 0)
 		return bh_error(err, errno, "GIC: %s", what);
@@ -69,16 +70,16 @@ int arch_vm_init(struct vm *vm, struct bh_error *err)
 	if (gic_v3) {
 		other = ARM64_GIC_REDIST;
 		if (gic_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist, err,
-			     "distributor address") < 0 ||
+		             "distributor address") < 0 ||
 		    gic_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &other, err,
-			     "redistributor address") < 0)
+		             "redistributor address") < 0)
 			return -1;
 	} else {
 		other = ARM64_GIC_V2_CPU;
 		if (gic_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_DIST, &dist, err,
-			     "distributor address") < 0 ||
+		             "distributor address") < 0 ||
 		    gic_attr(KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V2_ADDR_TYPE_CPU, &other, err,
-			     "CPU interface address") < 0)
+		             "CPU interface address") < 0)
 			return -1;
 	}
 	return 0;
@@ -170,13 +171,13 @@ int arch_boot(struct vm *vm, struct bh_error *err)
 	uint64_t ram_end = vm->ram_base + vm->mem.r[0].size;
 	uint64_t dtb = (ram_end - 2 * MIB) & ~(2 * MIB - 1), initrd = 0;
 	struct arm64_fdt_info info = {
-		.ncpus = vm->ncpus,
-		.ram_base = vm->ram_base,
-		.ram_size = vm->mem.r[0].size,
-		.cmdline = vm->cmdline,
-		.gic_v3 = gic_v3,
-		.pl011 = vm->has_serial,
-		.n_virtio = vm->n_virtio,
+	    .ncpus = vm->ncpus,
+	    .ram_base = vm->ram_base,
+	    .ram_size = vm->mem.r[0].size,
+	    .cmdline = vm->cmdline,
+	    .gic_v3 = gic_v3,
+	    .pl011 = vm->has_serial,
+	    .n_virtio = vm->n_virtio,
 	};
 	void *dst;
 

@@ -34,7 +34,8 @@ int cmd_check(int argc, char **argv, struct bh_error *err)
 	printf("kernel: %s: %s, needs %llu MiB\n", cfg.kernel, kind_name(files.kernel_info.kind),
 	       (unsigned long long)((files.kernel_info.load_end + (1 << 20) - 1) >> 20));
 	if (files.initrd >= 0)
-		printf("initrd: %s: %llu bytes\n", cfg.initrd, (unsigned long long)files.initrd_size);
+		printf("initrd: %s: %llu bytes\n", cfg.initrd,
+		       (unsigned long long)files.initrd_size);
 	printf("memory: %llu MiB, vCPUs: %d, disks: %d, net: %s, jail: %s\n",
 	       (unsigned long long)cfg.mem_mib, cfg.cpus, cfg.n_disks,
 	       cfg.net_fd >= 0 ? "tap" : "none", cfg.jail ? "yes" : "no");

@@ -53,7 +53,7 @@ int parse_mac(const char *s, uint8_t mac[6])
 	char tail;
 
 	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &tail) != 6 ||
+	           &tail) != 6 ||
 	    strlen(s) != 17)
 		return -1;
 	for (int i = 0; i < 6; i++)
@@ -68,10 +68,10 @@ int parse_console(const char *s, enum bhv_console *c)
 		const char *name;
 		enum bhv_console value;
 	} names[] = {
-		{"none", BHV_CONSOLE_NONE},
-		{"serial", BHV_CONSOLE_SERIAL},
-		{"virtio", BHV_CONSOLE_VIRTIO},
-		{"both", BHV_CONSOLE_BOTH},
+	    {"none", BHV_CONSOLE_NONE},
+	    {"serial", BHV_CONSOLE_SERIAL},
+	    {"virtio", BHV_CONSOLE_VIRTIO},
+	    {"both", BHV_CONSOLE_BOTH},
 	};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -108,16 +108,16 @@ int config_check(const struct bhv_config *cfg, struct bh_error *err)
 		return bh_error(err, 0, "no kernel given (--kernel PATH or \"kernel\")");
 	if (cfg->cpus < 1 || cfg->cpus > BHV_MAX_CPUS)
 		return bh_error(err, 0, "cpus: %d is out of range (1 to %d)", cfg->cpus,
-				BHV_MAX_CPUS);
+		                BHV_MAX_CPUS);
 	if (cfg->mem_mib < BHV_MIN_MEM_MIB || cfg->mem_mib > BHV_MAX_MEM_MIB)
 		return bh_error(err, 0, "mem: %llu MiB is out of range (%d to %d MiB)",
-				(unsigned long long)cfg->mem_mib, BHV_MIN_MEM_MIB, BHV_MAX_MEM_MIB);
+		                (unsigned long long)cfg->mem_mib, BHV_MIN_MEM_MIB, BHV_MAX_MEM_MIB);
 	if (cfg->net_fd >= 0 && cfg->net_fd <= 2)
 		return bh_error(err, 0, "net: fd %d is stdin, stdout or stderr, not a tap device",
-				cfg->net_fd);
+		                cfg->net_fd);
 	if (!cfg->jail && cfg->cgroup[0])
 		return bh_error(err, 0, "cgroup %s: only the jail joins a cgroup (drop --no-jail)",
-				cfg->cgroup);
+		                cfg->cgroup);
 	if (cfg->jail && cfg->jail_uid == 0)
 		return bh_error(err, 0, "jail uid 0 is root: choose an unprivileged uid");
 	return 0;

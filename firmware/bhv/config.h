@@ -16,13 +16,13 @@
 #define BHV_EXIT_REBOOT   2
 #define BHV_EXIT_CRASH    3
 
-#define BHV_MAX_CPUS      8
-#define BHV_MAX_DISKS     4
-#define BHV_CMDLINE_MAX   2048
-#define BHV_MIN_MEM_MIB   16
-#define BHV_MAX_MEM_MIB   (64 * 1024)
-#define BHV_DEFAULT_UID   64000
-#define BHV_DEFAULT_MEM   128
+#define BHV_MAX_CPUS    8
+#define BHV_MAX_DISKS   4
+#define BHV_CMDLINE_MAX 2048
+#define BHV_MIN_MEM_MIB 16
+#define BHV_MAX_MEM_MIB (64 * 1024)
+#define BHV_DEFAULT_UID 64000
+#define BHV_DEFAULT_MEM 128
 
 enum bhv_console {
 	BHV_CONSOLE_NONE = 0,
@@ -73,7 +73,7 @@ int config_from_args(struct bhv_config *cfg, int argc, char **argv, struct bh_er
 /* Parses a JSON config document (config_json.c documents the fields);
  * `name` is used in messages. */
 int config_from_json(struct bhv_config *cfg, const char *name, const char *text, size_t len,
-		     struct bh_error *err);
+                     struct bh_error *err);
 int config_from_file(struct bhv_config *cfg, const char *path, struct bh_error *err);
 
 /* Checks the values that do not need the files: sizes, counts, limits. */

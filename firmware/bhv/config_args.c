@@ -27,23 +27,23 @@ enum {
 };
 
 static const struct option options[] = {
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"kernel", required_argument, NULL, OPT_KERNEL},
-	{"kernel-format", required_argument, NULL, OPT_KERNEL_FORMAT},
-	{"initrd", required_argument, NULL, OPT_INITRD},
-	{"cmdline", required_argument, NULL, OPT_CMDLINE},
-	{"mem", required_argument, NULL, OPT_MEM},
-	{"cpus", required_argument, NULL, OPT_CPUS},
-	{"disk", required_argument, NULL, OPT_DISK},
-	{"net", required_argument, NULL, OPT_NET},
-	{"mac", required_argument, NULL, OPT_MAC},
-	{"console", required_argument, NULL, OPT_CONSOLE},
-	{"no-rng", no_argument, NULL, OPT_NO_RNG},
-	{"jail-uid", required_argument, NULL, OPT_JAIL_UID},
-	{"jail-gid", required_argument, NULL, OPT_JAIL_GID},
-	{"cgroup", required_argument, NULL, OPT_CGROUP},
-	{"no-jail", no_argument, NULL, OPT_NO_JAIL},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"kernel-format", required_argument, NULL, OPT_KERNEL_FORMAT},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"net", required_argument, NULL, OPT_NET},
+    {"mac", required_argument, NULL, OPT_MAC},
+    {"console", required_argument, NULL, OPT_CONSOLE},
+    {"no-rng", no_argument, NULL, OPT_NO_RNG},
+    {"jail-uid", required_argument, NULL, OPT_JAIL_UID},
+    {"jail-gid", required_argument, NULL, OPT_JAIL_GID},
+    {"cgroup", required_argument, NULL, OPT_CGROUP},
+    {"no-jail", no_argument, NULL, OPT_NO_JAIL},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -60,7 +60,7 @@ static int parse_long(const char *s, long min, long max, long *out)
 }
 
 static int copy_path(char *dst, size_t size, const char *src, const char *flag,
-		     struct bh_error *err)
+                     struct bh_error *err)
 {
 	if (!*src || strlen(src) >= size)
 		return bh_error(err, 0, "%s: '%s' is empty or too long", flag, src);
@@ -103,14 +103,14 @@ static int apply(struct bhv_config *cfg, int opt, const char *arg, struct bh_err
 			cfg->kernel_format = BHV_KERNEL_RAW64;
 		else
 			return bh_error(err, 0, "--kernel-format: '%s' is not auto, raw16 or raw64",
-					arg);
+			                arg);
 		return 0;
 	case OPT_INITRD:
 		return copy_path(cfg->initrd, sizeof(cfg->initrd), arg, "--initrd", err);
 	case OPT_CMDLINE:
 		if (strlen(arg) >= sizeof(cfg->cmdline))
 			return bh_error(err, 0, "--cmdline: longer than %zu bytes",
-					sizeof(cfg->cmdline) - 1);
+			                sizeof(cfg->cmdline) - 1);
 		strcpy(cfg->cmdline, arg);
 		return 0;
 	case OPT_MEM:
@@ -120,14 +120,15 @@ static int apply(struct bhv_config *cfg, int opt, const char *arg, struct bh_err
 	case OPT_CPUS:
 		if (parse_long(arg, 1, BHV_MAX_CPUS, &v) < 0)
 			return bh_error(err, 0, "--cpus: '%s' is not a number from 1 to %d", arg,
-					BHV_MAX_CPUS);
+			                BHV_MAX_CPUS);
 		cfg->cpus = (int)v;
 		return 0;
 	case OPT_DISK:
 		if (cfg->n_disks >= BHV_MAX_DISKS)
 			return bh_error(err, 0, "--disk: at most %d disks", BHV_MAX_DISKS);
 		if (parse_disk(arg, &cfg->disks[cfg->n_disks]) < 0)
-			return bh_error(err, 0, "--disk: '%s' is not PATH, PATH,ro or PATH,rw", arg);
+			return bh_error(err, 0, "--disk: '%s' is not PATH, PATH,ro or PATH,rw",
+			                arg);
 		cfg->n_disks++;
 		return 0;
 	case OPT_NET:
@@ -137,12 +138,13 @@ static int apply(struct bhv_config *cfg, int opt, const char *arg, struct bh_err
 		return 0;
 	case OPT_MAC:
 		if (parse_mac(arg, cfg->mac) < 0)
-			return bh_error(err, 0, "--mac: '%s' is not a unicast aa:bb:cc:dd:ee:ff", arg);
+			return bh_error(err, 0, "--mac: '%s' is not a unicast aa:bb:cc:dd:ee:ff",
+			                arg);
 		return 0;
 	case OPT_CONSOLE:
 		if (parse_console(arg, &cfg->console) < 0)
-			return bh_error(err, 0, "--console: '%s' is not serial, virtio, both or none",
-					arg);
+			return bh_error(err, 0,
+			                "--console: '%s' is not serial, virtio, both or none", arg);
 		return 0;
 	case OPT_NO_RNG:
 		cfg->rng = false;
@@ -182,7 +184,7 @@ int config_from_args(struct bhv_config *cfg, int argc, char **argv, struct bh_er
 	while ((opt = getopt_long(argc, argv, "+", options, NULL)) != -1) {
 		if (opt == '?' || opt == ':')
 			return bh_error(err, 0, "%s: unknown option or missing value",
-					argv[optind - 1]);
+			                argv[optind - 1]);
 		if (apply(cfg, opt, optarg, err) < 0)
 			return -1;
 		if (opt == OPT_JAIL_GID) {

@@ -218,7 +218,7 @@ static int parse_key(struct ctx *c, const char *key, yyjson_val *v)
 }
 
 int config_from_json(struct bhv_config *cfg, const char *name, const char *text, size_t len,
-		     struct bh_error *err)
+                     struct bh_error *err)
 {
 	struct ctx c = {cfg, name, err};
 	yyjson_read_err rerr;
@@ -230,7 +230,7 @@ int config_from_json(struct bhv_config *cfg, const char *name, const char *text,
 	doc = yyjson_read_opts((char *)text, len, 0, NULL, &rerr);
 	if (!doc)
 		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", name, rerr.pos,
-				rerr.msg);
+		                rerr.msg);
 	root = yyjson_doc_get_root(doc);
 	if (!yyjson_is_obj(root)) {
 		yyjson_doc_free(doc);
@@ -257,7 +257,7 @@ int config_from_file(struct bhv_config *cfg, const char *path, struct bh_error *
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size >= CONFIG_FILE_MAX) {
 		close(fd);
 		return bh_error(err, 0, "config file %s: not a regular file under %d KiB", path,
-				CONFIG_FILE_MAX / 1024);
+		                CONFIG_FILE_MAX / 1024);
 	}
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);

@@ -93,8 +93,8 @@ static int check_cgroup(const struct bhv_config *cfg, struct bh_error *err)
 	if (statfs(parent, &fs) < 0)
 		return bh_error(err, errno, "cgroup %s: %s", cfg->cgroup, parent);
 	if (fs.f_type != CGROUP2_SUPER_MAGIC)
-		return bh_error(err, 0, "cgroup %s: %s is not in a cgroup v2 hierarchy", cfg->cgroup,
-				parent);
+		return bh_error(err, 0, "cgroup %s: %s is not in a cgroup v2 hierarchy",
+		                cfg->cgroup, parent);
 	return 0;
 }
 
@@ -105,14 +105,14 @@ static int empty_root(struct bh_error *err)
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return bh_error(err, errno, "make mounts private");
 	if (mount("bhv", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  "size=4k,nr_inodes=4,mode=0555") < 0)
+	          "size=4k,nr_inodes=4,mode=0555") < 0)
 		return bh_error(err, errno, "mount the jail's tmpfs");
 	if (chdir("/tmp") < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
 		return bh_error(err, errno, "pivot_root into the jail");
 	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return bh_error(err, errno, "detach the old root");
 	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		  NULL) < 0)
+	          NULL) < 0)
 		return bh_error(err, errno, "make the jail read-only");
 	return 0;
 }
@@ -164,7 +164,7 @@ static int drop_privileges(const struct bhv_config *cfg, int lastcap, struct bh_
 /* The outer process: nothing open but stderr, unprivileged, filtered. It
  * forwards TERM, INT and HUP to the monitor and exits with its status. */
 static __attribute__((noreturn)) void supervise(const struct bhv_config *cfg, pid_t child,
-						int lastcap)
+                                                int lastcap)
 {
 	struct bh_error err;
 	struct signalfd_siginfo si;
@@ -192,7 +192,7 @@ static __attribute__((noreturn)) void supervise(const struct bhv_config *cfg, pi
 			if (WIFEXITED(status))
 				_exit(WEXITSTATUS(status));
 			dprintf(STDERR_FILENO, "bhv: the monitor was killed by signal %d\n",
-				WTERMSIG(status));
+			        WTERMSIG(status));
 			_exit(BHV_EXIT_ERROR);
 		}
 		if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
@@ -209,8 +209,9 @@ int jail_enter(const struct bhv_config *cfg, struct bh_error *err)
 	if (check_cgroup(cfg, err) < 0)
 		return -1;
 	if (geteuid() != 0)
-		return bh_error(err, 0, "the jail needs root (bhv is started by the agent as root); "
-				"--no-jail is for development only");
+		return bh_error(err, 0,
+		                "the jail needs root (bhv is started by the agent as root); "
+		                "--no-jail is for development only");
 	if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
 		return bh_error(err, errno, "create namespaces");
 	/* Signals stay blocked in the parent from here to its signalfd. */

@@ -29,12 +29,12 @@ enum kernel_kind {
 	KERNEL_RAW64,       /* test guests: flat binary, long mode */
 };
 
-#define KERNEL_MAX_SEGS   8
-#define BZ_HEADER_BYTES   1024 /* boot sector and setup header */
-#define BZ_LOAD_ADDR      0x100000ULL
-#define RAW16_LOAD_ADDR   0x8000ULL
-#define RAW16_MAX_SIZE    (0x9f000ULL - RAW16_LOAD_ADDR)
-#define RAW64_LOAD_ADDR   0x100000ULL
+#define KERNEL_MAX_SEGS 8
+#define BZ_HEADER_BYTES 1024 /* boot sector and setup header */
+#define BZ_LOAD_ADDR    0x100000ULL
+#define RAW16_LOAD_ADDR 0x8000ULL
+#define RAW16_MAX_SIZE  (0x9f000ULL - RAW16_LOAD_ADDR)
+#define RAW64_LOAD_ADDR 0x100000ULL
 
 struct kernel_seg {
 	uint64_t offset, paddr, filesz, memsz;
@@ -64,17 +64,17 @@ struct kernel_info {
  * of the given architecture. Fails with a message naming the file when it
  * is not a kernel, is for another architecture, or is truncated. */
 int kernel_probe_arch(int fd, const char *path, enum bhv_kernel_format fmt, enum kernel_arch arch,
-		      struct kernel_info *ki, struct bh_error *err);
+                      struct kernel_info *ki, struct bh_error *err);
 
 static inline int kernel_probe(int fd, const char *path, enum bhv_kernel_format fmt,
-			       struct kernel_info *ki, struct bh_error *err)
+                               struct kernel_info *ki, struct bh_error *err)
 {
 	return kernel_probe_arch(fd, path, fmt, ARCH_NATIVE, ki, err);
 }
 
 /* Copies the kernel into guest memory where kernel_probe said it goes. */
 int kernel_load(int fd, const struct kernel_info *ki, const struct guest_mem *gm, uint64_t ram_base,
-		struct bh_error *err);
+                struct bh_error *err);
 
 /* Reads len bytes at off; -1 with errno (EIO for a short file). */
 int read_at(int fd, uint64_t off, void *buf, uint64_t len);

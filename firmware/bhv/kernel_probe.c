@@ -61,15 +61,16 @@ static const char *arch_name(enum kernel_arch a)
 }
 
 static int wrong_arch(const char *path, const char *what, enum kernel_arch arch,
-		      struct bh_error *err)
+                      struct bh_error *err)
 {
 	return bh_error(err, 0, "kernel %s is %s, but this bhv boots %s guests", path, what,
-			arch_name(arch));
+	                arch_name(arch));
 }
 
 static bool is_bzimage(const uint8_t *h, uint64_t size)
 {
-	return size >= BZ_HEADER_BYTES && get16(h + 0x1fe) == 0xaa55 && !memcmp(h + 0x202, "HdrS", 4);
+	return size >= BZ_HEADER_BYTES && get16(h + 0x1fe) == 0xaa55 &&
+	       !memcmp(h + 0x202, "HdrS", 4);
 }
 
 static bool is_arm64_image(const uint8_t *h, uint64_t size)
@@ -87,19 +88,19 @@ static int probe_bzimage(const char *path, struct kernel_info *ki, struct bh_err
 	/* 2.12 added xloadflags, whose bit 0 promises the 64-bit entry. */
 	if (version < 0x020c || !(get16(h + 0x236) & 1))
 		return bh_error(err, 0,
-				"kernel %s: boot protocol %u.%02u has no 64-bit entry point "
-				"(needs 2.12 and XLF_KERNEL_64)",
-				path, version >> 8, version & 0xff);
+		                "kernel %s: boot protocol %u.%02u has no 64-bit entry point "
+		                "(needs 2.12 and XLF_KERNEL_64)",
+		                path, version >> 8, version & 0xff);
 	if (!(h[0x211] & 1))
 		return bh_error(err, 0, "kernel %s: not a bzImage (LOADED_HIGH is clear)", path);
 	ki->kind = KERNEL_BZIMAGE;
 	ki->setup_size = (setup_sects + 1) * 512;
 	if (ki->setup_size > ki->file_size || pm_size > ki->file_size - ki->setup_size)
 		return bh_error(err, 0,
-				"kernel %s is truncated: its header says %llu bytes, the file has "
-				"%llu",
-				path, (unsigned long long)(ki->setup_size + pm_size),
-				(unsigned long long)ki->file_size);
+		                "kernel %s is truncated: its header says %llu bytes, the file has "
+		                "%llu",
+		                path, (unsigned long long)(ki->setup_size + pm_size),
+		                (unsigned long long)ki->file_size);
 	ki->cmdline_size = get32(h + 0x238);
 	ki->initrd_addr_max = get32(h + 0x22c);
 	ki->init_size = get32(h + 0x260);
@@ -115,7 +116,7 @@ static int probe_bzimage(const char *path, struct kernel_info *ki, struct bh_err
 }
 
 static int pvh_entry(int fd, const char *path, const Elf64_Phdr *ph, struct kernel_info *ki,
-		     struct bh_error *err)
+                     struct bh_error *err)
 {
 	uint8_t *notes;
 	uint64_t off = 0;
@@ -150,16 +151,16 @@ static int pvh_entry(int fd, const char *path, const Elf64_Phdr *ph, struct kern
 }
 
 static int add_segment(const char *path, const Elf64_Phdr *ph, struct kernel_info *ki,
-		       struct bh_error *err)
+                       struct bh_error *err)
 {
 	struct kernel_seg *s;
 
 	if (ki->n_seg == KERNEL_MAX_SEGS)
 		return bh_error(err, 0, "kernel %s: more than %d loadable segments", path,
-				KERNEL_MAX_SEGS);
+		                KERNEL_MAX_SEGS);
 	if (ph->p_offset > ki->file_size || ph->p_filesz > ki->file_size - ph->p_offset)
 		return bh_error(err, 0, "kernel %s is truncated: a segment ends past the file",
-				path);
+		                path);
 	if (ph->p_filesz > ph->p_memsz || ph->p_paddr + ph->p_memsz < ph->p_paddr ||
 	    ph->p_paddr < BZ_LOAD_ADDR)
 		return bh_error(err, 0, "kernel %s: a segment has impossible addresses", path);
@@ -171,7 +172,7 @@ static int add_segment(const char *path, const Elf64_Phdr *ph, struct kernel_inf
 }
 
 static int probe_elf(int fd, const char *path, enum kernel_arch arch, struct kernel_info *ki,
-		     struct bh_error *err)
+                     struct bh_error *err)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph;
@@ -189,12 +190,12 @@ static int probe_elf(int fd, const char *path, enum kernel_arch arch, struct ker
 	if (eh.e_type != ET_EXEC || eh.e_phentsize != sizeof(ph) || eh.e_phnum == 0 ||
 	    eh.e_phnum > 64)
 		return bh_error(err, 0, "kernel %s: not an executable ELF with program headers",
-				path);
+		                path);
 	ki->kind = KERNEL_ELF_PVH;
 	for (int i = 0; i < eh.e_phnum; i++) {
 		if (read_at(fd, eh.e_phoff + (uint64_t)i * sizeof(ph), &ph, sizeof(ph)) < 0)
 			return bh_error(err, 0, "kernel %s is truncated: program header %d", path,
-					i);
+			                i);
 		if (ph.p_type == PT_LOAD && ph.p_memsz && add_segment(path, &ph, ki, err) < 0)
 			return -1;
 		if (ph.p_type == PT_NOTE && !entry) {
@@ -207,9 +208,9 @@ static int probe_elf(int fd, const char *path, enum kernel_arch arch, struct ker
 		return bh_error(err, 0, "kernel %s: no loadable segment", path);
 	if (!entry)
 		return bh_error(err, 0,
-				"kernel %s: no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); build it "
-				"with CONFIG_PVH or boot the bzImage",
-				path);
+		                "kernel %s: no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); build it "
+		                "with CONFIG_PVH or boot the bzImage",
+		                path);
 	return 0;
 }
 
@@ -234,14 +235,14 @@ static int probe_arm64(const char *path, struct kernel_info *ki, struct bh_error
 }
 
 static int probe_raw(const char *path, enum bhv_kernel_format fmt, enum kernel_arch arch,
-		     struct kernel_info *ki, struct bh_error *err)
+                     struct kernel_info *ki, struct bh_error *err)
 {
 	if (arch != ARCH_X86_64)
 		return bh_error(err, 0, "kernel %s: raw test guests exist only on x86_64", path);
 	if (fmt == BHV_KERNEL_RAW16) {
 		if (ki->file_size > RAW16_MAX_SIZE)
-			return bh_error(err, 0, "kernel %s: a real-mode guest must fit below 640 KiB",
-					path);
+			return bh_error(
+			    err, 0, "kernel %s: a real-mode guest must fit below 640 KiB", path);
 		ki->kind = KERNEL_RAW16;
 		ki->entry = RAW16_LOAD_ADDR;
 	} else {
@@ -253,7 +254,7 @@ static int probe_raw(const char *path, enum bhv_kernel_format fmt, enum kernel_a
 }
 
 int kernel_probe_arch(int fd, const char *path, enum bhv_kernel_format fmt, enum kernel_arch arch,
-		      struct kernel_info *ki, struct bh_error *err)
+                      struct kernel_info *ki, struct bh_error *err)
 {
 	const uint8_t *h = ki->header;
 	struct stat st;
@@ -269,24 +270,24 @@ int kernel_probe_arch(int fd, const char *path, enum bhv_kernel_format fmt, enum
 	if (fmt != BHV_KERNEL_AUTO)
 		return probe_raw(path, fmt, arch, ki, err);
 	if (read_at(fd, 0, ki->header,
-		    ki->file_size < BZ_HEADER_BYTES ? ki->file_size : BZ_HEADER_BYTES) < 0)
+	            ki->file_size < BZ_HEADER_BYTES ? ki->file_size : BZ_HEADER_BYTES) < 0)
 		return bh_error(err, errno, "read kernel %s", path);
 	if (!memcmp(h, ELFMAG, SELFMAG) && ki->file_size >= SELFMAG)
 		return probe_elf(fd, path, arch, ki, err);
 	if (is_bzimage(h, ki->file_size))
 		return arch == ARCH_X86_64 ? probe_bzimage(path, ki, err)
-					   : wrong_arch(path, "an x86 bzImage", arch, err);
+		                           : wrong_arch(path, "an x86 bzImage", arch, err);
 	if (is_arm64_image(h, ki->file_size))
 		return arch == ARCH_ARM64 ? probe_arm64(path, ki, err)
-					  : wrong_arch(path, "an arm64 Image", arch, err);
+		                          : wrong_arch(path, "an arm64 Image", arch, err);
 	if (ki->file_size >= 2 && h[0] == 0x1f && h[1] == 0x8b)
 		return bh_error(err, 0,
-				"kernel %s is gzip-compressed: give the uncompressed Image or the "
-				"bzImage",
-				path);
+		                "kernel %s is gzip-compressed: give the uncompressed Image or the "
+		                "bzImage",
+		                path);
 	if (ki->file_size >= 0x206 && !memcmp(h + 0x202, "HdrS", 4))
 		return bh_error(err, 0, "kernel %s is truncated: a bzImage header without its body",
-				path);
-	return bh_error(err, 0, "kernel %s is not a kernel: no bzImage header, ELF or arm64 Image magic",
-			path);
+		                path);
+	return bh_error(
+	    err, 0, "kernel %s is not a kernel: no bzImage header, ELF or arm64 Image magic", path);
 }

@@ -14,21 +14,21 @@ static const struct command {
 	int (*run)(int argc, char **argv, struct bh_error *err);
 	const char *help;
 } commands[] = {
-	{"run", cmd_run, "boot a VM (the default: `bhv --kernel ...` is `bhv run --kernel ...`)"},
-	{"check", cmd_check, "check a configuration and its files without starting anything"},
-	{"syscalls", cmd_syscalls, "list the seccomp allow-list of each thread"},
+    {"run", cmd_run, "boot a VM (the default: `bhv --kernel ...` is `bhv run --kernel ...`)"},
+    {"check", cmd_check, "check a configuration and its files without starting anything"},
+    {"syscalls", cmd_syscalls, "list the seccomp allow-list of each thread"},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bhv [run|check] --kernel PATH [--initrd PATH] [--cmdline TEXT]\n"
-		   "           [--mem MIB] [--cpus N] [--disk PATH[,ro]]... [--net TAPFD]\n"
-		   "           [--mac MAC] [--console serial|virtio|both|none] [--no-rng]\n"
-		   "           [--jail-uid UID] [--jail-gid GID] [--cgroup DIR] [--no-jail]\n"
-		   "       bhv [run|check] --config FILE.json [flags overriding it]\n"
-		   "       bhv syscalls | version | help\n"
-		   "exit status: 0 guest powered off, 2 rebooted, 3 crashed, 1 monitor error\n"
-		   "verbs:\n");
+	           "           [--mem MIB] [--cpus N] [--disk PATH[,ro]]... [--net TAPFD]\n"
+	           "           [--mac MAC] [--console serial|virtio|both|none] [--no-rng]\n"
+	           "           [--jail-uid UID] [--jail-gid GID] [--cgroup DIR] [--no-jail]\n"
+	           "       bhv [run|check] --config FILE.json [flags overriding it]\n"
+	           "       bhv syscalls | version | help\n"
+	           "exit status: 0 guest powered off, 2 rebooted, 3 crashed, 1 monitor error\n"
+	           "verbs:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].help);
 }

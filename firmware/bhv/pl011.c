@@ -104,7 +104,8 @@ static uint32_t in(struct pl011 *u, uint64_t off)
 		u->rx_count--;
 		return v;
 	case FR:
-		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) | (u->rx_count == UART_FIFO ? FR_RXFF : 0);
+		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) |
+		       (u->rx_count == UART_FIFO ? FR_RXFF : 0);
 	case IBRD:
 		return u->ibrd;
 	case FBRD:

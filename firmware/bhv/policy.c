@@ -23,26 +23,30 @@
 static const char *const vcpu_calls[] = {COMMON, "ioctl", NULL};
 
 static const char *const device_calls[] = {
-	COMMON,
-	"epoll_pwait", "epoll_wait", /* the event loop (musl uses either) */
-	"epoll_ctl",                 /* pausing the tap, dropping a closed stdin */
-	"read", "readv", "writev",   /* console, eventfds, tap */
-	"pread64", "pwrite64",       /* disks */
-	"fdatasync", "fsync",        /* virtio-blk flush, and at exit */
-	"getrandom",                 /* virtio-rng */
-	"clock_gettime",             /* the vDSO's fallback */
-	NULL,
+    COMMON,
+    "epoll_pwait",
+    "epoll_wait", /* the event loop (musl uses either) */
+    "epoll_ctl",  /* pausing the tap, dropping a closed stdin */
+    "read",
+    "readv",
+    "writev", /* console, eventfds, tap */
+    "pread64",
+    "pwrite64", /* disks */
+    "fdatasync",
+    "fsync",         /* virtio-blk flush, and at exit */
+    "getrandom",     /* virtio-rng */
+    "clock_gettime", /* the vDSO's fallback */
+    NULL,
 };
 
 static const char *const supervisor_calls[] = {COMMON, "read", "wait4", "kill", NULL};
 
-static const char *const *const lists[POLICY_COUNT] = {vcpu_calls, device_calls,
-						       supervisor_calls};
+static const char *const *const lists[POLICY_COUNT] = {vcpu_calls, device_calls, supervisor_calls};
 static const char *const names[POLICY_COUNT] = {"vCPU", "device", "supervisor"};
 
 /* ioctl(fd, KVM_RUN): the request number is 32 bits wide in the kernel. */
 static const struct scmp_arg_cmp kvm_run_only = {
-	.arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = KVM_RUN};
+    .arg = 1, .op = SCMP_CMP_MASKED_EQ, .datum_a = 0xffffffff, .datum_b = KVM_RUN};
 
 static struct sock_fprog programs[POLICY_COUNT];
 static __thread enum policy current;
@@ -61,8 +65,9 @@ const char *policy_name(enum policy p)
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	char msg[128];
-	int n = snprintf(msg, sizeof(msg), "bhv: seccomp: the %s thread made forbidden system call %d\n",
-			 names[current], si->si_syscall);
+	int n = snprintf(msg, sizeof(msg),
+	                 "bhv: seccomp: the %s thread made forbidden system call %d\n",
+	                 names[current], si->si_syscall);
 
 	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0) {
 		/* exit anyway */

@@ -67,7 +67,8 @@ static int setup_loop(struct loop *l, struct bh_error *err)
 	l->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (l->sigfd < 0)
 		return bh_error(err, errno, "signalfd");
-	if (watch(l, vm->stop_fd, EV_STOP, EPOLLIN) < 0 || watch(l, l->sigfd, EV_SIGNAL, EPOLLIN) < 0)
+	if (watch(l, vm->stop_fd, EV_STOP, EPOLLIN) < 0 ||
+	    watch(l, l->sigfd, EV_SIGNAL, EPOLLIN) < 0)
 		return bh_error(err, errno, "epoll_ctl");
 	/* Console input, when there is a console to take it. stdin may be a
 	 * file or /dev/null, which epoll refuses: the guest then gets none. */
@@ -78,7 +79,7 @@ static int setup_loop(struct loop *l, struct bh_error *err)
 	for (int i = 0; i < vm->n_virtio; i++)
 		for (unsigned q = 0; q < vm->virtio[i]->ops->num_queues; q++)
 			if (watch(l, vm->virtio[i]->notify_fd[q],
-				  EV_QUEUE + (uint64_t)i * VIRTIO_MAX_QUEUES + q, EPOLLIN) < 0)
+			          EV_QUEUE + (uint64_t)i * VIRTIO_MAX_QUEUES + q, EPOLLIN) < 0)
 				return bh_error(err, errno, "epoll_ctl queue");
 	return 0;
 }

@@ -125,7 +125,7 @@ static uint8_t in(struct uart_8250 *u, uint64_t off)
 	case UART_MSR:
 		if (u->mcr & UART_MCR_LOOP) /* loopback: modem lines mirror MCR */
 			return (uint8_t)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x02) << 3) |
-					 ((u->mcr & 0x01) << 5));
+			                 ((u->mcr & 0x01) << 5));
 		return u->msr;
 	case UART_SCR:
 		return u->scr;

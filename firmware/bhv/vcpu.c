@@ -27,7 +27,7 @@ static bool handle_io(struct vcpu *v)
 	}
 	for (uint32_t i = 0; i < run->io.count; i++, data += size)
 		bus_access(&v->vm->pio, run->io.port, data, (uint32_t)size,
-			   run->io.direction == KVM_EXIT_IO_OUT);
+		           run->io.direction == KVM_EXIT_IO_OUT);
 	return true;
 }
 
@@ -40,7 +40,7 @@ static bool handle_mmio(struct vcpu *v)
 		return false;
 	}
 	bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
-		   run->mmio.is_write);
+	           run->mmio.is_write);
 	return true;
 }
 
@@ -78,16 +78,17 @@ static bool handle_exit(struct vcpu *v)
 		/* The first data words are KVM's own diagnosis (for an
 		 * emulation failure: flags and the instruction bytes). */
 		snprintf(why, sizeof(why),
-			 "KVM internal error (suberror %u) on vCPU %d, data %llx %llx %llx %llx",
-			 run->internal.suberror, v->id,
-			 run->internal.ndata > 0 ? (unsigned long long)run->internal.data[0] : 0ULL,
-			 run->internal.ndata > 1 ? (unsigned long long)run->internal.data[1] : 0ULL,
-			 run->internal.ndata > 2 ? (unsigned long long)run->internal.data[2] : 0ULL,
-			 run->internal.ndata > 3 ? (unsigned long long)run->internal.data[3] : 0ULL);
+		         "KVM internal error (suberror %u) on vCPU %d, data %llx %llx %llx %llx",
+		         run->internal.suberror, v->id,
+		         run->internal.ndata > 0 ? (unsigned long long)run->internal.data[0] : 0ULL,
+		         run->internal.ndata > 1 ? (unsigned long long)run->internal.data[1] : 0ULL,
+		         run->internal.ndata > 2 ? (unsigned long long)run->internal.data[2] : 0ULL,
+		         run->internal.ndata > 3 ? (unsigned long long)run->internal.data[3]
+		                                 : 0ULL);
 		return stop(v, BHV_EXIT_CRASH, why);
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(why, sizeof(why), "VM entry failed (reason 0x%llx) on vCPU %d",
-			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason, v->id);
+		         (unsigned long long)run->fail_entry.hardware_entry_failure_reason, v->id);
 		return stop(v, BHV_EXIT_CRASH, why);
 	default:
 		return arch_handle_exit(v);
@@ -110,7 +111,8 @@ void *vcpu_thread(void *arg)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			snprintf(why, sizeof(why), "KVM_RUN on vCPU %d: %s", v->id, strerror(errno));
+			snprintf(why, sizeof(why), "KVM_RUN on vCPU %d: %s", v->id,
+			         strerror(errno));
 			vm_stop(vm, BHV_EXIT_CRASH, why);
 			break;
 		}

@@ -46,9 +46,9 @@ struct virtio_dev {
 	void *priv;
 	const struct guest_mem *gm;
 	pthread_mutex_t lock;
-	uint64_t base; /* MMIO address */
-	unsigned irq;  /* interrupt line (GSI on x86_64, SPI on ARM64) */
-	int irq_fd;    /* eventfd bound to the line with KVM_IRQFD, or -1 */
+	uint64_t base;                    /* MMIO address */
+	unsigned irq;                     /* interrupt line (GSI on x86_64, SPI on ARM64) */
+	int irq_fd;                       /* eventfd bound to the line with KVM_IRQFD, or -1 */
 	int notify_fd[VIRTIO_MAX_QUEUES]; /* eventfds the device thread waits on */
 	/* Registers. */
 	uint64_t driver_features;
@@ -59,8 +59,8 @@ struct virtio_dev {
 };
 
 /* Sets up the transport state; the eventfds are created by the caller. */
-void virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, const char *name,
-		 void *priv, const struct guest_mem *gm);
+void virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, const char *name, void *priv,
+                 const struct guest_mem *gm);
 
 /* Frees a device made by one of the constructors below. */
 void virtio_free(struct virtio_dev *d);
@@ -87,16 +87,15 @@ void irq_pulse(int fd);
 
 /* Block: a raw image file; read_only refuses writes. */
 struct virtio_dev *virtio_blk_new(int fd, bool read_only, const char *name,
-				  const struct guest_mem *gm, struct bh_error *err);
+                                  const struct guest_mem *gm, struct bh_error *err);
 /* Entropy from getrandom(). */
 struct virtio_dev *virtio_rng_new(const struct guest_mem *gm, struct bh_error *err);
 /* Console (hvc0): output to out_fd, input from virtio_console_input(). */
-struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm,
-				      struct bh_error *err);
+struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm, struct bh_error *err);
 size_t virtio_console_input(struct virtio_dev *d, const uint8_t *buf, size_t len);
 /* Network: frames to and from an open tap fd. */
 struct virtio_dev *virtio_net_new(int tap_fd, const uint8_t mac[6], const struct guest_mem *gm,
-				  struct bh_error *err);
+                                  struct bh_error *err);
 /* Reads frames from the tap into the receive queue; false when the guest
  * has no buffer left (stop polling the tap until it adds some). */
 bool virtio_net_receive(struct virtio_dev *d);

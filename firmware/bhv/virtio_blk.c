@@ -49,7 +49,7 @@ static int blk_rw(struct blk *b, const struct iovec *iov, int n, uint64_t off, b
 
 		while (left > 0) {
 			ssize_t r = write_op ? pwrite(b->fd, p, left, (off_t)off)
-					     : pread(b->fd, p, left, (off_t)off);
+			                     : pread(b->fd, p, left, (off_t)off);
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0)
@@ -131,27 +131,27 @@ static void blk_process(struct virtio_dev *d, unsigned q)
 }
 
 static const struct virtio_ops blk_ops = {
-	.device_id = VIRTIO_ID_BLOCK,
-	.num_queues = 1,
-	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) |
-		    (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
-	.config_size = 16, /* capacity, size_max, seg_max */
-	.get_config = blk_config,
-	.process = blk_process,
+    .device_id = VIRTIO_ID_BLOCK,
+    .num_queues = 1,
+    .features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+                (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
+    .config_size = 16, /* capacity, size_max, seg_max */
+    .get_config = blk_config,
+    .process = blk_process,
 };
 
 static const struct virtio_ops blk_ro_ops = {
-	.device_id = VIRTIO_ID_BLOCK,
-	.num_queues = 1,
-	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) |
-		    (1ULL << VIRTIO_BLK_F_RO) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
-	.config_size = 16,
-	.get_config = blk_config,
-	.process = blk_process,
+    .device_id = VIRTIO_ID_BLOCK,
+    .num_queues = 1,
+    .features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+                (1ULL << VIRTIO_BLK_F_RO) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
+    .config_size = 16,
+    .get_config = blk_config,
+    .process = blk_process,
 };
 
 struct virtio_dev *virtio_blk_new(int fd, bool read_only, const char *name,
-				  const struct guest_mem *gm, struct bh_error *err)
+                                  const struct guest_mem *gm, struct bh_error *err)
 {
 	struct blk *b;
 	struct stat st;

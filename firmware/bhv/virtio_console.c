@@ -60,7 +60,7 @@ static bool receive(struct console *c, struct virtq *vq)
 
 	while (c->n_pending > 0 && (r = virtq_pop(vq, c->dev.gm, &c->elem)) > 0) {
 		size_t n = iov_from_buf(c->elem.iov + c->elem.n_out, c->elem.n_in, 0, c->pending,
-					c->n_pending);
+		                        c->n_pending);
 
 		memmove(c->pending, c->pending + n, c->n_pending - n);
 		c->n_pending -= n;
@@ -114,16 +114,15 @@ static void console_reset(struct virtio_dev *d)
 }
 
 static const struct virtio_ops console_ops = {
-	.device_id = VIRTIO_ID_CONSOLE,
-	.num_queues = 2,
-	.config_size = 12,
-	.get_config = console_config,
-	.process = console_process,
-	.reset = console_reset,
+    .device_id = VIRTIO_ID_CONSOLE,
+    .num_queues = 2,
+    .config_size = 12,
+    .get_config = console_config,
+    .process = console_process,
+    .reset = console_reset,
 };
 
-struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm,
-				      struct bh_error *err)
+struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm, struct bh_error *err)
 {
 	struct console *c = calloc(1, sizeof(*c));
 

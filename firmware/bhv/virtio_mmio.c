@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-void virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, const char *name,
-		 void *priv, const struct guest_mem *gm)
+void virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, const char *name, void *priv,
+                 const struct guest_mem *gm)
 {
 	memset(d, 0, sizeof(*d));
 	d->ops = ops;
@@ -67,7 +67,8 @@ void virtio_set_broken(struct virtio_dev *d, const char *why)
 	/* Once per reset, so that a hostile guest cannot flood the log. */
 	if (!d->reported) {
 		char msg[160];
-		int n = snprintf(msg, sizeof(msg), "bhv: %s: guest driver error: %s\n", d->name, why);
+		int n =
+		    snprintf(msg, sizeof(msg), "bhv: %s: guest driver error: %s\n", d->name, why);
 
 		d->reported = true;
 		if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0) {
@@ -196,7 +197,7 @@ static void register_write(struct virtio_dev *d, uint64_t off, uint32_t v)
 			d->driver_features = (d->driver_features & ~0xffffffffULL) | v;
 		else
 			d->driver_features =
-				(d->driver_features & 0xffffffffULL) | ((uint64_t)v << 32);
+			    (d->driver_features & 0xffffffffULL) | ((uint64_t)v << 32);
 		break;
 	case VIRTIO_MMIO_QUEUE_SEL:
 		d->queue_sel = v;

@@ -53,7 +53,7 @@ static bool transmit(struct net *n, struct virtq *vq)
 		/* A chain without a header or longer than a frame is dropped. */
 		if (len >= NET_HDR && len <= NET_HDR + NET_FRAME_MAX) {
 			segs = iov_range(n->elem.iov, n->elem.n_out, skip, len - skip, n->seg,
-					 VIRTQ_CHAIN_MAX);
+			                 VIRTQ_CHAIN_MAX);
 			if (segs > 0 && writev(n->tap_fd, n->seg, segs) < 0) {
 				/* A full or downed tap drops frames, like a wire. */
 			}
@@ -105,7 +105,7 @@ static bool receive(struct net *n, struct virtq *vq)
 		}
 		if (n->elem.in_len >= n->frame_len) {
 			iov_from_buf(n->elem.iov + n->elem.n_out, n->elem.n_in, 0, n->frame,
-				     n->frame_len);
+			             n->frame_len);
 			virtq_push(vq, n->elem.head, (uint32_t)n->frame_len);
 		} else {
 			virtq_push(vq, n->elem.head, 0); /* too small: frame dropped */
@@ -160,17 +160,17 @@ static void net_reset(struct virtio_dev *d)
 }
 
 static const struct virtio_ops net_ops = {
-	.device_id = VIRTIO_ID_NET,
-	.num_queues = 2,
-	.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
-	.config_size = 6,
-	.get_config = net_config,
-	.process = net_process,
-	.reset = net_reset,
+    .device_id = VIRTIO_ID_NET,
+    .num_queues = 2,
+    .features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC),
+    .config_size = 6,
+    .get_config = net_config,
+    .process = net_process,
+    .reset = net_reset,
 };
 
 struct virtio_dev *virtio_net_new(int tap_fd, const uint8_t mac[6], const struct guest_mem *gm,
-				  struct bh_error *err)
+                                  struct bh_error *err)
 {
 	struct ifreq ifr;
 	struct net *n;

@@ -45,7 +45,7 @@ static void rng_process(struct virtio_dev *d, unsigned q)
 	while ((r = virtq_pop(vq, d->gm, &g->elem)) > 0) {
 		/* Readable buffers have no meaning here; they are ignored. */
 		virtq_push(vq, g->elem.head,
-			   (uint32_t)fill(g->elem.iov + g->elem.n_out, g->elem.n_in));
+		           (uint32_t)fill(g->elem.iov + g->elem.n_out, g->elem.n_in));
 		used = true;
 	}
 	if (r < 0)
@@ -59,11 +59,11 @@ static void rng_config(struct virtio_dev *d, uint8_t *out)
 }
 
 static const struct virtio_ops rng_ops = {
-	.device_id = VIRTIO_ID_RNG,
-	.num_queues = 1,
-	.config_size = 0,
-	.get_config = rng_config,
-	.process = rng_process,
+    .device_id = VIRTIO_ID_RNG,
+    .num_queues = 1,
+    .config_size = 0,
+    .get_config = rng_config,
+    .process = rng_process,
 };
 
 struct virtio_dev *virtio_rng_new(const struct guest_mem *gm, struct bh_error *err)

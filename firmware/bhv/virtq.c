@@ -49,7 +49,7 @@ static void read_desc(const struct vring_desc *table, uint16_t i, struct vring_d
 }
 
 static int add_buffer(struct virtq *vq, const struct guest_mem *gm, struct virtq_elem *e,
-		      const struct vring_desc *d)
+                      const struct vring_desc *d)
 {
 	void *p;
 
@@ -78,7 +78,7 @@ static int add_buffer(struct virtq *vq, const struct guest_mem *gm, struct virtq
  * table; a chain visits each descriptor of a table at most once, so a
  * longer walk is a loop. */
 static int walk_chain(struct virtq *vq, const struct guest_mem *gm, struct virtq_elem *e,
-		      uint16_t head)
+                      uint16_t head)
 {
 	const struct vring_desc *table = vq->desc;
 	uint32_t table_size = vq->size, steps = 0;
@@ -100,7 +100,8 @@ static int walk_chain(struct virtq *vq, const struct guest_mem *gm, struct virtq
 				return broken(vq, "indirect table inside an indirect table");
 			if (d.flags & VRING_DESC_F_NEXT)
 				return broken(vq, "indirect descriptor with NEXT set");
-			if (d.len == 0 || d.len % sizeof(d) || d.len / sizeof(d) > VIRTQ_INDIRECT_MAX)
+			if (d.len == 0 || d.len % sizeof(d) ||
+			    d.len / sizeof(d) > VIRTQ_INDIRECT_MAX)
 				return broken(vq, "indirect table has a bad length");
 			table = gm_ptr(gm, d.addr, d.len);
 			if (!table)
@@ -204,7 +205,7 @@ size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void 
 }
 
 int iov_range(const struct iovec *src, unsigned n, size_t off, size_t len, struct iovec *dst,
-	      unsigned max)
+              unsigned max)
 {
 	unsigned out = 0;
 

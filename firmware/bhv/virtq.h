@@ -70,6 +70,6 @@ size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off, const void 
 /* Describes bytes [off, off + len) of src as at most max iovecs in dst;
  * returns how many, or -1 when the range is not all inside src. */
 int iov_range(const struct iovec *src, unsigned n, size_t off, size_t len, struct iovec *dst,
-	      unsigned max);
+              unsigned max);
 
 #endif

@@ -32,19 +32,19 @@ static int map_memory(struct vm *vm, struct bh_error *err)
 		struct gm_region *r = &vm->mem.r[i];
 		struct kvm_userspace_memory_region slot;
 		void *p = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 		if (p == MAP_FAILED)
 			return bh_error(err, errno, "map %llu MiB of guest memory",
-					(unsigned long long)(r->size >> 20));
+			                (unsigned long long)(r->size >> 20));
 		/* Guest memory never belongs in a core dump. */
 		madvise(p, r->size, MADV_DONTDUMP);
 		r->hva = p;
 		slot = (struct kvm_userspace_memory_region){
-			.slot = (uint32_t)i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uint64_t)(uintptr_t)p,
+		    .slot = (uint32_t)i,
+		    .guest_phys_addr = r->gpa,
+		    .memory_size = r->size,
+		    .userspace_addr = (uint64_t)(uintptr_t)p,
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
 			return bh_error(err, errno, "KVM_SET_USER_MEMORY_REGION");
@@ -109,11 +109,11 @@ int vm_add_virtio(struct vm *vm, struct virtio_dev *d, struct bh_error *err)
 		 * exit to the monitor; a kernel without ioeventfds leaves them
 		 * to virtio_mmio_write(), which signals the same eventfd. */
 		io = (struct kvm_ioeventfd){
-			.datamatch = q,
-			.addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
-			.len = 4,
-			.fd = d->notify_fd[q],
-			.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+		    .datamatch = q,
+		    .addr = d->base + VIRTIO_MMIO_QUEUE_NOTIFY,
+		    .len = 4,
+		    .fd = d->notify_fd[q],
+		    .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
 		};
 		if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0 && errno != ENOSYS)
 			return bh_error(err, errno, "%s: KVM_IOEVENTFD", d->name);
@@ -140,8 +140,8 @@ static int add_devices(struct vm *vm, struct bh_error *err)
 		vm->console = d;
 	}
 	for (int i = 0; i < cfg->n_disks; i++)
-		if (!(d = virtio_blk_new(vm->files->disks[i], cfg->disks[i].read_only, disk_names[i],
-					 &vm->mem, err)) ||
+		if (!(d = virtio_blk_new(vm->files->disks[i], cfg->disks[i].read_only,
+		                         disk_names[i], &vm->mem, err)) ||
 		    vm_add_virtio(vm, d, err) < 0)
 			return -1;
 	if (cfg->net_fd >= 0) {
@@ -155,8 +155,7 @@ static int add_devices(struct vm *vm, struct bh_error *err)
 	return 0;
 }
 
-int vm_create(struct vm *vm, const struct bhv_config *cfg, struct vm_files *f,
-	      struct bh_error *err)
+int vm_create(struct vm *vm, const struct bhv_config *cfg, struct vm_files *f, struct bh_error *err)
 {
 	memset(vm, 0, sizeof(*vm));
 	atomic_init(&vm->status, -1);

@@ -74,7 +74,7 @@ int vm_open_files(const struct bhv_config *cfg, struct vm_files *f, struct bh_er
 
 /* Creates the VM, loads the kernel and sets up the devices and vCPUs. */
 int vm_create(struct vm *vm, const struct bhv_config *cfg, struct vm_files *f,
-	      struct bh_error *err);
+              struct bh_error *err);
 
 /* Starts the vCPUs and runs the device loop until the guest stops;
  * returns a BHV_EXIT_* status. */

@@ -58,7 +58,7 @@ static int open_disk(const struct bhv_disk *d, struct bh_error *err)
 	if (flock(fd, (d->read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
 		close(fd);
 		return bh_error(err, errno == EWOULDBLOCK ? 0 : errno,
-				"disk %s is in use by another VM", d->path);
+		                "disk %s is in use by another VM", d->path);
 	}
 	return fd;
 }
@@ -66,7 +66,7 @@ static int open_disk(const struct bhv_disk *d, struct bh_error *err)
 /* The memory the kernel needs while it boots plus the initrd, against
  * what the config gives the guest. */
 static int check_memory(const struct bhv_config *cfg, const struct vm_files *f,
-			struct bh_error *err)
+                        struct bh_error *err)
 {
 	uint64_t need = f->kernel_info.load_end + f->initrd_size;
 	uint64_t have = cfg->mem_mib * MIB;
@@ -75,9 +75,10 @@ static int check_memory(const struct bhv_config *cfg, const struct vm_files *f,
 		need += 2 * MIB; /* device tree and alignment */
 	if (need > have)
 		return bh_error(err, 0,
-				"memory too small: %llu MiB given, the kernel%s at least %llu MiB",
-				(unsigned long long)cfg->mem_mib, f->initrd_size ? " and initrd need" : " needs",
-				(unsigned long long)((need + MIB - 1) / MIB));
+		                "memory too small: %llu MiB given, the kernel%s at least %llu MiB",
+		                (unsigned long long)cfg->mem_mib,
+		                f->initrd_size ? " and initrd need" : " needs",
+		                (unsigned long long)((need + MIB - 1) / MIB));
 	return 0;
 }
 
@@ -112,6 +113,6 @@ int vm_open_files(const struct bhv_config *cfg, struct vm_files *f, struct bh_er
 		return bh_error(err, errno, "open /dev/kvm");
 	if ((v = ioctl(f->kvm, KVM_GET_API_VERSION, 0)) != KVM_API_VERSION)
 		return bh_error(err, 0, "/dev/kvm speaks API version %d, bhv needs %d", v,
-				KVM_API_VERSION);
+		                KVM_API_VERSION);
 	return 0;
 }

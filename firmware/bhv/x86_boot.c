@@ -56,7 +56,7 @@ int x86_e820(const struct guest_mem *gm, struct e820_entry *e, int max)
 }
 
 int x86_place_initrd(const struct guest_mem *gm, uint64_t size, uint64_t load_end,
-		     uint64_t max_addr, uint64_t *addr)
+                     uint64_t max_addr, uint64_t *addr)
 {
 	uint64_t top = gm->r[0].size;
 
@@ -69,24 +69,23 @@ int x86_place_initrd(const struct guest_mem *gm, uint64_t size, uint64_t load_en
 }
 
 int x86_write_cmdline(const struct guest_mem *gm, const char *cmdline, uint64_t max,
-		      struct bh_error *err)
+                      struct bh_error *err)
 {
 	uint64_t len = strlen(cmdline);
 
 	if (max == 0 || max > X86_CMDLINE_MAX - 1)
 		max = X86_CMDLINE_MAX - 1;
 	if (len > max)
-		return bh_error(err, 0,
-				"command line is %llu bytes; the kernel takes at most %llu",
-				(unsigned long long)len, (unsigned long long)max);
+		return bh_error(err, 0, "command line is %llu bytes; the kernel takes at most %llu",
+		                (unsigned long long)len, (unsigned long long)max);
 	if (gm_write(gm, X86_CMDLINE_ADDR, cmdline, len + 1) < 0)
 		return bh_error(err, 0, "guest memory too small for the command line");
 	return 0;
 }
 
 int x86_write_zero_page(const struct guest_mem *gm, const struct kernel_info *ki,
-			uint64_t initrd_addr, uint64_t initrd_size, uint64_t rsdp,
-			struct bh_error *err)
+                        uint64_t initrd_addr, uint64_t initrd_size, uint64_t rsdp,
+                        struct bh_error *err)
 {
 	uint8_t *zp = gm_ptr(gm, X86_ZERO_PAGE_ADDR, 4096);
 	struct e820_entry e[E820_MAX];
@@ -102,16 +101,16 @@ int x86_write_zero_page(const struct guest_mem *gm, const struct kernel_info *ki
 	if (hdr_end > BZ_HEADER_BYTES)
 		hdr_end = BZ_HEADER_BYTES;
 	memcpy(zp + 0x1f1, ki->header + 0x1f1, hdr_end - 0x1f1);
-	put16(zp + 0x1fa, 0xffff);                       /* vid_mode: normal */
-	zp[0x210] = 0xff;                                /* type_of_loader: undefined */
-	zp[0x211] |= 0x80;                               /* loadflags: CAN_USE_HEAP */
-	put16(zp + 0x224, 0xfe00);                       /* heap_end_ptr */
-	put32(zp + 0x228, (uint32_t)X86_CMDLINE_ADDR);   /* cmd_line_ptr */
-	put32(zp + 0x218, (uint32_t)initrd_addr);        /* ramdisk_image */
-	put32(zp + 0x21c, (uint32_t)initrd_size);        /* ramdisk_size */
+	put16(zp + 0x1fa, 0xffff);                        /* vid_mode: normal */
+	zp[0x210] = 0xff;                                 /* type_of_loader: undefined */
+	zp[0x211] |= 0x80;                                /* loadflags: CAN_USE_HEAP */
+	put16(zp + 0x224, 0xfe00);                        /* heap_end_ptr */
+	put32(zp + 0x228, (uint32_t)X86_CMDLINE_ADDR);    /* cmd_line_ptr */
+	put32(zp + 0x218, (uint32_t)initrd_addr);         /* ramdisk_image */
+	put32(zp + 0x21c, (uint32_t)initrd_size);         /* ramdisk_size */
 	put32(zp + 0x0c0, (uint32_t)(initrd_addr >> 32)); /* ext_ramdisk_image */
 	put32(zp + 0x0c4, (uint32_t)(initrd_size >> 32)); /* ext_ramdisk_size */
-	put64(zp + 0x070, rsdp);                         /* acpi_rsdp_addr */
+	put64(zp + 0x070, rsdp);                          /* acpi_rsdp_addr */
 	n = x86_e820(gm, e, E820_MAX);
 	zp[0x1e8] = (uint8_t)n; /* e820_entries; the table is at 0x2d0 */
 	for (int i = 0; i < n; i++) {
@@ -123,7 +122,7 @@ int x86_write_zero_page(const struct guest_mem *gm, const struct kernel_info *ki
 }
 
 int x86_write_pvh_info(const struct guest_mem *gm, uint64_t initrd_addr, uint64_t initrd_size,
-		       uint64_t rsdp, struct bh_error *err)
+                       uint64_t rsdp, struct bh_error *err)
 {
 	uint8_t *si = gm_ptr(gm, X86_PVH_INFO_ADDR, 56);
 	uint8_t *mod = gm_ptr(gm, X86_PVH_MODS_ADDR, 32);
@@ -177,12 +176,14 @@ int x86_write_gdt(const struct guest_mem *gm, bool long_mode, uint64_t gdt[5])
 
 int x86_write_reset_vector(const struct guest_mem *gm)
 {
+	/* clang-format off */
 	static const uint8_t stub[] = {
 		0xb0, 0xfe,       /* mov $0xfe, %al */
 		0xe6, 0x64,       /* out %al, $0x64: i8042 "pulse reset" */
 		0xf4,             /* hlt */
 		0xeb, 0xfd,       /* jmp back to hlt */
 	};
+	/* clang-format on */
 
 	return gm_write(gm, X86_RESET_VECTOR, stub, sizeof(stub));
 }

@@ -71,20 +71,20 @@ int x86_e820(const struct guest_mem *gm, struct e820_entry *e, int max);
 /* Where the initrd goes: as high as possible in RAM below 4 GiB (and
  * below max_addr), above the kernel's load_end. -1 when it does not fit. */
 int x86_place_initrd(const struct guest_mem *gm, uint64_t size, uint64_t load_end,
-		     uint64_t max_addr, uint64_t *addr);
+                     uint64_t max_addr, uint64_t *addr);
 
 /* Writes the command line at X86_CMDLINE_ADDR; max is the kernel's limit. */
 int x86_write_cmdline(const struct guest_mem *gm, const char *cmdline, uint64_t max,
-		      struct bh_error *err);
+                      struct bh_error *err);
 
 /* The bzImage zero page (boot_params) at X86_ZERO_PAGE_ADDR. */
 int x86_write_zero_page(const struct guest_mem *gm, const struct kernel_info *ki,
-			uint64_t initrd_addr, uint64_t initrd_size, uint64_t rsdp,
-			struct bh_error *err);
+                        uint64_t initrd_addr, uint64_t initrd_size, uint64_t rsdp,
+                        struct bh_error *err);
 
 /* The PVH hvm_start_info, its module list and memory map. */
 int x86_write_pvh_info(const struct guest_mem *gm, uint64_t initrd_addr, uint64_t initrd_size,
-		       uint64_t rsdp, struct bh_error *err);
+                       uint64_t rsdp, struct bh_error *err);
 
 /* GDT at X86_GDT_ADDR: selector 0x10 code (64-bit when long_mode, else
  * 32-bit), 0x18 data, 0x20 TSS, as both boot protocols want. */
@@ -115,6 +115,6 @@ struct acpi_devices {
  * the ports above), DSDT (\_S5, COM1, pvpanic, virtio-mmio) and MADT for
  * ncpus. Written at X86_ACPI_ADDR; returns the RSDP's address in *rsdp. */
 int acpi_write_tables(const struct guest_mem *gm, int ncpus, const struct acpi_devices *devs,
-		      uint64_t *rsdp, struct bh_error *err);
+                      uint64_t *rsdp, struct bh_error *err);
 
 #endif

@@ -12,17 +12,17 @@
 
 #define CPUID_MAX_ENTRIES 100
 
-#define MSR_IA32_TSC            0x10
-#define MSR_IA32_SYSENTER_CS    0x174
-#define MSR_IA32_SYSENTER_ESP   0x175
-#define MSR_IA32_SYSENTER_EIP   0x176
-#define MSR_IA32_MISC_ENABLE    0x1a0
-#define MSR_MTRR_DEF_TYPE       0x2ff
-#define MSR_STAR                0xc0000081
-#define MSR_LSTAR               0xc0000082
-#define MSR_CSTAR               0xc0000083
-#define MSR_SYSCALL_MASK        0xc0000084
-#define MSR_KERNEL_GS_BASE      0xc0000102
+#define MSR_IA32_TSC          0x10
+#define MSR_IA32_SYSENTER_CS  0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_MTRR_DEF_TYPE     0x2ff
+#define MSR_STAR              0xc0000081
+#define MSR_LSTAR             0xc0000082
+#define MSR_CSTAR             0xc0000083
+#define MSR_SYSCALL_MASK      0xc0000084
+#define MSR_KERNEL_GS_BASE    0xc0000102
 
 #define APIC_LVT0     0x350
 #define APIC_LVT1     0x360
@@ -103,6 +103,7 @@ static int set_cpuid(int kvm_fd, struct vcpu *v, int ncpus, struct bh_error *err
  * left at 0, all of memory is uncacheable and the guest crawls. */
 static int set_msrs(struct vcpu *v, struct bh_error *err)
 {
+	/* clang-format off */
 	static const struct {
 		uint32_t index;
 		uint64_t value;
@@ -113,6 +114,7 @@ static int set_msrs(struct vcpu *v, struct bh_error *err)
 		{MSR_IA32_MISC_ENABLE, 1 /* fast strings */},
 		{MSR_MTRR_DEF_TYPE, (1 << 11) | 6 /* enabled, write-back */},
 	};
+	/* clang-format on */
 	struct {
 		struct kvm_msrs h;
 		struct kvm_msr_entry e[sizeof(init) / sizeof(init[0])];
@@ -177,17 +179,17 @@ int x86_vcpu_init(int kvm_fd, struct vcpu *v, int ncpus, struct bh_error *err)
 static struct kvm_segment segment(uint64_t d, uint16_t selector)
 {
 	struct kvm_segment s = {
-		.base = (uint32_t)(((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000)),
-		.limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000)),
-		.selector = selector,
-		.type = (uint8_t)((d >> 40) & 0xf),
-		.s = (uint8_t)((d >> 44) & 1),
-		.dpl = (uint8_t)((d >> 45) & 3),
-		.present = (uint8_t)((d >> 47) & 1),
-		.avl = (uint8_t)((d >> 52) & 1),
-		.l = (uint8_t)((d >> 53) & 1),
-		.db = (uint8_t)((d >> 54) & 1),
-		.g = (uint8_t)((d >> 55) & 1),
+	    .base = (uint32_t)(((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000)),
+	    .limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000)),
+	    .selector = selector,
+	    .type = (uint8_t)((d >> 40) & 0xf),
+	    .s = (uint8_t)((d >> 44) & 1),
+	    .dpl = (uint8_t)((d >> 45) & 3),
+	    .present = (uint8_t)((d >> 47) & 1),
+	    .avl = (uint8_t)((d >> 52) & 1),
+	    .l = (uint8_t)((d >> 53) & 1),
+	    .db = (uint8_t)((d >> 54) & 1),
+	    .g = (uint8_t)((d >> 55) & 1),
 	};
 
 	if (s.g)
@@ -207,8 +209,8 @@ static void protected_mode(struct kvm_sregs *s, const uint64_t gdt[5])
 	s->cr0 |= 0x11; /* PE, ET */
 }
 
-int x86_boot_regs(struct vcpu *v, const struct guest_mem *gm, enum kernel_kind kind,
-		  uint64_t entry, struct bh_error *err)
+int x86_boot_regs(struct vcpu *v, const struct guest_mem *gm, enum kernel_kind kind, uint64_t entry,
+                  struct bh_error *err)
 {
 	struct kvm_sregs s;
 	struct kvm_regs r;
@@ -242,9 +244,9 @@ int x86_boot_regs(struct vcpu *v, const struct guest_mem *gm, enum kernel_kind k
 			return bh_error(err, 0, "no room for the GDT and page tables");
 		protected_mode(&s, gdt);
 		s.cr3 = X86_PML4_ADDR;
-		s.cr4 |= 0x20;            /* PAE */
-		s.cr0 |= 0x80000000;      /* PG */
-		s.efer |= 0x100 | 0x400;  /* LME, LMA */
+		s.cr4 |= 0x20;           /* PAE */
+		s.cr0 |= 0x80000000;     /* PG */
+		s.efer |= 0x100 | 0x400; /* LME, LMA */
 		r.rsi = X86_ZERO_PAGE_ADDR;
 		r.rsp = X86_STACK_TOP;
 		break;

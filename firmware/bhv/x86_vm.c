@@ -123,7 +123,7 @@ static int load_initrd(struct vm *vm, uint64_t *addr, struct bh_error *err)
 		return 0;
 	if (x86_place_initrd(&vm->mem, f->initrd_size, f->kernel_info.load_end, max, addr) < 0)
 		return bh_error(err, 0, "memory too small for the kernel and the initrd (%llu MiB)",
-				(unsigned long long)(f->initrd_size >> 20));
+		                (unsigned long long)(f->initrd_size >> 20));
 	dst = gm_ptr(&vm->mem, *addr, f->initrd_size);
 	if (!dst || read_at(f->initrd, 0, dst, f->initrd_size) < 0)
 		return bh_error(err, errno, "read initrd %s", vm->cfg->initrd);
@@ -149,10 +149,11 @@ int arch_boot(struct vm *vm, struct bh_error *err)
 	if (load_initrd(vm, &initrd, err) < 0 ||
 	    acpi_write_tables(&vm->mem, vm->ncpus, &devs, &rsdp, err) < 0 ||
 	    x86_write_cmdline(&vm->mem, vm->cmdline,
-			      ki->kind == KERNEL_BZIMAGE ? ki->cmdline_size : 0, err) < 0)
+	                      ki->kind == KERNEL_BZIMAGE ? ki->cmdline_size : 0, err) < 0)
 		return -1;
 	if (ki->kind == KERNEL_BZIMAGE) {
-		if (x86_write_zero_page(&vm->mem, ki, initrd, vm->files->initrd_size, rsdp, err) < 0)
+		if (x86_write_zero_page(&vm->mem, ki, initrd, vm->files->initrd_size, rsdp, err) <
+		    0)
 			return -1;
 		entry = BZ_LOAD_ADDR + 0x200; /* startup_64 */
 	} else if (x86_write_pvh_info(&vm->mem, initrd, vm->files->initrd_size, rsdp, err) < 0) {

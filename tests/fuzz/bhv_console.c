@@ -11,7 +11,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct virtio_dev *d;
 	struct bh_error err;
 
-	if (!d && !(d = virtio_console_new(open("/dev/null", O_WRONLY | O_CLOEXEC), &fuzz_gm, &err)))
+	if (!d &&
+	    !(d = virtio_console_new(open("/dev/null", O_WRONLY | O_CLOEXEC), &fuzz_gm, &err)))
 		abort();
 	fuzz_run_device(d, data, size);
 	virtio_console_input(d, (const uint8_t *)"typed input", 11);

@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
 		abort();
 	for (int arch = ARCH_X86_64; arch <= ARCH_ARM64; arch++)
-		if (kernel_probe_arch(fd, "fuzz", BHV_KERNEL_AUTO, (enum kernel_arch)arch, &ki, &err) == 0)
+		if (kernel_probe_arch(fd, "fuzz", BHV_KERNEL_AUTO, (enum kernel_arch)arch, &ki,
+		                      &err) == 0)
 			kernel_load(fd, &ki, &gm, 0, &err);
 	close(fd);
 	return 0;

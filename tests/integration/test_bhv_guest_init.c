@@ -150,8 +150,8 @@ static void net(void)
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, "eth0");
-	if (s < 0 || if_set(s, SIOCSIFADDR, spec) < 0 || if_set(s, SIOCSIFNETMASK, "255.255.255.0") < 0 ||
-	    ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+	if (s < 0 || if_set(s, SIOCSIFADDR, spec) < 0 ||
+	    if_set(s, SIOCSIFNETMASK, "255.255.255.0") < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
 		printf("BHV-GUEST-NET-FAILED setup\n");
 		return;
 	}

@@ -34,14 +34,14 @@
 #define STR(x)  STR2(x)
 
 __asm__(".section .text.start\n"
-	".globl _start\n"
-	"_start:\n"
-	"	mov $0x80000, %rsp\n"
-	"	call guest_main\n"
-	"1:	cli\n"
-	"	hlt\n"
-	"	jmp 1b\n"
-	".text\n");
+        ".globl _start\n"
+        "_start:\n"
+        "	mov $0x80000, %rsp\n"
+        "	call guest_main\n"
+        "1:	cli\n"
+        "	hlt\n"
+        "	jmp 1b\n"
+        ".text\n");
 
 struct desc {
 	uint64_t addr;
@@ -168,7 +168,8 @@ static int64_t submit(uintptr_t b, uint16_t head, uint16_t idx_step)
 	wr(b + 0x50, 0);
 	for (long i = 0; i < 200000000L; i++) {
 		if (used[1] == want)
-			return *(volatile uint32_t *)((uintptr_t)used + 4 + 8 * ((want - 1) % 8) + 4);
+			return *(volatile uint32_t *)((uintptr_t)used + 4 + 8 * ((want - 1) % 8) +
+			                              4);
 		if (rd(b + 0x70) & ST_NEEDS_RESET)
 			return -1;
 	}
@@ -176,7 +177,8 @@ static int64_t submit(uintptr_t b, uint16_t head, uint16_t idx_step)
 	return -1;
 }
 
-static int64_t blk_req(uintptr_t b, uint32_t type, uint64_t sector, uint32_t len, volatile uint8_t *status)
+static int64_t blk_req(uintptr_t b, uint32_t type, uint64_t sector, uint32_t len,
+                       volatile uint8_t *status)
 {
 	volatile uint32_t *hdr = (void *)BUF;
 
@@ -209,8 +211,8 @@ static void blk_tests(uintptr_t b)
 	const char msg[] = "LONG-GUEST-WROTE";
 
 	say("virtio-blk negotiates VERSION_1 and starts", setup(b, 8) == 0);
-	say("virtio-blk reads sector 0",
-	    blk_req(b, 0, 0, 512, status) == 513 && *status == 0 && streq(data, "LONG-DISK-IN", 12));
+	say("virtio-blk reads sector 0", blk_req(b, 0, 0, 512, status) == 513 && *status == 0 &&
+	                                     streq(data, "LONG-DISK-IN", 12));
 	for (int i = 0; i < 16; i++)
 		data[i] = msg[i];
 	say("virtio-blk writes sector 1", blk_req(b, 1, 1, 512, status) == 1 && *status == 0);
@@ -245,13 +247,13 @@ static void blk_tests(uintptr_t b)
 
 	/* Stray register and configuration writes change nothing. */
 	setup(b, 8);
-	wr(b + 0x100, 0xdeadbeef);              /* capacity is read-only */
-	*(volatile uint8_t *)(b + 0x71) = 0;    /* a byte write to Status */
-	wr(b + 0x38, 64);                       /* QueueNum while ready */
-	wr(b + 0xff0, 1);                       /* no register there */
+	wr(b + 0x100, 0xdeadbeef);           /* capacity is read-only */
+	*(volatile uint8_t *)(b + 0x71) = 0; /* a byte write to Status */
+	wr(b + 0x38, 64);                    /* QueueNum while ready */
+	wr(b + 0xff0, 1);                    /* no register there */
 	say("stray register writes are ignored",
 	    rd(b + 0x100) != 0xdeadbeef && (rd(b + 0x70) & ST_DRIVER_OK) &&
-		    blk_req(b, 0, 0, 512, status) == 513 && *status == 0);
+	        blk_req(b, 0, 0, 512, status) == 513 && *status == 0);
 	wr(b + 0x70, 0);
 }
 

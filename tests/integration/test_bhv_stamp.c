@@ -54,6 +54,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	waitpid(pid, &st, 0);
-	printf("STAMP-EXIT %.1f %d\n", now_ms() - start, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	printf("STAMP-EXIT %.1f %d\n", now_ms() - start,
+	       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }

@@ -43,11 +43,17 @@ static uint64_t cell64(const void *p, int i)
 static void test_fdt(void)
 {
 	struct arm64_fdt_info in = {
-		.ncpus = 2, .ram_base = ARM64_RAM_BASE, .ram_size = 256 << 20,
-		.cmdline = "console=ttyAMA0 quiet", .initrd_start = 0x8f000000, .initrd_size = 4096,
-		.gic_v3 = true, .pl011 = true, .n_virtio = 2,
-		.virtio_base = {ARM64_VIRTIO_BASE, ARM64_VIRTIO_BASE + 0x1000},
-		.virtio_spi = {16, 17},
+	    .ncpus = 2,
+	    .ram_base = ARM64_RAM_BASE,
+	    .ram_size = 256 << 20,
+	    .cmdline = "console=ttyAMA0 quiet",
+	    .initrd_start = 0x8f000000,
+	    .initrd_size = 4096,
+	    .gic_v3 = true,
+	    .pl011 = true,
+	    .n_virtio = 2,
+	    .virtio_base = {ARM64_VIRTIO_BASE, ARM64_VIRTIO_BASE + 0x1000},
+	    .virtio_spi = {16, 17},
 	};
 	const void *p;
 	int len;
@@ -58,14 +64,16 @@ static void test_fdt(void)
 	ok(p && len == 16 && cell64(p, 0) == ARM64_RAM_BASE && cell64(p, 1) == 256 << 20,
 	   "memory: base and size");
 	p = prop("/cpus/cpu@1", "enable-method", &len);
-	ok(p && !strcmp(p, "psci") && prop("/cpus/cpu@0", "reg", &len) && !prop("/cpus/cpu@2", "reg", &len),
+	ok(p && !strcmp(p, "psci") && prop("/cpus/cpu@0", "reg", &len) &&
+	       !prop("/cpus/cpu@2", "reg", &len),
 	   "two CPUs, started through PSCI");
 	p = prop("/psci", "method", &len);
 	ok(p && !strcmp(p, "hvc"), "PSCI through HVC (KVM implements it)");
 	p = prop("/intc@8000000", "compatible", &len);
 	ok(p && !strcmp(p, "arm,gic-v3"), "a GICv3");
 	p = prop("/intc@8000000", "reg", &len);
-	ok(p && len == 32 && cell64(p, 2) == ARM64_GIC_REDIST && cell64(p, 3) == 2 * ARM64_GIC_REDIST_SIZE,
+	ok(p && len == 32 && cell64(p, 2) == ARM64_GIC_REDIST &&
+	       cell64(p, 3) == 2 * ARM64_GIC_REDIST_SIZE,
 	   "its redistributors cover both vCPUs");
 	p = prop("/timer", "interrupts", &len);
 	ok(p && len == 48 && cell(p, 0) == 1 && cell(p, 1) == 13 && cell(p, 7) == 11,
@@ -76,7 +84,8 @@ static void test_fdt(void)
 	p = prop("/pl011@9000000", "clocks", &len);
 	ok(p && len == 8 && prop("/apb-pclk", "clock-frequency", &len), "with its clock");
 	p = prop("/virtio_mmio@a001000", "interrupts", &len);
-	ok(p && cell(p, 1) == 17 && cell(p, 2) == 1 && prop("/virtio_mmio@a001000", "dma-coherent", &len),
+	ok(p && cell(p, 1) == 17 && cell(p, 2) == 1 &&
+	       prop("/virtio_mmio@a001000", "dma-coherent", &len),
 	   "virtio-mmio devices: address, SPI, edge, coherent");
 	p = prop("/chosen", "bootargs", &len);
 	ok(p && !strcmp(p, "console=ttyAMA0 quiet"), "the command line");
@@ -91,7 +100,7 @@ static void test_fdt(void)
 	ok(arm64_fdt_build(blob, sizeof(blob), &in, &err) == 0, "a GICv2 machine without PL011");
 	p = prop("/intc@8000000", "compatible", &len);
 	ok(p && !strcmp(p, "arm,cortex-a15-gic") && !prop("/chosen", "linux,initrd-start", &len) &&
-		   !prop("/pl011@9000000", "reg", &len),
+	       !prop("/pl011@9000000", "reg", &len),
 	   "GICv2 compatible, no initrd, no PL011");
 	p = prop("/timer", "interrupts", &len);
 	ok(p && (cell(p, 2) >> 8) == 3, "GICv2 timer flags carry the CPU mask");
@@ -124,24 +133,29 @@ static void test_pl011(void)
 	if (pipe(p) < 0)
 		return;
 	pl011_init(&u, p[1], irq);
-	ok(rd(&u, 0xfe0) == 0x11 && rd(&u, 0xfe8) == 0x14 && rd(&u, 0xff0) == 0x0d && rd(&u, 0xffc) == 0xb1,
+	ok(rd(&u, 0xfe0) == 0x11 && rd(&u, 0xfe8) == 0x14 && rd(&u, 0xff0) == 0x0d &&
+	       rd(&u, 0xffc) == 0xb1,
 	   "PL011: peripheral and PrimeCell IDs the amba bus matches");
-	ok((rd(&u, 0x018) & 0x90) == 0x90 && !(rd(&u, 0x018) & 0x08), "FR: TX empty, RX empty, not busy");
+	ok((rd(&u, 0x018) & 0x90) == 0x90 && !(rd(&u, 0x018) & 0x08),
+	   "FR: TX empty, RX empty, not busy");
 	wr(&u, 0x000, 'A');
 	ok(read(p[0], buf, sizeof(buf)) == 1 && buf[0] == 'A', "a written byte reaches the output");
 	if (read(irq, &n, sizeof(n)) < 0)
 		n = 0;
 	wr(&u, 0x038, 0x20);
-	ok(read(irq, &n, sizeof(n)) == 8 && (rd(&u, 0x040) & 0x20), "enabling TXIM raises one edge");
+	ok(read(irq, &n, sizeof(n)) == 8 && (rd(&u, 0x040) & 0x20),
+	   "enabling TXIM raises one edge");
 	wr(&u, 0x044, 0x20);
 	ok(!(rd(&u, 0x040) & 0x20), "ICR clears the TX interrupt");
 	wr(&u, 0x000, 'B');
-	ok((rd(&u, 0x040) & 0x20) && read(irq, &n, sizeof(n)) == 8, "until the next byte is written");
+	ok((rd(&u, 0x040) & 0x20) && read(irq, &n, sizeof(n)) == 8,
+	   "until the next byte is written");
 	wr(&u, 0x038, 0x50);
 	ok(pl011_input(&u, (const uint8_t *)"xy", 2) == 2 && (rd(&u, 0x040) & 0x10) &&
-		   !(rd(&u, 0x018) & 0x10),
+	       !(rd(&u, 0x018) & 0x10),
 	   "input: RX interrupt, FIFO not empty");
-	ok(rd(&u, 0x000) == 'x' && rd(&u, 0x000) == 'y' && (rd(&u, 0x018) & 0x10) && !(rd(&u, 0x040) & 0x10),
+	ok(rd(&u, 0x000) == 'x' && rd(&u, 0x000) == 'y' && (rd(&u, 0x018) & 0x10) &&
+	       !(rd(&u, 0x040) & 0x10),
 	   "the FIFO empties in order and the RX interrupt goes");
 	buf[0] = 0x55;
 	pl011_io(&u, 0x001, buf, 1, false);

@@ -74,7 +74,7 @@ static struct vring_desc *desc(unsigned q, int i)
 /* Offers a chain of (addr, len, writable) buffers on queue q, notifies, and
  * returns the used length (or -1 when nothing was used). */
 static int64_t request(struct virtio_dev *d, unsigned q, int n, const uint64_t *addr,
-		       const uint32_t *len, const bool *wr)
+                       const uint32_t *len, const bool *wr)
 {
 	struct vring_avail *av = (void *)(ram + rings[q].avail);
 	struct vring_used *us = (void *)(ram + rings[q].used);
@@ -82,9 +82,9 @@ static int64_t request(struct virtio_dev *d, unsigned q, int n, const uint64_t *
 
 	for (int i = 0; i < n; i++)
 		*desc(q, i) = (struct vring_desc){addr[i], len[i],
-						  (uint16_t)((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-							     (wr[i] ? VRING_DESC_F_WRITE : 0)),
-						  (uint16_t)(i + 1)};
+		                                  (uint16_t)((i + 1 < n ? VRING_DESC_F_NEXT : 0) |
+		                                             (wr[i] ? VRING_DESC_F_WRITE : 0)),
+		                                  (uint16_t)(i + 1)};
 	av->ring[avail_idx[q] % QSIZE] = 0;
 	av->idx = ++avail_idx[q];
 	w32(d, VIRTIO_MMIO_QUEUE_NOTIFY, q);
@@ -138,15 +138,16 @@ static void test_blk(void)
 	ok(d != NULL, "virtio-blk on a regular file");
 	virtio_mmio_read(d, VIRTIO_MMIO_CONFIG, cfg, 8);
 	memcpy(&cap, cfg, 8);
-	ok(cap == DISK / 512, "capacity is the whole sectors of the file: %llu", (unsigned long long)cap);
+	ok(cap == DISK / 512, "capacity is the whole sectors of the file: %llu",
+	   (unsigned long long)cap);
 	bring_up(d);
 
 	ok(blk(d, VIRTIO_BLK_T_IN, 0, 1024) == 1025 && ram[STATUS] == VIRTIO_BLK_S_OK &&
-		   ram[DATA] == 'A' && ram[DATA + 1023] == 'A',
+	       ram[DATA] == 'A' && ram[DATA + 1023] == 'A',
 	   "read two sectors");
 	memset(ram + DATA, 'B', 512);
 	ok(blk(d, VIRTIO_BLK_T_OUT, 3, 512) == 1 && ram[STATUS] == VIRTIO_BLK_S_OK &&
-		   pread(fd, buf, 1, 3 * 512) == 1 && buf[0] == 'B',
+	       pread(fd, buf, 1, 3 * 512) == 1 && buf[0] == 'B',
 	   "write a sector: the file changes there");
 	ok(blk(d, VIRTIO_BLK_T_FLUSH, 0, 0) == 1 && ram[STATUS] == VIRTIO_BLK_S_OK, "flush");
 	ok(blk(d, VIRTIO_BLK_T_GET_ID, 0, 20) == 21 && !memcmp(ram + DATA, "disk0", 6),
@@ -159,7 +160,7 @@ static void test_blk(void)
 	   "a read of the sector after the last fails");
 	memset(ram + DATA, 'C', 512);
 	ok(blk(d, VIRTIO_BLK_T_OUT, 0x8000000000000000ULL, 512) == 1 &&
-		   ram[STATUS] == VIRTIO_BLK_S_IOERR,
+	       ram[STATUS] == VIRTIO_BLK_S_IOERR,
 	   "a write at sector 2^63 (byte offset overflow) fails");
 	ok(blk(d, VIRTIO_BLK_T_OUT, ~0ULL / 512, 512) == 1 && ram[STATUS] == VIRTIO_BLK_S_IOERR,
 	   "a write at the largest sector fails");
@@ -191,10 +192,11 @@ static void test_blk(void)
 		h->sector = 3;
 		memset(ram + DATA, 0, 512);
 		ok(request(d, 0, 6, a, l, w) == 513 && ram[STATUS] == 0 && ram[DATA] == 'B' &&
-			   ram[DATA + 511] == 'B',
+		       ram[DATA + 511] == 'B',
 		   "a request split across descriptors in any arrangement works");
 	}
-	ok(pread(fd, buf, 4, DISK) == 4 && !memcmp(buf, "tail", 4), "the partial sector was never written");
+	ok(pread(fd, buf, 4, DISK) == 4 && !memcmp(buf, "tail", 4),
+	   "the partial sector was never written");
 	virtio_free(d);
 	close(fd);
 
@@ -224,7 +226,7 @@ static void test_blk_ro(void)
 	bring_up(d);
 	memset(ram + DATA, 'W', 512);
 	ok(blk(d, VIRTIO_BLK_T_OUT, 0, 512) == 1 && ram[STATUS] == VIRTIO_BLK_S_IOERR &&
-		   pread(fd, buf, 1, 0) == 1 && buf[0] == 'R',
+	       pread(fd, buf, 1, 0) == 1 && buf[0] == 'R',
 	   "a write to a read-only disk fails and the file is unchanged");
 	ok(blk(d, VIRTIO_BLK_T_IN, 0, 512) == 513 && ram[DATA] == 'R', "reads still work");
 	virtio_free(d);
@@ -272,7 +274,7 @@ static void test_console(void)
 	memcpy(ram + DATA, "hello", 5);
 	memcpy(ram + DATA + 100, " world", 6);
 	ok(request(d, 1, 2, a, l, w) == 0 && read(p[0], out, sizeof(out)) == 11 &&
-		   !memcmp(out, "hello world", 11),
+	       !memcmp(out, "hello world", 11),
 	   "virtio-console: the transmit queue reaches the output");
 	ok(virtio_console_input(d, (const uint8_t *)"typed", 5) == 5, "input is buffered");
 	ok(request(d, 0, 1, &ra, &rl, &wr1) == 5 && !memcmp(ram + DATA + 0x1000, "typed", 5),

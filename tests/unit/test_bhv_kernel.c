@@ -82,12 +82,12 @@ static void test_bzimage(void)
 	uint8_t *b = bzimage(4096, 0x020f, 1, &len);
 
 	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) == 0 && ki.kind == KERNEL_BZIMAGE &&
-		   ki.setup_size == 5 * 512 && ki.cmdline_size == 2047 && ki.init_size == 0x2000000,
+	       ki.setup_size == 5 * 512 && ki.cmdline_size == 2047 && ki.init_size == 0x2000000,
 	   "a bzImage: setup size, command line limit, init_size: %s", err.msg);
 	ok(ki.load_end == 0x1000000 + 0x2000000,
 	   "it needs memory up to pref_address + init_size (where it decompresses)");
 	ok(probe(b, len, ARCH_ARM64, BHV_KERNEL_AUTO) < 0 &&
-		   strstr(err.msg, "is an x86 bzImage, but this bhv boots arm64"),
+	       strstr(err.msg, "is an x86 bzImage, but this bhv boots arm64"),
 	   "a bzImage on arm64: %s", err.msg);
 	ok(probe(b, len - 100, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "is truncated"),
 	   "a bzImage cut short: %s", err.msg);
@@ -110,7 +110,8 @@ static void test_bzimage(void)
 		int fd = file_of(b, len);
 
 		ok(kernel_load(fd, &ki, &gm, 0, &err) == 0 && gm.r[0].hva[BZ_LOAD_ADDR] == 0xcc &&
-			   gm.r[0].hva[BZ_LOAD_ADDR + 4095] == 0xcc && gm.r[0].hva[BZ_LOAD_ADDR + 4096] == 0,
+		       gm.r[0].hva[BZ_LOAD_ADDR + 4095] == 0xcc &&
+		       gm.r[0].hva[BZ_LOAD_ADDR + 4096] == 0,
 		   "the 64-bit part is loaded at 1 MiB, nothing more");
 		gm.r[0].size = BZ_LOAD_ADDR + 100;
 		ok(kernel_load(fd, &ki, &gm, 0, &err) < 0 && strstr(err.msg, "does not fit"),
@@ -138,8 +139,11 @@ static uint8_t *elf(uint16_t machine, int note_bytes, size_t *len)
 	eh->e_phoff = phoff;
 	eh->e_phentsize = sizeof(Elf64_Phdr);
 	eh->e_phnum = 2;
-	ph[0] = (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = seg_off, .p_paddr = 0x1000000,
-			     .p_filesz = 0x1000, .p_memsz = 0x3000};
+	ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+	                     .p_offset = seg_off,
+	                     .p_paddr = 0x1000000,
+	                     .p_filesz = 0x1000,
+	                     .p_memsz = 0x3000};
 	ph[1] = (Elf64_Phdr){.p_type = PT_NOTE, .p_offset = note_off, .p_filesz = 0};
 	if (note_bytes) {
 		uint8_t *n = b + note_off;
@@ -165,7 +169,7 @@ static void test_elf(void)
 	Elf64_Phdr *ph = (void *)(b + sizeof(Elf64_Ehdr));
 
 	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) == 0 && ki.kind == KERNEL_ELF_PVH &&
-		   ki.entry == 0x1000200 && ki.n_seg == 1 && ki.load_end == 0x1003000,
+	       ki.entry == 0x1000200 && ki.n_seg == 1 && ki.load_end == 0x1003000,
 	   "a vmlinux with an 8-byte PVH note: entry 0x%llx: %s", (unsigned long long)ki.entry,
 	   err.msg);
 	{
@@ -174,7 +178,7 @@ static void test_elf(void)
 
 		memset(gm.r[0].hva + 0x1001000, 0x77, 0x2000);
 		ok(kernel_load(fd, &ki, &gm, 0, &err) == 0 && gm.r[0].hva[0x1000000] == 0xab &&
-			   gm.r[0].hva[0x1001000] == 0 && gm.r[0].hva[0x1002fff] == 0,
+		       gm.r[0].hva[0x1001000] == 0 && gm.r[0].hva[0x1002fff] == 0,
 		   "segments load at their physical address, bss zeroed");
 		close(fd);
 		free(gm.r[0].hva);
@@ -215,7 +219,8 @@ static void test_elf(void)
 	((Elf64_Ehdr *)b)->e_phoff = 0x1ff8;
 	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "truncated"),
 	   "program headers past the end of the file: %s", err.msg);
-	ok(probe(b, 40, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "no complete ELF header"),
+	ok(probe(b, 40, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 &&
+	       strstr(err.msg, "no complete ELF header"),
 	   "half an ELF header: %s", err.msg);
 	free(b);
 }
@@ -224,15 +229,15 @@ static void test_arm64(void)
 {
 	uint8_t b[8192] = {0};
 
-	put64(b + 8, 0);          /* text_offset */
-	put64(b + 16, 3 << 20);   /* image_size */
-	put64(b + 24, 2);         /* 4K pages, little-endian */
+	put64(b + 8, 0);        /* text_offset */
+	put64(b + 16, 3 << 20); /* image_size */
+	put64(b + 24, 2);       /* 4K pages, little-endian */
 	put32(b + 56, 0x644d5241);
 	ok(probe(b, sizeof(b), ARCH_ARM64, BHV_KERNEL_AUTO) == 0 && ki.kind == KERNEL_ARM64_IMAGE &&
-		   ki.load_offset == 0 && ki.load_end == 3 << 20,
+	       ki.load_offset == 0 && ki.load_end == 3 << 20,
 	   "an arm64 Image: loaded at the start of RAM, image_size reserved: %s", err.msg);
 	ok(probe(b, sizeof(b), ARCH_X86_64, BHV_KERNEL_AUTO) < 0 &&
-		   strstr(err.msg, "is an arm64 Image, but this bhv boots x86_64"),
+	       strstr(err.msg, "is an arm64 Image, but this bhv boots x86_64"),
 	   "an arm64 Image on x86_64: %s", err.msg);
 	put64(b + 24, 3);
 	ok(probe(b, sizeof(b), ARCH_ARM64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "big-endian"),
@@ -255,28 +260,30 @@ static void test_other(void)
 	ok(probe(gz, sizeof(gz), ARCH_ARM64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "gzip"),
 	   "a gzip-compressed Image: %s", err.msg);
 	ok(probe(text, sizeof(text), ARCH_X86_64, BHV_KERNEL_AUTO) < 0 &&
-		   strstr(err.msg, "K is not a kernel"),
+	       strstr(err.msg, "K is not a kernel"),
 	   "a text file: %s", err.msg);
 	ok(probe(text, 0, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "empty"),
 	   "an empty file: %s", err.msg);
-	ok(probe(text, sizeof(text), ARCH_X86_64, BHV_KERNEL_RAW16) == 0 && ki.kind == KERNEL_RAW16 &&
-		   ki.entry == RAW16_LOAD_ADDR,
+	ok(probe(text, sizeof(text), ARCH_X86_64, BHV_KERNEL_RAW16) == 0 &&
+	       ki.kind == KERNEL_RAW16 && ki.entry == RAW16_LOAD_ADDR,
 	   "a raw real-mode test guest");
 	{
 		uint8_t *big = calloc(1, RAW16_MAX_SIZE + 1);
 
 		ok(probe(big, RAW16_MAX_SIZE + 1, ARCH_X86_64, BHV_KERNEL_RAW16) < 0 &&
-			   strstr(err.msg, "640 KiB"),
+		       strstr(err.msg, "640 KiB"),
 		   "a real-mode guest too big for low memory: %s", err.msg);
 		free(big);
 	}
-	ok(probe(text, sizeof(text), ARCH_ARM64, BHV_KERNEL_RAW64) < 0 && strstr(err.msg, "only on x86_64"),
+	ok(probe(text, sizeof(text), ARCH_ARM64, BHV_KERNEL_RAW64) < 0 &&
+	       strstr(err.msg, "only on x86_64"),
 	   "raw guests on arm64: %s", err.msg);
 	{
 		int fd = open("/dev/null", O_RDONLY);
 
-		ok(kernel_probe_arch(fd, "/dev/null", BHV_KERNEL_AUTO, ARCH_X86_64, &ki, &err) < 0 &&
-			   strstr(err.msg, "not a regular file"),
+		ok(kernel_probe_arch(fd, "/dev/null", BHV_KERNEL_AUTO, ARCH_X86_64, &ki, &err) <
+		           0 &&
+		       strstr(err.msg, "not a regular file"),
 		   "a device as the kernel: %s", err.msg);
 		close(fd);
 	}

@@ -122,12 +122,13 @@ int main(void)
 	ok(vcpu < device, "vCPU threads get fewer (%d) than the device thread (%d)", vcpu, device);
 	ok(super <= 10, "the outer jail process gets %d", super);
 	ok(!allows(POLICY_VCPU, "read") && !allows(POLICY_VCPU, "pread64") &&
-		   !allows(POLICY_VCPU, "epoll_pwait"),
+	       !allows(POLICY_VCPU, "epoll_pwait"),
 	   "vCPU threads do no device I/O");
 	{
-		static const char *never[] = {"open", "openat", "execve", "execveat", "socket", "connect",
-					      "mmap", "mprotect", "clone", "clone3", "fork", "ptrace",
-					      "mount", "setuid", "bpf", "prctl", "seccomp", NULL};
+		static const char *never[] = {
+		    "open",  "openat",   "execve", "execveat", "socket",  "connect",
+		    "mmap",  "mprotect", "clone",  "clone3",   "fork",    "ptrace",
+		    "mount", "setuid",   "bpf",    "prctl",    "seccomp", NULL};
 		bool clean = true;
 
 		for (int p = 0; p < POLICY_COUNT; p++)
@@ -137,12 +138,13 @@ int main(void)
 					clean = false;
 				}
 		ok(clean, "no filter allows opening files, executing, sockets, mapping memory, new "
-			  "threads or privilege changes");
+		          "threads or privilege changes");
 	}
 	ok(policy_prepare(&err) == 0, "the filters compile: %s", err.msg);
 	ok(under(POLICY_VCPU, do_write) == 0, "vCPU: write is allowed");
 	ok(under(POLICY_VCPU, do_kvm_run) == 0, "vCPU: ioctl(KVM_RUN) is allowed");
-	ok(under(POLICY_VCPU, do_other_ioctl) == 1, "vCPU: any other ioctl ends the process (status 1)");
+	ok(under(POLICY_VCPU, do_other_ioctl) == 1,
+	   "vCPU: any other ioctl ends the process (status 1)");
 	ok(under(POLICY_VCPU, do_getpid) == 1, "vCPU: getpid ends the process");
 	ok(under(POLICY_VCPU, do_getrandom) == 1, "vCPU: getrandom ends the process");
 	ok(under(POLICY_DEVICE, do_getrandom) == 0, "device: getrandom is allowed");

@@ -52,10 +52,10 @@ int main(void)
 	out(UART_IER, 0xff);
 	ok(in(UART_IER) == 0x0f, "IER keeps its four bits");
 	out(UART_IER, 0);
-	ok((in(UART_IIR) & 0xc0) == 0 && in(UART_IIR) == UART_IIR_NO_INT,
+	ok((in(UART_IIR)&0xc0) == 0 && in(UART_IIR) == UART_IIR_NO_INT,
 	   "no interrupt pending, FIFOs off");
 	out(UART_FCR, UART_FCR_ENABLE_FIFO);
-	ok((in(UART_IIR) & 0xc0) == 0xc0, "FIFOs on: IIR says 16550A");
+	ok((in(UART_IIR)&0xc0) == 0xc0, "FIFOs on: IIR says 16550A");
 	ok((in(UART_LSR) & (UART_LSR_TEMT | UART_LSR_THRE)) == (UART_LSR_TEMT | UART_LSR_THRE),
 	   "the transmitter is always empty");
 	out(UART_LCR, UART_LCR_DLAB);
@@ -67,7 +67,8 @@ int main(void)
 
 	out(UART_TX, 'h');
 	out(UART_TX, 'i');
-	ok(read(p[0], buf, sizeof(buf)) == 2 && !memcmp(buf, "hi", 2), "transmitted bytes reach the output");
+	ok(read(p[0], buf, sizeof(buf)) == 2 && !memcmp(buf, "hi", 2),
+	   "transmitted bytes reach the output");
 
 	edges(irq);
 	out(UART_IER, UART_IER_THRI);
@@ -81,12 +82,12 @@ int main(void)
 	ok(edges(irq) == 1, "a new edge after it went away and came back");
 	out(UART_IER, 0);
 
-	ok(uart_8250_input(&u, (const uint8_t *)"ab", 2) == 2 && (in(UART_LSR) & UART_LSR_DR),
+	ok(uart_8250_input(&u, (const uint8_t *)"ab", 2) == 2 && (in(UART_LSR)&UART_LSR_DR),
 	   "input sets data ready");
 	edges(irq);
 	out(UART_IER, UART_IER_RDI);
-	ok(edges(irq) == 1 && (in(UART_IIR) & 0x0f) == UART_IIR_RDI, "with the receive interrupt");
-	ok(in(UART_RX) == 'a' && in(UART_RX) == 'b' && !(in(UART_LSR) & UART_LSR_DR),
+	ok(edges(irq) == 1 && (in(UART_IIR)&0x0f) == UART_IIR_RDI, "with the receive interrupt");
+	ok(in(UART_RX) == 'a' && in(UART_RX) == 'b' && !(in(UART_LSR)&UART_LSR_DR),
 	   "the FIFO gives back the input in order");
 	ok(in(UART_RX) == 0, "an empty FIFO reads 0");
 	{
@@ -96,20 +97,22 @@ int main(void)
 		ok(uart_8250_input(&u, many, sizeof(many)) == UART_FIFO,
 		   "input beyond the 64-byte FIFO is refused, not lost silently");
 		out(UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
-		ok(!(in(UART_LSR) & UART_LSR_DR), "FCR clears the receive FIFO");
+		ok(!(in(UART_LSR)&UART_LSR_DR), "FCR clears the receive FIFO");
 	}
 
 	while (read(p[0], buf, sizeof(buf)) > 0)
 		;
 	out(UART_MCR, UART_MCR_LOOP | 0x0f);
-	ok((in(UART_MSR) & 0xf0) == 0xf0, "loopback: modem status mirrors MCR");
+	ok((in(UART_MSR)&0xf0) == 0xf0, "loopback: modem status mirrors MCR");
 	out(UART_TX, 'L');
-	ok(in(UART_RX) == 'L' && read(p[0], buf, sizeof(buf)) < 0, "loopback: output comes back as input");
+	ok(in(UART_RX) == 'L' && read(p[0], buf, sizeof(buf)) < 0,
+	   "loopback: output comes back as input");
 	out(UART_MCR, UART_MCR_OUT2);
 
 	memset(wide, 0xee, sizeof(wide));
 	uart_8250_io(&u, UART_SCR, wide, 4, false);
-	ok(wide[0] == 0x5a && wide[1] == 0 && wide[3] == 0, "a wide read fills only the first byte");
+	ok(wide[0] == 0x5a && wide[1] == 0 && wide[3] == 0,
+	   "a wide read fills only the first byte");
 	uart_8250_io(&u, 9, wide, 1, false);
 	ok(wide[0] == 0, "an offset past the registers does nothing");
 	close(p[0]);

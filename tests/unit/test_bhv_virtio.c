@@ -36,13 +36,13 @@ static void test_reset(struct virtio_dev *d)
 }
 
 static const struct virtio_ops ops = {
-	.device_id = 42,
-	.num_queues = 2,
-	.features = 1ULL << 5,
-	.config_size = 8,
-	.get_config = test_config,
-	.process = test_process,
-	.reset = test_reset,
+    .device_id = 42,
+    .num_queues = 2,
+    .features = 1ULL << 5,
+    .config_size = 8,
+    .get_config = test_config,
+    .process = test_process,
+    .reset = test_reset,
 };
 
 static uint32_t r32(struct virtio_dev *d, uint64_t off)
@@ -65,8 +65,8 @@ static void bring_up(struct virtio_dev *d, uint32_t qnum)
 	w32(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	w32(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	w32(d, VIRTIO_MMIO_DRIVER_FEATURES, 1);
-	w32(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
-					   VIRTIO_CONFIG_S_FEATURES_OK);
+	w32(d, VIRTIO_MMIO_STATUS,
+	    VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	w32(d, VIRTIO_MMIO_QUEUE_SEL, 0);
 	w32(d, VIRTIO_MMIO_QUEUE_NUM, qnum);
 	w32(d, VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1000);
@@ -98,7 +98,7 @@ int main(void)
 	d.irq_fd = eventfd(0, EFD_NONBLOCK);
 
 	ok(r32(&d, VIRTIO_MMIO_MAGIC_VALUE) == 0x74726976 && r32(&d, VIRTIO_MMIO_VERSION) == 2 &&
-		   r32(&d, VIRTIO_MMIO_DEVICE_ID) == 42,
+	       r32(&d, VIRTIO_MMIO_DEVICE_ID) == 42,
 	   "magic, version 2 and device id");
 	w32(&d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
 	v = r32(&d, VIRTIO_MMIO_DEVICE_FEATURES);
@@ -137,7 +137,7 @@ int main(void)
 	/* A proper bring-up, then queue registers. */
 	bring_up(&d, 8);
 	ok((r32(&d, VIRTIO_MMIO_STATUS) & 0xf) == 0xf && r32(&d, VIRTIO_MMIO_QUEUE_READY) == 1 &&
-		   virtio_running(&d),
+	       virtio_running(&d),
 	   "a driver that follows the rules gets a running device");
 	ok(r32(&d, VIRTIO_MMIO_QUEUE_NUM_MAX) == VIRTQ_SIZE_MAX, "QueueNumMax of queue 0");
 	w32(&d, VIRTIO_MMIO_QUEUE_NUM, 4);
@@ -187,7 +187,8 @@ int main(void)
 	bring_up(&d, 3);
 	ok((r32(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET) && !virtio_running(&d),
 	   "a bad queue size sets DEVICE_NEEDS_RESET");
-	ok((r32(&d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG) && irq_count(d.irq_fd) >= 1,
+	ok((r32(&d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG) &&
+	       irq_count(d.irq_fd) >= 1,
 	   "with a configuration-change interrupt");
 	processed = 0;
 	w32(&d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);

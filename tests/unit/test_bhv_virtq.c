@@ -76,16 +76,16 @@ static void test_start(void)
 		uint64_t desc, avail, used;
 		const char *why;
 	} bad[] = {
-		{0, DESC, AVAIL, USED, "power of two"},
-		{3, DESC, AVAIL, USED, "power of two"},
-		{512, DESC, AVAIL, USED, "power of two"},
-		{8, DESC + 8, AVAIL, USED, "misaligned"},
-		{8, DESC, AVAIL + 1, USED, "misaligned"},
-		{8, DESC, AVAIL, USED + 2, "misaligned"},
-		{8, MEM - 16, AVAIL, USED, "outside guest memory"},
-		{8, DESC, MEM - 4, USED, "outside guest memory"},
-		{8, DESC, AVAIL, MEM + 0x1000, "outside guest memory"},
-		{8, 0xfffffffffffffff0ULL, AVAIL, USED, "outside guest memory"},
+	    {0, DESC, AVAIL, USED, "power of two"},
+	    {3, DESC, AVAIL, USED, "power of two"},
+	    {512, DESC, AVAIL, USED, "power of two"},
+	    {8, DESC + 8, AVAIL, USED, "misaligned"},
+	    {8, DESC, AVAIL + 1, USED, "misaligned"},
+	    {8, DESC, AVAIL, USED + 2, "misaligned"},
+	    {8, MEM - 16, AVAIL, USED, "outside guest memory"},
+	    {8, DESC, MEM - 4, USED, "outside guest memory"},
+	    {8, DESC, AVAIL, MEM + 0x1000, "outside guest memory"},
+	    {8, 0xfffffffffffffff0ULL, AVAIL, USED, "outside guest memory"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -113,16 +113,18 @@ static void test_chains(void)
 	set(2, 0x30000, 1, VRING_DESC_F_WRITE, 0);
 	offer(0);
 	ok(virtq_pop(&vq, &gm, &e) == 1 && e.head == 0 && e.n_out == 1 && e.n_in == 2 &&
-		   e.out_len == 16 && e.in_len == 513 && e.iov[0].iov_base == ram + 0x10000 &&
-		   e.iov[2].iov_base == ram + 0x30000,
+	       e.out_len == 16 && e.in_len == 513 && e.iov[0].iov_base == ram + 0x10000 &&
+	       e.iov[2].iov_base == ram + 0x30000,
 	   "a three-descriptor chain maps to host buffers, readable first");
 	ok(virtq_pop(&vq, &gm, &e) == 0, "it is taken only once");
 
 	fresh(false);
 	for (int i = 0; i < QSIZE; i++)
-		set(i, 0x10000 + 0x100 * i, 8, i < QSIZE - 1 ? VRING_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+		set(i, 0x10000 + 0x100 * i, 8, i < QSIZE - 1 ? VRING_DESC_F_NEXT : 0,
+		    (uint16_t)(i + 1));
 	offer(0);
-	ok(virtq_pop(&vq, &gm, &e) == 1 && e.n_out == QSIZE, "a chain as long as the queue is fine");
+	ok(virtq_pop(&vq, &gm, &e) == 1 && e.n_out == QSIZE,
+	   "a chain as long as the queue is fine");
 
 	fresh(false);
 	set(0, 0x10000, 0, VRING_DESC_F_NEXT, 1);
@@ -174,7 +176,8 @@ static void test_hostile(void)
 	set(0, 0x10000, 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
 	set(1, 0x20000, 8, 0, 0);
 	offer(0);
-	ok(pop_fails("readable descriptor after a writable"), "a readable buffer after a writable one");
+	ok(pop_fails("readable descriptor after a writable"),
+	   "a readable buffer after a writable one");
 }
 
 static void test_indirect(void)
@@ -201,13 +204,15 @@ static void test_indirect(void)
 		uint16_t flags;
 		const char *why, *what;
 	} bad[] = {
-		{0x40000, 0, VRING_DESC_F_INDIRECT, "bad length", "an empty indirect table"},
-		{0x40000, 24, VRING_DESC_F_INDIRECT, "bad length", "a table length not a multiple of 16"},
-		{0x40000, 16 * (VIRTQ_CHAIN_MAX + 1), VRING_DESC_F_INDIRECT, "bad length",
-		 "a table longer than the chain limit"},
-		{MEM - 16, 32, VRING_DESC_F_INDIRECT, "outside guest memory", "a table past the end of RAM"},
-		{0x40000, 32, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, "NEXT set",
-		 "an indirect descriptor that also has NEXT"},
+	    {0x40000, 0, VRING_DESC_F_INDIRECT, "bad length", "an empty indirect table"},
+	    {0x40000, 24, VRING_DESC_F_INDIRECT, "bad length",
+	     "a table length not a multiple of 16"},
+	    {0x40000, 16 * (VIRTQ_CHAIN_MAX + 1), VRING_DESC_F_INDIRECT, "bad length",
+	     "a table longer than the chain limit"},
+	    {MEM - 16, 32, VRING_DESC_F_INDIRECT, "outside guest memory",
+	     "a table past the end of RAM"},
+	    {0x40000, 32, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, "NEXT set",
+	     "an indirect descriptor that also has NEXT"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		fresh(true);
@@ -273,8 +278,8 @@ static void test_iov(void)
 	ok(iov_to_buf(src, 2, 6, out, 8) == 2, "iov_to_buf stops at the end");
 	ok(iov_from_buf(src, 2, 3, "\x11\x22", 2) == 2 && a[3] == 0x11 && b[0] == 0x22,
 	   "iov_from_buf writes across buffers");
-	ok(iov_range(src, 2, 3, 3, dst, 4) == 2 && dst[0].iov_base == a + 3 && dst[0].iov_len == 1 &&
-		   dst[1].iov_base == b && dst[1].iov_len == 2,
+	ok(iov_range(src, 2, 3, 3, dst, 4) == 2 && dst[0].iov_base == a + 3 &&
+	       dst[0].iov_len == 1 && dst[1].iov_base == b && dst[1].iov_len == 2,
 	   "iov_range describes a byte range as iovecs");
 	ok(iov_range(src, 2, 3, 6, dst, 4) == -1, "iov_range refuses a range past the end");
 	ok(iov_range(src, 2, 0, 8, dst, 1) == -1, "iov_range refuses more iovecs than allowed");

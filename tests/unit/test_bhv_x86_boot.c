@@ -46,16 +46,17 @@ static void test_layout(void)
 	int n;
 
 	x86_ram_regions(128 * MIB, &gm);
-	ok(gm.n == 1 && gm.r[0].gpa == 0 && gm.r[0].size == 128 * MIB, "128 MiB: one region from 0");
+	ok(gm.n == 1 && gm.r[0].gpa == 0 && gm.r[0].size == 128 * MIB,
+	   "128 MiB: one region from 0");
 	x86_ram_regions(4096 * MIB, &big);
 	ok(big.n == 2 && big.r[0].size == X86_MMIO_GAP_START && big.r[1].gpa == X86_MMIO_GAP_END &&
-		   big.r[0].size + big.r[1].size == 4096 * MIB,
+	       big.r[0].size + big.r[1].size == 4096 * MIB,
 	   "4 GiB: RAM below the 32-bit hole and the rest above 4 GiB");
 	n = x86_e820(&big, e, E820_MAX);
 	ok(n == 5 && e[0].addr == 0 && e[0].size == X86_EBDA_ADDR && e[0].type == E820_RAM &&
-		   e[2].addr == X86_ACPI_ADDR && e[2].type == E820_RESERVED &&
-		   e[3].addr == X86_HIMEM_ADDR && e[3].addr + e[3].size == X86_MMIO_GAP_START &&
-		   e[4].addr == X86_MMIO_GAP_END,
+	       e[2].addr == X86_ACPI_ADDR && e[2].type == E820_RESERVED &&
+	       e[3].addr == X86_HIMEM_ADDR && e[3].addr + e[3].size == X86_MMIO_GAP_START &&
+	       e[4].addr == X86_MMIO_GAP_END,
 	   "e820: low RAM, EBDA and BIOS area reserved, RAM above 1 MiB, RAM above 4 GiB");
 }
 
@@ -64,7 +65,7 @@ static void test_initrd(void)
 	uint64_t a;
 
 	ok(x86_place_initrd(&gm, 10 * MIB, 40 * MIB, 0x7fffffff, &a) == 0 &&
-		   a + 10 * MIB <= 128 * MIB && a >= 40 * MIB && !(a & 0xfff),
+	       a + 10 * MIB <= 128 * MIB && a >= 40 * MIB && !(a & 0xfff),
 	   "the initrd goes high, page-aligned, above the kernel");
 	ok(x86_place_initrd(&gm, 100 * MIB, 40 * MIB, 0x7fffffff, &a) < 0,
 	   "an initrd that would overlap the kernel does not fit");
@@ -86,23 +87,24 @@ static void test_zero_page(void)
 	ok(x86_write_zero_page(&gm, &ki, 0x5000000, 0x123456, 0xe0000, &err) == 0,
 	   "the zero page is written");
 	ok(!memcmp(zp + 0x202, "HdrS", 4) && zp[0x238] == 0xff && zp[0x210] == 0xff &&
-		   (zp[0x211] & 0x81) == 0x81,
+	       (zp[0x211] & 0x81) == 0x81,
 	   "setup header copied, type_of_loader set, LOADED_HIGH kept, CAN_USE_HEAP set");
 	ok(get32(zp + 0x228) == X86_CMDLINE_ADDR && get32(zp + 0x218) == 0x5000000 &&
-		   get32(zp + 0x21c) == 0x123456 && get64(zp + 0x70) == 0xe0000,
+	       get32(zp + 0x21c) == 0x123456 && get64(zp + 0x70) == 0xe0000,
 	   "command line, initrd and RSDP addresses");
 	ok(zp[0x1e8] == 4 && get64(zp + 0x2d0 + 3 * 20) == X86_HIMEM_ADDR &&
-		   get32(zp + 0x2d0 + 3 * 20 + 16) == E820_RAM,
+	       get32(zp + 0x2d0 + 3 * 20 + 16) == E820_RAM,
 	   "the e820 table");
 	ok(x86_write_cmdline(&gm, "console=ttyS0", 2047, &err) == 0 &&
-		   !strcmp((char *)ram + X86_CMDLINE_ADDR, "console=ttyS0"),
+	       !strcmp((char *)ram + X86_CMDLINE_ADDR, "console=ttyS0"),
 	   "the command line is written with its NUL");
 	{
 		char long_line[3000];
 
 		memset(long_line, 'x', sizeof(long_line) - 1);
 		long_line[sizeof(long_line) - 1] = 0;
-		ok(x86_write_cmdline(&gm, long_line, 2047, &err) < 0 && strstr(err.msg, "at most 2047"),
+		ok(x86_write_cmdline(&gm, long_line, 2047, &err) < 0 &&
+		       strstr(err.msg, "at most 2047"),
 		   "a command line over the kernel's limit: %s", err.msg);
 	}
 }
@@ -114,9 +116,9 @@ static void test_pvh(void)
 
 	ok(x86_write_pvh_info(&gm, 0x6000000, 4096, 0xe0000, &err) == 0, "the PVH start info");
 	ok(get32(si) == 0x336ec578 && get32(si + 4) == 1 && get32(si + 12) == 1 &&
-		   get64(si + 16) == X86_PVH_MODS_ADDR && get64(si + 24) == X86_CMDLINE_ADDR &&
-		   get64(si + 32) == 0xe0000 && get64(si + 40) == X86_PVH_MMAP_ADDR &&
-		   get32(si + 48) == 4,
+	       get64(si + 16) == X86_PVH_MODS_ADDR && get64(si + 24) == X86_CMDLINE_ADDR &&
+	       get64(si + 32) == 0xe0000 && get64(si + 40) == X86_PVH_MMAP_ADDR &&
+	       get32(si + 48) == 4,
 	   "magic, version 1, one module, command line, RSDP, memory map");
 	ok(get64(mod) == 0x6000000 && get64(mod + 8) == 4096, "the module is the initrd");
 	ok(get64(map + 3 * 24) == X86_HIMEM_ADDR && get32(map + 3 * 24 + 16) == E820_RAM,
@@ -130,19 +132,18 @@ static void test_cpu_tables(void)
 	uint64_t gdt[5];
 
 	ok(x86_write_gdt(&gm, true, gdt) == 0 && gdt[2] == 0x00af9b000000ffffULL &&
-		   get64(ram + X86_GDT_ADDR + X86_CODE_SEL) == gdt[2] &&
-		   get64(ram + X86_GDT_ADDR + X86_DATA_SEL) == 0x00cf93000000ffffULL,
+	       get64(ram + X86_GDT_ADDR + X86_CODE_SEL) == gdt[2] &&
+	       get64(ram + X86_GDT_ADDR + X86_DATA_SEL) == 0x00cf93000000ffffULL,
 	   "long-mode GDT: 64-bit code at 0x10, data at 0x18 (boot protocol)");
 	ok(x86_write_gdt(&gm, false, gdt) == 0 && gdt[2] == 0x00cf9b000000ffffULL &&
-		   ((gdt[4] >> 40) & 0xf) == 0xb,
+	       ((gdt[4] >> 40) & 0xf) == 0xb,
 	   "PVH GDT: 32-bit code, and a busy TSS");
-	ok(x86_write_page_tables(&gm) == 0 &&
-		   get64(ram + X86_PML4_ADDR) == (X86_PDPT_ADDR | 3) &&
-		   get64(ram + X86_PDPT_ADDR + 24) == ((X86_PD_ADDR + 3 * 4096) | 3) &&
-		   get64(ram + X86_PD_ADDR + 8 * 2047) == ((2047ULL << 21) | 0x83),
+	ok(x86_write_page_tables(&gm) == 0 && get64(ram + X86_PML4_ADDR) == (X86_PDPT_ADDR | 3) &&
+	       get64(ram + X86_PDPT_ADDR + 24) == ((X86_PD_ADDR + 3 * 4096) | 3) &&
+	       get64(ram + X86_PD_ADDR + 8 * 2047) == ((2047ULL << 21) | 0x83),
 	   "identity page tables cover 4 GiB in 2 MiB pages");
 	ok(x86_write_reset_vector(&gm) == 0 && ram[X86_RESET_VECTOR] == 0xb0 &&
-		   ram[X86_RESET_VECTOR + 1] == 0xfe && ram[X86_RESET_VECTOR + 3] == 0x64,
+	       ram[X86_RESET_VECTOR + 1] == 0xfe && ram[X86_RESET_VECTOR + 3] == 0x64,
 	   "the reset vector pulses the i8042 reset line");
 }
 
@@ -215,30 +216,36 @@ static void test_acpi(void)
 	madt = xsdt ? table(get64(xsdt + 44), "APIC") : NULL;
 	ok(fadt && get32(fadt + 4) == 276 && fadt[8] == 6, "FADT: valid, revision 6, 276 bytes");
 	ok(fadt && (get32(fadt + 112) & (1 << 20)) && (get32(fadt + 112) & (1 << 10)) &&
-		   fadt[116] == 1 && get64(fadt + 120) == X86_ACPI_RESET_PORT &&
-		   fadt[128] == X86_ACPI_RESET_VALUE,
+	       fadt[116] == 1 && get64(fadt + 120) == X86_ACPI_RESET_PORT &&
+	       fadt[128] == X86_ACPI_RESET_VALUE,
 	   "FADT: hardware-reduced, reset register in I/O space");
 	ok(fadt && get64(fadt + 244 + 4) == X86_ACPI_SLEEP_CTL_PORT &&
-		   get64(fadt + 256 + 4) == X86_ACPI_SLEEP_STS_PORT,
+	       get64(fadt + 256 + 4) == X86_ACPI_SLEEP_STS_PORT,
 	   "FADT: sleep control and status registers");
 	dsdt = fadt ? table(get64(fadt + 140), "DSDT") : NULL;
 	ok(dsdt && get32(fadt + 40) == get64(fadt + 140), "DSDT: valid, both pointers agree");
 	ok(dsdt && check_aml(dsdt + 36, get32(dsdt + 4) - 36, &devices) == 0 && devices == 10,
-	   "DSDT: \\_S5 then \\_SB_ with COM1, pvpanic and 8 virtio devices, lengths consistent (%d)",
+	   "DSDT: \\_S5 then \\_SB_ with COM1, pvpanic and 8 virtio devices, lengths consistent "
+	   "(%d)",
 	   devices);
 	ok(dsdt && memmem(dsdt, get32(dsdt + 4), "LNRO0005", 8) &&
-		   memmem(dsdt, get32(dsdt + 4), "PNP0501", 7) && memmem(dsdt, get32(dsdt + 4), "QEMU0001", 8),
+	       memmem(dsdt, get32(dsdt + 4), "PNP0501", 7) &&
+	       memmem(dsdt, get32(dsdt + 4), "QEMU0001", 8),
 	   "DSDT: the hardware IDs Linux matches");
-	ok(madt && get32(madt + 4) == 44 + 8 * 255 + 12 && madt[44] == 0 && madt[44 + 8 * 254 + 3] == 254 &&
-		   madt[44 + 8 * 255] == 1 && get32(madt + 44 + 8 * 255 + 4) == X86_IOAPIC_ADDR,
+	ok(madt && get32(madt + 4) == 44 + 8 * 255 + 12 && madt[44] == 0 &&
+	       madt[44 + 8 * 254 + 3] == 254 && madt[44 + 8 * 255] == 1 &&
+	       get32(madt + 44 + 8 * 255 + 4) == X86_IOAPIC_ADDR,
 	   "MADT: one local APIC per CPU, then the IOAPIC");
-	ok(acpi_write_tables(&gm, 0, &devs, &addr, &err) < 0 && acpi_write_tables(&gm, 256, &devs, &addr, &err) < 0,
+	ok(acpi_write_tables(&gm, 0, &devs, &addr, &err) < 0 &&
+	       acpi_write_tables(&gm, 256, &devs, &addr, &err) < 0,
 	   "0 or 256 CPUs are refused");
 	devs.com1 = false;
 	devs.n_virtio = 0;
 	ok(acpi_write_tables(&gm, 1, &devs, &addr, &err) == 0 &&
-		   (dsdt = table(get64(table(get64(table(get64(ram + addr + 24), "XSDT") + 36), "FACP") + 140), "DSDT")) &&
-		   check_aml(dsdt + 36, get32(dsdt + 4) - 36, &devices) == 0 && devices == 1,
+	       (dsdt = table(
+	            get64(table(get64(table(get64(ram + addr + 24), "XSDT") + 36), "FACP") + 140),
+	            "DSDT")) &&
+	       check_aml(dsdt + 36, get32(dsdt + 4) - 36, &devices) == 0 && devices == 1,
 	   "a DSDT with pvpanic only");
 }
 
