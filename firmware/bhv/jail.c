@@ -53,9 +53,31 @@ static int write_file(const char *dir, const char *name, const char *value)
 	return r;
 }
 
+/* Writes a limit only where there is none ("max"): a limit the caller
+ * (the workload agent) set is its decision and stays. A file that does not
+ * exist means the controller is not enabled there: no limit to set. */
+static int set_limit(const char *dir, const char *name, const char *value)
+{
+	char path[PATH_MAX + 32], cur[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	n = read(fd, cur, sizeof(cur) - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	if (strncmp(cur, "max", 3) != 0)
+		return 0;
+	return write_file(dir, name, value);
+}
+
 /* Creates the cgroup if needed, sets memory.max and pids.max when those
  * controllers are enabled there (a cgroup v1 host has neither file), and
- * moves this process in. */
+ * moves this process in. Limits already set are kept. */
 static int join_cgroup(const struct bhv_config *cfg, struct bh_error *err)
 {
 	char v[32];
@@ -65,11 +87,11 @@ static int join_cgroup(const struct bhv_config *cfg, struct bh_error *err)
 	if (mkdir(cfg->cgroup, 0755) < 0 && errno != EEXIST)
 		return bh_error(err, errno, "create cgroup %s", cfg->cgroup);
 	snprintf(v, sizeof(v), "%llu", (unsigned long long)(cfg->mem_mib * MIB + CGROUP_MEM_SLACK));
-	if (write_file(cfg->cgroup, "memory.max", v) < 0 && errno != ENOENT)
+	if (set_limit(cfg->cgroup, "memory.max", v) < 0)
 		return bh_error(err, errno, "cgroup %s: set memory.max", cfg->cgroup);
 	/* The monitor's threads: one per vCPU, the device thread and spare. */
 	snprintf(v, sizeof(v), "%d", cfg->cpus + 4);
-	if (write_file(cfg->cgroup, "pids.max", v) < 0 && errno != ENOENT)
+	if (set_limit(cfg->cgroup, "pids.max", v) < 0)
 		return bh_error(err, errno, "cgroup %s: set pids.max", cfg->cgroup);
 	if (write_file(cfg->cgroup, "cgroup.procs", "0") < 0)
 		return bh_error(err, errno, "join cgroup %s", cfg->cgroup);
