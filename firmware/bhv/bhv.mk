@@ -28,4 +28,8 @@ BHV_UNIT_SOURCES = config.c config_args.c config_json.c guest_mem.c bus.c \
 	kernel_probe.c kernel_load.c uart_8250.c x86_boot.c acpi.c policy.c pl011.c arm64_fdt.c
 BHV_UNIT_LIBS = libseccomp libfdt
 
+# libFuzzer harnesses (tests/fuzz/bhv_*.c): the virtqueue, each device's
+# requests, the MMIO registers, the JSON config and kernel recognition.
+BHV_FUZZERS = bhv_virtq bhv_blk bhv_rng bhv_console bhv_net bhv_mmio bhv_config bhv_kernel
+
 $(eval $(call program,bhv))

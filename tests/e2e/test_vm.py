@@ -229,9 +229,13 @@ def run_jail_tests(t, m, g):
     # The agent may set limits of its own first: bhv keeps them (pids.max
     # here) and sets only those left at "max" (memory.max).
     sh(m, "mkdir -p /sys/fs/cgroup/workloads/bhvtest && echo 7 > /sys/fs/cgroup/workloads/bhvtest/pids.max")
-    st, o = sh(m, "bhv --kernel %s --initrd /tmp/p/initrd.gz --cmdline 'console=%s %s "
-                    "bhv.end=wait' --mem 128 --cgroup /sys/fs/cgroup/workloads/bhvtest "
-                    "< /dev/null > /tmp/vm.log 2>&1 & echo SUP=$!" % (g.kernel, g.console, QUIET))
+    # A subshell waits for bhv and records its status, so that the test
+    # does not depend on the console shell's job control.
+    st, o = sh(m, "rm -f /tmp/vm.status; ( bhv --kernel %s --initrd /tmp/p/initrd.gz --cmdline "
+                  "'console=%s %s bhv.end=wait' --mem 128 --cgroup /sys/fs/cgroup/workloads/bhvtest "
+                  "< /dev/null > /tmp/vm.log 2>&1 & echo $! > /tmp/vm.pid; wait $!; "
+                  "echo EXIT=$? > /tmp/vm.status ) > /dev/null 2>&1 & sleep 1; echo SUP=$(cat /tmp/vm.pid)"
+                  % (g.kernel, g.console, QUIET))
     sup = re.search(r"SUP=(\d+)", o)
     st, o = sh(m, "for i in $(seq 120); do grep -q BHV-GUEST-INIT /tmp/vm.log && break; "
                     "sleep 1; done; grep -c BHV-GUEST-INIT /tmp/vm.log", timeout=150)
@@ -267,7 +271,8 @@ def run_jail_tests(t, m, g):
                     "/sys/fs/cgroup/workloads/bhvtest/pids.max" % mon)
     t.ok("/workloads/bhvtest" in o and str((128 + 64) * 1024 * 1024) in o and re.search(r"\n7\r?$", o),
          "the monitor is in its cgroup: memory.max set by bhv, the caller's pids.max kept", o)
-    st, o = sh(m, "kill %s; wait %s; echo EXIT=$?; cat /tmp/vm.log | tail -3" % (sup, sup))
+    st, o = sh(m, "kill %s; for i in $(seq 60); do [ -e /tmp/vm.status ] && break; sleep 1; done; "
+                  "cat /tmp/vm.status; tail -3 /tmp/vm.log" % sup, timeout=90)
     t.ok("EXIT=1" in o and "stopped by signal 15" in o,
          "SIGTERM to bhv stops the VM: status 1 and the reason on stderr", o)
     st, o = sh(m, "pgrep -f bhvtest | wc -l")
