@@ -232,6 +232,38 @@ static void virtio_mmio(struct aml *a, int i, uint64_t base, unsigned gsi)
 	device(a, name, &body);
 }
 
+/* The power button: a Generic Event Device (ACPI0013, 5.6.9) whose
+ * interrupt runs _EVT, which notifies a control-method power button
+ * (PNP0C0C): the guest sees KEY_POWER on an input device.
+ *   Device(GED0) { Name(_HID, "ACPI0013") Name(_UID, 0)
+ *     Name(_CRS, ResourceTemplate() { Interrupt(, Edge, ActiveHigh) {gsi} })
+ *     Method(_EVT, 1) { Notify(\_SB.PWRB, 0x80) } }
+ *   Device(PWRB) { Name(_HID, "PNP0C0C") Name(_UID, 0) } */
+static void power_button(struct aml *a, unsigned gsi)
+{
+	/* clang-format off */
+	const uint8_t res[] = {
+		0x89, 0x06, 0x00, 0x03, 0x01, /* Interrupt: consumer, edge, high; one */
+		(uint8_t)gsi, (uint8_t)(gsi >> 8), (uint8_t)(gsi >> 16), (uint8_t)(gsi >> 24),
+	};
+	static const uint8_t evt[] = {
+		0x14, 0x13, '_', 'E', 'V', 'T', 0x01,   /* Method(_EVT, 1 argument), 19 bytes */
+		0x86, 0x5c, 0x2e, '_', 'S', 'B', '_',   /* Notify(\_SB. */
+		'P', 'W', 'R', 'B', 0x0a, 0x80,         /* PWRB, 0x80) */
+	};
+	/* clang-format on */
+	struct aml ged = {.n = 0}, pwrb = {.n = 0};
+
+	name_string(&ged, "_HID", "ACPI0013");
+	name_byte(&ged, "_UID", 0);
+	name_crs(&ged, res, sizeof(res));
+	emit(&ged, evt, sizeof(evt));
+	device(a, "GED0", &ged);
+	name_string(&pwrb, "_HID", "PNP0C0C");
+	name_byte(&pwrb, "_UID", 0);
+	device(a, "PWRB", &pwrb);
+}
+
 /* Name(_S5_, Package(4) {5, 0, 0, 0}): the SLP_TYP written at power-off. */
 static void s5(struct aml *a)
 {
@@ -253,6 +285,8 @@ static void dsdt_aml(struct aml *a, const struct acpi_devices *devs)
 	if (devs->com1)
 		com1(&sb);
 	pvpanic(&sb);
+	if (devs->ged_gsi)
+		power_button(&sb, devs->ged_gsi);
 	for (int i = 0; i < devs->n_virtio; i++)
 		virtio_mmio(&sb, i, devs->virtio_base[i], devs->virtio_irq[i]);
 	s5(a);

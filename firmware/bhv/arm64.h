@@ -21,6 +21,8 @@
 #define ARM64_GIC_REDIST_SIZE 0x20000ULL /* per vCPU */
 #define ARM64_PL011_BASE      0x09000000ULL
 #define ARM64_PL011_SPI       1
+#define ARM64_GPIO_BASE       0x09030000ULL
+#define ARM64_GPIO_SPI        7
 #define ARM64_VIRTIO_BASE     0x0a000000ULL
 #define ARM64_VIRTIO_SPI      16 /* the n-th device has SPI 16 + n */
 #define ARM64_GIC_NR_IRQS     128
@@ -33,6 +35,7 @@ struct arm64_fdt_info {
 	uint64_t initrd_start, initrd_size; /* size 0: no initrd */
 	bool gic_v3;
 	bool pl011;
+	bool power_button; /* a PL061 with gpio-keys on its line 3 */
 	int n_virtio;
 	uint64_t virtio_base[8];
 	unsigned virtio_spi[8];

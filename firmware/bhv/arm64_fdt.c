@@ -12,6 +12,8 @@
 
 #define PHANDLE_GIC   1
 #define PHANDLE_CLOCK 2
+#define PHANDLE_GPIO  3
+#define KEY_POWER     116
 
 #define GIC_SPI       0
 #define GIC_PPI       1
@@ -118,12 +120,8 @@ fail:
 	return r;
 }
 
-static int pl011(void *fdt)
+static int clock(void *fdt)
 {
-	static const char compat[] = "arm,pl011\0arm,primecell";
-	static const char names[] = "uartclk\0apb_pclk";
-	fdt32_t clocks[2] = {cpu_to_fdt32(PHANDLE_CLOCK), cpu_to_fdt32(PHANDLE_CLOCK)};
-	char name[32];
 	int r;
 
 	TRY(fdt_begin_node(fdt, "apb-pclk"));
@@ -133,6 +131,19 @@ static int pl011(void *fdt)
 	TRY(fdt_property_string(fdt, "clock-output-names", "clk24mhz"));
 	TRY(fdt_property_cell(fdt, "phandle", PHANDLE_CLOCK));
 	TRY(fdt_end_node(fdt));
+	return 0;
+fail:
+	return r;
+}
+
+static int pl011(void *fdt)
+{
+	static const char compat[] = "arm,pl011\0arm,primecell";
+	static const char names[] = "uartclk\0apb_pclk";
+	fdt32_t clocks[2] = {cpu_to_fdt32(PHANDLE_CLOCK), cpu_to_fdt32(PHANDLE_CLOCK)};
+	char name[32];
+	int r;
+
 	snprintf(name, sizeof(name), "pl011@%llx", (unsigned long long)ARM64_PL011_BASE);
 	TRY(fdt_begin_node(fdt, name));
 	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
@@ -140,6 +151,39 @@ static int pl011(void *fdt)
 	TRY(prop_irq(fdt, GIC_SPI, ARM64_PL011_SPI, IRQ_EDGE_RISE));
 	TRY(fdt_property(fdt, "clocks", clocks, sizeof(clocks)));
 	TRY(fdt_property(fdt, "clock-names", names, sizeof(names)));
+	TRY(fdt_end_node(fdt));
+	return 0;
+fail:
+	return r;
+}
+
+/* The power button: a PL061 whose line 3 is a gpio-keys KEY_POWER, as on
+ * QEMU's virt machine. */
+static int power_button(void *fdt)
+{
+	static const char compat[] = "arm,pl061\0arm,primecell";
+	fdt32_t gpios[3] = {cpu_to_fdt32(PHANDLE_GPIO), cpu_to_fdt32(3), cpu_to_fdt32(0)};
+	char name[32];
+	int r;
+
+	snprintf(name, sizeof(name), "pl061@%llx", (unsigned long long)ARM64_GPIO_BASE);
+	TRY(fdt_begin_node(fdt, name));
+	TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
+	TRY(prop_u64_pair(fdt, "reg", ARM64_GPIO_BASE, 0x1000));
+	TRY(prop_irq(fdt, GIC_SPI, ARM64_GPIO_SPI, IRQ_EDGE_RISE));
+	TRY(fdt_property(fdt, "gpio-controller", NULL, 0));
+	TRY(fdt_property_cell(fdt, "#gpio-cells", 2));
+	TRY(fdt_property_cell(fdt, "clocks", PHANDLE_CLOCK));
+	TRY(fdt_property_string(fdt, "clock-names", "apb_pclk"));
+	TRY(fdt_property_cell(fdt, "phandle", PHANDLE_GPIO));
+	TRY(fdt_end_node(fdt));
+	TRY(fdt_begin_node(fdt, "gpio-keys"));
+	TRY(fdt_property_string(fdt, "compatible", "gpio-keys"));
+	TRY(fdt_begin_node(fdt, "poweroff"));
+	TRY(fdt_property_string(fdt, "label", "GPIO Key Poweroff"));
+	TRY(fdt_property_cell(fdt, "linux,code", KEY_POWER));
+	TRY(fdt_property(fdt, "gpios", gpios, sizeof(gpios)));
+	TRY(fdt_end_node(fdt));
 	TRY(fdt_end_node(fdt));
 	return 0;
 fail:
@@ -213,8 +257,13 @@ int arm64_fdt_build(void *buf, size_t size, const struct arm64_fdt_info *in, str
 	TRY(fdt_end_node(fdt));
 	TRY(gic(fdt, in));
 	TRY(timer(fdt, in));
+	/* The fixed clock serves both PrimeCells. */
+	if (in->pl011 || in->power_button)
+		TRY(clock(fdt));
 	if (in->pl011)
 		TRY(pl011(fdt));
+	if (in->power_button)
+		TRY(power_button(fdt));
 	for (int i = 0; i < in->n_virtio; i++)
 		TRY(virtio(fdt, in->virtio_base[i], in->virtio_spi[i]));
 	TRY(chosen(fdt, in));

@@ -117,26 +117,52 @@ static void uart_io(void *opaque, uint64_t off, void *data, uint32_t len, bool i
 	pl011_io(opaque, off, data, len, is_write);
 }
 
-int arch_devices(struct vm *vm, struct bh_error *err)
+static int irq_eventfd(struct vm *vm, unsigned spi, struct bh_error *err)
 {
 	struct kvm_irqfd irqfd;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		return bh_error(err, errno, "eventfd");
+	irqfd = (struct kvm_irqfd){.fd = (uint32_t)fd, .gsi = spi};
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		close(fd);
+		return bh_error(err, errno, "KVM_IRQFD for SPI %u", spi);
+	}
+	return fd;
+}
+
+static void gpio_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write)
+{
+	pl061_io(opaque, off, data, len, is_write);
+}
+
+int arch_devices(struct vm *vm, struct bh_error *err)
+{
 	int irq_fd;
 
+	if ((irq_fd = irq_eventfd(vm, ARM64_GPIO_SPI, err)) < 0)
+		return -1;
+	pl061_init(&vm->gpio, irq_fd);
+	if (bus_add(&vm->mmio, ARM64_GPIO_BASE, PL061_SIZE, gpio_io, &vm->gpio) < 0)
+		return bh_error(err, 0, "register the PL061");
 	if (!(vm->cfg->console & BHV_CONSOLE_SERIAL)) {
 		pl011_init(&vm->pl011, -1, -1);
 		return 0;
 	}
-	irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (irq_fd < 0)
-		return bh_error(err, errno, "eventfd");
-	irqfd = (struct kvm_irqfd){.fd = (uint32_t)irq_fd, .gsi = ARM64_PL011_SPI};
-	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
-		return bh_error(err, errno, "KVM_IRQFD for the PL011");
+	if ((irq_fd = irq_eventfd(vm, ARM64_PL011_SPI, err)) < 0)
+		return -1;
 	pl011_init(&vm->pl011, STDOUT_FILENO, irq_fd);
 	if (bus_add(&vm->mmio, ARM64_PL011_BASE, PL011_SIZE, uart_io, &vm->pl011) < 0)
 		return bh_error(err, 0, "register the PL011");
 	vm->has_serial = true;
 	return 0;
+}
+
+bool arch_power_button(struct vm *vm, bool pressed)
+{
+	pl061_set_line(&vm->gpio, PL061_BUTTON_LINE, pressed);
+	return true;
 }
 
 size_t arch_uart_input(struct vm *vm, const uint8_t *buf, size_t len)
@@ -177,6 +203,7 @@ int arch_boot(struct vm *vm, struct bh_error *err)
 	    .cmdline = vm->cmdline,
 	    .gic_v3 = gic_v3,
 	    .pl011 = vm->has_serial,
+	    .power_button = true,
 	    .n_virtio = vm->n_virtio,
 	};
 	void *dst;

@@ -14,7 +14,7 @@ ifeq ($(BH_ARCH),x86_64)
 BHV_SOURCES = $(BHV_COMMON) uart_8250.c x86_boot.c acpi.c x86_cpu.c x86_platform.c x86_vm.c
 BHV_LIBS = libseccomp yyjson
 else
-BHV_SOURCES = $(BHV_COMMON) pl011.c arm64_fdt.c arm64_vm.c
+BHV_SOURCES = $(BHV_COMMON) pl011.c gpio_pl061.c arm64_fdt.c arm64_vm.c
 BHV_LIBS = libseccomp libfdt yyjson
 endif
 BHV_INSTALL = usr/bin/bhv
@@ -25,7 +25,7 @@ BHV_UNIT_TESTS = test_bhv_virtq test_bhv_virtio test_bhv_devices test_bhv_config
 	test_bhv_kernel test_bhv_x86_boot test_bhv_uart test_bhv_policy test_bhv_arm64
 BHV_UNIT_SOURCES = config.c config_args.c config_json.c guest_mem.c bus.c \
 	virtq.c virtio_mmio.c virtio_blk.c virtio_net.c virtio_rng.c virtio_console.c \
-	kernel_probe.c kernel_load.c uart_8250.c x86_boot.c acpi.c policy.c pl011.c arm64_fdt.c
+	kernel_probe.c kernel_load.c uart_8250.c x86_boot.c acpi.c policy.c pl011.c gpio_pl061.c arm64_fdt.c
 BHV_UNIT_LIBS = libseccomp libfdt
 
 # libFuzzer harnesses (tests/fuzz/bhv_*.c): the virtqueue, each device's

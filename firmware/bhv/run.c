@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -25,6 +26,8 @@ struct loop {
 	struct vm *vm;
 	int epfd, sigfd;
 	bool tap_paused;
+	bool button_pressed;    /* SIGTERM pressed the power button */
+	int64_t button_release; /* when to release it (ms), 0 when up */
 	uint8_t input[UART_FIFO];
 	size_t n_input; /* console input the guest has not taken yet */
 };
@@ -147,15 +150,52 @@ static void queue_event(struct loop *l, uint64_t tag)
 		set_tap(l, virtio_net_receive(d));
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The first SIGTERM presses the guest's power button: a guest that acts
+ * on it powers off cleanly (status 0). SIGINT, SIGHUP and a second
+ * SIGTERM stop the VM at once. */
 static void signal_event(struct loop *l)
 {
+	static const char msg[] = "bhv: SIGTERM: pressing the guest's power button\n";
 	struct signalfd_siginfo si;
 	char why[64];
 
 	if (read(l->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGTERM && !l->button_pressed && arch_power_button(l->vm, true)) {
+		l->button_pressed = true;
+		l->button_release = now_ms() + POWER_BUTTON_MS;
+		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0) {
+			/* the press is what matters */
+		}
+		return;
+	}
 	snprintf(why, sizeof(why), "stopped by signal %u", si.ssi_signo);
 	vm_stop(l->vm, BHV_EXIT_ERROR, why);
+}
+
+/* How long epoll may sleep: input waiting for room, or a button to let go. */
+static int loop_timeout(struct loop *l)
+{
+	int64_t left;
+
+	if (l->button_release) {
+		left = l->button_release - now_ms();
+		if (left <= 0) {
+			arch_power_button(l->vm, false);
+			l->button_release = 0;
+		} else {
+			return (int)(l->n_input && left > 20 ? 20 : left);
+		}
+	}
+	return l->n_input ? 20 : -1;
 }
 
 static void device_loop(struct loop *l)
@@ -163,7 +203,7 @@ static void device_loop(struct loop *l)
 	struct epoll_event ev[16];
 
 	while (atomic_load(&l->vm->status) < 0) {
-		int n = epoll_wait(l->epfd, ev, 16, l->n_input ? 20 : -1);
+		int n = epoll_wait(l->epfd, ev, 16, loop_timeout(l));
 
 		if (n < 0 && errno != EINTR)
 			vm_stop(l->vm, BHV_EXIT_ERROR, "epoll_wait failed");

@@ -163,6 +163,7 @@ int vm_create(struct vm *vm, const struct bhv_config *cfg, struct vm_files *f, s
 	vm->files = f;
 	vm->kvm_fd = f->kvm;
 	vm->ncpus = cfg->cpus;
+	vm->button_fd = -1;
 	snprintf(vm->cmdline, sizeof(vm->cmdline), "%s", cfg->cmdline);
 	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_fd < 0)

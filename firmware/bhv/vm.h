@@ -7,6 +7,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "gpio.h"
 #include "guest_mem.h"
 #include "kernel.h"
 #include "serial.h"
@@ -56,7 +57,9 @@ struct vm {
 	struct virtio_dev *net;     /* virtio-net, or NULL */
 	struct uart_8250 uart;      /* x86_64 */
 	struct pl011 pl011;         /* ARM64 */
+	struct pl061 gpio;          /* ARM64: the power button */
 	bool has_serial;
+	int button_fd; /* x86_64: eventfd of the power button's interrupt */
 	char cmdline[BHV_CMDLINE_MAX];
 	/* How the VM ended: -1 while running, then a BHV_EXIT_* status. The
 	 * first vCPU to decide wins; stop_fd wakes the device thread. */
@@ -109,6 +112,10 @@ int arch_vm_finish(struct vm *vm, struct bh_error *err);
 int arch_boot(struct vm *vm, struct bh_error *err);
 /* Handles an exit the generic loop does not know; false to stop. */
 bool arch_handle_exit(struct vcpu *v);
+/* Presses (or releases) the guest's power button; false when there is
+ * none. The device thread releases it POWER_BUTTON_MS after a press. */
+#define POWER_BUTTON_MS 100
+bool arch_power_button(struct vm *vm, bool pressed);
 /* Feeds console input to the platform UART; returns bytes taken. */
 size_t arch_uart_input(struct vm *vm, const uint8_t *buf, size_t len);
 

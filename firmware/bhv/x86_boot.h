@@ -48,6 +48,7 @@
 #define X86_ACPI_RESET_VALUE    0x1
 #define X86_ACPI_S5_TYPE        5
 #define X86_PVPANIC_PORT        0x505
+#define X86_GED_GSI             15 /* the Generic Event Device: power button */
 #define X86_I8042_PORT          0x64
 #define X86_COM1_PORT           0x3f8
 #define X86_COM1_IRQ            4
@@ -106,13 +107,14 @@ int x86_write_page_tables(const struct guest_mem *gm);
 /* The devices the DSDT describes. */
 struct acpi_devices {
 	bool com1;
+	unsigned ged_gsi; /* the power button's interrupt, or 0 for none */
 	int n_virtio;
 	uint64_t virtio_base[8];
 	unsigned virtio_irq[8];
 };
 
 /* ACPI: RSDP, XSDT, FADT (hardware-reduced: sleep and reset registers in
- * the ports above), DSDT (\_S5, COM1, pvpanic, virtio-mmio) and MADT for
+ * the ports above), DSDT (\_S5, COM1, pvpanic, power button, virtio-mmio) and MADT for
  * ncpus. Written at X86_ACPI_ADDR; returns the RSDP's address in *rsdp. */
 int acpi_write_tables(const struct guest_mem *gm, int ncpus, const struct acpi_devices *devs,
                       uint64_t *rsdp, struct bh_error *err);

@@ -67,21 +67,32 @@ static void uart_io(void *opaque, uint64_t off, void *data, uint32_t len, bool i
 	uart_8250_io(opaque, off, data, len, is_write);
 }
 
+static int irq_eventfd(struct vm *vm, unsigned gsi, struct bh_error *err)
+{
+	struct kvm_irqfd irqfd;
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		return bh_error(err, errno, "eventfd");
+	irqfd = (struct kvm_irqfd){.fd = (uint32_t)fd, .gsi = gsi};
+	if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		close(fd);
+		return bh_error(err, errno, "KVM_IRQFD for GSI %u", gsi);
+	}
+	return fd;
+}
+
 int arch_devices(struct vm *vm, struct bh_error *err)
 {
 	int irq_fd = -1;
 
 	if (x86_platform_init(vm) < 0)
 		return bh_error(err, 0, "register the platform ports");
+	if ((vm->button_fd = irq_eventfd(vm, X86_GED_GSI, err)) < 0)
+		return -1;
 	if (vm->cfg->console & BHV_CONSOLE_SERIAL) {
-		struct kvm_irqfd irqfd;
-
-		irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (irq_fd < 0)
-			return bh_error(err, errno, "eventfd");
-		irqfd = (struct kvm_irqfd){.fd = (uint32_t)irq_fd, .gsi = X86_COM1_IRQ};
-		if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0)
-			return bh_error(err, errno, "KVM_IRQFD for COM1");
+		if ((irq_fd = irq_eventfd(vm, X86_COM1_IRQ, err)) < 0)
+			return -1;
 		vm->has_serial = true;
 	}
 	/* COM1 exists even without a serial console, silent: the guest's
@@ -90,6 +101,14 @@ int arch_devices(struct vm *vm, struct bh_error *err)
 	if (bus_add(&vm->pio, X86_COM1_PORT, 8, uart_io, &vm->uart) < 0)
 		return bh_error(err, 0, "register COM1");
 	return 0;
+}
+
+bool arch_power_button(struct vm *vm, bool pressed)
+{
+	/* The GED's interrupt is an edge: a press is the whole event. */
+	if (pressed)
+		irq_pulse(vm->button_fd);
+	return vm->button_fd >= 0;
 }
 
 size_t arch_uart_input(struct vm *vm, const uint8_t *buf, size_t len)
@@ -134,7 +153,7 @@ int arch_boot(struct vm *vm, struct bh_error *err)
 {
 	const struct kernel_info *ki = &vm->files->kernel_info;
 	uint64_t initrd = 0, rsdp = 0, entry = ki->entry;
-	struct acpi_devices devs = {.com1 = true, .n_virtio = vm->n_virtio};
+	struct acpi_devices devs = {.com1 = true, .ged_gsi = X86_GED_GSI, .n_virtio = vm->n_virtio};
 
 	if (kernel_load(vm->files->kernel, ki, &vm->mem, 0, err) < 0)
 		return -1;

@@ -229,20 +229,10 @@ def run_jail_tests(t, m, g):
     # The agent may set limits of its own first: bhv keeps them (pids.max
     # here) and sets only those left at "max" (memory.max).
     sh(m, "mkdir -p /sys/fs/cgroup/workloads/bhvtest && echo 7 > /sys/fs/cgroup/workloads/bhvtest/pids.max")
-    # A subshell waits for bhv and records its status, so that the test
-    # does not depend on the console shell's job control.
-    st, o = sh(m, "rm -f /tmp/vm.status; ( bhv --kernel %s --initrd /tmp/p/initrd.gz --cmdline "
-                  "'console=%s %s bhv.end=wait' --mem 128 --cgroup /sys/fs/cgroup/workloads/bhvtest "
-                  "< /dev/null > /tmp/vm.log 2>&1 & echo $! > /tmp/vm.pid; wait $!; "
-                  "echo EXIT=$? > /tmp/vm.status ) > /dev/null 2>&1 & sleep 1; echo SUP=$(cat /tmp/vm.pid)"
-                  % (g.kernel, g.console, QUIET))
-    sup = re.search(r"SUP=(\d+)", o)
-    st, o = sh(m, "for i in $(seq 120); do grep -q BHV-GUEST-INIT /tmp/vm.log && break; "
-                    "sleep 1; done; grep -c BHV-GUEST-INIT /tmp/vm.log", timeout=150)
-    if not sup or st != 0:
+    sup, o = background_vm(m, g, "--cgroup /sys/fs/cgroup/workloads/bhvtest")
+    if not sup:
         t.ok(False, "a jailed guest starts in the background", o)
         return
-    sup = sup.group(1)
     st, mon = sh(m, "pgrep -P %s" % sup)
     mon = mon.strip().splitlines()[-1] if mon.strip() else ""
     t.ok(mon.isdigit(), "the jailed monitor is a child of the outer process", mon)
@@ -271,12 +261,36 @@ def run_jail_tests(t, m, g):
                     "/sys/fs/cgroup/workloads/bhvtest/pids.max" % mon)
     t.ok("/workloads/bhvtest" in o and str((128 + 64) * 1024 * 1024) in o and re.search(r"\n7\r?$", o),
          "the monitor is in its cgroup: memory.max set by bhv, the caller's pids.max kept", o)
-    st, o = sh(m, "kill %s; for i in $(seq 60); do [ -e /tmp/vm.status ] && break; sleep 1; done; "
-                  "cat /tmp/vm.status; tail -3 /tmp/vm.log" % sup, timeout=90)
-    t.ok("EXIT=1" in o and "stopped by signal 15" in o,
-         "SIGTERM to bhv stops the VM: status 1 and the reason on stderr", o)
+    o = stop_vm(m, sup, "TERM")
+    t.ok("EXIT=0" in o and "BHV-GUEST-POWER-BUTTON" in o and "pressing the guest's power button" in o,
+         "SIGTERM presses the guest's power button: the guest powers off, bhv exits 0", o)
     st, o = sh(m, "pgrep -f bhvtest | wc -l")
     t.ok(o.strip() == "0", "no monitor process is left after it stopped", o)
+    sup, o = background_vm(m, g, "")
+    o = stop_vm(m, sup, "INT") if sup else o
+    t.ok("EXIT=1" in o and "stopped by signal 2" in o,
+         "SIGINT stops the VM at once: status 1 and the reason on stderr", o)
+
+
+def background_vm(m, g, extra):
+    """Starts a guest that waits for its power button; returns the pid of
+    bhv (or None) once the guest's init runs. A subshell waits for bhv and
+    records its status: the test needs no job control from the console."""
+    st, o = sh(m, "rm -f /tmp/vm.status; ( bhv --kernel %s --initrd /tmp/p/initrd.gz --cmdline "
+                  "'console=%s %s bhv.end=wait' --mem 128 %s < /dev/null > /tmp/vm.log 2>&1 & "
+                  "echo $! > /tmp/vm.pid; wait $!; echo EXIT=$? > /tmp/vm.status ) > /dev/null 2>&1 & "
+                  "sleep 1; echo SUP=$(cat /tmp/vm.pid)" % (g.kernel, g.console, QUIET, extra))
+    sup = re.search(r"SUP=(\d+)", o)
+    st, o2 = sh(m, "for i in $(seq 120); do grep -q BHV-GUEST-INIT /tmp/vm.log && break; "
+                   "sleep 1; done; grep -c BHV-GUEST-INIT /tmp/vm.log", timeout=150)
+    return (sup.group(1) if sup and st == 0 else None), o + o2
+
+
+def stop_vm(m, sup, sig):
+    """Sends bhv a signal; returns its exit line and what it printed."""
+    st, o = sh(m, "kill -%s %s; for i in $(seq 60); do [ -e /tmp/vm.status ] && break; sleep 1; done; "
+                  "cat /tmp/vm.status; grep -E 'POWER-BUTTON|bhv:' /tmp/vm.log" % (sig, sup), timeout=90)
+    return o
 
 
 def run_net_test(t, m, g):

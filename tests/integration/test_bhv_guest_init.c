@@ -15,11 +15,15 @@
  *                             "BHV-NET-HELLO" on port 9000 (a frame sent)
  *
  * then ends as the kernel command line says: bhv.end=poweroff (default),
- * reboot, exit (init exits: the kernel panics) or wait (forever). */
+ * reboot, exit (init exits: the kernel panics) or wait (until the power
+ * button, KEY_POWER on an input device: BHV-GUEST-POWER-BUTTON, then
+ * power-off). */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/input.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +176,34 @@ static void net(void)
 	close(s);
 }
 
+/* Waits for KEY_POWER on any input device (none: forever). */
+static void wait_power_button(void)
+{
+	struct pollfd p[8];
+	struct input_event ev;
+	char path[32];
+	int n = 0;
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(path, sizeof(path), "/dev/input/event%d", i);
+		if ((p[n].fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0)
+			p[n++].events = POLLIN;
+	}
+	for (;;) {
+		if (poll(p, (nfds_t)n, -1) <= 0) {
+			pause();
+			continue;
+		}
+		for (int i = 0; i < n; i++)
+			if ((p[i].revents & POLLIN) &&
+			    read(p[i].fd, &ev, sizeof(ev)) == sizeof(ev) && ev.type == EV_KEY &&
+			    ev.code == KEY_POWER && ev.value == 1) {
+				printf("BHV-GUEST-POWER-BUTTON\n");
+				return;
+			}
+	}
+}
+
 int main(void)
 {
 	char endbuf[32];
@@ -205,8 +237,8 @@ int main(void)
 	sync();
 	if (!strcmp(end, "exit"))
 		return 1;
-	while (!strcmp(end, "wait"))
-		pause();
+	if (!strcmp(end, "wait"))
+		wait_power_button();
 	reboot(!strcmp(end, "reboot") ? RB_AUTOBOOT : RB_POWER_OFF);
 	return 1;
 }

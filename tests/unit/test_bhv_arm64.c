@@ -5,6 +5,7 @@
 #include "tap.h"
 
 #include "arm64.h"
+#include "gpio.h"
 #include "serial.h"
 
 #include <fcntl.h>
@@ -51,6 +52,7 @@ static void test_fdt(void)
 	    .initrd_size = 4096,
 	    .gic_v3 = true,
 	    .pl011 = true,
+	    .power_button = true,
 	    .n_virtio = 2,
 	    .virtio_base = {ARM64_VIRTIO_BASE, ARM64_VIRTIO_BASE + 0x1000},
 	    .virtio_spi = {16, 17},
@@ -87,6 +89,10 @@ static void test_fdt(void)
 	ok(p && cell(p, 1) == 17 && cell(p, 2) == 1 &&
 	       prop("/virtio_mmio@a001000", "dma-coherent", &len),
 	   "virtio-mmio devices: address, SPI, edge, coherent");
+	p = prop("/gpio-keys/poweroff", "linux,code", &len);
+	ok(p && cell(p, 0) == 116 && (p = prop("/gpio-keys/poweroff", "gpios", &len)) &&
+	       cell(p, 1) == 3 && prop("/pl061@9030000", "gpio-controller", &len),
+	   "the power button: KEY_POWER on line 3 of a PL061");
 	p = prop("/chosen", "bootargs", &len);
 	ok(p && !strcmp(p, "console=ttyAMA0 quiet"), "the command line");
 	p = prop("/chosen", "linux,initrd-end", &len);
@@ -166,9 +172,43 @@ static void test_pl011(void)
 	close(irq);
 }
 
+static void test_pl061(void)
+{
+	struct pl061 g;
+	int irq = eventfd(0, EFD_NONBLOCK);
+	uint32_t v;
+	uint64_t n;
+
+	pl061_init(&g, irq);
+	pl061_io(&g, 0xfe0, &v, 4, false);
+	ok(v == 0x61, "PL061: its peripheral ID");
+	/* gpio-keys: both edges on line 3, interrupt enabled. */
+	v = 1 << 3;
+	pl061_io(&g, 0x408, &v, 4, true);
+	pl061_io(&g, 0x410, &v, 4, true);
+	pl061_set_line(&g, 3, true);
+	pl061_io(&g, 0x3fc, &v, 4, false);
+	ok((v & 8) && read(irq, &n, sizeof(n)) == 8, "a press: the line reads high, one edge");
+	pl061_io(&g, 0x418, &v, 4, false);
+	ok(v == 8, "MIS shows line 3");
+	v = 8;
+	pl061_io(&g, 0x41c, &v, 4, true);
+	pl061_io(&g, 0x418, &v, 4, false);
+	ok(v == 0, "IC clears it");
+	pl061_set_line(&g, 3, false);
+	pl061_io(&g, 0x418, &v, 4, false);
+	ok(v == 8 && read(irq, &n, sizeof(n)) == 8, "the release is an edge too");
+	pl061_io(&g, 0x020, &v, 4, false);
+	ok(v == 0, "the data window masks by address bits");
+	pl061_set_line(&g, 9, true);
+	ok(g.in == 0, "a line past 7 is ignored");
+	close(irq);
+}
+
 int main(void)
 {
 	test_fdt();
 	test_pl011();
+	test_pl061();
 	return done();
 }

@@ -196,10 +196,10 @@ static int check_aml(const uint8_t *aml, size_t len, int *devices)
 
 static void test_acpi(void)
 {
-	struct acpi_devices devs = {.com1 = true, .n_virtio = 8};
+	struct acpi_devices devs = {.com1 = true, .ged_gsi = X86_GED_GSI, .n_virtio = 8};
 	const uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt;
 	uint64_t addr;
-	int devices = 0;
+	int devices = 0, r;
 
 	for (int i = 0; i < 8; i++) {
 		devs.virtio_base[i] = X86_VIRTIO_BASE + 0x1000ULL * i;
@@ -224,14 +224,19 @@ static void test_acpi(void)
 	   "FADT: sleep control and status registers");
 	dsdt = fadt ? table(get64(fadt + 140), "DSDT") : NULL;
 	ok(dsdt && get32(fadt + 40) == get64(fadt + 140), "DSDT: valid, both pointers agree");
-	ok(dsdt && check_aml(dsdt + 36, get32(dsdt + 4) - 36, &devices) == 0 && devices == 10,
-	   "DSDT: \\_S5 then \\_SB_ with COM1, pvpanic and 8 virtio devices, lengths consistent "
-	   "(%d)",
+	r = dsdt ? check_aml(dsdt + 36, get32(dsdt + 4) - 36, &devices) : -1;
+	ok(r == 0 && devices == 12,
+	   "DSDT: \\_S5 then \\_SB_ with COM1, pvpanic, GED, power button and 8 virtio devices, "
+	   "lengths consistent (%d)",
 	   devices);
 	ok(dsdt && memmem(dsdt, get32(dsdt + 4), "LNRO0005", 8) &&
 	       memmem(dsdt, get32(dsdt + 4), "PNP0501", 7) &&
 	       memmem(dsdt, get32(dsdt + 4), "QEMU0001", 8),
 	   "DSDT: the hardware IDs Linux matches");
+	ok(dsdt && memmem(dsdt, get32(dsdt + 4), "ACPI0013", 8) &&
+	       memmem(dsdt, get32(dsdt + 4), "PNP0C0C", 7) &&
+	       memmem(dsdt, get32(dsdt + 4), "\x14\x13_EVT\x01\x86\x5c\x2e_SB_PWRB\x0a\x80", 20),
+	   "DSDT: a Generic Event Device whose _EVT notifies the power button");
 	ok(madt && get32(madt + 4) == 44 + 8 * 255 + 12 && madt[44] == 0 &&
 	       madt[44 + 8 * 254 + 3] == 254 && madt[44 + 8 * 255] == 1 &&
 	       get32(madt + 44 + 8 * 255 + 4) == X86_IOAPIC_ADDR,
@@ -240,6 +245,7 @@ static void test_acpi(void)
 	       acpi_write_tables(&gm, 256, &devs, &addr, &err) < 0,
 	   "0 or 256 CPUs are refused");
 	devs.com1 = false;
+	devs.ged_gsi = 0;
 	devs.n_virtio = 0;
 	ok(acpi_write_tables(&gm, 1, &devs, &addr, &err) == 0 &&
 	       (dsdt = table(
