@@ -24,6 +24,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -122,7 +123,8 @@ def host_overhead(out):
     rss = lambda pid: int(re.search(r"VmRSS:\s+(\d+)", open("/proc/%d/status" % pid).read()).group(1))  # noqa: E731
     mon = rss(int(kids[0])) if kids else rss(p.pid)
     sup = rss(p.pid) if kids else 0
-    p.terminate()
+    # SIGTERM would only press the power button, which this guest ignores.
+    p.send_signal(signal.SIGINT)
     p.wait()
     shutil.rmtree(work, ignore_errors=True)
     return mon, sup
