@@ -1,0 +1,46 @@
+/* The consoles that exist before any driver: an 8250 UART (x86_64, port
+ * 0x3f8, IRQ 4) and a PL011 (ARM64). Register accesses come from vCPU
+ * threads; input comes from the device thread; both take the lock. */
+#ifndef BHV_SERIAL_H
+#define BHV_SERIAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define UART_FIFO 64
+
+struct uart_8250 {
+	pthread_mutex_t lock;
+	int out_fd; /* guest output, or -1 to drop it */
+	int irq_fd; /* eventfd bound with KVM_IRQFD, or -1 */
+	bool irq_high;
+	uint8_t ier, iir, fcr, lcr, mcr, lsr, msr, scr, dll, dlm;
+	uint8_t rx[UART_FIFO];
+	unsigned rx_head, rx_count;
+};
+
+void uart_8250_init(struct uart_8250 *u, int out_fd, int irq_fd);
+void uart_8250_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write);
+/* Queues input for the guest; returns how many bytes fit in the FIFO. */
+size_t uart_8250_input(struct uart_8250 *u, const uint8_t *buf, size_t len);
+
+struct pl011 {
+	pthread_mutex_t lock;
+	int out_fd;
+	int irq_fd;
+	bool irq_high;
+	uint32_t cr, lcr, ibrd, fbrd, ifls, imsc;
+	bool tx_cleared; /* the driver cleared TXRIS and wrote nothing since */
+	uint8_t rx[UART_FIFO];
+	unsigned rx_head, rx_count;
+};
+
+#define PL011_SIZE 0x1000
+
+void pl011_init(struct pl011 *u, int out_fd, int irq_fd);
+void pl011_io(void *opaque, uint64_t off, void *data, uint32_t len, bool is_write);
+size_t pl011_input(struct pl011 *u, const uint8_t *buf, size_t len);
+
+#endif
