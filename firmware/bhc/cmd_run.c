@@ -57,7 +57,7 @@ int cmd_run(struct cli *c, struct bh_error *err)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (ct.console_master >= 0)
-		bhc_console_relay(ct.console_master, ct.pidfd);
+		bhc_console_relay(ct.console_master, ct.pidfd, sfd);
 	else
 		forward_signals(&ct, sfd);
 	if (bhc_wait(&ct, &status, err) < 0)

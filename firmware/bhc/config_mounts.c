@@ -103,16 +103,19 @@ static int parse_one_option(const char *o, const char *path, struct bhc_mount *m
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		if (!strcmp(o, refused[i]))
 			return bh_error(err, 0, "%s: mount option '%s' is not supported by bhc", path, o);
-	/* Recursive attributes (rro, rnosuid, ...) are what bhc applies to a
-	 * bind mount's submounts anyway. */
-	if (o[0] == 'r' && o[1] && strcmp(o, "relatime") && strcmp(o, "rw"))
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
+			if (!strcmp(flag, flags[i].name)) {
+				m->flags = (m->flags & ~flags[i].clr) | flags[i].set;
+				set_attr(m, flags[i].attr_set, flags[i].attr_clr);
+				return 0;
+			}
+		/* Recursive attributes (rro, rnosuid, ...): bhc applies attributes
+		 * to a bind mount's submounts anyway. */
+		if (o[0] != 'r' || !o[1])
+			break;
 		flag = o + 1;
-	for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
-		if (!strcmp(flag, flags[i].name)) {
-			m->flags = (m->flags & ~flags[i].clr) | flags[i].set;
-			set_attr(m, flags[i].attr_set, flags[i].attr_clr);
-			return 0;
-		}
+	}
 	return add_data(m, o, path, err);
 }
 

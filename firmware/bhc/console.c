@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -128,13 +130,14 @@ static int copy(int from, int to)
 }
 
 /* Relays stdin to the pty and the pty to stdout until the container's
- * process has exited and its output is drained. stdin in raw mode if it is
- * a terminal, restored afterwards. */
-int bhc_console_relay(int master, int pidfd)
+ * process has exited and its output is drained; signals from sfd are passed
+ * to the container. stdin goes raw if it is a terminal (restored after);
+ * its end of file becomes the terminal's EOF character, as on a terminal. */
+int bhc_console_relay(int master, int pidfd, int sfd)
 {
 	struct termios saved, raw;
 	bool restore = tcgetattr(0, &saved) == 0;
-	struct pollfd p[3] = {{master, POLLIN, 0}, {0, POLLIN, 0}, {pidfd, POLLIN, 0}};
+	struct pollfd p[4] = {{master, POLLIN, 0}, {0, POLLIN, 0}, {pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
 	bool exited = false;
 
 	if (restore) {
@@ -143,7 +146,7 @@ int bhc_console_relay(int master, int pidfd)
 		tcsetattr(0, TCSANOW, &raw);
 	}
 	for (;;) {
-		int n = poll(p, 3, exited ? 100 : -1);
+		int n = poll(p, 4, exited ? 100 : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -155,13 +158,22 @@ int bhc_console_relay(int master, int pidfd)
 		} else if (p[0].revents & (POLLHUP | POLLERR)) {
 			break;
 		}
-		if ((p[1].revents & POLLIN) && copy(0, master) < 0)
+		if ((p[1].revents & (POLLIN | POLLHUP | POLLERR)) && copy(0, master) < 0) {
+			/* Ctrl-D: c_cc[VEOF] is VMIN while the program has the
+			 * terminal in raw mode. */
+			if (write(master, "\x04", 1) < 0)
+				break;
 			p[1].fd = -1;
-		else if (p[1].revents & (POLLHUP | POLLERR))
-			p[1].fd = -1;
+		}
 		if (p[2].revents & POLLIN) {
 			exited = true;
 			p[2].fd = -1;
+		}
+		if (p[3].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si))
+				syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
 		}
 	}
 	if (restore)

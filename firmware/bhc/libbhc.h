@@ -226,7 +226,7 @@ int bhc_rootfs_setup(const struct bhc_config *cfg, struct bh_error *err);
 /* console.c */
 int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len, struct bh_error *err);
 int bhc_console_send(const char *socket_path, int master, struct bh_error *err);
-int bhc_console_relay(int master, int pidfd);
+int bhc_console_relay(int master, int pidfd, int sfd);
 int bhc_send_fd(int sock, int fd, const void *data, size_t len);
 int bhc_recv_fd(int sock, int *fd, void *data, size_t len);
 

@@ -317,6 +317,14 @@ static int masked_path(int rootfd, int null_fd, const char *path, struct bh_erro
 	return r < 0 ? bh_error_wrap(err, "mask %s", path) : 0;
 }
 
+static bool listed(const char *const *list, const char *path)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(list[i], path))
+			return true;
+	return false;
+}
+
 static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
 	int null_fd = open_host_device("null", 1, 3, err), r = 0;
@@ -326,11 +334,13 @@ static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_err
 	for (size_t i = 0; !r && default_readonly[i]; i++)
 		r = readonly_path(rootfd, default_readonly[i], err);
 	for (size_t i = 0; !r && i < cfg->n_readonly; i++)
-		r = readonly_path(rootfd, cfg->readonly_paths[i], err);
+		if (!listed(default_readonly, cfg->readonly_paths[i]))
+			r = readonly_path(rootfd, cfg->readonly_paths[i], err);
 	for (size_t i = 0; !r && default_masked[i]; i++)
 		r = masked_path(rootfd, null_fd, default_masked[i], err);
 	for (size_t i = 0; !r && i < cfg->n_masked; i++)
-		r = masked_path(rootfd, null_fd, cfg->masked[i], err);
+		if (!listed(default_masked, cfg->masked[i]))
+			r = masked_path(rootfd, null_fd, cfg->masked[i], err);
 	close(null_fd);
 	return r;
 }
