@@ -53,23 +53,33 @@ int bhc_cap_last(void)
 	return last;
 }
 
-int bhc_caps_apply(const uint64_t caps[CAPSET_N], struct bh_error *err)
+/* Before the uid change, while bhc still holds CAP_SETPCAP: the bounding
+ * set cut to what the config grants, ambient cleared. */
+int bhc_caps_bound(const uint64_t caps[CAPSET_N], struct bh_error *err)
 {
-	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct data[2];
 	int last = bhc_cap_last();
 
 	for (int c = 0; c <= last; c++)
 		if (!(caps[CAPSET_BOUNDING] & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
 		    errno != EINVAL)
-			return bh_error(err, errno, "drop %s from the bounding set", bhc_cap_name(c) ? bhc_cap_name(c) : "capability");
+			return bh_error(err, errno, "drop %s from the bounding set",
+					bhc_cap_name(c) ? bhc_cap_name(c) : "a capability");
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return bh_error(err, errno, "clear the ambient capabilities");
+	return 0;
+}
+
+/* After the uid change: exactly the effective and permitted sets granted,
+ * inheritable empty. */
+int bhc_caps_apply(const uint64_t caps[CAPSET_N], struct bh_error *err)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2];
+
 	memset(data, 0, sizeof(data));
 	for (int i = 0; i < 2; i++) {
 		data[i].effective = (uint32_t)(caps[CAPSET_EFFECTIVE] >> (32 * i));
 		data[i].permitted = (uint32_t)(caps[CAPSET_PERMITTED] >> (32 * i));
-		data[i].inheritable = 0;
 	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return bh_error(err, errno, "set the capabilities");

@@ -19,41 +19,75 @@
 #include <termios.h>
 #include <unistd.h>
 
-int bhc_send_fd(int sock, int fd, const void *data, size_t len)
+#define MAX_FDS 64
+
+int bhc_send_fds(int sock, const int *fds, size_t n, const void *data, size_t len)
 {
-	char buf[CMSG_SPACE(sizeof(int))];
+	char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	struct iovec iov = {(void *)data, len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *c;
 
-	memset(buf, 0, sizeof(buf));
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (n > MAX_FDS) {
+		errno = EMFILE;
+		return -1;
+	}
+	if (n) {
+		memset(buf, 0, sizeof(buf));
+		msg.msg_control = buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+	}
 	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
-/* Receives one message; *fd is the fd it carried or -1. Returns its length. */
-int bhc_recv_fd(int sock, int *fd, void *data, size_t len)
+int bhc_send_fd(int sock, int fd, const void *data, size_t len)
 {
-	char buf[CMSG_SPACE(sizeof(int))];
+	return bhc_send_fds(sock, &fd, 1, data, len);
+}
+
+/* Receives one message and up to max fds (*n of them). Returns its length. */
+int bhc_recv_fds(int sock, int *fds, size_t max, size_t *n, void *data, size_t len)
+{
+	char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	struct iovec iov = {data, len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
 	struct cmsghdr *c;
-	ssize_t n;
+	ssize_t r;
 
-	*fd = -1;
+	*n = 0;
 	do
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
 		return -1;
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	return (int)n;
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t got = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			int tmp[MAX_FDS];
+
+			memcpy(tmp, CMSG_DATA(c), got * sizeof(int));
+			for (size_t i = 0; i < got; i++)
+				if (*n < max)
+					fds[(*n)++] = tmp[i];
+				else
+					close(tmp[i]);
+		}
+	return (int)r;
+}
+
+int bhc_recv_fd(int sock, int *fd, void *data, size_t len)
+{
+	size_t n;
+	int r = bhc_recv_fds(sock, fd, 1, &n, data, len);
+
+	if (n == 0)
+		*fd = -1;
+	return r;
 }
 
 int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len, struct bh_error *err)

@@ -143,6 +143,55 @@ static int prepare_child(struct create_ctx *c, pid_t pid, struct bh_error *err)
 	return 0;
 }
 
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Opens the rootfs and every bind source as host root, through the init's
+ * own root (/proc/<pid>/root), so the fds belong to its mount namespace,
+ * and hands them over with "go". */
+static int send_go(struct create_ctx *c, pid_t pid, struct bh_error *err)
+{
+	int fds[1 + BHC_MAX_SOURCES];
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i <= c->cfg.n_mounts; i++) {
+		const struct bhc_mount *m = i ? &c->cfg.mounts[i - 1] : NULL;
+		const char *path = m ? m->source : c->cfg.rootfs;
+		char full[8300], resolved[PATH_MAX];
+
+		if (m && !m->bind)
+			continue;
+		if (n == sizeof(fds) / sizeof(*fds)) {
+			close_all(fds, n);
+			return bh_error(err, 0, "$.mounts: more than %d bind mounts", BHC_MAX_SOURCES);
+		}
+		snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : c->cfg.bundle, path[0] == '/' ? "" : "/",
+			 path);
+		/* Symlinks resolved here: an absolute one would otherwise lead
+		 * out of /proc/<pid>/root into bhc's own mount namespace. */
+		fds[n] = -1;
+		if (!realpath(full, resolved))
+			errno = errno ? errno : ENOENT;
+		else if (snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, resolved) < (int)sizeof(full))
+			fds[n] = open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC | (m ? 0 : O_DIRECTORY));
+		if (fds[n] < 0) {
+			int e = errno;
+
+			close_all(fds, n);
+			return m ? bh_error(err, e, "$.mounts[%zu].source: open %s", i - 1, path)
+				 : bh_error(err, e, "open the rootfs %s", path);
+		}
+		n++;
+	}
+	r = bhc_send_fds(c->sync[0], fds, n, "G", 1);
+	close_all(fds, n);
+	return r < 0 ? bh_error(err, errno, "hand the rootfs to the container's init") : 0;
+}
+
 /* Messages from the init until it is ready: C (console fd), E (error), R. */
 static int wait_ready(struct create_ctx *c, struct bhc_container *out, struct bh_error *err)
 {
@@ -292,8 +341,7 @@ int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struc
 		goto fail;
 	close(c.sync[1]);
 	c.sync[1] = -1;
-	if (prepare_child(&c, out->pid, err) < 0 || send(c.sync[0], "G", 1, MSG_NOSIGNAL) != 1 ||
-	    wait_ready(&c, out, err) < 0)
+	if (prepare_child(&c, out->pid, err) < 0 || send_go(&c, out->pid, err) < 0 || wait_ready(&c, out, err) < 0)
 		goto fail;
 	c.st.pid = out->pid;
 	c.st.start_time = bhc_proc_start_time(out->pid);

@@ -119,12 +119,13 @@ static int find_program(const struct bhc_config *cfg, char *out, size_t len, str
 	return bh_error(err, ENOENT, "process.args[0] '%s' is not in the container's PATH", name);
 }
 
-static int setup(const struct bhc_init_args *a, char *prog, size_t len, struct bh_error *err)
+static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, char *prog, size_t len,
+		 struct bh_error *err)
 {
 	const struct bhc_config *cfg = a->cfg;
 	int master = -1;
 
-	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, err) < 0 || set_names(cfg, err) < 0)
+	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, fds, n_fds, err) < 0 || set_names(cfg, err) < 0)
 		return -1;
 	if (cfg->terminal) {
 		char msg[64] = "C";
@@ -135,7 +136,8 @@ static int setup(const struct bhc_init_args *a, char *prog, size_t len, struct b
 			return bh_error(err, errno, "hand the console to bhc");
 		close(master);
 	}
-	if (enter_cwd(cfg->cwd, err) < 0 || set_user(cfg, err) < 0 || bhc_caps_apply(cfg->caps, err) < 0)
+	if (enter_cwd(cfg->cwd, err) < 0 || bhc_caps_bound(cfg->caps, err) < 0 || set_user(cfg, err) < 0 ||
+	    bhc_caps_apply(cfg->caps, err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return bh_error(err, errno, "set no_new_privs");
@@ -165,18 +167,23 @@ static void close_fds(int preserve)
 void bhc_init_run(const struct bhc_init_args *a)
 {
 	struct bh_error err = {0};
+	int fds[1 + BHC_MAX_SOURCES];
 	char prog[PATH_MAX], go;
+	size_t n_fds;
 	sigset_t all;
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* The parent writes the id maps, then says go. */
-	if (recv(a->sync_fd, &go, 1, 0) != 1 || go != 'G')
+	/* The parent writes the id maps, then says go with the rootfs and the
+	 * bind sources. */
+	if (bhc_recv_fds(a->sync_fd, fds, sizeof(fds) / sizeof(*fds), &n_fds, &go, 1) != 1 || go != 'G')
 		_exit(1);
-	if (setup(a, prog, sizeof(prog), &err) < 0)
+	if (setup(a, fds, n_fds, prog, sizeof(prog), &err) < 0)
 		fail(a->sync_fd, &err);
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
 	/* bhc create returns once it hears "ready"; only bhc run takes its
 	 * container down with it. */
 	if (!a->foreground)

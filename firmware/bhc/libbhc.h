@@ -125,6 +125,7 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
 int bhc_cap_from_name(const char *name);
 const char *bhc_cap_name(int cap);
 int bhc_cap_last(void);
+int bhc_caps_bound(const uint64_t caps[CAPSET_N], struct bh_error *err);
 int bhc_caps_apply(const uint64_t caps[CAPSET_N], struct bh_error *err);
 
 /* rlimits.c */
@@ -221,13 +222,19 @@ struct bhc_init_args {
 __attribute__((noreturn)) void bhc_init_run(const struct bhc_init_args *a);
 
 /* rootfs.c: the container's filesystem, from its own mount namespace. */
-int bhc_rootfs_setup(const struct bhc_config *cfg, struct bh_error *err);
+/* fds: the rootfs, then the source of each bind mount in config order,
+ * opened by the privileged parent through /proc/<init>/root so that host
+ * folders the container's ids cannot search still work. */
+#define BHC_MAX_SOURCES 63
+int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds, struct bh_error *err);
 
 /* console.c */
 int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len, struct bh_error *err);
 int bhc_console_send(const char *socket_path, int master, struct bh_error *err);
 int bhc_console_relay(int master, int pidfd, int sfd);
 int bhc_send_fd(int sock, int fd, const void *data, size_t len);
+int bhc_send_fds(int sock, const int *fds, size_t n, const void *data, size_t len);
+int bhc_recv_fds(int sock, int *fds, size_t max, size_t *n, void *data, size_t len);
 int bhc_recv_fd(int sock, int *fd, void *data, size_t len);
 
 /* fs.c: small helpers. */

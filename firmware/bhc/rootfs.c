@@ -1,7 +1,9 @@
 /* The container's filesystem, set up by its init in its own mount
  * namespace (owned by its user namespace) before pivot_root:
  *
- *  1. every mount private, the rootfs bind-mounted onto itself;
+ *  1. every mount private, the rootfs bind-mounted onto itself (through an
+ *     fd bhc opened as host root: the container's ids may not be able to
+ *     search the folders above the bundle);
  *  2. a minimal /dev on tmpfs if the config has none;
  *  3. the config's mounts, each target resolved inside the rootfs with
  *     openat2(RESOLVE_IN_ROOT) and mounted through its fd, never a path;
@@ -93,34 +95,14 @@ static int fd_type(int fd)
 	return fstat(fd, &sb) < 0 ? -1 : (int)(sb.st_mode & S_IFMT);
 }
 
-static int open_source(const struct bhc_config *cfg, const char *src, struct bh_error *err)
+static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_error *err)
 {
-	char path[8192];
-	int fd;
+	int dst, r;
 
-	if (src[0] == '/')
-		snprintf(path, sizeof(path), "%s", src);
-	else
-		snprintf(path, sizeof(path), "%s/%s", cfg->bundle, src);
-	fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0)
-		return bh_error(err, errno, "open bind source %s", path);
-	return fd;
-}
-
-static int do_bind(const struct bhc_config *cfg, int rootfd, const struct bhc_mount *m, struct bh_error *err)
-{
-	int src = open_source(cfg, m->source, err), dst, r;
-
-	if (src < 0)
-		return -1;
 	dst = bhc_mkdir_in_root(rootfd, m->destination, fd_type(src) != S_IFDIR, err);
-	if (dst < 0) {
-		close(src);
+	if (dst < 0)
 		return -1;
-	}
 	if (fd_type(dst) == S_IFLNK || (fd_type(dst) == S_IFDIR) != (fd_type(src) == S_IFDIR)) {
-		close(src);
 		close(dst);
 		return bh_error(err, 0, "bind target %s is a symlink or not the kind of file its source is",
 				m->destination);
@@ -128,7 +110,6 @@ static int do_bind(const struct bhc_config *cfg, int rootfd, const struct bhc_mo
 	/* Binds are nosuid and nodev whatever the options say. */
 	r = bind_fd(src, dst, m->recursive, m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
 		    m->attr_clr & ~(uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), m->propagation, err);
-	close(src);
 	close(dst);
 	return r;
 }
@@ -364,18 +345,36 @@ static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_erro
 	return 0;
 }
 
-int bhc_rootfs_setup(const struct bhc_config *cfg, struct bh_error *err)
+/* The rootfs bind-mounted onto itself through the parent's fd; returns an
+ * fd of the new mount's root. */
+static int bind_rootfs(const struct bhc_config *cfg, int fd, struct bh_error *err)
+{
+	int tree = bhc_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+
+	if (tree < 0)
+		return bh_error(err, errno, "clone the rootfs %s", cfg->rootfs);
+	if (bhc_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int e = errno;
+
+		close(tree);
+		return bh_error(err, e, "bind the rootfs %s", cfg->rootfs);
+	}
+	return tree;
+}
+
+int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds, struct bh_error *err)
 {
 	unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_PRIVATE;
+	size_t next_source = 1;
 	int rootfd, r = 0;
 
+	if (n_fds < 1)
+		return bh_error(err, 0, "no rootfs from the parent");
 	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
 		return bh_error(err, errno, "make the mounts private");
-	if (mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return bh_error(err, errno, "bind the rootfs %s", cfg->rootfs);
-	rootfd = open(cfg->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rootfd = bind_rootfs(cfg, fds[0], err);
 	if (rootfd < 0)
-		return bh_error(err, errno, "open the rootfs %s", cfg->rootfs);
+		return -1;
 	if (!has_mount(cfg, "/dev"))
 		r = default_mount(rootfd, "/dev", "tmpfs", MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k", err);
 	for (size_t i = 0; !r && i < cfg->n_mounts; i++) {
@@ -383,8 +382,10 @@ int bhc_rootfs_setup(const struct bhc_config *cfg, struct bh_error *err)
 
 		if (!strcmp(m->destination, "/dev") && (m->bind || strcmp(m->type, "tmpfs")))
 			r = bh_error(err, 0, "/dev must be a tmpfs: bhc fills it with a minimal set of devices");
+		else if (m->bind && next_source >= n_fds)
+			r = bh_error(err, 0, "no source fd for the bind mount");
 		else
-			r = m->bind ? do_bind(cfg, rootfd, m, err) : do_fs_mount(rootfd, m, err);
+			r = m->bind ? do_bind(fds[next_source++], rootfd, m, err) : do_fs_mount(rootfd, m, err);
 		if (r < 0)
 			bh_error_wrap(err, "mount %s", m->destination);
 	}
