@@ -428,20 +428,26 @@ static int p_inherited_fds(void)
 	return bad;
 }
 
-/* The masks stay put: they cannot be unlinked, renamed over or replaced by
- * a symlink from inside. */
+/* The masks stay put: they cannot be unlinked, replaced by a symlink or
+ * covered from inside, and they are the real /dev/null (the 2025 runc
+ * escapes swapped the container's /dev/null for a symlink before the
+ * runtime bind-mounted it over the masked paths). */
 static int p_masked_symlink(void)
 {
+	const char *masks[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list"};
+	struct stat sb;
+
 	if (worked(unlink("/proc/kcore"), "unlink /proc/kcore") ||
 	    worked(symlink("/proc/sys/kernel/core_pattern", "/proc/kcore"), "symlink over /proc/kcore"))
 		return 1;
-	/* /dev/null replaced by a symlink does not change what is masked. */
-	unlink("/dev/null");
-	if (symlink("/proc/sys/kernel/core_pattern", "/dev/null") == 0 &&
-	    open("/proc/sys/kernel/core_pattern", O_WRONLY) >= 0) {
-		SAY("core_pattern writable after replacing /dev/null");
+	if (symlink("/proc/sys/kernel/core_pattern", "/tmp/evil-null") == 0 &&
+	    worked(mount("/tmp/evil-null", "/proc/keys", NULL, MS_BIND, NULL), "bind a symlink over a mask"))
 		return 1;
-	}
+	for (int i = 0; i < 3; i++)
+		if (stat(masks[i], &sb) == 0 && !(S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 1 && minor(sb.st_rdev) == 3)) {
+			SAY("%s is not masked by /dev/null", masks[i]);
+			return 1;
+		}
 	return 0;
 }
 
@@ -683,6 +689,13 @@ static const struct {
 int main(int argc, char **argv)
 {
 	size_t n = sizeof(probes) / sizeof(*probes);
+
+	/* Some probes would change a host they escaped to: run only as the
+	 * init of a container (pid 1), unless told otherwise. */
+	if (getpid() != 1 && !getenv("BHC_PROBE_NOT_PID1")) {
+		fprintf(stderr, "bhc-probes: refusing to run outside a container (not pid 1)\n");
+		return 2;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		if (argc > 1 && strcmp(argv[1], probes[i].name))
