@@ -66,7 +66,8 @@ try:
         cfg["root"]["path"] = os.path.realpath(rootfs)
         cfg["process"]["terminal"] = False
         cfg["process"]["args"] = ["/bin/bhc-probes"]
-        cfg["process"]["env"] += ["BHC_PROBE_HOST_PID=%d" % os.getpid(), "BHC_PROBE_SECRET=" + secret]
+        cfg["process"]["env"] += ["BHC_PROBE_HOST_PID=%d" % os.getpid(), "BHC_PROBE_SECRET=" + secret,
+                                  "BHC_PROBE_ABSTRACT=" + abstract]
         json.dump(cfg, open(cfgp, "w"))
         p = subprocess.run([runc, "--root", os.path.join(tmp, "runc-state"), "run", "--bundle", rb,
                             "bhc-probe-%d" % os.getpid()], capture_output=True, text=True, timeout=120)
@@ -80,7 +81,9 @@ try:
     p = subprocess.run([probe], capture_output=True, text=True, timeout=10)
     t.ok(p.returncode == 2 and "refusing" in p.stderr, "the probe program refuses to run on the bare host")
 
-    b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle"), rootfs, ["/bin/bhc-probes"])
+    bait = ["BHC_PROBE_HOST_PID=%d" % os.getpid(), "BHC_PROBE_SECRET=" + secret, "BHC_PROBE_ABSTRACT=" + abstract]
+    b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle"), rootfs, ["/bin/bhc-probes"],
+                            lambda c: c["process"]["env"].extend(bait))
     p = subprocess.run([bhc, "--root", root, "run", "--bundle", b, "probes"], capture_output=True, text=True,
                        env=env, timeout=120)
     blocked, escaped, summary = bhctest.parse_probes(p.stdout)
