@@ -1,6 +1,6 @@
 /* Payload for the cgroup v2 test: forks children that sleep until fork
  * fails or argv[1] children exist, then reports how many it made and why
- * it stopped,. Inside a container with pids.max the count
+ * it stopped. Inside a container with pids.max the count
  * stops below the limit with EAGAIN. */
 #include <errno.h>
 #include <stdio.h>
