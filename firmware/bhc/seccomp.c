@@ -244,8 +244,9 @@ static int add_config_rule(scmp_filter_ctx ctx, yyjson_val *r, const char *path,
 			continue;
 		e = seccomp_rule_add_array(ctx, action, nr, n_cmp, cmp);
 		if (e < 0) {
+			bh_error(err, -e, "%s: rule for '%s'", path, names[i]);
 			free(names);
-			return bh_error(err, -e, "%s: rule for '%s'", path, names[i]);
+			return -1;
 		}
 	}
 	free(names);

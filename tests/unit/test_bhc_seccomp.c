@@ -130,6 +130,12 @@ int main(void)
 	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_PDP11\"]}", &doc, &err);
 	ok(!f && strstr(err.msg, "'SCMP_ARCH_PDP11' is not an architecture"), "unknown architecture: %s", err.msg);
 	yyjson_doc_free(doc);
+	/* Found by the fuzzer: the error for a conflicting rule read freed memory. */
+	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": "
+		    "\"SCMP_ACT_ALLOW\"}, {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_KILL\"}]}",
+		    &doc, &err);
+	ok(!f && strstr(err.msg, "$.linux.seccomp.syscalls[1]: rule for 'getpid'"), "a conflicting rule: %s", err.msg);
+	yyjson_doc_free(doc);
 	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"no_such_call\", "
 		    "\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
 		    &doc, &err);
