@@ -130,11 +130,15 @@ int main(void)
 	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_PDP11\"]}", &doc, &err);
 	ok(!f && strstr(err.msg, "'SCMP_ARCH_PDP11' is not an architecture"), "unknown architecture: %s", err.msg);
 	yyjson_doc_free(doc);
-	/* Found by the fuzzer: the error for a conflicting rule read freed memory. */
-	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"getpid\"], \"action\": "
-		    "\"SCMP_ACT_ALLOW\"}, {\"names\": [\"getpid\"], \"action\": \"SCMP_ACT_KILL\"}]}",
+	/* Found by the fuzzer: the error for a rule libseccomp refuses (two
+	 * comparisons of one argument) read freed memory. */
+	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"socket\"], \"action\": "
+		    "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 1, "
+		    "\"value\": 1, \"valueTwo\": 1, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}",
 		    &doc, &err);
-	ok(!f && strstr(err.msg, "$.linux.seccomp.syscalls[1]: rule for 'getpid'"), "a conflicting rule: %s", err.msg);
+	ok(!f && strstr(err.msg, "$.linux.seccomp.syscalls[0]: rule for 'socket'"), "a rule libseccomp refuses: %s",
+	   err.msg);
+	bhc_seccomp_free(f);
 	yyjson_doc_free(doc);
 	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"no_such_call\", "
 		    "\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
