@@ -285,7 +285,7 @@ int bhc_state_list(const char *root, char ***ids, size_t *n, struct bh_error *er
 int bhc_uid_base_pick(int rootfd, uint32_t *base, struct bh_error *err)
 {
 	static unsigned char used[BHC_UID_RANGE_SLOTS / 8];
-	int fd = dup(rootfd);
+	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
 	struct dirent *e;
 	DIR *d;
 
