@@ -30,7 +30,8 @@ bool bhc_cgroup2_available(void)
 /* The container's cgroup relative to the cgroup root ("workloads/web"):
  * linux.cgroupsPath when given (it must lie inside the delegated subtree),
  * /workloads/<id> otherwise. */
-int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len, struct bh_error *err)
+int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
+                    struct bh_error *err)
 {
 	const char *p = cfg->cgroups_path;
 	const char *prefix = BHC_CGROUP_DELEGATED "/";
@@ -43,13 +44,16 @@ int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, siz
 	else if (!strncmp(p, prefix, strlen(prefix)) && p[strlen(prefix)])
 		n = snprintf(out, len, "%s", p + 1);
 	else
-		return bh_error(err, 0, "$.linux.cgroupsPath: '%s' is outside %s (the subtree delegated to workloads)", p,
-				BHC_CGROUP_DELEGATED);
+		return bh_error(
+		    err, 0,
+		    "$.linux.cgroupsPath: '%s' is outside %s (the subtree delegated to workloads)",
+		    p, BHC_CGROUP_DELEGATED);
 	if (n < 0 || (size_t)n >= len)
 		return bh_error(err, 0, "$.linux.cgroupsPath: too long");
-	if (strstr(out, "/../") || strstr(out, "/./") || strstr(out, "//") || out[strlen(out) - 1] == '/' ||
-	    !strcmp(out + strlen(out) - 3, "/.."))
-		return bh_error(err, 0, "$.linux.cgroupsPath: '%s' is not a plain path", p ? p : out);
+	if (strstr(out, "/../") || strstr(out, "/./") || strstr(out, "//") ||
+	    out[strlen(out) - 1] == '/' || !strcmp(out + strlen(out) - 3, "/.."))
+		return bh_error(err, 0, "$.linux.cgroupsPath: '%s' is not a plain path",
+		                p ? p : out);
 	return 0;
 }
 
@@ -69,8 +73,9 @@ static int write_limits(int fd, const struct bhc_config *cfg, struct bh_error *e
 		if (write_at(fd, "memory.max", v, err) < 0)
 			return -1;
 		/* The spec's swap counts memory plus swap; cgroup v2's only swap. */
-		snprintf(v, sizeof(v), "%lld",
-			 (long long)(cfg->memory_swap >= 0 ? cfg->memory_swap - cfg->memory_max : 0));
+		snprintf(
+		    v, sizeof(v), "%lld",
+		    (long long)(cfg->memory_swap >= 0 ? cfg->memory_swap - cfg->memory_max : 0));
 		if (write_at(fd, "memory.swap.max", v, err) < 0 && err->code != ENOENT)
 			return -1;
 	}
@@ -91,7 +96,8 @@ static int write_limits(int fd, const struct bhc_config *cfg, struct bh_error *e
 	}
 	if (cfg->cpu_shares) {
 		/* runc's conversion of cgroup v1 shares to v2 weight. */
-		snprintf(v, sizeof(v), "%llu", 1 + ((unsigned long long)(cfg->cpu_shares - 2) * 9999) / 262142);
+		snprintf(v, sizeof(v), "%llu",
+		         1 + ((unsigned long long)(cfg->cpu_shares - 2) * 9999) / 262142);
 		if (write_at(fd, "cpu.weight", v, err) < 0)
 			return -1;
 	}

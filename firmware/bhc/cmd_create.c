@@ -5,8 +5,9 @@
 
 int cmd_create(struct cli *c, struct bh_error *err)
 {
-	struct bhc_create_opts o = {c->root, NULL, c->bundle ? c->bundle : ".", c->pid_file, c->console_socket,
-				    c->preserve_fds, false};
+	struct bhc_create_opts o = {
+	    c->root,         NULL, c->bundle ? c->bundle : ".", c->pid_file, c->console_socket,
+	    c->preserve_fds, false};
 	struct bhc_container ct;
 
 	if (c->n_args != 1)

@@ -35,7 +35,8 @@ int cmd_list(struct cli *c, struct bh_error *err)
 		} else if (c->quiet) {
 			printf("%s\n", st.id);
 		} else {
-			printf("%-24s %-8d %-8s %s\n", st.id, st.status == BHC_STOPPED ? 0 : (int)st.pid,
+			printf("%-24s %-8d %-8s %s\n", st.id,
+			       st.status == BHC_STOPPED ? 0 : (int)st.pid,
 			       bhc_status_name(st.status), st.bundle);
 		}
 		bhc_state_free(&st);

@@ -33,8 +33,9 @@ static void forward_signals(struct bhc_container *ct, int sfd)
 
 int cmd_run(struct cli *c, struct bh_error *err)
 {
-	struct bhc_create_opts o = {c->root, NULL, c->bundle ? c->bundle : ".", c->pid_file, c->console_socket,
-				    c->preserve_fds, !c->detach};
+	struct bhc_create_opts o = {
+	    c->root,         NULL,      c->bundle ? c->bundle : ".", c->pid_file, c->console_socket,
+	    c->preserve_fds, !c->detach};
 	struct bhc_container ct;
 	struct bh_error ignored;
 	sigset_t set;

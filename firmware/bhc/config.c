@@ -11,7 +11,8 @@
 #include <string.h>
 
 /* Properties of the spec bhc refuses rather than ignores. */
-static const char *const unsupported_top[] = {"hooks", "solaris", "windows", "vm", "zos", "freebsd"};
+static const char *const unsupported_top[] = {"hooks", "solaris", "windows",
+                                              "vm",    "zos",     "freebsd"};
 
 static int parse_root(yyjson_val *root, struct bhc_config *cfg, struct bh_error *err)
 {
@@ -50,7 +51,7 @@ static int parse_version(yyjson_val *v, struct bh_error *err)
 }
 
 static int parse_optional_string(yyjson_val *top, const char *key, const char **out,
-				 struct bh_error *err)
+                                 struct bh_error *err)
 {
 	struct jpath p;
 	yyjson_val *v = yyjson_obj_get(top, key);
@@ -62,7 +63,8 @@ static int parse_document(yyjson_val *top, struct bhc_config *cfg, struct bh_err
 {
 	yyjson_val *v;
 
-	if (j_object(top, "$", err) < 0 || parse_version(yyjson_obj_get(top, "ociVersion"), err) < 0)
+	if (j_object(top, "$", err) < 0 ||
+	    parse_version(yyjson_obj_get(top, "ociVersion"), err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(unsupported_top) / sizeof(*unsupported_top); i++)
 		if (yyjson_obj_get(top, unsupported_top[i]))
@@ -91,8 +93,9 @@ static int parse_document(yyjson_val *top, struct bhc_config *cfg, struct bh_err
 		yyjson_obj_foreach(v, i, max, key, val)
 		{
 			if (!yyjson_is_str(val))
-				return j_type_error(err, jp(&p, "$.annotations.", "%s", yyjson_get_str(key)),
-						    "a string", val);
+				return j_type_error(
+				    err, jp(&p, "$.annotations.", "%s", yyjson_get_str(key)),
+				    "a string", val);
 		}
 		cfg->annotations = v;
 	}
@@ -106,7 +109,7 @@ static void set_defaults(struct bhc_config *cfg)
 }
 
 int bhc_config_parse(const char *bundle, const char *text, size_t len, struct bhc_config *cfg,
-		     struct bh_error *err)
+                     struct bh_error *err)
 {
 	yyjson_read_err jerr;
 

@@ -32,7 +32,9 @@ static const char *type_name(yyjson_val *v)
 	case YYJSON_TYPE_BOOL:
 		return "a boolean";
 	case YYJSON_TYPE_NUM:
-		return yyjson_is_real(v) ? "a fractional number" : yyjson_is_sint(v) ? "a negative number" : "a number";
+		return yyjson_is_real(v)   ? "a fractional number"
+		       : yyjson_is_sint(v) ? "a negative number"
+		                           : "a number";
 	case YYJSON_TYPE_STR:
 		return "a string";
 	case YYJSON_TYPE_ARR:
@@ -97,7 +99,7 @@ int j_u32(yyjson_val *v, const char *path, uint32_t *out, struct bh_error *err)
 		return -1;
 	if (x > UINT32_MAX)
 		return bh_error(err, 0, "%s: %llu is out of range (at most %u)", path,
-				(unsigned long long)x, UINT32_MAX);
+		                (unsigned long long)x, UINT32_MAX);
 	*out = (uint32_t)x;
 	return 0;
 }

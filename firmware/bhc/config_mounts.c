@@ -18,46 +18,48 @@ struct mount_flag {
 };
 
 static const struct mount_flag flags[] = {
-	{"ro", MS_RDONLY, 0, MOUNT_ATTR_RDONLY, 0},
-	{"rw", 0, MS_RDONLY, 0, MOUNT_ATTR_RDONLY},
-	{"nosuid", MS_NOSUID, 0, MOUNT_ATTR_NOSUID, 0},
-	{"suid", 0, MS_NOSUID, 0, MOUNT_ATTR_NOSUID},
-	{"nodev", MS_NODEV, 0, MOUNT_ATTR_NODEV, 0},
-	{"dev", 0, MS_NODEV, 0, MOUNT_ATTR_NODEV},
-	{"noexec", MS_NOEXEC, 0, MOUNT_ATTR_NOEXEC, 0},
-	{"exec", 0, MS_NOEXEC, 0, MOUNT_ATTR_NOEXEC},
-	{"sync", MS_SYNCHRONOUS, 0, 0, 0},
-	{"async", 0, MS_SYNCHRONOUS, 0, 0},
-	{"dirsync", MS_DIRSYNC, 0, 0, 0},
-	{"nomand", 0, MS_MANDLOCK, 0, 0},
-	{"atime", 0, MS_NOATIME, 0, MOUNT_ATTR_NOATIME},
-	{"noatime", MS_NOATIME, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
-	{"diratime", 0, MS_NODIRATIME, 0, MOUNT_ATTR_NODIRATIME},
-	{"nodiratime", MS_NODIRATIME, 0, MOUNT_ATTR_NODIRATIME, 0},
-	{"relatime", MS_RELATIME, 0, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
-	{"norelatime", 0, MS_RELATIME, 0, 0},
-	{"strictatime", MS_STRICTATIME, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
-	{"nostrictatime", 0, MS_STRICTATIME, 0, 0},
-	{"lazytime", MS_LAZYTIME, 0, 0, 0},
-	{"nolazytime", 0, MS_LAZYTIME, 0, 0},
-	{"nosymfollow", 0, 0, MOUNT_ATTR_NOSYMFOLLOW, 0},
-	{"symfollow", 0, 0, 0, MOUNT_ATTR_NOSYMFOLLOW},
+    {"ro", MS_RDONLY, 0, MOUNT_ATTR_RDONLY, 0},
+    {"rw", 0, MS_RDONLY, 0, MOUNT_ATTR_RDONLY},
+    {"nosuid", MS_NOSUID, 0, MOUNT_ATTR_NOSUID, 0},
+    {"suid", 0, MS_NOSUID, 0, MOUNT_ATTR_NOSUID},
+    {"nodev", MS_NODEV, 0, MOUNT_ATTR_NODEV, 0},
+    {"dev", 0, MS_NODEV, 0, MOUNT_ATTR_NODEV},
+    {"noexec", MS_NOEXEC, 0, MOUNT_ATTR_NOEXEC, 0},
+    {"exec", 0, MS_NOEXEC, 0, MOUNT_ATTR_NOEXEC},
+    {"sync", MS_SYNCHRONOUS, 0, 0, 0},
+    {"async", 0, MS_SYNCHRONOUS, 0, 0},
+    {"dirsync", MS_DIRSYNC, 0, 0, 0},
+    {"nomand", 0, MS_MANDLOCK, 0, 0},
+    {"atime", 0, MS_NOATIME, 0, MOUNT_ATTR_NOATIME},
+    {"noatime", MS_NOATIME, 0, MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME},
+    {"diratime", 0, MS_NODIRATIME, 0, MOUNT_ATTR_NODIRATIME},
+    {"nodiratime", MS_NODIRATIME, 0, MOUNT_ATTR_NODIRATIME, 0},
+    {"relatime", MS_RELATIME, 0, MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME},
+    {"norelatime", 0, MS_RELATIME, 0, 0},
+    {"strictatime", MS_STRICTATIME, 0, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME},
+    {"nostrictatime", 0, MS_STRICTATIME, 0, 0},
+    {"lazytime", MS_LAZYTIME, 0, 0, 0},
+    {"nolazytime", 0, MS_LAZYTIME, 0, 0},
+    {"nosymfollow", 0, 0, MOUNT_ATTR_NOSYMFOLLOW, 0},
+    {"symfollow", 0, 0, 0, MOUNT_ATTR_NOSYMFOLLOW},
 };
 
 static const struct {
 	const char *name;
 	unsigned long flags;
 } propagations[] = {
-	{"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC}, {"shared", MS_SHARED},
-	{"rshared", MS_SHARED | MS_REC},   {"slave", MS_SLAVE},		  {"rslave", MS_SLAVE | MS_REC},
-	{"unbindable", MS_UNBINDABLE},	   {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 /* Options bhc knows and refuses: each needs machinery bhc does not have. */
-static const char *const refused[] = {"remount", "mand", "idmap", "ridmap", "tmpcopyup", "copy-symlink",
-				      "src-nofollow", "dest-nofollow"};
+static const char *const refused[] = {"remount",   "mand",         "idmap",        "ridmap",
+                                      "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow"};
 
-static const char *const fs_types[] = {"proc", "sysfs", "tmpfs", "devpts", "mqueue", "cgroup", "cgroup2"};
+static const char *const fs_types[] = {"proc",   "sysfs",  "tmpfs",  "devpts",
+                                       "mqueue", "cgroup", "cgroup2"};
 
 static int add_data(struct bhc_mount *m, const char *opt, const char *path, struct bh_error *err)
 {
@@ -86,7 +88,8 @@ static void set_attr(struct bhc_mount *m, uint64_t set, uint64_t clr)
 	m->attr_clr = (m->attr_clr | clr) & ~set;
 }
 
-static int parse_one_option(const char *o, const char *path, struct bhc_mount *m, struct bh_error *err)
+static int parse_one_option(const char *o, const char *path, struct bhc_mount *m,
+                            struct bh_error *err)
 {
 	const char *flag = o;
 
@@ -102,7 +105,8 @@ static int parse_one_option(const char *o, const char *path, struct bhc_mount *m
 		}
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		if (!strcmp(o, refused[i]))
-			return bh_error(err, 0, "%s: mount option '%s' is not supported by bhc", path, o);
+			return bh_error(err, 0, "%s: mount option '%s' is not supported by bhc",
+			                path, o);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++)
 			if (!strcmp(flag, flags[i].name)) {
@@ -119,7 +123,8 @@ static int parse_one_option(const char *o, const char *path, struct bhc_mount *m
 	return add_data(m, o, path, err);
 }
 
-int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m, struct bh_error *err)
+int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m,
+                            struct bh_error *err)
 {
 	yyjson_val *o;
 	struct jpath p;
@@ -131,7 +136,8 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
 	{
 		const char *s;
 
-		if (j_string(o, jp(&p, path, "[%zu]", i), &s, err) < 0 || parse_one_option(s, p.s, m, err) < 0)
+		if (j_string(o, jp(&p, path, "[%zu]", i), &s, err) < 0 ||
+		    parse_one_option(s, p.s, m, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -140,13 +146,16 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
 static int check_type(struct bhc_mount *m, const char *path, struct bh_error *err)
 {
 	if (m->bind) {
-		if (m->type && strcmp(m->type, "bind") && strcmp(m->type, "none") && strcmp(m->type, ""))
-			return bh_error(err, 0, "%s.type: '%s' cannot be combined with the bind option", path,
-					m->type);
+		if (m->type && strcmp(m->type, "bind") && strcmp(m->type, "none") &&
+		    strcmp(m->type, ""))
+			return bh_error(err, 0,
+			                "%s.type: '%s' cannot be combined with the bind option",
+			                path, m->type);
 		if (!m->source || !*m->source)
 			return bh_error(err, 0, "%s.source: a bind mount needs a source", path);
 		if (m->data[0])
-			return bh_error(err, 0, "%s.options: '%s' is not a bind mount option", path, m->data);
+			return bh_error(err, 0, "%s.options: '%s' is not a bind mount option", path,
+			                m->data);
 		return 0;
 	}
 	if (!m->type)
@@ -158,10 +167,11 @@ static int check_type(struct bhc_mount *m, const char *path, struct bh_error *er
 	for (size_t i = 0; i < sizeof(fs_types) / sizeof(*fs_types); i++)
 		if (!strcmp(m->type, fs_types[i]))
 			return 0;
-	return bh_error(err, 0,
-			"%s.type: '%s' is not supported by bhc (proc, sysfs, tmpfs, devpts, mqueue, cgroup, "
-			"cgroup2 or a bind mount)",
-			path, m->type);
+	return bh_error(
+	    err, 0,
+	    "%s.type: '%s' is not supported by bhc (proc, sysfs, tmpfs, devpts, mqueue, cgroup, "
+	    "cgroup2 or a bind mount)",
+	    path, m->type);
 }
 
 static int parse_mount(yyjson_val *v, const char *path, struct bhc_mount *m, struct bh_error *err)
@@ -170,13 +180,16 @@ static int parse_mount(yyjson_val *v, const char *path, struct bhc_mount *m, str
 	yyjson_val *x;
 
 	if (j_object(v, path, err) < 0 ||
-	    j_string(yyjson_obj_get(v, "destination"), jp(&p, path, ".destination"), &m->destination, err) < 0)
+	    j_string(yyjson_obj_get(v, "destination"), jp(&p, path, ".destination"),
+	             &m->destination, err) < 0)
 		return -1;
 	if (m->destination[0] != '/')
 		return bh_error(err, 0, "%s: '%s' is not an absolute path", p.s, m->destination);
-	if ((x = yyjson_obj_get(v, "type")) && j_string(x, jp(&p, path, ".type"), &m->type, err) < 0)
+	if ((x = yyjson_obj_get(v, "type")) &&
+	    j_string(x, jp(&p, path, ".type"), &m->type, err) < 0)
 		return -1;
-	if ((x = yyjson_obj_get(v, "source")) && j_string(x, jp(&p, path, ".source"), &m->source, err) < 0)
+	if ((x = yyjson_obj_get(v, "source")) &&
+	    j_string(x, jp(&p, path, ".source"), &m->source, err) < 0)
 		return -1;
 	if ((x = yyjson_obj_get(v, "uidMappings")) || (x = yyjson_obj_get(v, "gidMappings")))
 		return bh_error(err, 0, "%s: id-mapped mounts are not supported by bhc", path);

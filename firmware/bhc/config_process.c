@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const unsupported_process[] = {"apparmorProfile", "selinuxLabel", "ioPriority",
-						  "scheduler", "execCPUAffinity", "commandLine"};
+static const char *const unsupported_process[] = {
+    "apparmorProfile", "selinuxLabel", "ioPriority", "scheduler", "execCPUAffinity", "commandLine"};
 
 static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error *err)
 {
@@ -20,7 +20,8 @@ static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error 
 	    j_u32(yyjson_obj_get(user, "gid"), "$.process.user.gid", &cfg->gid, err) < 0)
 		return -1;
 	if (yyjson_obj_get(user, "username"))
-		return bh_error(err, 0, "$.process.user.username: not supported by bhc (Windows only)");
+		return bh_error(err, 0,
+		                "$.process.user.username: not supported by bhc (Windows only)");
 	v = yyjson_obj_get(user, "umask");
 	if (v) {
 		uint32_t m;
@@ -38,10 +39,11 @@ static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error 
 		return -1;
 	if (yyjson_arr_size(v) > sizeof(cfg->gids) / sizeof(*cfg->gids))
 		return bh_error(err, 0, "$.process.user.additionalGids: more than %zu groups",
-				sizeof(cfg->gids) / sizeof(*cfg->gids));
+		                sizeof(cfg->gids) / sizeof(*cfg->gids));
 	yyjson_arr_foreach(v, i, max, g)
 	{
-		if (j_u32(g, jp(&p, "$.process.user.additionalGids", "[%zu]", i), &cfg->gids[i], err) < 0)
+		if (j_u32(g, jp(&p, "$.process.user.additionalGids", "[%zu]", i), &cfg->gids[i],
+		          err) < 0)
 			return -1;
 	}
 	cfg->n_gids = max;
@@ -50,8 +52,8 @@ static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error 
 
 static int parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error *err)
 {
-	static const char *const sets[CAPSET_N] = {"bounding", "effective", "inheritable", "permitted",
-						   "ambient"};
+	static const char *const sets[CAPSET_N] = {"bounding", "effective", "inheritable",
+	                                           "permitted", "ambient"};
 	struct jpath p, q;
 
 	if (j_object(caps, "$.process.capabilities", err) < 0)
@@ -106,8 +108,9 @@ static int parse_rlimits(yyjson_val *list, struct bhc_config *cfg, struct bh_err
 		    j_u64(yyjson_obj_get(r, "hard"), jp(&q, p.s, ".hard"), &rl->hard, err) < 0)
 			return -1;
 		if (rl->soft > rl->hard)
-			return bh_error(err, 0, "%s: soft limit %llu is above the hard limit %llu", p.s,
-					(unsigned long long)rl->soft, (unsigned long long)rl->hard);
+			return bh_error(err, 0, "%s: soft limit %llu is above the hard limit %llu",
+			                p.s, (unsigned long long)rl->soft,
+			                (unsigned long long)rl->hard);
 	}
 	cfg->n_rlimits = max;
 	return 0;
@@ -135,7 +138,7 @@ static int parse_env(struct bhc_config *cfg, struct bh_error *err)
 	for (size_t i = 0; i < cfg->n_env; i++)
 		if (!strchr(cfg->env[i], '=') || cfg->env[i][0] == '=')
 			return bh_error(err, 0, "%s: '%s' is not NAME=value",
-					jp(&p, "$.process.env", "[%zu]", i), cfg->env[i]);
+			                jp(&p, "$.process.env", "[%zu]", i), cfg->env[i]);
 	return 0;
 }
 
@@ -150,14 +153,17 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 		v = yyjson_obj_get(proc, unsupported_process[i]);
 		/* Empty strings are what generators write when the feature is off. */
 		if (v && !(yyjson_is_str(v) && yyjson_get_len(v) == 0))
-			return bh_error(err, 0, "$.process.%s: not supported by bhc", unsupported_process[i]);
+			return bh_error(err, 0, "$.process.%s: not supported by bhc",
+			                unsupported_process[i]);
 	}
-	if (j_strings(yyjson_obj_get(proc, "args"), "$.process.args", &cfg->args, &cfg->n_args, err) < 0)
+	if (j_strings(yyjson_obj_get(proc, "args"), "$.process.args", &cfg->args, &cfg->n_args,
+	              err) < 0)
 		return -1;
 	if (cfg->n_args == 0 || !cfg->args[0][0])
 		return bh_error(err, 0, "$.process.args: must name a program");
 	v = yyjson_obj_get(proc, "env");
-	if (v && (j_strings(v, "$.process.env", &cfg->env, &cfg->n_env, err) < 0 || parse_env(cfg, err) < 0))
+	if (v && (j_strings(v, "$.process.env", &cfg->env, &cfg->n_env, err) < 0 ||
+	          parse_env(cfg, err) < 0))
 		return -1;
 	if (j_string(yyjson_obj_get(proc, "cwd"), "$.process.cwd", &cfg->cwd, err) < 0)
 		return -1;
@@ -189,8 +195,9 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 		if (j_i64(v, "$.process.oomScoreAdj", &oom, err) < 0)
 			return -1;
 		if (oom < -1000 || oom > 1000)
-			return bh_error(err, 0, "$.process.oomScoreAdj: %lld is outside -1000..1000",
-					(long long)oom);
+			return bh_error(err, 0,
+			                "$.process.oomScoreAdj: %lld is outside -1000..1000",
+			                (long long)oom);
 		cfg->has_oom_score_adj = true;
 		cfg->oom_score_adj = (int)oom;
 	}

@@ -55,7 +55,8 @@ int bhc_recv_fds(int sock, int *fds, size_t max, size_t *n, void *data, size_t l
 {
 	char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
 	struct iovec iov = {data, len};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
 	struct cmsghdr *c;
 	ssize_t r;
 
@@ -90,7 +91,8 @@ int bhc_recv_fd(int sock, int *fd, void *data, size_t len)
 	return r;
 }
 
-int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len, struct bh_error *err)
+int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len,
+                     struct bh_error *err)
 {
 	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), s;
 	unsigned n, unlock = 0;
@@ -112,7 +114,8 @@ int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size
 
 		ioctl(s, TIOCSWINSZ, &ws);
 	}
-	if (setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0) {
+	if (setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 ||
+	    dup2(s, 2) < 0) {
 		close(s);
 		close(m);
 		return bh_error(err, errno, "make %s the console", name);
@@ -134,7 +137,8 @@ int bhc_console_send(const char *socket_path, int master, struct bh_error *err)
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return bh_error(err, errno, "socket");
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || bhc_send_fd(s, master, "/dev/ptmx", 9) < 0) {
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    bhc_send_fd(s, master, "/dev/ptmx", 9) < 0) {
 		int e = errno;
 
 		close(s);
@@ -171,7 +175,8 @@ int bhc_console_relay(int master, int pidfd, int sfd)
 {
 	struct termios saved, raw;
 	bool restore = tcgetattr(0, &saved) == 0;
-	struct pollfd p[4] = {{master, POLLIN, 0}, {0, POLLIN, 0}, {pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
+	struct pollfd p[4] = {
+	    {master, POLLIN, 0}, {0, POLLIN, 0}, {pidfd, POLLIN, 0}, {sfd, POLLIN, 0}};
 	bool exited = false;
 
 	if (restore) {

@@ -43,7 +43,8 @@ struct create_ctx {
 	bool made_cgroup;
 };
 
-static const int ns_types[NS_N] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID, CLONE_NEWCGROUP};
+static const int ns_types[NS_N] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID,
+                                   CLONE_NEWCGROUP};
 
 /* Namespaces given by path are joined by bhc itself before the clone, so
  * the init is born in them; the rest are created new by the clone. */
@@ -71,8 +72,8 @@ static int join_namespaces(const struct bhc_config *cfg, uint64_t *flags, struct
 
 static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 {
-	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-			 CLONE_NEWCGROUP | CLONE_PIDFD;
+	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+	                 CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
 	struct clone_args args;
 	pid_t pid;
 
@@ -90,8 +91,8 @@ static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 	if (pid < 0)
 		return bh_error(err, errno, "clone3 the container's init");
 	if (pid == 0) {
-		struct bhc_init_args a = {&c->cfg, c->seccomp, c->sync[1], c->fifo_fd, c->o->preserve_fds,
-					  c->o->foreground};
+		struct bhc_init_args a = {&c->cfg,    c->seccomp,         c->sync[1],
+		                          c->fifo_fd, c->o->preserve_fds, c->o->foreground};
 
 		close(c->sync[0]);
 		bhc_init_run(&a);
@@ -167,23 +168,26 @@ static int send_go(struct create_ctx *c, pid_t pid, struct bh_error *err)
 			continue;
 		if (n == sizeof(fds) / sizeof(*fds)) {
 			close_all(fds, n);
-			return bh_error(err, 0, "$.mounts: more than %d bind mounts", BHC_MAX_SOURCES);
+			return bh_error(err, 0, "$.mounts: more than %d bind mounts",
+			                BHC_MAX_SOURCES);
 		}
-		snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : c->cfg.bundle, path[0] == '/' ? "" : "/",
-			 path);
+		snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : c->cfg.bundle,
+		         path[0] == '/' ? "" : "/", path);
 		/* Symlinks resolved here: an absolute one would otherwise lead
 		 * out of /proc/<pid>/root into bhc's own mount namespace. */
 		fds[n] = -1;
 		if (!realpath(full, resolved))
 			errno = errno ? errno : ENOENT;
-		else if (snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, resolved) < (int)sizeof(full))
-			fds[n] = open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC | (m ? 0 : O_DIRECTORY));
+		else if (snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, resolved) <
+		         (int)sizeof(full))
+			fds[n] =
+			    open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC | (m ? 0 : O_DIRECTORY));
 		if (fds[n] < 0) {
 			int e = errno;
 
 			close_all(fds, n);
 			return m ? bh_error(err, e, "$.mounts[%zu].source: open %s", i - 1, path)
-				 : bh_error(err, e, "open the rootfs %s", path);
+			         : bh_error(err, e, "open the rootfs %s", path);
 		}
 		n++;
 	}
@@ -200,7 +204,8 @@ static int wait_ready(struct create_ctx *c, struct bhc_container *out, struct bh
 		int fd, n = bhc_recv_fd(c->sync[0], &fd, msg, sizeof(msg) - 1);
 
 		if (n <= 0)
-			return bh_error(err, n < 0 ? errno : 0, "the container's init exited during setup");
+			return bh_error(err, n < 0 ? errno : 0,
+			                "the container's init exited during setup");
 		msg[n] = 0;
 		if (msg[0] == 'R')
 			return 0;
@@ -247,8 +252,11 @@ static int setup_cgroup(struct create_ctx *c, struct bh_error *err)
 {
 	if (!bhc_cgroup2_available()) {
 		if (bhc_config_has_limits(&c->cfg))
-			return bh_error(err, 0, "$.linux.resources: the config asks for limits but this host has no "
-						"cgroup v2 hierarchy with %s at %s", BHC_CGROUP_DELEGATED, BHC_CGROUP_ROOT);
+			return bh_error(
+			    err, 0,
+			    "$.linux.resources: the config asks for limits but this host has no "
+			    "cgroup v2 hierarchy with %s at %s",
+			    BHC_CGROUP_DELEGATED, BHC_CGROUP_ROOT);
 		return 0;
 	}
 	if (bhc_cgroup_path(&c->cfg, c->o->id, c->st.cgroup, sizeof(c->st.cgroup), err) < 0)
@@ -269,7 +277,8 @@ static int prepare(struct create_ctx *c, struct bh_error *err)
 	if (bhc_id_check(c->o->id, err) < 0 || bhc_config_load(c->o->bundle, &c->cfg, err) < 0)
 		return -1;
 	if (c->cfg.terminal && !c->o->console_socket && !c->o->foreground)
-		return bh_error(err, 0, "$.process.terminal is true: bhc create needs --console-socket");
+		return bh_error(err, 0,
+		                "$.process.terminal is true: bhc create needs --console-socket");
 	c->seccomp = bhc_seccomp_build(c->cfg.seccomp, err);
 	if (!c->seccomp)
 		return -1;
@@ -283,7 +292,8 @@ static int prepare(struct create_ctx *c, struct bh_error *err)
 	snprintf(c->st.bundle, sizeof(c->st.bundle), "%s", c->cfg.bundle);
 	bhc_now_rfc3339(c->st.created, sizeof(c->st.created));
 	/* The state file reserves the id range for concurrent creates. */
-	if (default_idmap(c, err) < 0 || bhc_state_write(c->dirfd, &c->st, c->cfg.annotations, err) < 0)
+	if (default_idmap(c, err) < 0 ||
+	    bhc_state_write(c->dirfd, &c->st, c->cfg.annotations, err) < 0)
 		return -1;
 	flock(c->rootfd, LOCK_UN);
 	if (setup_cgroup(c, err) < 0)
@@ -329,7 +339,8 @@ static void cleanup(struct create_ctx *c)
 
 int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struct bh_error *err)
 {
-	struct create_ctx c = {.o = o, .rootfd = -1, .dirfd = -1, .fifo_fd = -1, .cgroup_fd = -1, .sync = {-1, -1}};
+	struct create_ctx c = {
+	    .o = o, .rootfd = -1, .dirfd = -1, .fifo_fd = -1, .cgroup_fd = -1, .sync = {-1, -1}};
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -341,7 +352,8 @@ int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struc
 		goto fail;
 	close(c.sync[1]);
 	c.sync[1] = -1;
-	if (prepare_child(&c, out->pid, err) < 0 || send_go(&c, out->pid, err) < 0 || wait_ready(&c, out, err) < 0)
+	if (prepare_child(&c, out->pid, err) < 0 || send_go(&c, out->pid, err) < 0 ||
+	    wait_ready(&c, out, err) < 0)
 		goto fail;
 	c.st.pid = out->pid;
 	c.st.start_time = bhc_proc_start_time(out->pid);
@@ -374,11 +386,13 @@ int bhc_start(const char *root, const char *id, struct bh_error *err)
 		return -1;
 	bhc_state_free(&st);
 	if (st.status != BHC_CREATED)
-		return bh_error(err, 0, "container '%s' is %s, not created", id, bhc_status_name(st.status));
+		return bh_error(err, 0, "container '%s' is %s, not created", id,
+		                bhc_status_name(st.status));
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, id);
 	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return bh_error(err, errno == ENXIO ? 0 : errno, "container '%s' is not waiting to start", id);
+		return bh_error(err, errno == ENXIO ? 0 : errno,
+		                "container '%s' is not waiting to start", id);
 	if (write(fd, "S", 1) != 1) {
 		int e = errno;
 
@@ -416,7 +430,8 @@ static int kill_cgroup(const char *cgroup, int sig, struct bh_error *err)
 	int pid;
 
 	if (!cgroup[0])
-		return bh_error(err, 0, "--all needs the container's cgroup, and this host has none");
+		return bh_error(err, 0,
+		                "--all needs the container's cgroup, and this host has none");
 	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", BHC_CGROUP_ROOT, cgroup);
 	f = fopen(path, "re");
 	if (!f)
@@ -466,7 +481,8 @@ int bhc_delete(const char *root, const char *id, bool force, struct bh_error *er
 		return -1;
 	bhc_state_free(&st);
 	if (st.status == BHC_RUNNING && !force)
-		return bh_error(err, 0, "container '%s' is running: stop it first or use --force", id);
+		return bh_error(err, 0, "container '%s' is running: stop it first or use --force",
+		                id);
 	fd = open_process(&st);
 	if (fd >= 0) {
 		/* Its pid namespace dies with it: every process inside goes too. */

@@ -126,8 +126,8 @@ char *bhc_read_file(const char *path, size_t max, size_t *len, struct bh_error *
 int bhc_open_in_root(int rootfd, const char *path, int flags, struct bh_error *err)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 
@@ -136,7 +136,9 @@ int bhc_open_in_root(int rootfd, const char *path, int flags, struct bh_error *e
 	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
 	if (fd < 0) {
 		if (errno == ENOSYS)
-			return bh_error(err, errno, "openat2 (bhc needs Linux 5.6 or later to resolve paths safely)");
+			return bh_error(
+			    err, errno,
+			    "openat2 (bhc needs Linux 5.6 or later to resolve paths safely)");
 		return bh_error(err, errno, "open %s in the rootfs", *path ? path : "/");
 	}
 	return fd;
@@ -164,7 +166,8 @@ int bhc_mkdir_in_root(int rootfd, const char *path, bool file, struct bh_error *
 	if (parent < 0)
 		return -1;
 	if (file) {
-		fd = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		fd = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		            0644);
 		if (fd >= 0)
 			close(fd);
 	} else {

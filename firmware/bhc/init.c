@@ -61,7 +61,8 @@ static int enter_cwd(const char *cwd, struct bh_error *err)
 	if (chdir(cwd) < 0)
 		return bh_error(err, errno, "chdir to process.cwd %s", cwd);
 	if (!getcwd(here, sizeof(here)) || here[0] != '/')
-		return bh_error(err, errno ? errno : EINVAL, "working directory %s is outside the container", cwd);
+		return bh_error(err, errno ? errno : EINVAL,
+		                "working directory %s is outside the container", cwd);
 	return 0;
 }
 
@@ -119,13 +120,14 @@ static int find_program(const struct bhc_config *cfg, char *out, size_t len, str
 	return bh_error(err, ENOENT, "process.args[0] '%s' is not in the container's PATH", name);
 }
 
-static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, char *prog, size_t len,
-		 struct bh_error *err)
+static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, char *prog,
+                 size_t len, struct bh_error *err)
 {
 	const struct bhc_config *cfg = a->cfg;
 	int master = -1;
 
-	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, fds, n_fds, err) < 0 || set_names(cfg, err) < 0)
+	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, fds, n_fds, err) < 0 ||
+	    set_names(cfg, err) < 0)
 		return -1;
 	if (cfg->terminal) {
 		char msg[64] = "C";
@@ -136,8 +138,8 @@ static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, ch
 			return bh_error(err, errno, "hand the console to bhc");
 		close(master);
 	}
-	if (enter_cwd(cfg->cwd, err) < 0 || bhc_caps_bound(cfg->caps, err) < 0 || set_user(cfg, err) < 0 ||
-	    bhc_caps_apply(cfg->caps, err) < 0)
+	if (enter_cwd(cfg->cwd, err) < 0 || bhc_caps_bound(cfg->caps, err) < 0 ||
+	    set_user(cfg, err) < 0 || bhc_caps_apply(cfg->caps, err) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return bh_error(err, errno, "set no_new_privs");
@@ -178,7 +180,8 @@ void bhc_init_run(const struct bhc_init_args *a)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* The parent writes the id maps, then says go with the rootfs and the
 	 * bind sources. */
-	if (bhc_recv_fds(a->sync_fd, fds, sizeof(fds) / sizeof(*fds), &n_fds, &go, 1) != 1 || go != 'G')
+	if (bhc_recv_fds(a->sync_fd, fds, sizeof(fds) / sizeof(*fds), &n_fds, &go, 1) != 1 ||
+	    go != 'G')
 		_exit(1);
 	if (setup(a, fds, n_fds, prog, sizeof(prog), &err) < 0)
 		fail(a->sync_fd, &err);
@@ -197,7 +200,8 @@ void bhc_init_run(const struct bhc_init_args *a)
 		dprintf(2, "bhc: %s\n", err.msg);
 		_exit(127);
 	}
-	execve(prog, (char *const *)a->cfg->args, (char *const *)(a->cfg->env ? a->cfg->env : (const char *[]){NULL}));
+	execve(prog, (char *const *)a->cfg->args,
+	       (char *const *)(a->cfg->env ? a->cfg->env : (const char *[]){NULL}));
 	dprintf(2, "bhc: exec %s: %s\n", prog, strerror(errno));
 	_exit(127);
 }

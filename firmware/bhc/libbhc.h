@@ -14,16 +14,23 @@
 #include <sys/types.h>
 #include <yyjson.h>
 
-#define BHC_OCI_VERSION "1.2.0"
-#define BHC_DEFAULT_ROOT "/run/bhc"
-#define BHC_CGROUP_ROOT "/sys/fs/cgroup"
+#define BHC_OCI_VERSION      "1.2.0"
+#define BHC_DEFAULT_ROOT     "/run/bhc"
+#define BHC_CGROUP_ROOT      "/sys/fs/cgroup"
 #define BHC_CGROUP_DELEGATED "/workloads"
-#define BHC_MAX_IDMAPS 5
-#define BHC_MAX_RLIMITS 16
-#define BHC_MAX_SYSCTLS 32
+#define BHC_MAX_IDMAPS       5
+#define BHC_MAX_RLIMITS      16
+#define BHC_MAX_SYSCTLS      32
 
 /* Capability sets of process.capabilities, as bit masks. */
-enum { CAPSET_BOUNDING, CAPSET_EFFECTIVE, CAPSET_INHERITABLE, CAPSET_PERMITTED, CAPSET_AMBIENT, CAPSET_N };
+enum {
+	CAPSET_BOUNDING,
+	CAPSET_EFFECTIVE,
+	CAPSET_INHERITABLE,
+	CAPSET_PERMITTED,
+	CAPSET_AMBIENT,
+	CAPSET_N
+};
 
 /* Namespaces a container can be given a path to join. */
 enum { NS_NET, NS_IPC, NS_UTS, NS_PID, NS_CGROUP, NS_N };
@@ -34,9 +41,9 @@ struct bhc_idmap {
 
 struct bhc_mount {
 	const char *destination, *type, *source;
-	unsigned long flags;	   /* MS_* for mount(2) */
+	unsigned long flags;         /* MS_* for mount(2) */
 	uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* for bind mounts */
-	unsigned long propagation; /* MS_PRIVATE, MS_SLAVE, ... or 0 */
+	unsigned long propagation;   /* MS_PRIVATE, MS_SLAVE, ... or 0 */
 	bool bind, recursive;
 	char data[512]; /* filesystem options, comma separated */
 };
@@ -95,7 +102,7 @@ struct bhc_config {
  * the JSON path ($.process.args[0]) and the problem. */
 int bhc_config_load(const char *bundle, struct bhc_config *cfg, struct bh_error *err);
 int bhc_config_parse(const char *bundle, const char *text, size_t len, struct bhc_config *cfg,
-		     struct bh_error *err);
+                     struct bh_error *err);
 void bhc_config_free(struct bhc_config *cfg);
 bool bhc_config_has_limits(const struct bhc_config *cfg);
 
@@ -103,7 +110,8 @@ bool bhc_config_has_limits(const struct bhc_config *cfg);
 struct jpath {
 	char s[256];
 };
-const char *jp(struct jpath *p, const char *parent, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *jp(struct jpath *p, const char *parent, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int j_type_error(struct bh_error *err, const char *path, const char *want, yyjson_val *v);
 int j_string(yyjson_val *v, const char *path, const char **out, struct bh_error *err);
 int j_bool(yyjson_val *v, const char *path, bool *out, struct bh_error *err);
@@ -119,7 +127,7 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 int bhc_parse_linux(yyjson_val *linux, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m,
-			    struct bh_error *err);
+                            struct bh_error *err);
 
 /* caps.c */
 int bhc_cap_from_name(const char *name);
@@ -158,7 +166,7 @@ int bhc_root_open(const char *root, bool create, struct bh_error *err);
 int bhc_root_lock(int rootfd, struct bh_error *err);
 int bhc_state_dir_create(int rootfd, const char *id, struct bh_error *err);
 int bhc_state_write(int dirfd, const struct bhc_state *st, yyjson_val *annotations,
-		    struct bh_error *err);
+                    struct bh_error *err);
 int bhc_state_load(const char *root, const char *id, struct bhc_state *st, struct bh_error *err);
 void bhc_state_free(struct bhc_state *st);
 int bhc_state_remove(int rootfd, const char *id, struct bh_error *err);
@@ -169,17 +177,17 @@ int bhc_state_list(const char *root, char ***ids, size_t *n, struct bh_error *er
 int bhc_uid_base_pick(int rootfd, uint32_t *base, struct bh_error *err);
 
 /* userns.c */
-#define BHC_UID_RANGE_BASE 0x10000000u
-#define BHC_UID_RANGE_SIZE 65536u
+#define BHC_UID_RANGE_BASE  0x10000000u
+#define BHC_UID_RANGE_SIZE  65536u
 #define BHC_UID_RANGE_SLOTS 4096u
 int bhc_idmaps_check(const struct bhc_idmap *m, size_t n, const char *path, struct bh_error *err);
 int bhc_idmap_write(pid_t pid, const char *file, const struct bhc_idmap *m, size_t n,
-		    struct bh_error *err);
+                    struct bh_error *err);
 
 /* cgroup.c: cgroup v2 limits under the delegated subtree. */
 bool bhc_cgroup2_available(void);
 int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
-		    struct bh_error *err);
+                    struct bh_error *err);
 int bhc_cgroup_create(const char *rel, const struct bhc_config *cfg, struct bh_error *err);
 int bhc_cgroup_remove(const char *rel, struct bh_error *err);
 
@@ -214,8 +222,8 @@ int bhc_wait(struct bhc_container *c, int *status, struct bh_error *err);
 struct bhc_init_args {
 	const struct bhc_config *cfg;
 	void *seccomp;
-	int sync_fd;   /* socket to the parent */
-	int fifo_fd;   /* exec.fifo, opened read-write */
+	int sync_fd; /* socket to the parent */
+	int fifo_fd; /* exec.fifo, opened read-write */
 	int preserve_fds;
 	bool foreground;
 };
@@ -226,10 +234,12 @@ __attribute__((noreturn)) void bhc_init_run(const struct bhc_init_args *a);
  * opened by the privileged parent through /proc/<init>/root so that host
  * folders the container's ids cannot search still work. */
 #define BHC_MAX_SOURCES 63
-int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds, struct bh_error *err);
+int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
+                     struct bh_error *err);
 
 /* console.c */
-int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len, struct bh_error *err);
+int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len,
+                     struct bh_error *err);
 int bhc_console_send(const char *socket_path, int master, struct bh_error *err);
 int bhc_console_relay(int master, int pidfd, int sfd);
 int bhc_send_fd(int sock, int fd, const void *data, size_t len);

@@ -21,17 +21,20 @@ static const struct {
 	unsigned options;
 	const char *usage;
 } verbs[] = {
-	{"create", cmd_create, OPT_BUNDLE | OPT_PID_FILE | OPT_CONSOLE_SOCKET | OPT_PRESERVE_FDS | OPT_NO_NEW_KEYRING,
-	 "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID"},
-	{"start", cmd_start, 0, "start ID"},
-	{"run", cmd_run, OPT_BUNDLE | OPT_PID_FILE | OPT_CONSOLE_SOCKET | OPT_DETACH | OPT_PRESERVE_FDS | OPT_NO_NEW_KEYRING,
-	 "run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] ID"},
-	{"state", cmd_state, 0, "state ID"},
-	{"kill", cmd_kill, OPT_ALL, "kill [--all] ID [SIGNAL]"},
-	{"delete", cmd_delete, OPT_FORCE, "delete [--force] ID"},
-	{"spec", cmd_spec, OPT_BUNDLE | OPT_ROOTLESS, "spec [--bundle DIR] [-- ARGS...]"},
-	{"features", cmd_features, 0, "features"},
-	{"list", cmd_list, OPT_FORMAT | OPT_QUIET, "list [--format table|json] [--quiet]"},
+    {"create", cmd_create,
+     OPT_BUNDLE | OPT_PID_FILE | OPT_CONSOLE_SOCKET | OPT_PRESERVE_FDS | OPT_NO_NEW_KEYRING,
+     "create [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID"},
+    {"start", cmd_start, 0, "start ID"},
+    {"run", cmd_run,
+     OPT_BUNDLE | OPT_PID_FILE | OPT_CONSOLE_SOCKET | OPT_DETACH | OPT_PRESERVE_FDS |
+         OPT_NO_NEW_KEYRING,
+     "run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] ID"},
+    {"state", cmd_state, 0, "state ID"},
+    {"kill", cmd_kill, OPT_ALL, "kill [--all] ID [SIGNAL]"},
+    {"delete", cmd_delete, OPT_FORCE, "delete [--force] ID"},
+    {"spec", cmd_spec, OPT_BUNDLE | OPT_ROOTLESS, "spec [--bundle DIR] [-- ARGS...]"},
+    {"features", cmd_features, 0, "features"},
+    {"list", cmd_list, OPT_FORMAT | OPT_QUIET, "list [--format table|json] [--quiet]"},
 };
 
 #define N_VERBS (sizeof(verbs) / sizeof(*verbs))
@@ -41,22 +44,31 @@ static const char *log_path, *log_format;
 int cli_parse(int argc, char **argv, unsigned allowed, struct cli *c, struct bh_error *err)
 {
 	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'R'},	       {"log", required_argument, NULL, 'L'},
-		{"log-format", required_argument, NULL, 'F'},  {"debug", no_argument, NULL, 'D'},
-		{"systemd-cgroup", no_argument, NULL, 'S'},    {"bundle", required_argument, NULL, 'b'},
-		{"pid-file", required_argument, NULL, 'p'},    {"console-socket", required_argument, NULL, 'c'},
-		{"detach", no_argument, NULL, 'd'},	       {"force", no_argument, NULL, 'f'},
-		{"all", no_argument, NULL, 'a'},	       {"format", required_argument, NULL, 'o'},
-		{"quiet", no_argument, NULL, 'q'},	       {"preserve-fds", required_argument, NULL, 'P'},
-		{"no-new-keyring", no_argument, NULL, 'K'},    {"rootless", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	    {"root", required_argument, NULL, 'R'},
+	    {"log", required_argument, NULL, 'L'},
+	    {"log-format", required_argument, NULL, 'F'},
+	    {"debug", no_argument, NULL, 'D'},
+	    {"systemd-cgroup", no_argument, NULL, 'S'},
+	    {"bundle", required_argument, NULL, 'b'},
+	    {"pid-file", required_argument, NULL, 'p'},
+	    {"console-socket", required_argument, NULL, 'c'},
+	    {"detach", no_argument, NULL, 'd'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"all", no_argument, NULL, 'a'},
+	    {"format", required_argument, NULL, 'o'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"preserve-fds", required_argument, NULL, 'P'},
+	    {"no-new-keyring", no_argument, NULL, 'K'},
+	    {"rootless", required_argument, NULL, 'r'},
+	    {NULL, 0, NULL, 0},
 	};
 	static const struct {
 		int ch;
 		unsigned bit;
-	} bits[] = {{'b', OPT_BUNDLE}, {'p', OPT_PID_FILE}, {'c', OPT_CONSOLE_SOCKET}, {'d', OPT_DETACH},
-		    {'f', OPT_FORCE},  {'a', OPT_ALL},	    {'o', OPT_FORMAT},	       {'q', OPT_QUIET},
-		    {'P', OPT_PRESERVE_FDS}, {'K', OPT_NO_NEW_KEYRING}, {'r', OPT_ROOTLESS}};
+	} bits[] = {{'b', OPT_BUNDLE},         {'p', OPT_PID_FILE}, {'c', OPT_CONSOLE_SOCKET},
+	            {'d', OPT_DETACH},         {'f', OPT_FORCE},    {'a', OPT_ALL},
+	            {'o', OPT_FORMAT},         {'q', OPT_QUIET},    {'P', OPT_PRESERVE_FDS},
+	            {'K', OPT_NO_NEW_KEYRING}, {'r', OPT_ROOTLESS}};
 	int ch;
 
 	optind = 0;
@@ -64,7 +76,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli *c, struct bh_
 	while ((ch = getopt_long(argc, argv, "b:dfaqo:", opts, NULL)) != -1) {
 		for (size_t i = 0; i < sizeof(bits) / sizeof(*bits); i++)
 			if (bits[i].ch == ch && !(allowed & bits[i].bit))
-				return bh_error(err, 0, "option '%s' does not apply to '%s'", argv[optind - 1], argv[0]);
+				return bh_error(err, 0, "option '%s' does not apply to '%s'",
+				                argv[optind - 1], argv[0]);
 		switch (ch) {
 		case 'R':
 			c->root = optarg;
@@ -79,10 +92,14 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli *c, struct bh_
 		case 'K':
 			break;
 		case 'S':
-			return bh_error(err, 0, "--systemd-cgroup: not supported by bhc (cgroup v2 paths only)");
+			return bh_error(
+			    err, 0,
+			    "--systemd-cgroup: not supported by bhc (cgroup v2 paths only)");
 		case 'r':
 			if (strcmp(optarg, "false"))
-				return bh_error(err, 0, "--rootless %s: bhc specs always use a user namespace", optarg);
+				return bh_error(
+				    err, 0, "--rootless %s: bhc specs always use a user namespace",
+				    optarg);
 			break;
 		case 'b':
 			c->bundle = optarg;
@@ -113,12 +130,14 @@ int cli_parse(int argc, char **argv, unsigned allowed, struct cli *c, struct bh_
 			long n = strtol(optarg, &end, 10);
 
 			if (*end || n < 0 || n > 1024)
-				return bh_error(err, 0, "--preserve-fds '%s': not a count of fds", optarg);
+				return bh_error(err, 0, "--preserve-fds '%s': not a count of fds",
+				                optarg);
 			c->preserve_fds = (int)n;
 			break;
 		}
 		default:
-			return bh_error(err, 0, "unknown option '%s' for '%s'", argv[optind - 1], argv[0]);
+			return bh_error(err, 0, "unknown option '%s' for '%s'", argv[optind - 1],
+			                argv[0]);
 		}
 	}
 	c->args = argv + optind;
@@ -175,7 +194,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-		i += (strchr(argv[i], '=') || !strcmp(argv[i], "--debug") || !strcmp(argv[i], "--systemd-cgroup")) ? 1 : 2;
+		i += (strchr(argv[i], '=') || !strcmp(argv[i], "--debug") ||
+		      !strcmp(argv[i], "--systemd-cgroup"))
+		         ? 1
+		         : 2;
 	}
 	if (i >= argc) {
 		usage(stderr);

@@ -28,57 +28,72 @@
 #include <unistd.h>
 
 static const char *const default_masked[] = {
-	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-	"/sys/devices/virtual/powercap", "/proc/sysrq-trigger", NULL,
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    "/proc/sysrq-trigger",
+    NULL,
 };
 
 static const char *const default_readonly[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
 static const struct {
 	const char *name;
 	unsigned major, minor;
 } devices[] = {
-	{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const char *const dev_links[][2] = {
-	{"fd", "/proc/self/fd"},	   {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
-	{"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 
 /* Mounts a filesystem on the directory fd refers to. fchdir then "." keeps
  * the kernel from walking any path the container could have changed. */
-static int mount_fs_at(int fd, const char *type, const char *source, unsigned long flags, const char *data,
-		       struct bh_error *err)
+static int mount_fs_at(int fd, const char *type, const char *source, unsigned long flags,
+                       const char *data, struct bh_error *err)
 {
 	if (fchdir(fd) < 0)
 		return bh_error(err, errno, "enter the mount point for %s", type);
 	if (mount(source ? source : type, ".", type, flags, data && *data ? data : NULL) < 0)
-		return bh_error(err, errno, "mount %s%s%s", type, data && *data ? " with " : "", data ? data : "");
+		return bh_error(err, errno, "mount %s%s%s", type, data && *data ? " with " : "",
+		                data ? data : "");
 	return 0;
 }
 
 /* Clones the mount at src_fd (a detached copy), applies attributes, and
  * moves it onto dst_fd. */
-static int bind_fd(int src_fd, int dst_fd, bool recursive, uint64_t set, uint64_t clr, unsigned long propagation,
-		   struct bh_error *err)
+static int bind_fd(int src_fd, int dst_fd, bool recursive, uint64_t set, uint64_t clr,
+                   unsigned long propagation, struct bh_error *err)
 {
 	unsigned rec = recursive ? AT_RECURSIVE : 0;
 	struct bhc_mount_attr attr = {set, clr, propagation & ~(unsigned long)MS_REC, 0};
-	int tree = bhc_open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+	int tree =
+	    bhc_open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
 
 	if (tree < 0)
 		return bh_error(err, errno, "clone the mount");
-	if ((set || clr || propagation) && bhc_mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr) < 0) {
+	if ((set || clr || propagation) &&
+	    bhc_mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr) < 0) {
 		int e = errno;
 
 		close(tree);
 		return bh_error(err, e, "set the mount's attributes");
 	}
-	if (bhc_move_mount(tree, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+	if (bhc_move_mount(tree, "", dst_fd, "",
+	                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
 		int e = errno;
 
 		close(tree);
@@ -104,12 +119,14 @@ static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_err
 		return -1;
 	if (fd_type(dst) == S_IFLNK || (fd_type(dst) == S_IFDIR) != (fd_type(src) == S_IFDIR)) {
 		close(dst);
-		return bh_error(err, 0, "bind target %s is a symlink or not the kind of file its source is",
-				m->destination);
+		return bh_error(err, 0,
+		                "bind target %s is a symlink or not the kind of file its source is",
+		                m->destination);
 	}
 	/* Binds are nosuid and nodev whatever the options say. */
 	r = bind_fd(src, dst, m->recursive, m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-		    m->attr_clr & ~(uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), m->propagation, err);
+	            m->attr_clr & ~(uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), m->propagation,
+	            err);
 	close(dst);
 	return r;
 }
@@ -123,8 +140,9 @@ static int sysfs_fallback(int dst, struct bh_error *err)
 
 	if (src < 0)
 		return bh_error(err, errno, "open /sys");
-	r = bind_fd(src, dst, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
-		    0, err);
+	r = bind_fd(src, dst, true,
+	            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+	            0, err);
 	close(src);
 	return r;
 }
@@ -163,8 +181,8 @@ static bool has_mount(const struct bhc_config *cfg, const char *dest)
 	return false;
 }
 
-static int default_mount(int rootfd, const char *dest, const char *type, unsigned long flags, const char *data,
-			 struct bh_error *err)
+static int default_mount(int rootfd, const char *dest, const char *type, unsigned long flags,
+                         const char *data, struct bh_error *err)
 {
 	struct bhc_mount m = {.destination = dest, .type = type, .flags = flags};
 
@@ -184,9 +202,11 @@ static int open_host_device(const char *name, unsigned major, unsigned minor, st
 	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return bh_error(err, errno, "open host %s", path);
-	if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || major(sb.st_rdev) != major || minor(sb.st_rdev) != minor) {
+	if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || major(sb.st_rdev) != major ||
+	    minor(sb.st_rdev) != minor) {
 		close(fd);
-		return bh_error(err, 0, "host %s is not the character device %u:%u", path, major, minor);
+		return bh_error(err, 0, "host %s is not the character device %u:%u", path, major,
+		                minor);
 	}
 	return fd;
 }
@@ -208,7 +228,9 @@ static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *
 			close(src);
 			if (dst >= 0)
 				close(dst);
-			return dst < 0 ? -1 : bh_error(err, 0, "%s in the container is not a plain file", path);
+			return dst < 0 ? -1
+			               : bh_error(err, 0, "%s in the container is not a plain file",
+			                          path);
 		}
 		r = bind_fd(src, dst, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, err);
 		close(src);
@@ -217,7 +239,8 @@ static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *
 			return bh_error_wrap(err, "%s", path);
 	}
 	if (!has_mount(cfg, "/dev/pts") &&
-	    default_mount(rootfd, "/dev/pts", "devpts", MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620", err) < 0)
+	    default_mount(rootfd, "/dev/pts", "devpts", MS_NOEXEC,
+	                  "newinstance,ptmxmode=0666,mode=0620", err) < 0)
 		return -1;
 	if (!has_mount(cfg, "/dev/shm") &&
 	    default_mount(rootfd, "/dev/shm", "tmpfs", MS_NOEXEC, "mode=1777,size=65536k", err) < 0)
@@ -248,12 +271,14 @@ static int apply_sysctls(const struct bhc_config *cfg, int rootfd, struct bh_err
 				*c = '/';
 		fd = bhc_open_in_root(rootfd, path, O_WRONLY, err);
 		if (fd < 0)
-			return bh_error_wrap(err, "sysctl %s (the config needs a /proc mount)", cfg->sysctls[i].key);
+			return bh_error_wrap(err, "sysctl %s (the config needs a /proc mount)",
+			                     cfg->sysctls[i].key);
 		if (write(fd, cfg->sysctls[i].value, strlen(cfg->sysctls[i].value)) < 0) {
 			int e = errno;
 
 			close(fd);
-			return bh_error(err, e, "sysctl %s = %s", cfg->sysctls[i].key, cfg->sysctls[i].value);
+			return bh_error(err, e, "sysctl %s = %s", cfg->sysctls[i].key,
+			                cfg->sysctls[i].value);
 		}
 		close(fd);
 	}
@@ -270,8 +295,9 @@ static int readonly_path(int rootfd, const char *path, struct bh_error *err)
 		close(fd);
 		return bh_error(err, 0, "read-only path %s is a symlink", path);
 	}
-	r = bind_fd(fd, fd, true, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, 0,
-		    err);
+	r = bind_fd(fd, fd, true,
+	            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+	            0, err);
 	close(fd);
 	return r < 0 ? bh_error_wrap(err, "make %s read-only", path) : 0;
 }
@@ -290,10 +316,11 @@ static int masked_path(int rootfd, int null_fd, const char *path, struct bh_erro
 	if (type == S_IFLNK)
 		r = bh_error(err, 0, "masked path %s is a symlink", path);
 	else if (type == S_IFDIR)
-		r = mount_fs_at(fd, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0500",
-				err);
+		r = mount_fs_at(fd, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		                "mode=0500", err);
 	else
-		r = bind_fd(null_fd, fd, false, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, err);
+		r = bind_fd(null_fd, fd, false,
+		            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, err);
 	close(fd);
 	return r < 0 ? bh_error_wrap(err, "mask %s", path) : 0;
 }
@@ -349,11 +376,13 @@ static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_erro
  * fd of the new mount's root. */
 static int bind_rootfs(const struct bhc_config *cfg, int fd, struct bh_error *err)
 {
-	int tree = bhc_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+	int tree = bhc_open_tree(
+	    fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
 
 	if (tree < 0)
 		return bh_error(err, errno, "clone the rootfs %s", cfg->rootfs);
-	if (bhc_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+	if (bhc_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0) {
 		int e = errno;
 
 		close(tree);
@@ -362,7 +391,8 @@ static int bind_rootfs(const struct bhc_config *cfg, int fd, struct bh_error *er
 	return tree;
 }
 
-int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds, struct bh_error *err)
+int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
+                     struct bh_error *err)
 {
 	unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_PRIVATE;
 	size_t next_source = 1;
@@ -376,16 +406,20 @@ int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
 	if (rootfd < 0)
 		return -1;
 	if (!has_mount(cfg, "/dev"))
-		r = default_mount(rootfd, "/dev", "tmpfs", MS_NOEXEC | MS_STRICTATIME, "mode=755,size=65536k", err);
+		r = default_mount(rootfd, "/dev", "tmpfs", MS_NOEXEC | MS_STRICTATIME,
+		                  "mode=755,size=65536k", err);
 	for (size_t i = 0; !r && i < cfg->n_mounts; i++) {
 		const struct bhc_mount *m = &cfg->mounts[i];
 
 		if (!strcmp(m->destination, "/dev") && (m->bind || strcmp(m->type, "tmpfs")))
-			r = bh_error(err, 0, "/dev must be a tmpfs: bhc fills it with a minimal set of devices");
+			r = bh_error(
+			    err, 0,
+			    "/dev must be a tmpfs: bhc fills it with a minimal set of devices");
 		else if (m->bind && next_source >= n_fds)
 			r = bh_error(err, 0, "no source fd for the bind mount");
 		else
-			r = m->bind ? do_bind(fds[next_source++], rootfd, m, err) : do_fs_mount(rootfd, m, err);
+			r = m->bind ? do_bind(fds[next_source++], rootfd, m, err)
+			            : do_fs_mount(rootfd, m, err);
 		if (r < 0)
 			bh_error_wrap(err, "mount %s", m->destination);
 	}

@@ -30,22 +30,65 @@ extern const char *const bhc_seccomp_default_allow[];
 /* Kernel interfaces behind recent escapes and privilege escalations, and
  * everything that changes the mount or namespace layout. */
 const char *const bhc_seccomp_always_denied[] = {
-	"mount", "umount", "umount2", "pivot_root", "unshare", "setns", "fsopen", "fsconfig", "fsmount",
-	"fspick", "open_tree", "move_mount", "mount_setattr", "io_uring_setup", "io_uring_enter",
-	"io_uring_register", "keyctl", "add_key", "request_key", "userfaultfd", "bpf", "perf_event_open",
-	"kexec_load", "kexec_file_load", "open_by_handle_at", "init_module", "finit_module",
-	"delete_module", "reboot", "swapon", "swapoff", "acct", "settimeofday", "clock_settime",
-	"clock_adjtime", "adjtimex", "syslog", "iopl", "ioperm", "lookup_dcookie", "fanotify_init",
-	"quotactl", "quotactl_fd", "vhangup", "uselib", "ptrace", "process_vm_readv", "process_vm_writev",
-	"kcmp", "pidfd_getfd", NULL,
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "unshare",
+    "setns",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "open_tree",
+    "move_mount",
+    "mount_setattr",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "bpf",
+    "perf_event_open",
+    "kexec_load",
+    "kexec_file_load",
+    "open_by_handle_at",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "lookup_dcookie",
+    "fanotify_init",
+    "quotactl",
+    "quotactl_fd",
+    "vhangup",
+    "uselib",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
+    NULL,
 };
 
 #define NS_FLAGS                                                                                   \
-	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET |   \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
 	 CLONE_NEWCGROUP | CLONE_NEWTIME)
 
-static int rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n, const struct scmp_arg_cmp *cmp,
-		const char *name, struct bh_error *err)
+static int rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n,
+                const struct scmp_arg_cmp *cmp, const char *name, struct bh_error *err)
 {
 	int r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
 
@@ -99,7 +142,8 @@ static scmp_filter_ctx default_filter(struct bh_error *err)
 
 		if (always_denied(bhc_seccomp_default_allow[i]))
 			continue;
-		if (nr != __NR_SCMP_ERROR && rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, bhc_seccomp_default_allow[i], err) < 0)
+		if (nr != __NR_SCMP_ERROR &&
+		    rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, bhc_seccomp_default_allow[i], err) < 0)
 			goto fail;
 	}
 	/* clone without namespace flags; clone3 hides its flags in memory a
@@ -119,7 +163,8 @@ static scmp_filter_ctx deny_filter(struct bh_error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	struct scmp_arg_cmp ns = SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
-	struct scmp_arg_cmp alg = SCMP_A0_32(SCMP_CMP_EQ, AF_ALG, 0), vsock = SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK, 0);
+	struct scmp_arg_cmp alg = SCMP_A0_32(SCMP_CMP_EQ, AF_ALG, 0),
+	                    vsock = SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK, 0);
 
 	if (!ctx) {
 		bh_error(err, ENOMEM, "seccomp_init");
@@ -128,15 +173,16 @@ static scmp_filter_ctx deny_filter(struct bh_error *err)
 	for (size_t i = 0; bhc_seccomp_always_denied[i]; i++) {
 		int nr = seccomp_syscall_resolve_name(bhc_seccomp_always_denied[i]);
 
-		if (nr != __NR_SCMP_ERROR &&
-		    rule(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0, NULL, bhc_seccomp_always_denied[i], err) < 0)
+		if (nr != __NR_SCMP_ERROR && rule(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0, NULL,
+		                                  bhc_seccomp_always_denied[i], err) < 0)
 			goto fail;
 	}
 	/* Any namespace flag: MASKED_EQ cannot say "not zero", so one rule per flag. */
 	for (unsigned long bit = 1; bit; bit <<= 1) {
 		struct scmp_arg_cmp one = SCMP_A0_64(SCMP_CMP_MASKED_EQ, bit, bit);
 
-		if ((NS_FLAGS & bit) && rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, &one, "clone", err) < 0)
+		if ((NS_FLAGS & bit) &&
+		    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, &one, "clone", err) < 0)
 			goto fail;
 	}
 	(void)ns;
@@ -150,8 +196,8 @@ fail:
 	return NULL;
 }
 
-static int parse_action(yyjson_val *v, yyjson_val *errno_ret, uint32_t default_errno, const char *path,
-			uint32_t *out, struct bh_error *err)
+static int parse_action(yyjson_val *v, yyjson_val *errno_ret, uint32_t default_errno,
+                        const char *path, uint32_t *out, struct bh_error *err)
 {
 	const char *s;
 
@@ -160,7 +206,9 @@ static int parse_action(yyjson_val *v, yyjson_val *errno_ret, uint32_t default_e
 	if (!strcmp(s, "SCMP_ACT_ALLOW"))
 		*out = SCMP_ACT_ALLOW;
 	else if (!strcmp(s, "SCMP_ACT_ERRNO"))
-		*out = SCMP_ACT_ERRNO(yyjson_is_uint(errno_ret) ? (uint32_t)yyjson_get_uint(errno_ret) : default_errno);
+		*out =
+		    SCMP_ACT_ERRNO(yyjson_is_uint(errno_ret) ? (uint32_t)yyjson_get_uint(errno_ret)
+		                                             : default_errno);
 	else if (!strcmp(s, "SCMP_ACT_KILL") || !strcmp(s, "SCMP_ACT_KILL_THREAD"))
 		*out = SCMP_ACT_KILL_THREAD;
 	else if (!strcmp(s, "SCMP_ACT_KILL_PROCESS"))
@@ -170,17 +218,20 @@ static int parse_action(yyjson_val *v, yyjson_val *errno_ret, uint32_t default_e
 	else if (!strcmp(s, "SCMP_ACT_LOG"))
 		*out = SCMP_ACT_LOG;
 	else if (!strcmp(s, "SCMP_ACT_TRACE"))
-		*out = SCMP_ACT_TRACE(yyjson_is_uint(errno_ret) ? (uint32_t)yyjson_get_uint(errno_ret) : default_errno);
+		*out =
+		    SCMP_ACT_TRACE(yyjson_is_uint(errno_ret) ? (uint32_t)yyjson_get_uint(errno_ret)
+		                                             : default_errno);
 	else
 		return bh_error(err, 0, "%s: '%s' is not supported by bhc", path, s);
 	return 0;
 }
 
 static int parse_args(yyjson_val *args, const char *path, struct scmp_arg_cmp *cmp, unsigned *n,
-		      struct bh_error *err)
+                      struct bh_error *err)
 {
-	static const char *const ops[] = {NULL, "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
-					  "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
+	static const char *const ops[] = {NULL,          "SCMP_CMP_NE",       "SCMP_CMP_LT",
+	                                  "SCMP_CMP_LE", "SCMP_CMP_EQ",       "SCMP_CMP_GE",
+	                                  "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
 	struct jpath p, q;
 	yyjson_val *a;
 	size_t i, max;
@@ -197,14 +248,17 @@ static int parse_args(yyjson_val *args, const char *path, struct scmp_arg_cmp *c
 		int o = 0;
 
 		jp(&p, path, "[%zu]", i);
-		if (j_object(a, p.s, err) < 0 || j_u32(yyjson_obj_get(a, "index"), jp(&q, p.s, ".index"), &index, err) < 0 ||
+		if (j_object(a, p.s, err) < 0 ||
+		    j_u32(yyjson_obj_get(a, "index"), jp(&q, p.s, ".index"), &index, err) < 0 ||
 		    j_u64(yyjson_obj_get(a, "value"), jp(&q, p.s, ".value"), &value, err) < 0 ||
 		    j_string(yyjson_obj_get(a, "op"), jp(&q, p.s, ".op"), &op, err) < 0)
 			return -1;
-		if (yyjson_obj_get(a, "valueTwo") && j_u64(yyjson_obj_get(a, "valueTwo"), jp(&q, p.s, ".valueTwo"), &two, err) < 0)
+		if (yyjson_obj_get(a, "valueTwo") &&
+		    j_u64(yyjson_obj_get(a, "valueTwo"), jp(&q, p.s, ".valueTwo"), &two, err) < 0)
 			return -1;
 		if (index > 5)
-			return bh_error(err, 0, "%s.index: %u is not an argument index (0..5)", p.s, index);
+			return bh_error(err, 0, "%s.index: %u is not an argument index (0..5)", p.s,
+			                index);
 		for (int k = 1; k < 8; k++)
 			if (!strcmp(op, ops[k]))
 				o = k;
@@ -216,8 +270,8 @@ static int parse_args(yyjson_val *args, const char *path, struct scmp_arg_cmp *c
 	return 0;
 }
 
-static int add_config_rule(scmp_filter_ctx ctx, yyjson_val *r, const char *path, uint32_t default_errno,
-			   uint32_t default_action, struct bh_error *err)
+static int add_config_rule(scmp_filter_ctx ctx, yyjson_val *r, const char *path,
+                           uint32_t default_errno, uint32_t default_action, struct bh_error *err)
 {
 	struct scmp_arg_cmp cmp[6];
 	const char **names = NULL;
@@ -229,11 +283,13 @@ static int add_config_rule(scmp_filter_ctx ctx, yyjson_val *r, const char *path,
 
 	if (j_object(r, path, err) < 0 ||
 	    parse_action(yyjson_obj_get(r, "action"), yyjson_obj_get(r, "errnoRet"), default_errno,
-			 jp(&p, path, ".action"), &action, err) < 0)
+	                 jp(&p, path, ".action"), &action, err) < 0)
 		return -1;
-	if ((v = yyjson_obj_get(r, "args")) && parse_args(v, jp(&p, path, ".args"), cmp, &n_cmp, err) < 0)
+	if ((v = yyjson_obj_get(r, "args")) &&
+	    parse_args(v, jp(&p, path, ".args"), cmp, &n_cmp, err) < 0)
 		return -1;
-	if (j_strings(yyjson_obj_get(r, "names"), jp(&p, path, ".names"), &names, &n_names, err) < 0)
+	if (j_strings(yyjson_obj_get(r, "names"), jp(&p, path, ".names"), &names, &n_names, err) <
+	    0)
 		return -1;
 	for (size_t i = 0; i < n_names; i++) {
 		int nr = seccomp_syscall_resolve_name(names[i]), e;
@@ -266,8 +322,9 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 	if ((v = yyjson_obj_get(prof, "defaultErrnoRet")) &&
 	    j_u32(v, "$.linux.seccomp.defaultErrnoRet", &default_errno, err) < 0)
 		return NULL;
-	if (parse_action(yyjson_obj_get(prof, "defaultAction"), yyjson_obj_get(prof, "defaultErrnoRet"), EPERM,
-			 "$.linux.seccomp.defaultAction", &default_action, err) < 0)
+	if (parse_action(yyjson_obj_get(prof, "defaultAction"),
+	                 yyjson_obj_get(prof, "defaultErrnoRet"), EPERM,
+	                 "$.linux.seccomp.defaultAction", &default_action, err) < 0)
 		return NULL;
 	ctx = seccomp_init(default_action);
 	if (!ctx)
@@ -281,7 +338,8 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 			char lower[32];
 			uint32_t arch;
 
-			if (j_string(r, jp(&p, "$.linux.seccomp.architectures", "[%zu]", i), &name, err) < 0)
+			if (j_string(r, jp(&p, "$.linux.seccomp.architectures", "[%zu]", i), &name,
+			             err) < 0)
 				goto fail;
 			if (!strncmp(name, "SCMP_ARCH_", 10))
 				name += 10;
@@ -290,12 +348,14 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 				*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
 			arch = seccomp_arch_resolve_name(lower);
 			if (!arch) {
-				bh_error(err, 0, "%s: '%s' is not an architecture", p.s, yyjson_get_str(r));
+				bh_error(err, 0, "%s: '%s' is not an architecture", p.s,
+				         yyjson_get_str(r));
 				goto fail;
 			}
 			if (arch != seccomp_arch_native() && seccomp_arch_add(ctx, arch) < 0 &&
 			    seccomp_arch_exist(ctx, arch) != 0) {
-				bh_error(err, 0, "%s: cannot add architecture '%s'", p.s, yyjson_get_str(r));
+				bh_error(err, 0, "%s: cannot add architecture '%s'", p.s,
+				         yyjson_get_str(r));
 				goto fail;
 			}
 		}
@@ -309,8 +369,8 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 			goto fail;
 		yyjson_arr_foreach(v, i, max, r)
 		{
-			if (add_config_rule(ctx, r, jp(&p, "$.linux.seccomp.syscalls", "[%zu]", i), default_errno,
-					    default_action, err) < 0)
+			if (add_config_rule(ctx, r, jp(&p, "$.linux.seccomp.syscalls", "[%zu]", i),
+			                    default_errno, default_action, err) < 0)
 				goto fail;
 		}
 	}

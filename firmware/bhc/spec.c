@@ -8,24 +8,37 @@
 #include <errno.h>
 
 static const char *const masked[] = {
-	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-	"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
 };
-static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                       "/proc/sysrq-trigger"};
 
 struct spec_mount {
 	const char *dest, *type, *source, *options[8];
 };
 
 static const struct spec_mount mounts[] = {
-	{"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
-	{"/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "strictatime", "mode=755", "size=65536k"}},
-	{"/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
-	{"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
-	{"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
-	{"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
-	{"/sys/fs/cgroup", "cgroup2", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
-	{"/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "noexec", "mode=1777", "size=65536k"}},
+    {"/proc", "proc", "proc", {"nosuid", "noexec", "nodev"}},
+    {"/dev", "tmpfs", "tmpfs", {"nosuid", "noexec", "strictatime", "mode=755", "size=65536k"}},
+    {"/dev/pts",
+     "devpts",
+     "devpts",
+     {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}},
+    {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+    {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+    {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+    {"/sys/fs/cgroup", "cgroup2", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}},
+    {"/tmp", "tmpfs", "tmpfs", {"nosuid", "nodev", "noexec", "mode=1777", "size=65536k"}},
 };
 
 static yyjson_mut_val *strings(yyjson_mut_doc *d, const char *const *s, size_t n)
@@ -37,10 +50,11 @@ static yyjson_mut_val *strings(yyjson_mut_doc *d, const char *const *s, size_t n
 	return a;
 }
 
-static void add_process(yyjson_mut_doc *d, yyjson_mut_val *root, const char *const *args, size_t n_args)
+static void add_process(yyjson_mut_doc *d, yyjson_mut_val *root, const char *const *args,
+                        size_t n_args)
 {
-	static const char *const env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-					  "HOME=/"};
+	static const char *const env[] = {
+	    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/"};
 	static const char *const sh[] = {"sh"};
 	yyjson_mut_val *p = yyjson_mut_obj_add_obj(d, root, "process"), *u, *caps, *rl, *nofile;
 
@@ -53,7 +67,8 @@ static void add_process(yyjson_mut_doc *d, yyjson_mut_val *root, const char *con
 	yyjson_mut_obj_add_str(d, p, "cwd", "/");
 	caps = yyjson_mut_obj_add_obj(d, p, "capabilities");
 	for (int i = 0; i < 5; i++) {
-		static const char *const sets[] = {"bounding", "effective", "inheritable", "permitted", "ambient"};
+		static const char *const sets[] = {"bounding", "effective", "inheritable",
+		                                   "permitted", "ambient"};
 
 		yyjson_mut_obj_add_val(d, caps, sets[i], yyjson_mut_arr(d));
 	}
@@ -94,8 +109,10 @@ static void add_linux(yyjson_mut_doc *d, yyjson_mut_val *root)
 	dev = yyjson_mut_arr_add_obj(d, yyjson_mut_obj_add_arr(d, res, "devices"));
 	yyjson_mut_obj_add_bool(d, dev, "allow", false);
 	yyjson_mut_obj_add_str(d, dev, "access", "rwm");
-	yyjson_mut_obj_add_val(d, lx, "maskedPaths", strings(d, masked, sizeof(masked) / sizeof(*masked)));
-	yyjson_mut_obj_add_val(d, lx, "readonlyPaths", strings(d, readonly, sizeof(readonly) / sizeof(*readonly)));
+	yyjson_mut_obj_add_val(d, lx, "maskedPaths",
+	                       strings(d, masked, sizeof(masked) / sizeof(*masked)));
+	yyjson_mut_obj_add_val(d, lx, "readonlyPaths",
+	                       strings(d, readonly, sizeof(readonly) / sizeof(*readonly)));
 }
 
 char *bhc_spec_generate(const char *const *args, size_t n_args, struct bh_error *err)

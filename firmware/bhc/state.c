@@ -24,8 +24,12 @@ int bhc_id_check(const char *id, struct bh_error *err)
 	if (id[0] == '.')
 		return bh_error(err, 0, "container id '%s' must not start with a dot", id);
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", id[i]))
-			return bh_error(err, 0, "container id '%s' may only hold letters, digits, '_', '.' and '-'", id);
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-",
+		            id[i]))
+			return bh_error(
+			    err, 0,
+			    "container id '%s' may only hold letters, digits, '_', '.' and '-'",
+			    id);
 	return 0;
 }
 
@@ -103,7 +107,8 @@ uint64_t bhc_proc_start_time(pid_t pid)
 	return start;
 }
 
-int bhc_state_write(int dirfd, const struct bhc_state *st, yyjson_val *annotations, struct bh_error *err)
+int bhc_state_write(int dirfd, const struct bhc_state *st, yyjson_val *annotations,
+                    struct bh_error *err)
 {
 	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
 	yyjson_mut_val *obj, *priv;
@@ -119,7 +124,8 @@ int bhc_state_write(int dirfd, const struct bhc_state *st, yyjson_val *annotatio
 	yyjson_mut_obj_add_int(doc, obj, "pid", st->pid);
 	yyjson_mut_obj_add_str(doc, obj, "bundle", st->bundle);
 	if (annotations)
-		yyjson_mut_obj_add_val(doc, obj, "annotations", yyjson_val_mut_copy(doc, annotations));
+		yyjson_mut_obj_add_val(doc, obj, "annotations",
+		                       yyjson_val_mut_copy(doc, annotations));
 	priv = yyjson_mut_obj_add_obj(doc, obj, "bhc");
 	yyjson_mut_obj_add_uint(doc, priv, "startTime", st->start_time);
 	yyjson_mut_obj_add_str(doc, priv, "cgroup", st->cgroup);
@@ -219,7 +225,8 @@ char *bhc_state_json(const struct bhc_state *st, struct bh_error *err)
 	yyjson_mut_obj_add_str(doc, obj, "bundle", st->bundle);
 	yyjson_mut_obj_add_str(doc, obj, "created", st->created);
 	if (st->annotations)
-		yyjson_mut_obj_add_val(doc, obj, "annotations", yyjson_val_mut_copy(doc, st->annotations));
+		yyjson_mut_obj_add_val(doc, obj, "annotations",
+		                       yyjson_val_mut_copy(doc, st->annotations));
 	text = yyjson_mut_write(doc, YYJSON_WRITE_PRETTY_TWO_SPACES, NULL);
 	yyjson_mut_doc_free(doc);
 	if (!text)
@@ -313,9 +320,11 @@ int bhc_uid_base_pick(int rootfd, uint32_t *base, struct bh_error *err)
 			close(fd);
 			doc = n > 0 ? yyjson_read(buf, (size_t)n, 0) : NULL;
 		}
-		b = yyjson_get_uint(yyjson_obj_get(yyjson_obj_get(yyjson_doc_get_root(doc), "bhc"), "uidBase"));
+		b = yyjson_get_uint(
+		    yyjson_obj_get(yyjson_obj_get(yyjson_doc_get_root(doc), "bhc"), "uidBase"));
 		yyjson_doc_free(doc);
-		if (b >= BHC_UID_RANGE_BASE && (b - BHC_UID_RANGE_BASE) / BHC_UID_RANGE_SIZE < BHC_UID_RANGE_SLOTS) {
+		if (b >= BHC_UID_RANGE_BASE &&
+		    (b - BHC_UID_RANGE_BASE) / BHC_UID_RANGE_SIZE < BHC_UID_RANGE_SLOTS) {
 			uint64_t slot = (b - BHC_UID_RANGE_BASE) / BHC_UID_RANGE_SIZE;
 
 			used[slot / 8] |= (unsigned char)(1u << (slot % 8));
@@ -337,6 +346,6 @@ void bhc_now_rfc3339(char *buf, size_t n)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
+	snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }

@@ -11,7 +11,8 @@
 int bhc_idmaps_check(const struct bhc_idmap *m, size_t n, const char *path, struct bh_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		uint64_t hend = (uint64_t)m[i].host + m[i].size, cend = (uint64_t)m[i].container + m[i].size;
+		uint64_t hend = (uint64_t)m[i].host + m[i].size,
+		         cend = (uint64_t)m[i].container + m[i].size;
 
 		if (m[i].size == 0)
 			return bh_error(err, 0, "%s[%zu].size: must not be 0", path, i);
@@ -19,26 +20,32 @@ int bhc_idmaps_check(const struct bhc_idmap *m, size_t n, const char *path, stru
 			return bh_error(err, 0, "%s[%zu]: range runs past 2^32-1", path, i);
 		/* A container whose ids include host root could own host files. */
 		if (m[i].host == 0)
-			return bh_error(err, 0, "%s[%zu].hostID: maps host root (id 0) into the container", path, i);
+			return bh_error(err, 0,
+			                "%s[%zu].hostID: maps host root (id 0) into the container",
+			                path, i);
 		for (size_t j = 0; j < i; j++) {
 			if (m[i].container < m[j].container + m[j].size && m[j].container < cend)
-				return bh_error(err, 0, "%s[%zu]: container range overlaps entry %zu", path, i, j);
+				return bh_error(err, 0,
+				                "%s[%zu]: container range overlaps entry %zu", path,
+				                i, j);
 			if (m[i].host < m[j].host + m[j].size && m[j].host < hend)
-				return bh_error(err, 0, "%s[%zu]: host range overlaps entry %zu", path, i, j);
+				return bh_error(err, 0, "%s[%zu]: host range overlaps entry %zu",
+				                path, i, j);
 		}
 	}
 	return 0;
 }
 
-int bhc_idmap_write(pid_t pid, const char *file, const struct bhc_idmap *m, size_t n, struct bh_error *err)
+int bhc_idmap_write(pid_t pid, const char *file, const struct bhc_idmap *m, size_t n,
+                    struct bh_error *err)
 {
 	char path[64], text[BHC_MAX_IDMAPS * 40] = "";
 	size_t len = 0;
 	int fd;
 
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)snprintf(text + len, sizeof(text) - len, "%u %u %u\n", m[i].container, m[i].host,
-					m[i].size);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "%u %u %u\n",
+		                        m[i].container, m[i].host, m[i].size);
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)

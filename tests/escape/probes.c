@@ -84,7 +84,8 @@ static int p_remount_root_rw(void)
 {
 	if (worked(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND, NULL), "remount / read-write"))
 		return 1;
-	return worked(open("/.bhc-probe", O_WRONLY | O_CREAT, 0600), "create a file on the read-only rootfs");
+	return worked(open("/.bhc-probe", O_WRONLY | O_CREAT, 0600),
+	              "create a file on the read-only rootfs");
 }
 
 static int p_umount_mask(void)
@@ -100,7 +101,8 @@ static int p_unshare_user(void)
 
 static int p_unshare_mount(void)
 {
-	return worked(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)") || worked(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+	return worked(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)") ||
+	       worked(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
 }
 
 static int p_clone_newuser(void)
@@ -186,7 +188,8 @@ static int p_host_pid(void)
 	if (pid <= 1)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (worked(access(path, F_OK), "host pid visible in /proc") || worked(kill(pid, 0), "kill(host pid, 0)"))
+	if (worked(access(path, F_OK), "host pid visible in /proc") ||
+	    worked(kill(pid, 0), "kill(host pid, 0)"))
 		return 1;
 	return worked(ptrace(PTRACE_ATTACH, pid, 0, 0), "ptrace(PTRACE_ATTACH) of the host pid");
 }
@@ -208,7 +211,8 @@ static int p_open_by_handle_at(void)
 
 static int p_sysrq(void)
 {
-	return worked(open("/proc/sysrq-trigger", O_WRONLY), "open /proc/sysrq-trigger for writing");
+	return worked(open("/proc/sysrq-trigger", O_WRONLY),
+	              "open /proc/sysrq-trigger for writing");
 }
 
 /* Masked files read as empty (they are /dev/null). */
@@ -236,7 +240,8 @@ static int p_kcore(void)
 
 static int p_masked_proc(void)
 {
-	const char *paths[] = {"/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats"};
+	const char *paths[] = {"/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+	                       "/proc/latency_stats"};
 
 	for (size_t i = 0; i < 4; i++)
 		if (readable_bytes(paths[i])) {
@@ -273,16 +278,21 @@ static int p_sys_firmware(void)
 static int p_release_agent(void)
 {
 	mkdir("/tmp/cg", 0700);
-	if (worked(mount("cgroup", "/tmp/cg", "cgroup", 0, "rdma"), "mount a cgroup v1 hierarchy") ||
-	    worked(mount("cgroup", "/tmp/cg", "cgroup", 0, "memory"), "mount a cgroup v1 hierarchy"))
+	if (worked(mount("cgroup", "/tmp/cg", "cgroup", 0, "rdma"),
+	           "mount a cgroup v1 hierarchy") ||
+	    worked(mount("cgroup", "/tmp/cg", "cgroup", 0, "memory"),
+	           "mount a cgroup v1 hierarchy"))
 		return 1;
-	return worked(open("/sys/fs/cgroup/release_agent", O_WRONLY), "open release_agent for writing");
+	return worked(open("/sys/fs/cgroup/release_agent", O_WRONLY),
+	              "open release_agent for writing");
 }
 
 static int p_notify_on_release(void)
 {
-	return worked(open("/sys/fs/cgroup/notify_on_release", O_WRONLY), "open notify_on_release") ||
-	       worked(open("/sys/fs/cgroup/cgroup.procs", O_WRONLY), "open cgroup.procs for writing") ||
+	return worked(open("/sys/fs/cgroup/notify_on_release", O_WRONLY),
+	              "open notify_on_release") ||
+	       worked(open("/sys/fs/cgroup/cgroup.procs", O_WRONLY),
+	              "open cgroup.procs for writing") ||
 	       worked(mkdir("/sys/fs/cgroup/bhc-probe", 0755), "create a cgroup");
 }
 
@@ -329,8 +339,9 @@ static int p_kexec(void)
 
 static int p_reboot(void)
 {
-	return worked(syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_CAD_OFF, NULL),
-		      "reboot(CAD_OFF)");
+	return worked(syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+	                      LINUX_REBOOT_CMD_CAD_OFF, NULL),
+	              "reboot(CAD_OFF)");
 }
 
 static int p_sethostname(void)
@@ -358,7 +369,8 @@ static int p_capabilities(void)
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long v;
 
-		if (!strncmp(line, "Cap", 3) && sscanf(strchr(line, ':') + 1, "%llx", &v) == 1 && v) {
+		if (!strncmp(line, "Cap", 3) && sscanf(strchr(line, ':') + 1, "%llx", &v) == 1 &&
+		    v) {
 			SAY("%.*s", (int)strcspn(line, "\n"), line);
 			bad = 1;
 		}
@@ -438,13 +450,16 @@ static int p_masked_symlink(void)
 	struct stat sb;
 
 	if (worked(unlink("/proc/kcore"), "unlink /proc/kcore") ||
-	    worked(symlink("/proc/sys/kernel/core_pattern", "/proc/kcore"), "symlink over /proc/kcore"))
+	    worked(symlink("/proc/sys/kernel/core_pattern", "/proc/kcore"),
+	           "symlink over /proc/kcore"))
 		return 1;
 	if (symlink("/proc/sys/kernel/core_pattern", "/tmp/evil-null") == 0 &&
-	    worked(mount("/tmp/evil-null", "/proc/keys", NULL, MS_BIND, NULL), "bind a symlink over a mask"))
+	    worked(mount("/tmp/evil-null", "/proc/keys", NULL, MS_BIND, NULL),
+	           "bind a symlink over a mask"))
 		return 1;
 	for (int i = 0; i < 3; i++)
-		if (stat(masks[i], &sb) == 0 && !(S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 1 && minor(sb.st_rdev) == 3)) {
+		if (stat(masks[i], &sb) == 0 &&
+		    !(S_ISCHR(sb.st_mode) && major(sb.st_rdev) == 1 && minor(sb.st_rdev) == 3)) {
 			SAY("%s is not masked by /dev/null", masks[i]);
 			return 1;
 		}
@@ -467,7 +482,7 @@ static int p_af_alg(void)
 {
 	return worked(socket(AF_ALG, SOCK_SEQPACKET, 0), "socket(AF_ALG)") ||
 	       worked(syscall(SYS_socket, 0xffffffff00000000ULL | AF_ALG, SOCK_SEQPACKET, 0),
-		      "socket(AF_ALG) with high bits set");
+	              "socket(AF_ALG) with high bits set");
 }
 
 static int p_af_vsock(void)
@@ -488,8 +503,9 @@ static int p_perf_event_open(void)
 
 static int p_host_sys_write(void)
 {
-	const char *paths[] = {"/sys/kernel/mm/transparent_hugepage/enabled", "/sys/kernel/uevent_helper",
-			       "/sys/power/state", "/sys/class/net/lo/mtu"};
+	const char *paths[] = {"/sys/kernel/mm/transparent_hugepage/enabled",
+	                       "/sys/kernel/uevent_helper", "/sys/power/state",
+	                       "/sys/class/net/lo/mtu"};
 
 	for (int i = 0; i < 4; i++)
 		if (worked(open(paths[i], O_WRONLY), paths[i]))
@@ -499,8 +515,10 @@ static int p_host_sys_write(void)
 
 static int p_proc_sys_write(void)
 {
-	return worked(open("/proc/sys/kernel/core_pattern", O_WRONLY), "open core_pattern for writing") ||
-	       worked(open("/proc/sys/kernel/modprobe", O_WRONLY), "open /proc/sys/kernel/modprobe for writing") ||
+	return worked(open("/proc/sys/kernel/core_pattern", O_WRONLY),
+	              "open core_pattern for writing") ||
+	       worked(open("/proc/sys/kernel/modprobe", O_WRONLY),
+	              "open /proc/sys/kernel/modprobe for writing") ||
 	       worked(open("/proc/sys/vm/drop_caches", O_WRONLY), "open drop_caches for writing");
 }
 
@@ -542,8 +560,10 @@ static int p_control_socket(void)
 {
 	const char *abs = getenv("BHC_PROBE_ABSTRACT");
 
-	if (worked(connect_unix("/run/bulkhead/bhd.sock", 0), "connect to /run/bulkhead/bhd.sock") ||
-	    worked(connect_unix("/proc/1/root/run/bulkhead/bhd.sock", 0), "connect via /proc/1/root"))
+	if (worked(connect_unix("/run/bulkhead/bhd.sock", 0),
+	           "connect to /run/bulkhead/bhd.sock") ||
+	    worked(connect_unix("/proc/1/root/run/bulkhead/bhd.sock", 0),
+	           "connect via /proc/1/root"))
 		return 1;
 	return abs && worked(connect_unix(abs, 1), "connect to the host's abstract socket");
 }
@@ -556,7 +576,8 @@ static int p_chroot(void)
 
 static int p_host_devices(void)
 {
-	const char *paths[] = {"/dev/mem", "/dev/kmem", "/dev/port", "/dev/sda", "/dev/vda", "/dev/kmsg", "/dev/kvm"};
+	const char *paths[] = {"/dev/mem", "/dev/kmem", "/dev/port", "/dev/sda",
+	                       "/dev/vda", "/dev/kmsg", "/dev/kvm"};
 
 	for (int i = 0; i < 7; i++)
 		if (worked(open(paths[i], O_RDONLY), paths[i]))
@@ -581,7 +602,8 @@ static int p_clock(void)
 
 static int p_swapon(void)
 {
-	return worked(swapon("/tmp/swap", 0), "swapon") || (errno != EPERM && (SAY("swapon reached the kernel"), 1));
+	return worked(swapon("/tmp/swap", 0), "swapon") ||
+	       (errno != EPERM && (SAY("swapon reached the kernel"), 1));
 }
 
 static int p_seccomp_on(void)
@@ -605,8 +627,8 @@ static int p_seccomp_on(void)
 /* Devices every new network namespace gets from the kernel itself. */
 static int per_netns_device(const char *name)
 {
-	const char *own[] = {"lo", "sit0", "tunl0", "ip6tnl0", "gre0", "gretap0", "erspan0", "ip6gre0", "ip_vti0",
-			     "ip6_vti0"};
+	const char *own[] = {"lo",      "sit0",    "tunl0",   "ip6tnl0", "gre0",
+	                     "gretap0", "erspan0", "ip6gre0", "ip_vti0", "ip6_vti0"};
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(*own); i++)
 		if (!strcmp(name, own[i]))
@@ -623,7 +645,8 @@ static int p_host_network(void)
 	while (f && fgets(line, sizeof(line), f)) {
 		char name[64];
 
-		if (strchr(line, ':') && sscanf(line, " %63[^:]:", name) == 1 && !per_netns_device(name)) {
+		if (strchr(line, ':') && sscanf(line, " %63[^:]:", name) == 1 &&
+		    !per_netns_device(name)) {
 			SAY("host interface %s is visible", name);
 			bad = 1;
 		}
@@ -648,54 +671,54 @@ static const struct {
 	const char *name;
 	int (*fn)(void);
 } probes[] = {
-	/* First, before any probe has opened a file of its own. */
-	{"inherited_fds", p_inherited_fds},
-	{"mount", p_mount_tmpfs},
-	{"remount_rootfs_rw", p_remount_root_rw},
-	{"umount_masks", p_umount_mask},
-	{"unshare_user_nested_userns", p_unshare_user},
-	{"unshare_namespaces", p_unshare_mount},
-	{"clone_newuser", p_clone_newuser},
-	{"clone3_namespaces", p_clone3_ns},
-	{"setns", p_setns},
-	{"keyctl", p_keyctl},
-	{"bpf", p_bpf},
-	{"ptrace", p_ptrace},
-	{"ptrace_host_pid", p_host_pid},
-	{"open_by_handle_at_shocker", p_open_by_handle_at},
-	{"proc_sysrq_trigger", p_sysrq},
-	{"proc_kcore", p_kcore},
-	{"proc_masked_files", p_masked_proc},
-	{"sys_firmware", p_sys_firmware},
-	{"cgroup_release_agent", p_release_agent},
-	{"cgroup_notify_on_release", p_notify_on_release},
-	{"mknod_block_device", p_mknod_block},
-	{"raw_socket", p_raw_socket},
-	{"module_loading", p_module},
-	{"kexec", p_kexec},
-	{"reboot", p_reboot},
-	{"sethostname", p_sethostname},
-	{"setuid_escalation", p_setuid},
-	{"capabilities", p_capabilities},
-	{"proc_self_exe_overwrite", p_proc_exe},
-	{"masked_path_symlink", p_masked_symlink},
-	{"io_uring", p_io_uring},
-	{"userfaultfd", p_userfaultfd},
-	{"af_alg", p_af_alg},
-	{"af_vsock", p_af_vsock},
-	{"perf_event_open", p_perf_event_open},
-	{"host_sys_write", p_host_sys_write},
-	{"proc_sys_write", p_proc_sys_write},
-	{"other_container_files", p_other_container},
-	{"control_socket", p_control_socket},
-	{"chroot", p_chroot},
-	{"host_devices", p_host_devices},
-	{"syslog", p_syslog},
-	{"clock_settime", p_clock},
-	{"swapon", p_swapon},
-	{"seccomp_enabled", p_seccomp_on},
-	{"host_network", p_host_network},
-	{"cgroup_escape", p_cgroup_escape},
+    /* First, before any probe has opened a file of its own. */
+    {"inherited_fds", p_inherited_fds},
+    {"mount", p_mount_tmpfs},
+    {"remount_rootfs_rw", p_remount_root_rw},
+    {"umount_masks", p_umount_mask},
+    {"unshare_user_nested_userns", p_unshare_user},
+    {"unshare_namespaces", p_unshare_mount},
+    {"clone_newuser", p_clone_newuser},
+    {"clone3_namespaces", p_clone3_ns},
+    {"setns", p_setns},
+    {"keyctl", p_keyctl},
+    {"bpf", p_bpf},
+    {"ptrace", p_ptrace},
+    {"ptrace_host_pid", p_host_pid},
+    {"open_by_handle_at_shocker", p_open_by_handle_at},
+    {"proc_sysrq_trigger", p_sysrq},
+    {"proc_kcore", p_kcore},
+    {"proc_masked_files", p_masked_proc},
+    {"sys_firmware", p_sys_firmware},
+    {"cgroup_release_agent", p_release_agent},
+    {"cgroup_notify_on_release", p_notify_on_release},
+    {"mknod_block_device", p_mknod_block},
+    {"raw_socket", p_raw_socket},
+    {"module_loading", p_module},
+    {"kexec", p_kexec},
+    {"reboot", p_reboot},
+    {"sethostname", p_sethostname},
+    {"setuid_escalation", p_setuid},
+    {"capabilities", p_capabilities},
+    {"proc_self_exe_overwrite", p_proc_exe},
+    {"masked_path_symlink", p_masked_symlink},
+    {"io_uring", p_io_uring},
+    {"userfaultfd", p_userfaultfd},
+    {"af_alg", p_af_alg},
+    {"af_vsock", p_af_vsock},
+    {"perf_event_open", p_perf_event_open},
+    {"host_sys_write", p_host_sys_write},
+    {"proc_sys_write", p_proc_sys_write},
+    {"other_container_files", p_other_container},
+    {"control_socket", p_control_socket},
+    {"chroot", p_chroot},
+    {"host_devices", p_host_devices},
+    {"syslog", p_syslog},
+    {"clock_settime", p_clock},
+    {"swapon", p_swapon},
+    {"seccomp_enabled", p_seccomp_on},
+    {"host_network", p_host_network},
+    {"cgroup_escape", p_cgroup_escape},
 };
 
 int main(int argc, char **argv)

@@ -53,8 +53,11 @@ static int hardened(void)
 	bad |= !denied(syscall(SYS_keyctl, 0, 0, 0), EPERM) << 3;
 	bad |= !denied(syscall(SYS_bpf, 0, NULL, 0), EPERM) << 4;
 	bad |= !denied(syscall(SYS_io_uring_setup, 1, NULL), EPERM) << 5;
-	bad |= !denied(socket(AF_ALG, SOCK_SEQPACKET, 0), EPERM) && !denied(socket(AF_ALG, SOCK_SEQPACKET, 0), EAFNOSUPPORT);
-	bad |= (!denied(socket(AF_VSOCK, SOCK_STREAM, 0), EPERM) && !denied(socket(AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT)) << 6;
+	bad |= !denied(socket(AF_ALG, SOCK_SEQPACKET, 0), EPERM) &&
+	       !denied(socket(AF_ALG, SOCK_SEQPACKET, 0), EAFNOSUPPORT);
+	bad |= (!denied(socket(AF_VSOCK, SOCK_STREAM, 0), EPERM) &&
+	        !denied(socket(AF_VSOCK, SOCK_STREAM, 0), EAFNOSUPPORT))
+	       << 6;
 	bad |= !denied(syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0), EPERM) << 7;
 	return bad;
 }
@@ -101,15 +104,18 @@ int main(void)
 
 	ok(f != NULL, "default filter builds: %s", err.msg);
 	r = under(f, hardened);
-	ok(r == 0, "default filter denies unshare, mount, setns, keyctl, bpf, io_uring, AF_ALG, AF_VSOCK, "
-		   "clone with namespace flags (status %d)", r);
+	ok(r == 0,
+	   "default filter denies unshare, mount, setns, keyctl, bpf, io_uring, AF_ALG, AF_VSOCK, "
+	   "clone with namespace flags (status %d)",
+	   r);
 	r = under(f, ordinary);
 	ok(r == 0, "default filter allows ordinary calls, fork; clone3 gets ENOSYS (status %d)", r);
 	bhc_seccomp_free(f);
 
-	f = profile("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getppid\"], "
-		    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 77}]}",
-		    &doc, &err);
+	f = profile(
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getppid\"], "
+	    "\"action\": \"SCMP_ACT_ERRNO\", \"errnoRet\": 77}]}",
+	    &doc, &err);
 	ok(f != NULL, "an allow-all profile builds: %s", err.msg);
 	r = under(f, hardened);
 	ok(r == 0, "the always-denied calls stay denied under an allow-all profile (status %d)", r);
@@ -117,32 +123,42 @@ int main(void)
 	bhc_seccomp_free(f);
 	yyjson_doc_free(doc);
 
-	f = profile("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], "
-		    "\"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 9, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}]}]}",
-		    &doc, &err);
-	ok(!f && strstr(err.msg, "$.linux.seccomp.syscalls[0].args[0].index: 9 is not an argument index"),
+	f = profile(
+	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpid\"], "
+	    "\"action\": \"SCMP_ACT_ERRNO\", \"args\": [{\"index\": 9, \"value\": 1, \"op\": "
+	    "\"SCMP_CMP_EQ\"}]}]}",
+	    &doc, &err);
+	ok(!f && strstr(err.msg,
+	                "$.linux.seccomp.syscalls[0].args[0].index: 9 is not an argument index"),
 	   "a bad argument index: %s", err.msg);
 	yyjson_doc_free(doc);
 	f = profile("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", &doc, &err);
-	ok(!f && strstr(err.msg, "$.linux.seccomp.defaultAction: 'SCMP_ACT_NOTIFY' is not supported"),
+	ok(!f &&
+	       strstr(err.msg, "$.linux.seccomp.defaultAction: 'SCMP_ACT_NOTIFY' is not supported"),
 	   "notify: %s", err.msg);
 	yyjson_doc_free(doc);
-	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_PDP11\"]}", &doc, &err);
-	ok(!f && strstr(err.msg, "'SCMP_ARCH_PDP11' is not an architecture"), "unknown architecture: %s", err.msg);
+	f = profile(
+	    "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"architectures\": [\"SCMP_ARCH_PDP11\"]}",
+	    &doc, &err);
+	ok(!f && strstr(err.msg, "'SCMP_ARCH_PDP11' is not an architecture"),
+	   "unknown architecture: %s", err.msg);
 	yyjson_doc_free(doc);
 	/* Found by the fuzzer: the error for a rule libseccomp refuses (two
 	 * comparisons of one argument) read freed memory. */
-	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"socket\"], \"action\": "
-		    "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"}, {\"index\": 1, "
-		    "\"value\": 1, \"valueTwo\": 1, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}",
-		    &doc, &err);
-	ok(!f && strstr(err.msg, "$.linux.seccomp.syscalls[0]: rule for 'socket'"), "a rule libseccomp refuses: %s",
-	   err.msg);
+	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+	            "[\"socket\"], \"action\": "
+	            "\"SCMP_ACT_ALLOW\", \"args\": [{\"index\": 1, \"value\": 1, \"op\": "
+	            "\"SCMP_CMP_EQ\"}, {\"index\": 1, "
+	            "\"value\": 1, \"valueTwo\": 1, \"op\": \"SCMP_CMP_MASKED_EQ\"}]}]}",
+	            &doc, &err);
+	ok(!f && strstr(err.msg, "$.linux.seccomp.syscalls[0]: rule for 'socket'"),
+	   "a rule libseccomp refuses: %s", err.msg);
 	bhc_seccomp_free(f);
 	yyjson_doc_free(doc);
-	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"no_such_call\", "
-		    "\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
-		    &doc, &err);
+	f = profile(
+	    "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"no_such_call\", "
+	    "\"getpid\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+	    &doc, &err);
 	ok(f != NULL, "unknown syscall names are skipped like runc and crun do: %s", err.msg);
 	bhc_seccomp_free(f);
 	yyjson_doc_free(doc);

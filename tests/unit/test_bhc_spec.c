@@ -19,9 +19,12 @@ int main(void)
 	unsigned seen = 0;
 
 	ok(text != NULL, "spec generates");
-	ok(bhc_config_parse("/b", text, strlen(text), &cfg, &err) == 0, "bhc parses its own spec: %s", err.msg);
-	ok(cfg.readonly && !cfg.terminal && cfg.n_args == 1 && !strcmp(cfg.args[0], "sh"), "read-only, no terminal, sh");
-	ok(cfg.caps[CAPSET_BOUNDING] == 0 && cfg.caps[CAPSET_EFFECTIVE] == 0 && cfg.caps[CAPSET_PERMITTED] == 0,
+	ok(bhc_config_parse("/b", text, strlen(text), &cfg, &err) == 0,
+	   "bhc parses its own spec: %s", err.msg);
+	ok(cfg.readonly && !cfg.terminal && cfg.n_args == 1 && !strcmp(cfg.args[0], "sh"),
+	   "read-only, no terminal, sh");
+	ok(cfg.caps[CAPSET_BOUNDING] == 0 && cfg.caps[CAPSET_EFFECTIVE] == 0 &&
+	       cfg.caps[CAPSET_PERMITTED] == 0,
 	   "no capabilities");
 	ok(!bhc_config_has_limits(&cfg), "no limits: it runs where there is no cgroup v2");
 	ok(cfg.n_masked >= 10 && cfg.n_readonly >= 5, "masked and read-only paths listed");
@@ -40,12 +43,13 @@ int main(void)
 				seen |= 1u << k;
 	}
 	ok(seen == 0x7f, "all seven namespaces, user and cgroup included");
-	ok(yyjson_get_bool(yyjson_obj_get(yyjson_obj_get(root, "process"), "noNewPrivileges")), "noNewPrivileges");
+	ok(yyjson_get_bool(yyjson_obj_get(yyjson_obj_get(root, "process"), "noNewPrivileges")),
+	   "noNewPrivileges");
 	yyjson_doc_free(doc);
 	free(text);
 	text = bhc_spec_generate(args, 2, &err);
 	ok(text && bhc_config_parse("/b", text, strlen(text), &cfg, &err) == 0 && cfg.n_args == 2 &&
-		   !strcmp(cfg.args[1], "--flag"),
+	       !strcmp(cfg.args[1], "--flag"),
 	   "spec -- ARGS sets process.args");
 	bhc_config_free(&cfg);
 	free(text);
