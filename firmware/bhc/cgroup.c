@@ -1,0 +1,172 @@
+/* cgroup v2: each container gets its own cgroup inside the subtree that
+ * init delegates to workloads (/sys/fs/cgroup/workloads), with the memory,
+ * pids and cpu limits of its config. Its init process is born inside it
+ * (clone3 CLONE_INTO_CGROUP), so not one instruction of the container runs
+ * outside its limits. */
+#include "libbhc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+bool bhc_cgroup2_available(void)
+{
+	struct statfs sf;
+	struct stat sb;
+
+	return statfs(BHC_CGROUP_ROOT, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC &&
+	       stat(BHC_CGROUP_ROOT BHC_CGROUP_DELEGATED, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* The container's cgroup relative to the cgroup root ("workloads/web"):
+ * linux.cgroupsPath when given (it must lie inside the delegated subtree),
+ * /workloads/<id> otherwise. */
+int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
+                    struct bh_error *err)
+{
+	const char *p = cfg->cgroups_path;
+	const char *prefix = BHC_CGROUP_DELEGATED "/";
+	int n;
+
+	if (!p || !*p)
+		n = snprintf(out, len, "%s%s", prefix + 1, id);
+	else if (p[0] != '/')
+		n = snprintf(out, len, "%s%s", prefix + 1, p);
+	else if (!strncmp(p, prefix, strlen(prefix)) && p[strlen(prefix)])
+		n = snprintf(out, len, "%s", p + 1);
+	else
+		return bh_error(
+		    err, 0,
+		    "$.linux.cgroupsPath: '%s' is outside %s (the subtree delegated to workloads)",
+		    p, BHC_CGROUP_DELEGATED);
+	if (n < 0 || (size_t)n >= len)
+		return bh_error(err, 0, "$.linux.cgroupsPath: too long");
+	if (strstr(out, "/../") || strstr(out, "/./") || strstr(out, "//") ||
+	    out[strlen(out) - 1] == '/' || !strcmp(out + strlen(out) - 3, "/.."))
+		return bh_error(err, 0, "$.linux.cgroupsPath: '%s' is not a plain path",
+		                p ? p : out);
+	return 0;
+}
+
+static int write_at(int dirfd, const char *file, const char *value, struct bh_error *err)
+{
+	if (bhc_write_file_at(dirfd, file, value, err) < 0)
+		return bh_error_wrap(err, "cgroup");
+	return 0;
+}
+
+static int write_limits(int fd, const struct bhc_config *cfg, struct bh_error *err)
+{
+	char v[64];
+
+	if (cfg->memory_max >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)cfg->memory_max);
+		if (write_at(fd, "memory.max", v, err) < 0)
+			return -1;
+		/* The spec's swap counts memory plus swap; cgroup v2's only swap. */
+		snprintf(
+		    v, sizeof(v), "%lld",
+		    (long long)(cfg->memory_swap >= 0 ? cfg->memory_swap - cfg->memory_max : 0));
+		if (write_at(fd, "memory.swap.max", v, err) < 0 && err->code != ENOENT)
+			return -1;
+	}
+	if (cfg->pids_max >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)cfg->pids_max);
+		if (write_at(fd, "pids.max", v, err) < 0)
+			return -1;
+	}
+	if (cfg->cpu_quota > 0 || cfg->cpu_period) {
+		unsigned long long period = cfg->cpu_period ? cfg->cpu_period : 100000;
+
+		if (cfg->cpu_quota > 0)
+			snprintf(v, sizeof(v), "%lld %llu", (long long)cfg->cpu_quota, period);
+		else
+			snprintf(v, sizeof(v), "max %llu", period);
+		if (write_at(fd, "cpu.max", v, err) < 0)
+			return -1;
+	}
+	if (cfg->cpu_shares) {
+		/* runc's conversion of cgroup v1 shares to v2 weight. */
+		snprintf(v, sizeof(v), "%llu",
+		         1 + ((unsigned long long)(cfg->cpu_shares - 2) * 9999) / 262142);
+		if (write_at(fd, "cpu.weight", v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Creates every missing level below the delegated subtree and enables the
+ * controllers on the way down, then the container's own cgroup. */
+int bhc_cgroup_create(const char *rel, const struct bhc_config *cfg, struct bh_error *err)
+{
+	char path[1024], *next;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", BHC_CGROUP_ROOT, rel);
+	/* Intermediate levels below /workloads: created, controllers enabled. */
+	next = path + strlen(BHC_CGROUP_ROOT BHC_CGROUP_DELEGATED);
+	while ((next = strchr(next + 1, '/'))) {
+		*next = 0;
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return bh_error(err, errno, "create cgroup %s", path);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return bh_error(err, errno, "open cgroup %s", path);
+		if (write_at(fd, "cgroup.subtree_control", "+memory +pids +cpu", err) < 0) {
+			close(fd);
+			return bh_error_wrap(err, "%s", path);
+		}
+		close(fd);
+		*next = '/';
+	}
+	if (mkdir(path, 0755) < 0) {
+		if (errno == EEXIST)
+			return bh_error(err, 0, "cgroup %s exists already", path);
+		return bh_error(err, errno, "create cgroup %s", path);
+	}
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || write_limits(fd, cfg, err) < 0) {
+		if (fd < 0)
+			bh_error(err, errno, "open cgroup %s", path);
+		else
+			close(fd);
+		rmdir(path);
+		return bh_error_wrap(err, "%s", path);
+	}
+	return fd;
+}
+
+/* Kills what is left in the cgroup and removes it; waits up to a second for
+ * the kernel to let go of the dying processes. */
+int bhc_cgroup_remove(const char *rel, struct bh_error *err)
+{
+	struct timespec ts = {0, 5 * 1000 * 1000};
+	char path[1024];
+	int fd;
+
+	if (!rel || !*rel)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", BHC_CGROUP_ROOT, rel);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : bh_error(err, errno, "open cgroup %s", path);
+	bhc_write_file_at(fd, "cgroup.kill", "1", err);
+	close(fd);
+	for (int i = 0; i < 200; i++) {
+		if (rmdir(path) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return bh_error(err, errno, "remove cgroup %s", path);
+}

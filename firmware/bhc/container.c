@@ -1,0 +1,515 @@
+/* The parent side of a container's life: create (clone3 into new
+ * namespaces and the container's cgroup, id maps, rlimits, waiting for the
+ * init to report ready), start (the exec fifo), kill (pidfd, checked against
+ * the recorded start time so a recycled pid is never signalled) and delete
+ * (nothing left behind: process, cgroup, state).
+ *
+ * A create that fails at any step undoes the earlier ones: the init is
+ * killed (its mounts live only in its own mount namespace and die with it),
+ * the cgroup and the state folder are removed. */
+#include "libbhc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+struct create_ctx {
+	const struct bhc_create_opts *o;
+	struct bhc_config cfg;
+	struct bhc_state st;
+	void *seccomp;
+	int rootfd, dirfd, fifo_fd, cgroup_fd, sync[2];
+	bool made_cgroup;
+};
+
+static const int ns_types[NS_N] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID,
+                                   CLONE_NEWCGROUP};
+
+/* Namespaces given by path are joined by bhc itself before the clone, so
+ * the init is born in them; the rest are created new by the clone. */
+static int join_namespaces(const struct bhc_config *cfg, uint64_t *flags, struct bh_error *err)
+{
+	for (int k = 0; k < NS_N; k++) {
+		int fd;
+
+		if (!cfg->ns_path[k])
+			continue;
+		fd = open(cfg->ns_path[k], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return bh_error(err, errno, "open namespace %s", cfg->ns_path[k]);
+		if (setns(fd, ns_types[k]) < 0) {
+			int e = errno;
+
+			close(fd);
+			return bh_error(err, e, "join namespace %s", cfg->ns_path[k]);
+		}
+		close(fd);
+		*flags &= ~(uint64_t)ns_types[k];
+	}
+	return 0;
+}
+
+static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
+{
+	uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
+	                 CLONE_NEWUTS | CLONE_NEWCGROUP | CLONE_PIDFD;
+	struct clone_args args;
+	pid_t pid;
+
+	if (join_namespaces(&c->cfg, &flags, err) < 0)
+		return -1;
+	memset(&args, 0, sizeof(args));
+	if (c->cgroup_fd >= 0) {
+		flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (uint64_t)c->cgroup_fd;
+	}
+	args.flags = flags;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = SIGCHLD;
+	pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid < 0)
+		return bh_error(err, errno, "clone3 the container's init");
+	if (pid == 0) {
+		struct bhc_init_args a = {&c->cfg,    c->seccomp,         c->sync[1],
+		                          c->fifo_fd, c->o->preserve_fds, c->o->foreground};
+
+		close(c->sync[0]);
+		bhc_init_run(&a);
+	}
+	return pid;
+}
+
+static int default_idmap(struct create_ctx *c, struct bh_error *err)
+{
+	if (c->cfg.n_uidmap)
+		return 0;
+	if (bhc_uid_base_pick(c->rootfd, &c->st.uid_base, err) < 0)
+		return -1;
+	c->cfg.uidmap[0] = (struct bhc_idmap){0, c->st.uid_base, BHC_UID_RANGE_SIZE};
+	c->cfg.gidmap[0] = c->cfg.uidmap[0];
+	c->cfg.n_uidmap = c->cfg.n_gidmap = 1;
+	return 0;
+}
+
+/* What the parent sets for the init from outside: id maps, rlimits (raising
+ * a hard limit needs privileges the init does not have), oom_score_adj. */
+static int prepare_child(struct create_ctx *c, pid_t pid, struct bh_error *err)
+{
+	if (bhc_idmap_write(pid, "uid_map", c->cfg.uidmap, c->cfg.n_uidmap, err) < 0 ||
+	    bhc_idmap_write(pid, "gid_map", c->cfg.gidmap, c->cfg.n_gidmap, err) < 0)
+		return -1;
+	for (size_t i = 0; i < c->cfg.n_rlimits; i++) {
+		struct rlimit rl = {c->cfg.rlimits[i].soft, c->cfg.rlimits[i].hard};
+
+		if (prlimit(pid, c->cfg.rlimits[i].resource, &rl, NULL) < 0)
+			return bh_error(err, errno, "$.process.rlimits[%zu]: set the limit", i);
+	}
+	if (c->cfg.has_oom_score_adj) {
+		char path[64], v[16];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+		snprintf(v, sizeof(v), "%d", c->cfg.oom_score_adj);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, v, strlen(v)) < 0) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return bh_error(err, e, "$.process.oomScoreAdj: write %s", path);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+/* Opens the rootfs and every bind source as host root, through the init's
+ * own root (/proc/<pid>/root), so the fds belong to its mount namespace,
+ * and hands them over with "go". */
+static int send_go(struct create_ctx *c, pid_t pid, struct bh_error *err)
+{
+	int fds[1 + BHC_MAX_SOURCES];
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i <= c->cfg.n_mounts; i++) {
+		const struct bhc_mount *m = i ? &c->cfg.mounts[i - 1] : NULL;
+		const char *path = m ? m->source : c->cfg.rootfs;
+		char full[8300], resolved[PATH_MAX];
+
+		if (m && !m->bind)
+			continue;
+		if (n == sizeof(fds) / sizeof(*fds)) {
+			close_all(fds, n);
+			return bh_error(err, 0, "$.mounts: more than %d bind mounts",
+			                BHC_MAX_SOURCES);
+		}
+		snprintf(full, sizeof(full), "%s%s%s", path[0] == '/' ? "" : c->cfg.bundle,
+		         path[0] == '/' ? "" : "/", path);
+		/* Symlinks resolved here: an absolute one would otherwise lead
+		 * out of /proc/<pid>/root into bhc's own mount namespace. */
+		fds[n] = -1;
+		if (!realpath(full, resolved))
+			errno = errno ? errno : ENOENT;
+		else if (snprintf(full, sizeof(full), "/proc/%d/root%s", (int)pid, resolved) <
+		         (int)sizeof(full))
+			fds[n] =
+			    open(full, O_PATH | O_NOFOLLOW | O_CLOEXEC | (m ? 0 : O_DIRECTORY));
+		if (fds[n] < 0) {
+			int e = errno;
+
+			close_all(fds, n);
+			return m ? bh_error(err, e, "$.mounts[%zu].source: open %s", i - 1, path)
+			         : bh_error(err, e, "open the rootfs %s", path);
+		}
+		n++;
+	}
+	r = bhc_send_fds(c->sync[0], fds, n, "G", 1);
+	close_all(fds, n);
+	return r < 0 ? bh_error(err, errno, "hand the rootfs to the container's init") : 0;
+}
+
+/* Messages from the init until it is ready: C (console fd), E (error), R. */
+static int wait_ready(struct create_ctx *c, struct bhc_container *out, struct bh_error *err)
+{
+	for (;;) {
+		char msg[BH_ERROR_MAX + 2];
+		int fd, n = bhc_recv_fd(c->sync[0], &fd, msg, sizeof(msg) - 1);
+
+		if (n <= 0)
+			return bh_error(err, n < 0 ? errno : 0,
+			                "the container's init exited during setup");
+		msg[n] = 0;
+		if (msg[0] == 'R')
+			return 0;
+		if (msg[0] == 'E')
+			return bh_error(err, 0, "%s", msg + 1);
+		if (msg[0] == 'C' && fd >= 0) {
+			if (c->o->console_socket) {
+				int r = bhc_console_send(c->o->console_socket, fd, err);
+
+				close(fd);
+				if (r < 0)
+					return -1;
+			} else {
+				out->console_master = fd;
+			}
+			continue;
+		}
+		if (fd >= 0)
+			close(fd);
+		return bh_error(err, 0, "unexpected message from the container's init");
+	}
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct bh_error *err)
+{
+	char tmp[PATH_MAX], v[24];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return bh_error(err, errno, "--pid-file %s", path);
+	if (write(fd, v, strlen(v)) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		int e = errno;
+
+		unlink(tmp);
+		return bh_error(err, e, "--pid-file %s", path);
+	}
+	return 0;
+}
+
+static int setup_cgroup(struct create_ctx *c, struct bh_error *err)
+{
+	if (!bhc_cgroup2_available()) {
+		if (bhc_config_has_limits(&c->cfg))
+			return bh_error(
+			    err, 0,
+			    "$.linux.resources: the config asks for limits but this host has no "
+			    "cgroup v2 hierarchy with %s at %s",
+			    BHC_CGROUP_DELEGATED, BHC_CGROUP_ROOT);
+		return 0;
+	}
+	if (bhc_cgroup_path(&c->cfg, c->o->id, c->st.cgroup, sizeof(c->st.cgroup), err) < 0)
+		return -1;
+	c->cgroup_fd = bhc_cgroup_create(c->st.cgroup, &c->cfg, err);
+	if (c->cgroup_fd < 0) {
+		c->st.cgroup[0] = 0;
+		return -1;
+	}
+	c->made_cgroup = true;
+	return 0;
+}
+
+/* Everything up to the clone that can fail on bad input fails here, before
+ * any process exists. */
+static int prepare(struct create_ctx *c, struct bh_error *err)
+{
+	if (bhc_id_check(c->o->id, err) < 0 || bhc_config_load(c->o->bundle, &c->cfg, err) < 0)
+		return -1;
+	if (c->cfg.terminal && !c->o->console_socket && !c->o->foreground)
+		return bh_error(err, 0,
+		                "$.process.terminal is true: bhc create needs --console-socket");
+	c->seccomp = bhc_seccomp_build(c->cfg.seccomp, err);
+	if (!c->seccomp)
+		return -1;
+	c->rootfd = bhc_root_open(c->o->root, true, err);
+	if (c->rootfd < 0 || bhc_root_lock(c->rootfd, err) < 0)
+		return -1;
+	c->dirfd = bhc_state_dir_create(c->rootfd, c->o->id, err);
+	if (c->dirfd < 0)
+		return -1;
+	snprintf(c->st.id, sizeof(c->st.id), "%s", c->o->id);
+	snprintf(c->st.bundle, sizeof(c->st.bundle), "%s", c->cfg.bundle);
+	bhc_now_rfc3339(c->st.created, sizeof(c->st.created));
+	/* The state file reserves the id range for concurrent creates. */
+	if (default_idmap(c, err) < 0 ||
+	    bhc_state_write(c->dirfd, &c->st, c->cfg.annotations, err) < 0)
+		return -1;
+	flock(c->rootfd, LOCK_UN);
+	if (setup_cgroup(c, err) < 0)
+		return -1;
+	if (mkfifoat(c->dirfd, "exec.fifo", 0600) < 0)
+		return bh_error(err, errno, "create the exec fifo");
+	c->fifo_fd = openat(c->dirfd, "exec.fifo", O_RDWR | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return bh_error(err, errno, "open the exec fifo");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return bh_error(err, errno, "socketpair");
+	return 0;
+}
+
+static void undo(struct create_ctx *c, struct bhc_container *out, bool dir_is_ours)
+{
+	struct bh_error ignored;
+
+	if (out->pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, out->pidfd, SIGKILL, NULL, 0);
+		waitpid(out->pid, NULL, 0);
+		close(out->pidfd);
+		out->pidfd = -1;
+	}
+	if (out->console_master >= 0)
+		close(out->console_master);
+	if (c->made_cgroup)
+		bhc_cgroup_remove(c->st.cgroup, &ignored);
+	if (dir_is_ours)
+		bhc_state_remove(c->rootfd, c->o->id, &ignored);
+}
+
+static void cleanup(struct create_ctx *c)
+{
+	int fds[] = {c->dirfd, c->fifo_fd, c->cgroup_fd, c->sync[0], c->sync[1]};
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(*fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	bhc_seccomp_free(c->seccomp);
+	bhc_config_free(&c->cfg);
+}
+
+int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struct bh_error *err)
+{
+	struct create_ctx c = {
+	    .o = o, .rootfd = -1, .dirfd = -1, .fifo_fd = -1, .cgroup_fd = -1, .sync = {-1, -1}};
+	int r = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->pidfd = out->console_master = out->rootfd = -1;
+	if (prepare(&c, err) < 0)
+		goto fail;
+	out->pid = spawn(&c, &out->pidfd, err);
+	if (out->pid < 0)
+		goto fail;
+	close(c.sync[1]);
+	c.sync[1] = -1;
+	if (prepare_child(&c, out->pid, err) < 0 || send_go(&c, out->pid, err) < 0 ||
+	    wait_ready(&c, out, err) < 0)
+		goto fail;
+	c.st.pid = out->pid;
+	c.st.start_time = bhc_proc_start_time(out->pid);
+	if (bhc_state_write(c.dirfd, &c.st, c.cfg.annotations, err) < 0)
+		goto fail;
+	if (o->pid_file && write_pid_file(o->pid_file, out->pid, err) < 0)
+		goto fail;
+	snprintf(out->cgroup, sizeof(out->cgroup), "%s", c.st.cgroup);
+	out->rootfd = c.rootfd;
+	c.rootfd = -1;
+	r = 0;
+fail:
+	if (r < 0) {
+		undo(&c, out, c.dirfd >= 0);
+		bh_error_wrap(err, "create '%s'", o->id);
+	}
+	if (c.rootfd >= 0)
+		close(c.rootfd);
+	cleanup(&c);
+	return r;
+}
+
+int bhc_start(const char *root, const char *id, struct bh_error *err)
+{
+	struct bhc_state st;
+	char path[4096];
+	int fd;
+
+	if (bhc_state_load(root, id, &st, err) < 0)
+		return -1;
+	bhc_state_free(&st);
+	if (st.status != BHC_CREATED)
+		return bh_error(err, 0, "container '%s' is %s, not created", id,
+		                bhc_status_name(st.status));
+	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, id);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return bh_error(err, errno == ENXIO ? 0 : errno,
+		                "container '%s' is not waiting to start", id);
+	if (write(fd, "S", 1) != 1) {
+		int e = errno;
+
+		close(fd);
+		return bh_error(err, e, "start '%s'", id);
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/* A pidfd for the recorded process, or -1 when it is gone (or the pid now
+ * belongs to another process). */
+static int open_process(const struct bhc_state *st)
+{
+	int fd;
+
+	if (st->pid <= 0)
+		return -1;
+	fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	if (fd < 0)
+		return -1;
+	/* Checked after opening: from here on the pidfd pins the process. */
+	if (bhc_proc_start_time(st->pid) != st->start_time) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int kill_cgroup(const char *cgroup, int sig, struct bh_error *err)
+{
+	char path[1024];
+	FILE *f;
+	int pid;
+
+	if (!cgroup[0])
+		return bh_error(err, 0,
+		                "--all needs the container's cgroup, and this host has none");
+	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", BHC_CGROUP_ROOT, cgroup);
+	f = fopen(path, "re");
+	if (!f)
+		return bh_error(err, errno, "open %s", path);
+	while (fscanf(f, "%d", &pid) == 1)
+		kill(pid, sig);
+	fclose(f);
+	return 0;
+}
+
+int bhc_kill(const char *root, const char *id, int sig, bool all, struct bh_error *err)
+{
+	struct bhc_state st;
+	int fd, r = 0;
+
+	if (bhc_state_load(root, id, &st, err) < 0)
+		return -1;
+	bhc_state_free(&st);
+	fd = open_process(&st);
+	if (fd < 0 || st.status == BHC_STOPPED) {
+		if (fd >= 0)
+			close(fd);
+		return bh_error(err, 0, "container '%s' is not running", id);
+	}
+	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+		r = bh_error(err, errno, "signal container '%s'", id);
+	close(fd);
+	if (!r && all)
+		r = kill_cgroup(st.cgroup, sig, err);
+	return r;
+}
+
+/* Waits for a process that is not necessarily our child to exit. */
+static int wait_gone(int pidfd, int timeout_ms)
+{
+	struct pollfd p = {pidfd, POLLIN, 0};
+
+	return poll(&p, 1, timeout_ms) == 1 ? 0 : -1;
+}
+
+int bhc_delete(const char *root, const char *id, bool force, struct bh_error *err)
+{
+	struct bhc_state st;
+	int fd, rootfd;
+
+	if (bhc_state_load(root, id, &st, err) < 0)
+		return -1;
+	bhc_state_free(&st);
+	if (st.status == BHC_RUNNING && !force)
+		return bh_error(err, 0, "container '%s' is running: stop it first or use --force",
+		                id);
+	fd = open_process(&st);
+	if (fd >= 0) {
+		/* Its pid namespace dies with it: every process inside goes too. */
+		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+		if (wait_gone(fd, 10000) < 0) {
+			close(fd);
+			return bh_error(err, 0, "container '%s' did not die within 10 s", id);
+		}
+		close(fd);
+	}
+	if (bhc_cgroup_remove(st.cgroup, err) < 0)
+		return bh_error_wrap(err, "delete '%s'", id);
+	rootfd = bhc_root_open(root, false, err);
+	if (rootfd < 0)
+		return -1;
+	fd = bhc_state_remove(rootfd, id, err);
+	close(rootfd);
+	return fd;
+}
+
+int bhc_wait(struct bhc_container *c, int *status, struct bh_error *err)
+{
+	int st;
+
+	while (waitpid(c->pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return bh_error(err, errno, "wait for the container");
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return 0;
+}

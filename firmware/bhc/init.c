@@ -1,0 +1,207 @@
+/* The container's init, from clone to execve. It runs bhc's own code inside
+ * the new namespaces, so it stays non-dumpable (nothing in the container
+ * can open its /proc/<pid>/exe, the host's bhc binary) until execve replaces
+ * it with the container's program; bhc never re-executes itself.
+ *
+ * Order matters: mounts and pivot_root, then hostname, console, cwd, the
+ * user switch and capabilities, no_new_privs; the parent hears "ready";
+ * start releases the exec fifo; then every fd but 0-2 (and any preserved)
+ * is closed, seccomp is loaded last, and execve runs. */
+#include "libbhc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+__attribute__((noreturn)) static void fail(int sync_fd, const struct bh_error *err)
+{
+	char msg[BH_ERROR_MAX + 1] = "E";
+
+	memcpy(msg + 1, err->msg, strnlen(err->msg, BH_ERROR_MAX - 1) + 1);
+	if (send(sync_fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+		dprintf(2, "bhc: %s\n", err->msg);
+	_exit(1);
+}
+
+static int become_root(struct bh_error *err)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return bh_error(err, errno, "become root in the user namespace (is id 0 mapped?)");
+	return 0;
+}
+
+static int set_names(const struct bhc_config *cfg, struct bh_error *err)
+{
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		return bh_error(err, errno, "set the hostname '%s'", cfg->hostname);
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+		return bh_error(err, errno, "set the domain name '%s'", cfg->domainname);
+	return 0;
+}
+
+/* chdir, then check that getcwd sees the same folder: a working directory
+ * outside the rootfs (a leaked host fd, CVE-2024-21626) shows up as an
+ * unreachable path. */
+static int enter_cwd(const char *cwd, struct bh_error *err)
+{
+	char here[PATH_MAX];
+
+	if (chdir(cwd) < 0)
+		return bh_error(err, errno, "chdir to process.cwd %s", cwd);
+	if (!getcwd(here, sizeof(here)) || here[0] != '/')
+		return bh_error(err, errno ? errno : EINVAL,
+		                "working directory %s is outside the container", cwd);
+	return 0;
+}
+
+static int set_user(const struct bhc_config *cfg, struct bh_error *err)
+{
+	gid_t gids[32];
+
+	for (size_t i = 0; i < cfg->n_gids; i++)
+		gids[i] = cfg->gids[i];
+	if (setgroups(cfg->n_gids, gids) < 0)
+		return bh_error(err, errno, "set the additional groups");
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+		return bh_error(err, errno, "set gid %u", cfg->gid);
+	/* Keep the permitted set across the uid change; bhc_caps_apply then
+	 * sets exactly what the config grants. */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+		return bh_error(err, errno, "set uid %u", cfg->uid);
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	if (cfg->umask >= 0)
+		umask((mode_t)cfg->umask);
+	return 0;
+}
+
+static const char *env_path(const struct bhc_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_env; i++)
+		if (!strncmp(cfg->env[i], "PATH=", 5))
+			return cfg->env[i] + 5;
+	return DEFAULT_PATH;
+}
+
+/* The program, found the way execvp would, so that a missing one is an
+ * error at create rather than after start. */
+static int find_program(const struct bhc_config *cfg, char *out, size_t len, struct bh_error *err)
+{
+	const char *name = cfg->args[0], *p = env_path(cfg);
+	struct stat sb;
+
+	if (strchr(name, '/')) {
+		snprintf(out, len, "%s", name);
+		if (stat(out, &sb) < 0)
+			return bh_error(err, errno, "process.args[0] %s", name);
+		if (!S_ISREG(sb.st_mode) || access(out, X_OK) < 0)
+			return bh_error(err, EACCES, "process.args[0] %s", name);
+		return 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", name);
+		if (stat(out, &sb) == 0 && S_ISREG(sb.st_mode) && access(out, X_OK) == 0)
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	return bh_error(err, ENOENT, "process.args[0] '%s' is not in the container's PATH", name);
+}
+
+static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, char *prog,
+                 size_t len, struct bh_error *err)
+{
+	const struct bhc_config *cfg = a->cfg;
+	int master = -1;
+
+	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, fds, n_fds, err) < 0 ||
+	    set_names(cfg, err) < 0)
+		return -1;
+	if (cfg->terminal) {
+		char msg[64] = "C";
+
+		if (bhc_console_open(cfg, &master, msg + 1, sizeof(msg) - 1, err) < 0)
+			return -1;
+		if (bhc_send_fd(a->sync_fd, master, msg, strlen(msg)) < 0)
+			return bh_error(err, errno, "hand the console to bhc");
+		close(master);
+	}
+	if (enter_cwd(cfg->cwd, err) < 0 || bhc_caps_bound(cfg->caps, err) < 0 ||
+	    set_user(cfg, err) < 0 || bhc_caps_apply(cfg->caps, err) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return bh_error(err, errno, "set no_new_privs");
+	return find_program(cfg, prog, len, err);
+}
+
+static int wait_for_start(int fifo_fd)
+{
+	char c;
+	ssize_t n;
+
+	do
+		n = read(fifo_fd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : -1;
+}
+
+/* Everything but stdio and the preserved fds goes, then the preserved ones
+ * survive execve. */
+static void close_fds(int preserve)
+{
+	syscall(SYS_close_range, 3 + preserve, ~0U, 0);
+	for (int fd = 3; fd < 3 + preserve; fd++)
+		fcntl(fd, F_SETFD, 0);
+}
+
+void bhc_init_run(const struct bhc_init_args *a)
+{
+	struct bh_error err = {0};
+	int fds[1 + BHC_MAX_SOURCES];
+	char prog[PATH_MAX], go;
+	size_t n_fds;
+	sigset_t all;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The parent writes the id maps, then says go with the rootfs and the
+	 * bind sources. */
+	if (bhc_recv_fds(a->sync_fd, fds, sizeof(fds) / sizeof(*fds), &n_fds, &go, 1) != 1 ||
+	    go != 'G')
+		_exit(1);
+	if (setup(a, fds, n_fds, prog, sizeof(prog), &err) < 0)
+		fail(a->sync_fd, &err);
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
+	/* bhc create returns once it hears "ready"; only bhc run takes its
+	 * container down with it. */
+	if (!a->foreground)
+		prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+	if (send(a->sync_fd, "R", 1, MSG_NOSIGNAL) != 1)
+		_exit(1);
+	if (wait_for_start(a->fifo_fd) < 0)
+		_exit(1);
+	close_fds(a->preserve_fds);
+	if (bhc_seccomp_load(a->seccomp, &err) < 0) {
+		dprintf(2, "bhc: %s\n", err.msg);
+		_exit(127);
+	}
+	execve(prog, (char *const *)a->cfg->args,
+	       (char *const *)(a->cfg->env ? a->cfg->env : (const char *[]){NULL}));
+	dprintf(2, "bhc: exec %s: %s\n", prog, strerror(errno));
+	_exit(127);
+}

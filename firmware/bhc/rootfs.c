@@ -1,0 +1,436 @@
+/* The container's filesystem, set up by its init in its own mount
+ * namespace (owned by its user namespace) before pivot_root:
+ *
+ *  1. every mount private, the rootfs bind-mounted onto itself (through an
+ *     fd bhc opened as host root: the container's ids may not be able to
+ *     search the folders above the bundle);
+ *  2. a minimal /dev on tmpfs if the config has none;
+ *  3. the config's mounts, each target resolved inside the rootfs with
+ *     openat2(RESOLVE_IN_ROOT) and mounted through its fd, never a path;
+ *  4. /dev's nodes, bind-mounted from host nodes whose type and numbers are
+ *     checked, and its symlinks; devpts and /dev/shm if missing;
+ *  5. sysctls of the container's own namespaces;
+ *  6. Docker's read-only and masked paths, always, plus the config's;
+ *  7. pivot_root, the old root detached; / read-only unless the config says
+ *     otherwise. */
+#include "libbhc.h"
+#include "mountapi.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const char *const default_masked[] = {
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+    "/proc/sysrq-trigger",
+    NULL,
+};
+
+static const char *const default_readonly[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
+};
+
+static const struct {
+	const char *name;
+	unsigned major, minor;
+} devices[] = {
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+static const char *const dev_links[][2] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+};
+
+/* Mounts a filesystem on the directory fd refers to. fchdir then "." keeps
+ * the kernel from walking any path the container could have changed. */
+static int mount_fs_at(int fd, const char *type, const char *source, unsigned long flags,
+                       const char *data, struct bh_error *err)
+{
+	if (fchdir(fd) < 0)
+		return bh_error(err, errno, "enter the mount point for %s", type);
+	if (mount(source ? source : type, ".", type, flags, data && *data ? data : NULL) < 0)
+		return bh_error(err, errno, "mount %s%s%s", type, data && *data ? " with " : "",
+		                data ? data : "");
+	return 0;
+}
+
+/* Clones the mount at src_fd (a detached copy), applies attributes, and
+ * moves it onto dst_fd. */
+static int bind_fd(int src_fd, int dst_fd, bool recursive, uint64_t set, uint64_t clr,
+                   unsigned long propagation, struct bh_error *err)
+{
+	unsigned rec = recursive ? AT_RECURSIVE : 0;
+	struct bhc_mount_attr attr = {set, clr, propagation & ~(unsigned long)MS_REC, 0};
+	int tree =
+	    bhc_open_tree(src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | rec);
+
+	if (tree < 0)
+		return bh_error(err, errno, "clone the mount");
+	if ((set || clr || propagation) &&
+	    bhc_mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr) < 0) {
+		int e = errno;
+
+		close(tree);
+		return bh_error(err, e, "set the mount's attributes");
+	}
+	if (bhc_move_mount(tree, "", dst_fd, "",
+	                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+		int e = errno;
+
+		close(tree);
+		return bh_error(err, e, "attach the mount");
+	}
+	close(tree);
+	return 0;
+}
+
+static int fd_type(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) < 0 ? -1 : (int)(sb.st_mode & S_IFMT);
+}
+
+static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_error *err)
+{
+	int dst, r;
+
+	dst = bhc_mkdir_in_root(rootfd, m->destination, fd_type(src) != S_IFDIR, err);
+	if (dst < 0)
+		return -1;
+	if (fd_type(dst) == S_IFLNK || (fd_type(dst) == S_IFDIR) != (fd_type(src) == S_IFDIR)) {
+		close(dst);
+		return bh_error(err, 0,
+		                "bind target %s is a symlink or not the kind of file its source is",
+		                m->destination);
+	}
+	/* Binds are nosuid and nodev whatever the options say. */
+	r = bind_fd(src, dst, m->recursive, m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+	            m->attr_clr & ~(uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), m->propagation,
+	            err);
+	close(dst);
+	return r;
+}
+
+/* sysfs needs a network namespace owned by the container's user namespace;
+ * one joined by path is the host's to own, so /sys becomes a read-only bind
+ * of the host's, then masked like any other. */
+static int sysfs_fallback(int dst, struct bh_error *err)
+{
+	int src = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (src < 0)
+		return bh_error(err, errno, "open /sys");
+	r = bind_fd(src, dst, true,
+	            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+	            0, err);
+	close(src);
+	return r;
+}
+
+static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *err)
+{
+	const char *type = m->type;
+	/* Filesystems mounted inside the container never carry setuid bits or
+	 * devices; /dev gets its nodes by bind mounts below. */
+	unsigned long flags = m->flags | MS_NOSUID | (strcmp(m->type, "devpts") ? MS_NODEV : 0);
+	int dst = bhc_mkdir_in_root(rootfd, m->destination, false, err), r;
+
+	if (dst < 0)
+		return -1;
+	if (fd_type(dst) != S_IFDIR) {
+		close(dst);
+		return bh_error(err, 0, "mount target %s is not a directory", m->destination);
+	}
+	/* Only cgroup v2 can be mounted from a user namespace. */
+	if (!strcmp(type, "cgroup"))
+		type = "cgroup2";
+	r = mount_fs_at(dst, type, m->source, flags, m->data, err);
+	if (r < 0 && !strcmp(type, "sysfs") && err->code == EPERM)
+		r = sysfs_fallback(dst, err);
+	if (r == 0 && m->propagation && mount(NULL, ".", NULL, m->propagation, NULL) < 0)
+		r = bh_error(err, errno, "set the propagation of %s", m->destination);
+	close(dst);
+	return r;
+}
+
+static bool has_mount(const struct bhc_config *cfg, const char *dest)
+{
+	for (size_t i = 0; i < cfg->n_mounts; i++)
+		if (!strcmp(cfg->mounts[i].destination, dest))
+			return true;
+	return false;
+}
+
+static int default_mount(int rootfd, const char *dest, const char *type, unsigned long flags,
+                         const char *data, struct bh_error *err)
+{
+	struct bhc_mount m = {.destination = dest, .type = type, .flags = flags};
+
+	snprintf(m.data, sizeof(m.data), "%s", data);
+	return do_fs_mount(rootfd, &m, err);
+}
+
+/* A host device node, checked to be the device it claims to be, so that a
+ * replaced /dev/null on the host cannot hand the container something else. */
+static int open_host_device(const char *name, unsigned major, unsigned minor, struct bh_error *err)
+{
+	char path[64];
+	struct stat sb;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return bh_error(err, errno, "open host %s", path);
+	if (fstat(fd, &sb) < 0 || !S_ISCHR(sb.st_mode) || major(sb.st_rdev) != major ||
+	    minor(sb.st_rdev) != minor) {
+		close(fd);
+		return bh_error(err, 0, "host %s is not the character device %u:%u", path, major,
+		                minor);
+	}
+	return fd;
+}
+
+static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
+{
+	int devfd;
+
+	for (size_t i = 0; i < sizeof(devices) / sizeof(*devices); i++) {
+		char path[32];
+		int src, dst, r;
+
+		snprintf(path, sizeof(path), "/dev/%s", devices[i].name);
+		src = open_host_device(devices[i].name, devices[i].major, devices[i].minor, err);
+		if (src < 0)
+			return -1;
+		dst = bhc_mkdir_in_root(rootfd, path, true, err);
+		if (dst < 0 || fd_type(dst) != S_IFREG) {
+			close(src);
+			if (dst >= 0)
+				close(dst);
+			return dst < 0 ? -1
+			               : bh_error(err, 0, "%s in the container is not a plain file",
+			                          path);
+		}
+		r = bind_fd(src, dst, false, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, err);
+		close(src);
+		close(dst);
+		if (r < 0)
+			return bh_error_wrap(err, "%s", path);
+	}
+	if (!has_mount(cfg, "/dev/pts") &&
+	    default_mount(rootfd, "/dev/pts", "devpts", MS_NOEXEC,
+	                  "newinstance,ptmxmode=0666,mode=0620", err) < 0)
+		return -1;
+	if (!has_mount(cfg, "/dev/shm") &&
+	    default_mount(rootfd, "/dev/shm", "tmpfs", MS_NOEXEC, "mode=1777,size=65536k", err) < 0)
+		return -1;
+	devfd = bhc_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, err);
+	if (devfd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(dev_links) / sizeof(*dev_links); i++)
+		if (symlinkat(dev_links[i][1], devfd, dev_links[i][0]) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			close(devfd);
+			return bh_error(err, e, "create /dev/%s", dev_links[i][0]);
+		}
+	close(devfd);
+	return 0;
+}
+
+static int apply_sysctls(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
+{
+	for (size_t i = 0; i < cfg->n_sysctls; i++) {
+		char path[512];
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/sys/%s", cfg->sysctls[i].key);
+		for (char *c = path + 10; *c; c++)
+			if (*c == '.')
+				*c = '/';
+		fd = bhc_open_in_root(rootfd, path, O_WRONLY, err);
+		if (fd < 0)
+			return bh_error_wrap(err, "sysctl %s (the config needs a /proc mount)",
+			                     cfg->sysctls[i].key);
+		if (write(fd, cfg->sysctls[i].value, strlen(cfg->sysctls[i].value)) < 0) {
+			int e = errno;
+
+			close(fd);
+			return bh_error(err, e, "sysctl %s = %s", cfg->sysctls[i].key,
+			                cfg->sysctls[i].value);
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+static int readonly_path(int rootfd, const char *path, struct bh_error *err)
+{
+	int fd = bhc_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), r;
+
+	if (fd < 0)
+		return err->code == ENOENT ? 0 : -1;
+	if (fd_type(fd) == S_IFLNK) {
+		close(fd);
+		return bh_error(err, 0, "read-only path %s is a symlink", path);
+	}
+	r = bind_fd(fd, fd, true,
+	            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0,
+	            0, err);
+	close(fd);
+	return r < 0 ? bh_error_wrap(err, "make %s read-only", path) : 0;
+}
+
+/* Files are covered with the host's /dev/null (checked: the container's own
+ * /dev/null could be a symlink to anything), folders with an empty
+ * read-only tmpfs. A symlink at a masked path is refused: it is how the
+ * 2025 runc escapes pointed the mask elsewhere. */
+static int masked_path(int rootfd, int null_fd, const char *path, struct bh_error *err)
+{
+	int fd = bhc_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), type, r;
+
+	if (fd < 0)
+		return err->code == ENOENT ? 0 : -1;
+	type = fd_type(fd);
+	if (type == S_IFLNK)
+		r = bh_error(err, 0, "masked path %s is a symlink", path);
+	else if (type == S_IFDIR)
+		r = mount_fs_at(fd, "tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		                "mode=0500", err);
+	else
+		r = bind_fd(null_fd, fd, false,
+		            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, err);
+	close(fd);
+	return r < 0 ? bh_error_wrap(err, "mask %s", path) : 0;
+}
+
+static bool listed(const char *const *list, const char *path)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (!strcmp(list[i], path))
+			return true;
+	return false;
+}
+
+static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
+{
+	int null_fd = open_host_device("null", 1, 3, err), r = 0;
+
+	if (null_fd < 0)
+		return -1;
+	for (size_t i = 0; !r && default_readonly[i]; i++)
+		r = readonly_path(rootfd, default_readonly[i], err);
+	for (size_t i = 0; !r && i < cfg->n_readonly; i++)
+		if (!listed(default_readonly, cfg->readonly_paths[i]))
+			r = readonly_path(rootfd, cfg->readonly_paths[i], err);
+	for (size_t i = 0; !r && default_masked[i]; i++)
+		r = masked_path(rootfd, null_fd, default_masked[i], err);
+	for (size_t i = 0; !r && i < cfg->n_masked; i++)
+		if (!listed(default_masked, cfg->masked[i]))
+			r = masked_path(rootfd, null_fd, cfg->masked[i], err);
+	close(null_fd);
+	return r;
+}
+
+static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
+{
+	struct bhc_mount_attr ro = {MOUNT_ATTR_RDONLY, 0, 0, 0};
+
+	if (fchdir(rootfd) < 0)
+		return bh_error(err, errno, "enter the rootfs");
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching
+	 * it leaves no path back to the host's filesystem. */
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
+		return bh_error(err, errno, "pivot_root into %s", cfg->rootfs);
+	if (umount2(".", MNT_DETACH) < 0)
+		return bh_error(err, errno, "detach the host's root");
+	if (chdir("/") < 0)
+		return bh_error(err, errno, "chdir /");
+	if (cfg->readonly && bhc_mount_setattr(AT_FDCWD, "/", 0, &ro) < 0)
+		return bh_error(err, errno, "make the rootfs read-only");
+	return 0;
+}
+
+/* The rootfs bind-mounted onto itself through the parent's fd; returns an
+ * fd of the new mount's root. */
+static int bind_rootfs(const struct bhc_config *cfg, int fd, struct bh_error *err)
+{
+	int tree = bhc_open_tree(
+	    fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+
+	if (tree < 0)
+		return bh_error(err, errno, "clone the rootfs %s", cfg->rootfs);
+	if (bhc_move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+	    0) {
+		int e = errno;
+
+		close(tree);
+		return bh_error(err, e, "bind the rootfs %s", cfg->rootfs);
+	}
+	return tree;
+}
+
+int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
+                     struct bh_error *err)
+{
+	unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_PRIVATE;
+	size_t next_source = 1;
+	int rootfd, r = 0;
+
+	if (n_fds < 1)
+		return bh_error(err, 0, "no rootfs from the parent");
+	if (mount(NULL, "/", NULL, MS_REC | prop, NULL) < 0)
+		return bh_error(err, errno, "make the mounts private");
+	rootfd = bind_rootfs(cfg, fds[0], err);
+	if (rootfd < 0)
+		return -1;
+	if (!has_mount(cfg, "/dev"))
+		r = default_mount(rootfd, "/dev", "tmpfs", MS_NOEXEC | MS_STRICTATIME,
+		                  "mode=755,size=65536k", err);
+	for (size_t i = 0; !r && i < cfg->n_mounts; i++) {
+		const struct bhc_mount *m = &cfg->mounts[i];
+
+		if (!strcmp(m->destination, "/dev") && (m->bind || strcmp(m->type, "tmpfs")))
+			r = bh_error(
+			    err, 0,
+			    "/dev must be a tmpfs: bhc fills it with a minimal set of devices");
+		else if (m->bind && next_source >= n_fds)
+			r = bh_error(err, 0, "no source fd for the bind mount");
+		else
+			r = m->bind ? do_bind(fds[next_source++], rootfd, m, err)
+			            : do_fs_mount(rootfd, m, err);
+		if (r < 0)
+			bh_error_wrap(err, "mount %s", m->destination);
+	}
+	if (!r)
+		r = setup_dev(cfg, rootfd, err);
+	if (!r)
+		r = apply_sysctls(cfg, rootfd, err);
+	if (!r)
+		r = protect_paths(cfg, rootfd, err);
+	if (!r)
+		r = enter_rootfs(cfg, rootfd, err);
+	close(rootfd);
+	return r;
+}

@@ -1,0 +1,444 @@
+/* The container's seccomp filter, built with libseccomp before the
+ * container starts and loaded as the very last step before execve.
+ *
+ * Without a linux.seccomp section the process gets the default allow-list
+ * (seccomp_default.c), everything else failing with EPERM. With one, that
+ * profile is honoured as written, and a second filter that denies the
+ * always-denied calls below is stacked on top of it: the kernel applies the
+ * most restrictive answer of all filters, so a permissive profile cannot
+ * re-open them. */
+#include "libbhc.h"
+
+#include <errno.h>
+#include <seccomp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+extern const char *const bhc_seccomp_default_allow[];
+
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+/* Kernel interfaces behind recent escapes and privilege escalations, and
+ * everything that changes the mount or namespace layout. */
+const char *const bhc_seccomp_always_denied[] = {
+    "mount",
+    "umount",
+    "umount2",
+    "pivot_root",
+    "unshare",
+    "setns",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "open_tree",
+    "move_mount",
+    "mount_setattr",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "bpf",
+    "perf_event_open",
+    "kexec_load",
+    "kexec_file_load",
+    "open_by_handle_at",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "reboot",
+    "swapon",
+    "swapoff",
+    "acct",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "syslog",
+    "iopl",
+    "ioperm",
+    "lookup_dcookie",
+    "fanotify_init",
+    "quotactl",
+    "quotactl_fd",
+    "vhangup",
+    "uselib",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
+    NULL,
+};
+
+#define NS_FLAGS                                                                                   \
+	(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET | \
+	 CLONE_NEWCGROUP | CLONE_NEWTIME)
+
+static int rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n,
+                const struct scmp_arg_cmp *cmp, const char *name, struct bh_error *err)
+{
+	int r = seccomp_rule_add_array(ctx, action, nr, n, cmp);
+
+	if (r < 0)
+		return bh_error(err, -r, "seccomp rule for %s", name);
+	return 0;
+}
+
+/* socket() and socketpair() for every family except AF_ALG (kernel crypto,
+ * a long line of bugs) and AF_VSOCK (reaches the hypervisor). Compared on
+ * 32 bits: the kernel reads the family as an int. */
+static int allow_sockets(scmp_filter_ctx ctx, struct bh_error *err)
+{
+	const char *calls[] = {"socket", "socketpair"};
+
+	for (int i = 0; i < 2; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i]);
+		struct scmp_arg_cmp below = SCMP_A0_32(SCMP_CMP_LT, AF_ALG, 0);
+		struct scmp_arg_cmp between = SCMP_A0_32(SCMP_CMP_EQ, AF_ALG + 1, 0);
+		struct scmp_arg_cmp above = SCMP_A0_32(SCMP_CMP_GT, AF_VSOCK, 0);
+
+		if (nr == __NR_SCMP_ERROR)
+			continue;
+		if (rule(ctx, SCMP_ACT_ALLOW, nr, 1, &below, calls[i], err) < 0 ||
+		    rule(ctx, SCMP_ACT_ALLOW, nr, 1, &between, calls[i], err) < 0 ||
+		    rule(ctx, SCMP_ACT_ALLOW, nr, 1, &above, calls[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool always_denied(const char *name)
+{
+	for (size_t i = 0; bhc_seccomp_always_denied[i]; i++)
+		if (!strcmp(name, bhc_seccomp_always_denied[i]))
+			return true;
+	return false;
+}
+
+static scmp_filter_ctx default_filter(struct bh_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	struct scmp_arg_cmp no_ns = SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
+
+	if (!ctx) {
+		bh_error(err, ENOMEM, "seccomp_init");
+		return NULL;
+	}
+	for (size_t i = 0; bhc_seccomp_default_allow[i]; i++) {
+		int nr = seccomp_syscall_resolve_name(bhc_seccomp_default_allow[i]);
+
+		if (always_denied(bhc_seccomp_default_allow[i]))
+			continue;
+		if (nr != __NR_SCMP_ERROR &&
+		    rule(ctx, SCMP_ACT_ALLOW, nr, 0, NULL, bhc_seccomp_default_allow[i], err) < 0)
+			goto fail;
+	}
+	/* clone without namespace flags; clone3 hides its flags in memory a
+	 * filter cannot read, so it fails with ENOSYS and libcs fall back. */
+	if (rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &no_ns, "clone", err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, "clone3", err) < 0 ||
+	    allow_sockets(ctx, err) < 0)
+		goto fail;
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	return NULL;
+}
+
+/* The second filter stacked on a profile from the config. */
+static scmp_filter_ctx deny_filter(struct bh_error *err)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	struct scmp_arg_cmp ns = SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
+	struct scmp_arg_cmp alg = SCMP_A0_32(SCMP_CMP_EQ, AF_ALG, 0),
+	                    vsock = SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK, 0);
+
+	if (!ctx) {
+		bh_error(err, ENOMEM, "seccomp_init");
+		return NULL;
+	}
+	for (size_t i = 0; bhc_seccomp_always_denied[i]; i++) {
+		int nr = seccomp_syscall_resolve_name(bhc_seccomp_always_denied[i]);
+
+		if (nr != __NR_SCMP_ERROR && rule(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0, NULL,
+		                                  bhc_seccomp_always_denied[i], err) < 0)
+			goto fail;
+	}
+	/* Any namespace flag: MASKED_EQ cannot say "not zero", so one rule per flag. */
+	for (unsigned long bit = 1; bit; bit <<= 1) {
+		struct scmp_arg_cmp one = SCMP_A0_64(SCMP_CMP_MASKED_EQ, bit, bit);
+
+		if ((NS_FLAGS & bit) &&
+		    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1, &one, "clone", err) < 0)
+			goto fail;
+	}
+	(void)ns;
+	if (rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, "clone3", err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &alg, "socket", err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &vsock, "socket", err) < 0)
+		goto fail;
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	return NULL;
+}
+
+static int parse_action(yyjson_val *v, yyjson_val *errno_ret, uint32_t default_errno,
+                        const char *path, uint32_t *out, struct bh_error *err)
+{
+	const char *s;
+
+	if (j_string(v, path, &s, err) < 0)
+		return -1;
+	if (!strcmp(s, "SCMP_ACT_ALLOW"))
+		*out = SCMP_ACT_ALLOW;
+	else if (!strcmp(s, "SCMP_ACT_ERRNO"))
+		*out =
+		    SCMP_ACT_ERRNO(yyjson_is_uint(errno_ret) ? (uint32_t)yyjson_get_uint(errno_ret)
+		                                             : default_errno);
+	else if (!strcmp(s, "SCMP_ACT_KILL") || !strcmp(s, "SCMP_ACT_KILL_THREAD"))
+		*out = SCMP_ACT_KILL_THREAD;
+	else if (!strcmp(s, "SCMP_ACT_KILL_PROCESS"))
+		*out = SCMP_ACT_KILL_PROCESS;
+	else if (!strcmp(s, "SCMP_ACT_TRAP"))
+		*out = SCMP_ACT_TRAP;
+	else if (!strcmp(s, "SCMP_ACT_LOG"))
+		*out = SCMP_ACT_LOG;
+	else if (!strcmp(s, "SCMP_ACT_TRACE"))
+		*out =
+		    SCMP_ACT_TRACE(yyjson_is_uint(errno_ret) ? (uint32_t)yyjson_get_uint(errno_ret)
+		                                             : default_errno);
+	else
+		return bh_error(err, 0, "%s: '%s' is not supported by bhc", path, s);
+	return 0;
+}
+
+static int parse_args(yyjson_val *args, const char *path, struct scmp_arg_cmp *cmp, unsigned *n,
+                      struct bh_error *err)
+{
+	static const char *const ops[] = {NULL,          "SCMP_CMP_NE",       "SCMP_CMP_LT",
+	                                  "SCMP_CMP_LE", "SCMP_CMP_EQ",       "SCMP_CMP_GE",
+	                                  "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
+	struct jpath p, q;
+	yyjson_val *a;
+	size_t i, max;
+
+	if (j_array(args, path, err) < 0)
+		return -1;
+	if (yyjson_arr_size(args) > 6)
+		return bh_error(err, 0, "%s: more than 6 argument conditions", path);
+	yyjson_arr_foreach(args, i, max, a)
+	{
+		uint32_t index;
+		uint64_t value, two = 0;
+		const char *op;
+		int o = 0;
+
+		jp(&p, path, "[%zu]", i);
+		if (j_object(a, p.s, err) < 0 ||
+		    j_u32(yyjson_obj_get(a, "index"), jp(&q, p.s, ".index"), &index, err) < 0 ||
+		    j_u64(yyjson_obj_get(a, "value"), jp(&q, p.s, ".value"), &value, err) < 0 ||
+		    j_string(yyjson_obj_get(a, "op"), jp(&q, p.s, ".op"), &op, err) < 0)
+			return -1;
+		if (yyjson_obj_get(a, "valueTwo") &&
+		    j_u64(yyjson_obj_get(a, "valueTwo"), jp(&q, p.s, ".valueTwo"), &two, err) < 0)
+			return -1;
+		if (index > 5)
+			return bh_error(err, 0, "%s.index: %u is not an argument index (0..5)", p.s,
+			                index);
+		for (int k = 1; k < 8; k++)
+			if (!strcmp(op, ops[k]))
+				o = k;
+		if (!o)
+			return bh_error(err, 0, "%s.op: '%s' is not a comparison", p.s, op);
+		cmp[i] = (struct scmp_arg_cmp){index, (enum scmp_compare)o, value, two};
+	}
+	*n = (unsigned)max;
+	return 0;
+}
+
+static int add_config_rule(scmp_filter_ctx ctx, yyjson_val *r, const char *path,
+                           uint32_t default_errno, uint32_t default_action, struct bh_error *err)
+{
+	struct scmp_arg_cmp cmp[6];
+	const char **names = NULL;
+	size_t n_names = 0;
+	unsigned n_cmp = 0;
+	struct jpath p;
+	uint32_t action;
+	yyjson_val *v;
+
+	if (j_object(r, path, err) < 0 ||
+	    parse_action(yyjson_obj_get(r, "action"), yyjson_obj_get(r, "errnoRet"), default_errno,
+	                 jp(&p, path, ".action"), &action, err) < 0)
+		return -1;
+	if ((v = yyjson_obj_get(r, "args")) &&
+	    parse_args(v, jp(&p, path, ".args"), cmp, &n_cmp, err) < 0)
+		return -1;
+	if (j_strings(yyjson_obj_get(r, "names"), jp(&p, path, ".names"), &names, &n_names, err) <
+	    0)
+		return -1;
+	for (size_t i = 0; i < n_names; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]), e;
+
+		/* Profiles list calls of other architectures and newer kernels;
+		 * like runc and crun, bhc skips names it cannot resolve. */
+		if (nr == __NR_SCMP_ERROR || action == default_action)
+			continue;
+		e = seccomp_rule_add_array(ctx, action, nr, n_cmp, cmp);
+		if (e < 0) {
+			bh_error(err, -e, "%s: rule for '%s'", path, names[i]);
+			free(names);
+			return -1;
+		}
+	}
+	free(names);
+	return 0;
+}
+
+static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
+{
+	uint32_t default_action, default_errno = EPERM;
+	scmp_filter_ctx ctx;
+	struct jpath p;
+	yyjson_val *v, *r;
+	size_t i, max;
+
+	if ((v = yyjson_obj_get(prof, "listenerPath")) && !(yyjson_is_str(v) && !yyjson_get_len(v)))
+		return bh_error(err, 0, "$.linux.seccomp.listenerPath: not supported by bhc"), NULL;
+	if ((v = yyjson_obj_get(prof, "defaultErrnoRet")) &&
+	    j_u32(v, "$.linux.seccomp.defaultErrnoRet", &default_errno, err) < 0)
+		return NULL;
+	if (parse_action(yyjson_obj_get(prof, "defaultAction"),
+	                 yyjson_obj_get(prof, "defaultErrnoRet"), EPERM,
+	                 "$.linux.seccomp.defaultAction", &default_action, err) < 0)
+		return NULL;
+	ctx = seccomp_init(default_action);
+	if (!ctx)
+		return bh_error(err, ENOMEM, "seccomp_init"), NULL;
+	if ((v = yyjson_obj_get(prof, "architectures"))) {
+		if (j_array(v, "$.linux.seccomp.architectures", err) < 0)
+			goto fail;
+		yyjson_arr_foreach(v, i, max, r)
+		{
+			const char *name;
+			char lower[32];
+			uint32_t arch;
+
+			if (j_string(r, jp(&p, "$.linux.seccomp.architectures", "[%zu]", i), &name,
+			             err) < 0)
+				goto fail;
+			if (!strncmp(name, "SCMP_ARCH_", 10))
+				name += 10;
+			snprintf(lower, sizeof(lower), "%s", name);
+			for (char *c = lower; *c; c++)
+				*c = (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 : *c);
+			arch = seccomp_arch_resolve_name(lower);
+			if (!arch) {
+				bh_error(err, 0, "%s: '%s' is not an architecture", p.s,
+				         yyjson_get_str(r));
+				goto fail;
+			}
+			if (arch != seccomp_arch_native() && seccomp_arch_add(ctx, arch) < 0 &&
+			    seccomp_arch_exist(ctx, arch) != 0) {
+				bh_error(err, 0, "%s: cannot add architecture '%s'", p.s,
+				         yyjson_get_str(r));
+				goto fail;
+			}
+		}
+	}
+	if ((v = yyjson_obj_get(prof, "flags")) && yyjson_arr_size(v) > 0) {
+		bh_error(err, 0, "$.linux.seccomp.flags: not supported by bhc");
+		goto fail;
+	}
+	if ((v = yyjson_obj_get(prof, "syscalls"))) {
+		if (j_array(v, "$.linux.seccomp.syscalls", err) < 0)
+			goto fail;
+		yyjson_arr_foreach(v, i, max, r)
+		{
+			if (add_config_rule(ctx, r, jp(&p, "$.linux.seccomp.syscalls", "[%zu]", i),
+			                    default_errno, default_action, err) < 0)
+				goto fail;
+		}
+	}
+	return ctx;
+fail:
+	seccomp_release(ctx);
+	return NULL;
+}
+
+struct bhc_seccomp {
+	scmp_filter_ctx main, deny;
+};
+
+void *bhc_seccomp_build(yyjson_val *profile, struct bh_error *err)
+{
+	struct bhc_seccomp *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return bh_error(err, ENOMEM, "seccomp"), NULL;
+	if (profile) {
+		s->main = config_filter(profile, err);
+		s->deny = s->main ? deny_filter(err) : NULL;
+	} else {
+		s->main = default_filter(err);
+	}
+	if (!s->main || (profile && !s->deny)) {
+		bhc_seccomp_free(s);
+		return NULL;
+	}
+	/* no_new_privs is set by bhc itself before this filter is loaded. */
+	seccomp_attr_set(s->main, SCMP_FLTATR_CTL_NNP, 0);
+	if (s->deny)
+		seccomp_attr_set(s->deny, SCMP_FLTATR_CTL_NNP, 0);
+	return s;
+}
+
+int bhc_seccomp_load(void *p, struct bh_error *err)
+{
+	struct bhc_seccomp *s = p;
+	int r;
+
+	if (s->deny && (r = seccomp_load(s->deny)) < 0)
+		return bh_error(err, -r, "load the seccomp deny filter");
+	if ((r = seccomp_load(s->main)) < 0)
+		return bh_error(err, -r, "load the seccomp filter");
+	return 0;
+}
+
+void bhc_seccomp_free(void *p)
+{
+	struct bhc_seccomp *s = p;
+
+	if (!s)
+		return;
+	if (s->main)
+		seccomp_release(s->main);
+	if (s->deny)
+		seccomp_release(s->deny);
+	free(s);
+}
+
+/* For tests: the filter as libseccomp's pseudo-code, into fd. */
+int bhc_seccomp_export(void *p, int fd);
+int bhc_seccomp_export(void *p, int fd)
+{
+	struct bhc_seccomp *s = p;
+
+	if (s->deny && seccomp_export_pfc(s->deny, fd) < 0)
+		return -1;
+	return seccomp_export_pfc(s->main, fd);
+}

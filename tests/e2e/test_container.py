@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""bhc inside the booted debug image, where cgroup v2 exists (init
+delegates memory, pids and cpu to /sys/fs/cgroup/workloads) and bhc runs
+as root on our own kernel:
+
+- the escape probes in a `bhc spec` container: every one BLOCKED;
+- limits from the config land in the container's cgroup under /workloads
+  (memory.max, memory.swap.max, pids.max, cpu.max) and the init is born in it;
+- a memory hog is OOM-killed inside its container (status 137, oom_kill
+  counted) while the host lives on;
+- a fork bomb stops at pids.max;
+- a cgroupsPath outside /workloads is refused; nothing is left behind in
+  /run/bhc or /sys/fs/cgroup/workloads.
+
+The payload (BusyBox rootfs with the static probe, memhog and forkbomb
+programs, built with the board's compiler) goes in as a squashfs disk.
+Production images have no shell: the test is skipped there.
+
+Environment: BH_OUTPUT, the O folder of a built image.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "escape"))
+sys.path.insert(0, HERE)
+from tap import Tap  # noqa: E402
+from qemu import Machine, Timeout  # noqa: E402
+import image  # noqa: E402
+import bhctest  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+if cfg.get("BH_PROFILE") != "debug":
+    t.skip("bhc in the booted image", "production images have no shell to drive it")
+    t.done()
+manifest = open(os.path.join(out, "images", "rootfs.manifest")).read()
+if "usr/bin/bhc" not in manifest:
+    t.ok(False, "the image carries /usr/bin/bhc", "not in rootfs.manifest")
+    t.done()
+
+# Payload disk --------------------------------------------------------------------
+tmp = tempfile.mkdtemp(prefix="bhc-e2e-")
+bins = [bhctest.build_static(out, src, os.path.join(tmp, name))
+        for src, name in (("probes.c", "bhc-probes"), ("memhog.c", "bhc-memhog"), ("forkbomb.c", "bhc-forkbomb"))]
+subprocess.run(["make", "-s", "-C", bhctest.TOP, "O=" + out, "busybox"], check=True, capture_output=True)
+payload_dir = os.path.join(tmp, "payload")
+bhctest.make_rootfs(os.path.join(payload_dir, "rootfs"), bhctest.busybox(out), bins)
+payload = os.path.join(tmp, "payload.sqfs")
+subprocess.run(["mksquashfs", payload_dir, payload, "-all-root", "-noappend", "-quiet"], check=True,
+               capture_output=True)
+
+MiB = 1024 * 1024
+# Inserted into `bhc spec`'s "resources": { ... } by sed in the image.
+LIMITS = ('"memory": {"limit": %d, "swap": %d}, "pids": {"limit": 32}, '
+          '"cpu": {"quota": 50000, "period": 100000}, ' % (32 * MiB, 32 * MiB))
+
+
+def bundle(m, name, args, limits=False, extra_sed=None):
+    """A bundle in the image's /tmp: bhc spec there, rootfs from the payload."""
+    d = "/tmp/b/" + name
+    cmd = "rm -rf %s && mkdir -p %s && ln -s /tmp/payload/rootfs %s/rootfs && bhc spec --bundle %s -- %s" % (
+        d, d, d, d, args)
+    if limits:
+        cmd += " && sed -i 's|\"resources\": {|\"resources\": {%s|' %s/config.json" % (LIMITS, d)
+    if extra_sed:
+        cmd += " && sed -i '%s' %s/config.json" % (extra_sed, d)
+    st, o = m.shell(cmd)
+    return d if st == 0 else None
+
+
+extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % payload,
+         "-device", "virtio-blk-pci,drive=payload,serial=bhcpayload"]
+with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.join(out, "e2e-container.log")) as m:
+    try:
+        m.expect(r"init: ready", 300)
+    except Timeout as e:
+        t.ok(False, "the image boots", str(e))
+        t.done()
+    m.send("\n")
+    m.expect(r"# ", 30)
+    st, o = m.shell("for b in /sys/class/block/*; do [ \"$(cat $b/serial 2>/dev/null)\" = bhcpayload ] && "
+                    "echo /dev/${b##*/}; done")
+    dev = o.strip().splitlines()[-1] if o.strip() else ""
+    st, o = m.shell("mkdir -p /tmp/payload && mount -t squashfs -o ro %s /tmp/payload && ls /tmp/payload/rootfs/bin/bhc-probes" % dev)
+    t.ok(st == 0, "payload disk mounted (%s)" % dev, o)
+    st, o = m.shell("bhc --version")
+    t.ok(st == 0 and "bhc version" in o, "/usr/bin/bhc runs: %s" % o.splitlines()[-1] if o else "", o)
+
+    # Escape probes.
+    b = bundle(m, "probes", "/bin/bhc-probes")
+    st, o = m.shell("bhc run --bundle %s probes" % b, timeout=300)
+    blocked, escaped, summary = bhctest.parse_probes(o)
+    t.diag(summary or "no summary")
+    t.ok(len(blocked) + len(escaped) >= 30, "%d escape probes ran in the image" % (len(blocked) + len(escaped)), o)
+    for name in blocked:
+        t.ok(True, "image: BLOCKED %s" % name)
+    for line in escaped:
+        t.ok(False, "image: " + line)
+    t.ok(st == 0 and not escaped, "no probe escapes in the image", o)
+
+    # Limits land in the container's cgroup, and its init is born there.
+    b = bundle(m, "limits", "sleep 1000", limits=True)
+    st, o = m.shell("bhc run --detach --bundle %s limits < /dev/null > /dev/null 2>&1; "
+                    "cd /sys/fs/cgroup/workloads/limits && cat memory.max pids.max cpu.max cgroup.procs; "
+                    "cat memory.swap.max 2>/dev/null || echo no-swap; cd /; bhc state limits" % b)
+    lines = o.splitlines()
+    t.ok(st == 0 and "%d" % (32 * MiB) in lines and "32" in lines and "50000 100000" in lines and
+     ("0" in lines or "no-swap" in lines),
+     "memory.max, pids.max, cpu.max (and memory.swap.max if the kernel has swap) come from the config", o)
+    pid = re.search(r'"pid": (\d+)', o)
+    t.ok(pid is not None and pid.group(1) in lines, "the container's init is in its cgroup", o)
+    st, o = m.shell("bhc delete --force limits; ls /sys/fs/cgroup/workloads/limits 2>&1")
+    t.ok("No such file" in o, "delete removes the cgroup", o)
+
+    # A memory hog is OOM-killed in its container; the host lives on.
+    b = bundle(m, "memhog", "/bin/bhc-memhog 256", limits=True)
+    st, before = m.shell("grep oom_kill /sys/fs/cgroup/workloads/memory.events")
+    st, o = m.shell("bhc run --bundle %s memhog; echo status=$?" % b, timeout=300)
+    st2, after = m.shell("grep oom_kill /sys/fs/cgroup/workloads/memory.events")
+    n_before = int(before.split()[-1]) if before.split() else 0
+    n_after = int(after.split()[-1]) if after.split() else 0
+    t.ok("status=137" in o and "survived" not in o, "the memory hog is killed (status 137)", o[-600:])
+    t.ok(n_after > n_before, "the kernel counts an OOM kill under /workloads (%d -> %d)" % (n_before, n_after))
+    st, o = m.shell("echo host-alive")
+    t.ok(st == 0 and "host-alive" in o, "the host lives on after the OOM kill")
+
+    # A fork bomb stops at pids.max.
+    b = bundle(m, "forkbomb", "/bin/bhc-forkbomb 1000", limits=True)
+    st, o = m.shell("bhc run --bundle %s forkbomb; echo status=$?" % b, timeout=300)
+    mm = re.search(r"forkbomb: (\d+) children, stopped by (.*)", o)
+    t.ok(mm is not None and int(mm.group(1)) < 32 and "unavailable" in mm.group(2).lower(),
+         "the fork bomb stops below pids.max = 32 (%s)" % (mm.group(0) if mm else "no report"), o[-600:])
+
+    # A cgroupsPath outside the delegated subtree is refused.
+    b = bundle(m, "outside", "true", extra_sed='s|"linux": {|"linux": {"cgroupsPath": "/system/evil",|')
+    st, o = m.shell("bhc run --bundle %s outside; echo status=$?" % b)
+    t.ok("status=1" in o and "cgroupsPath" in o and "outside /workloads" in o,
+         "a cgroupsPath outside /workloads is refused", o)
+
+    st, o = m.shell("ls /run/bhc; ls -d /sys/fs/cgroup/workloads/*/ 2>/dev/null; echo end")
+    t.ok(o.strip().endswith("end") and o.strip() == "end", "nothing left in /run/bhc or under /workloads", o)
+shutil.rmtree(tmp, ignore_errors=True)
+t.done()

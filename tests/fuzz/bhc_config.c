@@ -1,0 +1,33 @@
+/* libFuzzer harness for bhc's config.json handling: the parser with its
+ * JSON-path errors, then what create derives from a parsed config before
+ * any process exists (cgroup path, seccomp filter from linux.seccomp).
+ * Built and run by tests/fuzz/bhc_fuzz.sh. */
+#include "libbhc.h"
+
+#include <stdint.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bhc_config cfg;
+	struct bh_error err;
+	char rel[512];
+	void *filter;
+
+	if (bhc_config_parse("/bundle", (const char *)data, size, &cfg, &err) < 0) {
+		/* Every refusal says what was wrong. */
+		if (!err.msg[0])
+			__builtin_trap();
+		return 0;
+	}
+	bhc_cgroup_path(&cfg, "fuzz", rel, sizeof(rel), &err);
+	bhc_config_has_limits(&cfg);
+	if (cfg.seccomp) {
+		filter = bhc_seccomp_build(cfg.seccomp, &err);
+		bhc_seccomp_free(filter);
+	}
+	bhc_config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""bhc on the build host, as root, with real namespaces: the hardened
+defaults (user namespace with an unprivileged id range, every namespace,
+pid 1, no capabilities, no_new_privs, seccomp, read-only rootfs, masked
+paths, minimal /dev), the OCI lifecycle and state JSON (create, state,
+start, kill, delete, list), exit statuses of `bhc run`, --pid-file,
+--console-socket, and bundles made by `runc spec` and `crun spec` running
+unchanged."""
+import json
+import re
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.join(TOP, "tests", "escape"))
+from tap import Tap  # noqa: E402
+import bhctest  # noqa: E402
+
+t = Tap()
+tmp = tempfile.mkdtemp(prefix="bhc-rt-")
+ready, why = bhctest.prepare(t, tmp)
+if not ready:
+    t.skip("bhc runtime tests", why)
+    t.done()
+bhc, rootfs, out = ready
+root = os.path.join(tmp, "state")
+
+
+def cmd(*args, stdin=None, timeout=30):
+    """bhc with its output captured. create and run --detach leave the
+    container holding bhc's stdio, so their output goes through files."""
+    if args[0] in ("create",) or "--detach" in args:
+        with tempfile.TemporaryFile("w+") as o, tempfile.TemporaryFile("w+") as e:
+            p = subprocess.run([bhc, "--root", root] + list(args), stdin=subprocess.DEVNULL, stdout=o,
+                               stderr=e, timeout=timeout)
+            o.seek(0)
+            e.seek(0)
+            return subprocess.CompletedProcess(p.args, p.returncode, o.read(), e.read())
+    return subprocess.run([bhc, "--root", root] + list(args), capture_output=True, text=True,
+                          input=stdin, timeout=timeout)
+
+
+def bundle(name, args, edit=None):
+    return bhctest.make_bundle(bhc, os.path.join(tmp, name), rootfs, args, edit)
+
+
+def run(name, script, edit=None, stdin=None):
+    b = bundle(name, ["sh", "-c", script], edit)
+    return cmd("run", "--bundle", b, name, stdin=stdin)
+
+
+def gone(pid):
+    """True once pid is dead (a zombie waiting for its reaper counts)."""
+    for _ in range(100):
+        try:
+            if open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] in "ZX":
+                return True
+        except (OSError, IndexError):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def state(name):
+    p = cmd("state", name)
+    return json.loads(p.stdout) if p.returncode == 0 else None
+
+
+# spec ----------------------------------------------------------------------
+d = os.path.join(tmp, "spec")
+os.makedirs(d)
+p = subprocess.run([bhc, "spec", "--bundle", d], capture_output=True, text=True)
+cfg = json.load(open(os.path.join(d, "config.json")))
+ns = {n["type"] for n in cfg["linux"]["namespaces"]}
+t.ok(p.returncode == 0 and ns == {"pid", "network", "ipc", "uts", "mount", "user", "cgroup"},
+     "bhc spec: every namespace, user and cgroup included", p.stderr + str(ns))
+t.ok(cfg["root"]["readonly"] is True and cfg["process"]["noNewPrivileges"] is True and
+     all(v == [] for v in cfg["process"]["capabilities"].values()),
+     "bhc spec: read-only rootfs, no_new_privs, no capabilities")
+t.ok("/proc/kcore" in cfg["linux"]["maskedPaths"] and "/proc/sys" in cfg["linux"]["readonlyPaths"],
+     "bhc spec: Docker's masked and read-only paths")
+p = subprocess.run([bhc, "spec", "--bundle", d], capture_output=True, text=True)
+t.ok(p.returncode != 0 and "config.json" in p.stderr, "bhc spec never overwrites a config.json", p.stderr)
+
+# Isolation as the container sees it ------------------------------------------
+host_ns = {k: os.readlink("/proc/self/ns/" + k) for k in ("user", "mnt", "pid", "net", "uts", "ipc", "cgroup")}
+p = run("iso", "for n in user mnt pid net uts ipc cgroup; do echo ns $n $(readlink /proc/self/ns/$n); done; "
+        "echo pid $$; echo host $(hostname); cat /proc/self/uid_map /proc/self/gid_map; "
+        "grep -E '^(Cap|NoNewPrivs|Seccomp:)' /proc/self/status; id; ls /dev; "
+        "touch /rootfs-write 2>&1; touch /tmp/ok && echo tmp-writable; cat /proc/mounts")
+o = p.stdout
+t.ok(p.returncode == 0, "bhc run of a bhc spec bundle exits 0", p.stderr)
+inner = dict(l.split()[1:3] for l in o.splitlines() if l.startswith("ns "))
+for k, v in host_ns.items():
+    t.ok(inner.get(k) and inner[k] != v, "%s namespace is the container's own" % k, "%s vs %s" % (inner.get(k), v))
+t.ok("pid 1\n" in o, "the process is pid 1 of its pid namespace")
+t.ok("host bhc\n" in o, "hostname from the config in the container's UTS namespace")
+maps = [l.split() for l in o.splitlines() if len(l.split()) == 3 and l.split()[0] == "0" and l.split()[1].isdigit()]
+t.ok(len(maps) == 2 and all(int(m[1]) >= 0x10000000 and m[2] == "65536" for m in maps),
+     "container root is an unprivileged host id range (uid and gid)", str(maps))
+caps = [l for l in o.splitlines() if l.startswith("Cap")]
+t.ok(len(caps) == 5 and all(l.split()[1] == "0000000000000000" for l in caps),
+     "no capabilities: effective, permitted, inheritable, bounding, ambient", "\n".join(caps))
+t.ok("NoNewPrivs:\t1" in o, "no_new_privs is set")
+t.ok("Seccomp:\t2" in o, "a seccomp filter is installed")
+m = re.search(r"^uid=0(\(root\))? gid=0.*$", o, re.M)
+t.ok(m is not None, "process.user 0:0 inside")
+devs = set(o[m.end():].splitlines()[1:16]) if m else set()
+t.ok({"null", "zero", "full", "random", "urandom", "tty", "ptmx", "pts", "shm"} <= devs,
+     "/dev holds null, zero, full, random, urandom, tty, ptmx, pts, shm", str(devs))
+t.ok("Read-only file system" in o and "tmp-writable" in o, "rootfs read-only, tmpfs /tmp writable")
+mounts = [l.split() for l in o.splitlines() if len(l.split()) == 6]
+t.ok(any(m[1] == "/proc/sys" and "ro" in m[3].split(",") for m in mounts), "/proc/sys is read-only")
+t.ok(any(m[1] == "/sys/firmware" and m[0] == "tmpfs" for m in mounts), "/sys/firmware is masked")
+t.ok(not any(m[1] in ("/", "/proc", "/sys") and "suid" in m[3].split(",") for m in mounts), "no suid mounts")
+
+p = run("sec", "unshare -U true; echo unshare=$?; mount -t tmpfs x /tmp; echo mount=$?; "
+        "hostname evil; echo hostname=$?")
+t.ok("unshare=1" in p.stdout and "mount=1" in p.stdout and "hostname=1" in p.stdout,
+     "seccomp and no capabilities: unshare, mount, sethostname fail", p.stdout + p.stderr)
+
+# Exit statuses ----------------------------------------------------------------
+t.ok(run("x7", "exit 7").returncode == 7, "bhc run returns the container's exit status")
+b = bundle("x9", ["sleep", "100"])
+proc = subprocess.Popen([bhc, "--root", root, "run", "--bundle", b, "x9"])
+for _ in range(100):
+    if (state("x9") or {}).get("status") == "running":
+        break
+    time.sleep(0.05)
+cmd("kill", "x9", "KILL")
+t.ok(proc.wait(timeout=20) == 137 and not os.path.exists(os.path.join(root, "x9")),
+     "a container killed by SIGKILL: bhc run returns 137 and deletes it")
+# A pid 1 only gets the signals it handles, as on any runtime.
+b = bundle("x15", ["sh", "-c", "trap 'exit 143' TERM; while :; do sleep 0.1; done"])
+proc = subprocess.Popen([bhc, "--root", root, "run", "--bundle", b, "x15"])
+for _ in range(100):
+    if (state("x15") or {}).get("status") == "running":
+        break
+    time.sleep(0.05)
+time.sleep(0.3)
+proc.terminate()
+t.ok(proc.wait(timeout=20) == 143, "SIGTERM to bhc run reaches the container (status 143)")
+p = run("env", "echo $HOME:$PATH", lambda c: c["process"].__setitem__("env", ["HOME=/h", "PATH=/bin"]))
+t.ok(p.stdout.strip() == "/h:/bin", "process.env is the container's environment", p.stdout)
+p = run("cwd", "pwd", lambda c: c["process"].__setitem__("cwd", "/tmp"))
+t.ok(p.stdout.strip() == "/tmp", "process.cwd", p.stdout + p.stderr)
+p = run("user", "id -u; id -g; grep CapEff /proc/self/status",
+        lambda c: c["process"].__setitem__("user", {"uid": 1000, "gid": 1000}))
+t.ok(p.stdout.split()[:2] == ["1000", "1000"], "process.user uid/gid", p.stdout + p.stderr)
+
+def grant(c):
+    c["process"]["capabilities"] = {k: ["CAP_NET_BIND_SERVICE"] for k in ("bounding", "effective", "permitted")}
+p = run("caps", "grep -E 'Cap(Eff|Bnd|Amb|Inh)' /proc/self/status", grant)
+t.ok("CapEff:\t0000000000000400" in p.stdout and "CapBnd:\t0000000000000400" in p.stdout and
+     "CapAmb:\t0000000000000000" in p.stdout, "a granted capability is all there is", p.stdout + p.stderr)
+p = run("rl", "ulimit -n", lambda c: c["process"].__setitem__(
+    "rlimits", [{"type": "RLIMIT_NOFILE", "soft": 4242, "hard": 5000}]))
+t.ok(p.stdout.strip() == "4242", "process.rlimits", p.stdout + p.stderr)
+
+# Lifecycle and state JSON -------------------------------------------------------
+b = bundle("life", ["sleep", "1000"])
+pidfile = os.path.join(tmp, "life.pid")
+p = cmd("create", "--bundle", b, "--pid-file", pidfile, "life")
+st = state("life")
+t.ok(p.returncode == 0 and st and st["status"] == "created" and st["id"] == "life" and
+     st["bundle"] == os.path.realpath(b) and st["ociVersion"].startswith("1."),
+     "create: state is created, with id, bundle and ociVersion", p.stderr + str(st))
+pid = st["pid"] if st else 0
+t.ok(pid > 0 and os.path.exists("/proc/%d" % pid) and open(pidfile).read().strip() == str(pid),
+     "create: the init process exists and --pid-file holds its pid")
+t.ok(cmd("start", "life").returncode == 0 and state("life")["status"] == "running", "start: state is running")
+t.ok(cmd("start", "life").returncode != 0, "start twice is an error")
+exe = ""
+for _ in range(100):
+    exe = os.readlink("/proc/%d/exe" % pid) if pid else ""
+    if not exe.endswith("/bhc"):
+        break
+    time.sleep(0.02)
+t.ok(exe.endswith("/busybox"), "the container's process runs the container's binary, not bhc", exe)
+p = cmd("list")
+t.ok("life" in p.stdout and "running" in p.stdout, "list shows the container", p.stdout)
+p = cmd("kill", "life", "NOSUCHSIG")
+t.ok(p.returncode != 0 and "not a signal" in p.stderr, "kill with a bad signal is an error", p.stderr)
+p = cmd("delete", "life")
+t.ok(p.returncode != 0 and "--force" in p.stderr, "delete of a running container needs --force", p.stderr)
+# sleep as pid 1 ignores TERM (no handler), as on any runtime: KILL it.
+t.ok(cmd("kill", "life", "KILL").returncode == 0, "kill KILL")
+for _ in range(50):
+    if state("life")["status"] == "stopped":
+        break
+    time.sleep(0.1)
+st = state("life")
+t.ok(st["status"] == "stopped" and "pid" not in st, "after kill: state is stopped", str(st))
+t.ok(cmd("delete", "life").returncode == 0 and cmd("state", "life").returncode != 0 and
+     not os.path.exists(os.path.join(root, "life")), "delete: the state is gone")
+
+b = bundle("force", ["sleep", "1000"])
+cmd("run", "--detach", "--bundle", b, "force")
+pid = state("force")["pid"]
+p = cmd("delete", "--force", "force")
+t.ok(p.returncode == 0 and gone(pid) and os.listdir(root) == [],
+     "delete --force kills the container and leaves nothing in the state folder", p.stderr + str(os.listdir(root)))
+b = bundle("never", ["true"])
+cmd("create", "--bundle", b, "never")
+pid = state("never")["pid"]
+t.ok(cmd("delete", "never").returncode == 0 and gone(pid),
+     "delete of a created (never started) container kills its init")
+
+# Console socket ------------------------------------------------------------------
+sock_path = os.path.join(tmp, "console.sock")
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sock_path)
+srv.listen(1)
+b = bundle("tty", ["sh", "-c", "tty; echo console-ok"], lambda c: c["process"].__setitem__("terminal", True))
+p = cmd("create", "--bundle", b, "tty")
+t.ok(p.returncode != 0 and "--console-socket" in p.stderr, "terminal without --console-socket is refused",
+     p.stderr)
+p = cmd("create", "--bundle", b, "--console-socket", sock_path, "tty")
+got = ""
+if p.returncode == 0:
+    conn, _ = srv.accept()
+    msg, fds, _, _ = socket.recv_fds(conn, 100, 1)
+    cmd("start", "tty")
+    master = fds[0]
+    deadline = time.time() + 10
+    while "console-ok" not in got and time.time() < deadline:
+        try:
+            got += os.read(master, 1000).decode(errors="replace")
+        except OSError:
+            break
+t.ok("console-ok" in got and "/dev/pts/0" in got, "--console-socket receives the pty master", p.stderr + got)
+cmd("delete", "--force", "tty")
+
+# Bundles from runc spec and crun spec, unchanged ---------------------------------
+for tool in ("runc", "crun"):
+    exe = shutil.which(tool)
+    if not exe:
+        t.skip("a `%s spec` bundle runs unchanged" % tool, "%s is not installed (apt-get install %s)" % (tool, tool))
+        continue
+    b = os.path.join(tmp, tool)
+    os.makedirs(b)
+    os.symlink(rootfs, os.path.join(b, "rootfs"))
+    subprocess.run([exe, "spec"], cwd=b, check=True)
+    p = cmd("run", "--bundle", b, tool, stdin="echo spec-from-%s; exit 5\n" % tool)
+    t.ok(p.returncode == 5 and "spec-from-%s" % tool in p.stdout,
+         "a `%s spec` bundle runs unchanged (terminal relayed, exit status kept)" % tool,
+         "status %d\n%s%s" % (p.returncode, p.stdout, p.stderr))
+
+left = os.listdir(root)
+t.ok(left == [], "nothing left in the state folder", str(left))
+for name in left:
+    cmd("delete", "--force", name)
+shutil.rmtree(tmp, ignore_errors=True)
+t.done()
