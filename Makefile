@@ -135,7 +135,7 @@ BH_ARCH := $(call qstrip,$(BH_ARCH))
 BH_BOARD_NAME := $(call qstrip,$(BH_BOARD_NAME))
 BH_PROFILE := $(call qstrip,$(BH_PROFILE))
 BOARD_DIR := $(TOPDIR)/board/$(BH_BOARD_NAME)
-ifeq ($(wildcard $(BOARD_DIR)/linux.fragment),)
+ifeq ($(wildcard $(BOARD_DIR)/cmdline),)
 $(error BH_BOARD_NAME '$(BH_BOARD_NAME)' in $(CONFIG_FILE) names no folder under board/)
 endif
 

@@ -4,6 +4,9 @@
 # through sudo); anywhere else the exact list is printed and the build stops.
 # Each line: a command or file that proves the tool is here, then the Debian
 # package that provides it. `host-tools.sh --check` only reports.
+# runc, crun and patchelf: bhc's spec-compatibility tests and its benchmark
+# peers. cryptsetup-bin to OVMF/AAVMF: the verified disk image (dm-verity,
+# GPT, the EFI system partition, Secure Boot signing, bmap) and its firmware.
 set -eu
 check_only=false
 [ "${1:-}" = --check ] && check_only=true
@@ -36,6 +39,22 @@ aarch64-linux-gnu-gcc        gcc-aarch64-linux-gnu
 qemu-system-x86_64           qemu-system-x86
 qemu-system-aarch64          qemu-system-arm
 qemu-img                     qemu-utils
+runc                         runc
+crun                         crun
+patchelf                     patchelf
+veritysetup                  cryptsetup-bin
+sfdisk                       fdisk
+sgdisk                       gdisk
+mcopy                        mtools
+fsck.fat                     dosfstools
+sbsign                       sbsigntool
+cert-to-efi-sig-list         efitools
+bmaptool                     bmap-tools
+faketime                     faketime
+openssl                      openssl
+aarch64-linux-gnu-objcopy    binutils-aarch64-linux-gnu
+/usr/share/OVMF/OVMF_CODE_4M.fd     ovmf
+/usr/share/AAVMF/AAVMF_CODE.fd      qemu-efi-aarch64
 '
 
 missing=

@@ -1,7 +1,7 @@
 /* libFuzzer harness for bhc's config.json handling: the parser with its
  * JSON-path errors, then what create derives from a parsed config before
  * any process exists (cgroup path, seccomp filter from linux.seccomp).
- * Built and run by tests/fuzz/bhc_fuzz.sh. */
+ * Built by `make fuzzers` (BHC_FUZZERS), run by `make fuzz`. */
 #include "libbhc.h"
 
 #include <stdint.h>

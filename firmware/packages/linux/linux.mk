@@ -16,16 +16,18 @@ LINUX_SUPPLIER = Organization: Debian (linux-source-6.12), from kernel.org
 LINUX_EXTRACT_CMDS = $(call linux-extract-deb,LINUX)
 
 # The configuration is allnoconfig plus these fragments, in this order:
-# what every board needs, the hardening every board gets, then the board.
+# what every board needs, the hardening every board gets, then the
+# architecture. There is no per-board fragment on purpose: one kernel per
+# architecture, shared by every board and profile (and built once).
 LINUX_FRAGMENTS = $(TOPDIR)/board/common/linux.fragment \
 	$(TOPDIR)/board/common/linux-hardening.fragment \
-	$(BOARD_DIR)/linux.fragment
+	$(TOPDIR)/board/common/linux-$(BH_ARCH).fragment
 LINUX_KEY_FILES = $(LINUX_FRAGMENTS)
 
 # The version string carries the date of the last change to the kernel's
 # inputs, not the build's: the same inputs give the same kernel.
 LINUX_BUILD_EPOCH := $(shell git -C $(TOPDIR) log -1 --format=%ct -- \
-	firmware/packages/linux board/common $(BOARD_DIR)/linux.fragment 2>/dev/null || echo 0)
+	firmware/packages/linux board/common/linux*.fragment 2>/dev/null || echo 0)
 # No ccache here: with the kernel's -Wp,-MMD dependency files it now and
 # then leaves a .o.d file out (seen on ARM64 builds) and fixdep fails. The
 # kernel is built once per set of inputs anyway (the shared artifacts).
