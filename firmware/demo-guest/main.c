@@ -1,12 +1,16 @@
 /* The demo microVM's init: says hello on the console with the guest's own
  * kernel version, takes its address from the kernel command line
  * (bulkhead.ip=a.b.c.d/nn bulkhead.gw=a.b.c.d), serves HTTP on port 8081,
- * prints a heartbeat, and powers the VM off on SIGTERM or SIGPWR. */
+ * prints a heartbeat, and powers the VM off when the monitor presses the
+ * power button (bhv turns the agent's SIGTERM into a KEY_POWER press on an
+ * input device; no kernel driver turns that into a shutdown by itself) or
+ * on SIGTERM/SIGPWR. */
 #include <bulkhead/netcfg.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/input.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -99,11 +103,39 @@ static void answer(int fd, const struct utsname *u)
 	close(c);
 }
 
+#define MAX_INPUTS 8
+
+/* Every input device the kernel found: the power button is one of them
+ * (ACPI on x86_64, gpio-keys on ARM64). Returns how many were opened. */
+static int open_inputs(struct pollfd *p, int max)
+{
+	char path[32];
+	int n = 0;
+
+	for (int i = 0; i < max; i++) {
+		snprintf(path, sizeof(path), "/dev/input/event%d", i);
+		if ((p[n].fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0)
+			p[n++].events = POLLIN;
+	}
+	return n;
+}
+
+static int power_pressed(int fd)
+{
+	struct input_event ev;
+
+	while (read(fd, &ev, sizeof(ev)) == (ssize_t)sizeof(ev))
+		if (ev.type == EV_KEY && ev.code == KEY_POWER && ev.value == 1)
+			return 1;
+	return 0;
+}
+
 int main(void)
 {
 	struct utsname u;
-	struct pollfd pfd;
+	struct pollfd pfd[1 + MAX_INPUTS];
 	unsigned beats = 0;
+	int n_inputs;
 
 	mount("proc", "/proc", "proc", 0, NULL);
 	mount("sysfs", "/sys", "sysfs", 0, NULL);
@@ -115,15 +147,27 @@ int main(void)
 	uname(&u);
 	printf("demo-vm: hello from the guest kernel %s (%s)\n", u.release, u.machine);
 	network();
-	pfd.fd = listen_http();
-	pfd.events = POLLIN;
-	if (pfd.fd >= 0)
+	pfd[0].fd = listen_http();
+	pfd[0].events = POLLIN;
+	if (pfd[0].fd >= 0)
 		printf("demo-vm: serving HTTP on port 8081\n");
+	n_inputs = open_inputs(pfd + 1, MAX_INPUTS);
 	while (!stop) {
-		if (poll(&pfd, pfd.fd >= 0 ? 1 : 0, 30000) > 0)
-			answer(pfd.fd, &u);
-		else if (!stop)
+		int r = poll(pfd, (nfds_t)(1 + n_inputs), 30000);
+
+		if (r == 0) {
 			printf("demo-vm: heartbeat %u\n", ++beats);
+			continue;
+		}
+		if (r < 0)
+			continue; /* EINTR: a signal set stop */
+		if (pfd[0].revents & POLLIN)
+			answer(pfd[0].fd, &u);
+		for (int i = 1; i <= n_inputs; i++)
+			if ((pfd[i].revents & POLLIN) && power_pressed(pfd[i].fd)) {
+				printf("demo-vm: power button pressed\n");
+				stop = 1;
+			}
 	}
 	printf("demo-vm: powering off\n");
 	sync();

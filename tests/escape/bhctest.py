@@ -49,7 +49,14 @@ def make_rootfs(path, bb, binaries=()):
     for d in ("bin", "proc", "sys", "dev", "tmp", "etc", "run"):
         os.makedirs(os.path.join(path, d), exist_ok=True)
     shutil.copy(bb, os.path.join(path, "bin", "busybox"))
-    applets = subprocess.run([bb, "--list"], capture_output=True, text=True, check=True).stdout.split()
+    # The applet names come from BusyBox's own install tree (symlinks next
+    # to the binary), not from running it: the target may be another arch.
+    target = os.path.dirname(os.path.dirname(os.path.abspath(bb)))
+    applets = sorted({n for d in ("bin", "sbin", "usr/bin", "usr/sbin")
+                      if os.path.isdir(os.path.join(target, d))
+                      for n in os.listdir(os.path.join(target, d)) if n != "busybox"})
+    if not applets:
+        raise RuntimeError("no BusyBox applet links next to %s" % bb)
     for a in applets:
         link = os.path.join(path, "bin", a)
         if not os.path.lexists(link):
