@@ -139,6 +139,65 @@ static int sbom_matches(const struct bundle *b, const char *dir, struct bh_error
 	return rc;
 }
 
+/* Creates one mount point (every missing component) inside an unpacked
+ * rootfs, never following a symlink the bundle brought: the rootfs is
+ * owned by the host's root and mounted read-only, so the container, root
+ * only in its own user namespace, could not create it at start. */
+static int mount_point(int rootfd, const char *path, struct bh_error *err)
+{
+	char buf[256], *save = NULL;
+	int fd = dup(rootfd);
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *c = strtok_r(buf, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+		int next;
+
+		if (!strcmp(c, ".") || !strcmp(c, "..")) {
+			close(fd);
+			return bh_error(err, 0, "mount point %s: '%s' is not allowed", path, c);
+		}
+		if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+
+			close(fd);
+			return bh_error(err, e, "create mount point %s in the rootfs", path);
+		}
+		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			int e = errno;
+
+			close(fd);
+			return bh_error(err, e, "mount point %s in the rootfs is not a folder", path);
+		}
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0)
+		return bh_error(err, errno, "open rootfs for %s", path);
+	close(fd);
+	return 0;
+}
+
+/* The mount points bhd's container config uses (container.c): the fixed
+ * ones and one per volume. */
+static int make_mount_points(const char *dir, const struct wl_manifest *m, struct bh_error *err)
+{
+	static const char *const fixed[] = {"proc", "dev", "tmp", "sys"};
+	char path[256];
+	int rootfd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/rootfs", dir);
+	rootfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		return bh_error(err, errno, "open %s", path);
+	for (size_t i = 0; rc == 0 && i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		rc = mount_point(rootfd, fixed[i], err);
+	for (size_t i = 0; rc == 0 && i < m->n_volumes; i++)
+		rc = mount_point(rootfd, m->volumes[i].path, err);
+	close(rootfd);
+	return rc;
+}
+
 static bool has_member(const struct bundle *b, const char *name)
 {
 	for (size_t i = 0; i < b->n_members; i++)
@@ -222,7 +281,8 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		remove_path(dir); /* left over without a manifest */
 	if (bundle_extract(fd, what, &b, tmp, err) < 0)
 		goto out;
-	if (sbom_matches(&b, tmp, err) < 0) {
+	if (sbom_matches(&b, tmp, err) < 0 ||
+	    (m.mode == WL_CONTAINER && make_mount_points(tmp, &m, err) < 0)) {
 		remove_path(tmp);
 		goto out;
 	}

@@ -184,18 +184,18 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         t.run("and answers again", lambda: "demo container" in http(web_port, 60))
 
         # Bundles from the payload disk.
-        m.shell("mkdir -p /mnt && for d in /sys/class/block/*; do [ \"$(cat $d/serial 2>/dev/null)\" = payload ]"
-                " && mount -t squashfs -o ro /dev/${d##*/} /mnt; done")
+        m.shell("mkdir -p /tmp/payload && for d in /sys/class/block/*; do [ \"$(cat $d/serial 2>/dev/null)\" = payload ]"
+                " && mount -t squashfs -o ro /dev/${d##*/} /tmp/payload; done")
         for name, reason in (("flipped", "does not match its signed hash|is not .* as its index says|not a bundle"),
                              ("rogue", "signed by an unknown key"),
                              ("nosbom", "has no SBOM")):
-            st, o = m.shell("bhctl install /mnt/%s.bundle" % name)
+            st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name)
             t.ok(st != 0 and re.search(reason, o), "bundle %s is refused: %s" % (name, reason), o)
         st, o = m.shell("ls -A /data/workloads /data/manifests /data/sbom | sort | tr '\\n' ' '")
         t.ok("rogue" not in o and "probe" not in o and ".tmp" not in o,
              "a refused bundle leaves nothing behind in /data", o)
         pos = m.mark()
-        st, o = m.shell("bhctl install /mnt/probe.bundle")
+        st, o = m.shell("bhctl install /tmp/payload/probe.bundle")
         t.ok(st == 0 and "installed probe" in o, "bhctl install installs a signed container bundle", o)
         m.expect(r"probe: uid \d+, done", 60, pos)
         text = m.text()[pos:]
@@ -203,7 +203,7 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
              "probe: connect bhd.sock: No such file or directory" in text,
              "a container cannot see or reach bhd.sock", "\n".join(l for l in text.splitlines() if "probe:" in l))
         pos = m.mark()
-        st, o = m.shell("bhctl install /mnt/test-vm.bundle")
+        st, o = m.shell("bhctl install /tmp/payload/test-vm.bundle")
         t.ok(st == 0 and "installed test-vm" in o, "bhctl install installs a signed VM bundle", o)
         t.run("the installed VM boots", m.expect, r"test-vm: demo-vm: hello from the guest kernel", VM_BOOT, pos)
         st, o = m.shell("bhctl list")
@@ -225,9 +225,11 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         st, o = m.shell("bhsbom verify")
         t.ok(st == 0 and re.search(r"0 modified, 0 missing, 0 unlisted", o),
              "bhsbom verify covers the image and the workloads", o[-1500:])
-        m.shell("echo tampered >> /data/workloads/probe/rootfs/bin/probe")
+        # The VM's initrd, not a running program (that would be ETXTBSY).
+        st, o = m.shell("echo tampered >> /data/workloads/test-vm/initrd")
+        t.ok(st == 0, "a workload file can be changed by root (to test detection)", o)
         st, o = m.shell("bhsbom verify")
-        t.ok(st == 1 and "modified /data/workloads/probe/rootfs/bin/probe" in o,
+        t.ok(st == 1 and "modified /data/workloads/test-vm/initrd" in o,
              "a changed workload file is found", o[-800:])
 
         # Everything comes back after a reboot.
