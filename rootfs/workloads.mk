@@ -35,6 +35,7 @@ $(DEMO_DIR)/demo-vm.bundle: $(DEMO_GUEST_BIN) $(TOPDIR)/rootfs/demo/demo-vm.json
 	$(Q)rm -rf $(DEMO_DIR)/vm && mkdir -p $(DEMO_DIR)/vm/initramfs/dev $(DEMO_DIR)/vm/initramfs/proc \
 		$(DEMO_DIR)/vm/initramfs/sys
 	$(Q)$(TARGET_STRIP) -o $(DEMO_DIR)/vm/initramfs/init $(DEMO_GUEST_BIN)
+	$(Q)find $(DEMO_DIR)/vm/initramfs -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 	$(Q)cd $(DEMO_DIR)/vm/initramfs && find . | LC_ALL=C sort | \
 		cpio --quiet --reproducible -o -H newc -R 0:0 | gzip -9n > ../initrd.gz
 	$(Q)sed 's/@CONSOLE@/$(CONSOLE_TTY)/' $(TOPDIR)/rootfs/demo/demo-vm.json.in > $(DEMO_DIR)/vm/demo-vm.json
