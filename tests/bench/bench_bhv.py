@@ -36,7 +36,9 @@ on the host's KVM (target <= 3 MiB), and, for scale only, QEMU microvm
 under TCG booting the same kernel and initrd (a different machine and
 accelerator, so it gets no ratio).
 
-Exits 1 when a target is missed on a measurement that could be made.
+Exits 1 when a target is missed on a measurement that could be made, and
+when the host's RSS beyond guest memory cannot be measured (the one exact
+measurement of that target).
 
 Environment: BH_OUTPUT, a built qemu_x86_64_debug O folder; without it the
 configuration is built (from the shared cache) into BH_BENCH_OUTPUT, where
