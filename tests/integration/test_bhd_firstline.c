@@ -160,7 +160,8 @@ int main(int argc, char **argv)
 	int st;
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: firstline MARKER TIMEOUT_S LOGFILE|-|none COMMAND [ARG]...\n");
+		fprintf(stderr,
+		        "usage: firstline MARKER TIMEOUT_S LOGFILE|-|none COMMAND [ARG]...\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
