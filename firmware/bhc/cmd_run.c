@@ -44,6 +44,17 @@ int cmd_run(struct cli *c, struct bh_error *err)
 	if (c->n_args != 1)
 		return bh_error(err, 0, "run takes one container id");
 	o.id = c->args[0];
+	/* In the foreground the signals are blocked before the create: one
+	 * that comes while the container is being set up (bhd stopping a
+	 * workload it has just started) waits and is passed on, instead of
+	 * killing bhc half-way and leaving its cgroup or state folder behind,
+	 * which bhc delete cannot find and which blocks the id for good. The
+	 * container's init unblocks everything. */
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
+		sigaddset(&set, forwarded[i]);
+	if (!c->detach)
+		sigprocmask(SIG_BLOCK, &set, NULL);
 	if (bhc_create(&o, &ct, err) < 0)
 		return -1;
 	if (bhc_start(c->root, o.id, err) < 0) {
@@ -52,10 +63,6 @@ int cmd_run(struct cli *c, struct bh_error *err)
 	}
 	if (c->detach)
 		return 0;
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
-		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (ct.console_master >= 0)
 		bhc_console_relay(ct.console_master, ct.pidfd, sfd);
