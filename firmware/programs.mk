@@ -94,7 +94,9 @@ $$($(2)_PART)/.stamp: $$($(2)_BIN)
 	$(Q)$$($(2)_INSTALL_EXTRA)
 	$(Q)touch $$@
 
-$(1): $$($(2)_PART)/.stamp
+# A payload program (no INSTALL: packed into a bundle, not the host) stops
+# at its binary.
+$(1): $(if $($(2)_INSTALL),$$($(2)_PART)/.stamp,$$($(2)_BIN))
 .PHONY: $(1)
 
 -include $$($(2)_OBJS:.o=.d)

@@ -72,6 +72,7 @@ void workload_set_enabled(const char *name, bool on);
 
 /* Containers and VMs (container.c, vm.c): the runtime's argv. */
 int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct bh_error *err);
+bool container_leftover(const struct workload *w);
 void container_cleanup(struct workload *w);
 int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t store_size,
 	       struct bh_error *err);

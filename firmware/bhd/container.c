@@ -163,9 +163,24 @@ int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct 
 	if (rc == 0 && !yyjson_mut_write_file(path, d, YYJSON_WRITE_PRETTY_TWO_SPACES, NULL, &werr))
 		rc = bh_error(err, 0, "write %s: %s", path, werr.msg);
 	yyjson_mut_doc_free(d);
-	/* A container left over from a crash of bhd would block the name. */
-	container_cleanup(w);
+	/* A container left over from a crash of bhd would block the name. Only
+	 * then: the extra bhc run costs each start several milliseconds. */
+	if (container_leftover(w))
+		container_cleanup(w);
 	return rc;
+}
+
+/* bhc's state folder or the workload's cgroup still exists. */
+bool container_leftover(const struct workload *w)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), BHC_ROOT "/%s", w->m.name);
+	if (lstat(path, &st) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/workloads/%s", w->m.name);
+	return lstat(path, &st) == 0;
 }
 
 /* bhc delete --force: whatever state the container is in, it goes. */

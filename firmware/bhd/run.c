@@ -125,7 +125,7 @@ fail:
 static void cleanup_run(struct workload *w)
 {
 	proxies_close(w);
-	if (w->m.mode == WL_CONTAINER)
+	if (w->m.mode == WL_CONTAINER && container_leftover(w))
 		container_cleanup(w);
 	net_teardown(w);
 }

@@ -37,14 +37,27 @@ static void serve(int c, unsigned long *count)
 	printf("request %lu: %s\n", *count, req);
 }
 
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
 int main(int argc, char **argv)
 {
+	/* Without SA_RESTART, accept4 returns EINTR and the loop ends: as pid 1
+	 * of its namespace the server only gets the signals it handles. */
+	struct sigaction sa_term = {.sa_handler = on_term};
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(8080)};
 	unsigned long count = 0;
 	int one = 1, fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGTERM, &sa_term, NULL);
+	sigaction(SIGINT, &sa_term, NULL);
 	if (argc > 1)
 		sa.sin_port = htons((unsigned short)atoi(argv[1]));
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -55,7 +68,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("demo-httpd: listening on port %d\n", ntohs(sa.sin_port));
-	for (;;) {
+	while (!stop) {
 		int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (c < 0)
@@ -63,4 +76,6 @@ int main(int argc, char **argv)
 		serve(c, &count);
 		close(c);
 	}
+	printf("demo-httpd: stopping\n");
+	return 0;
 }
