@@ -107,6 +107,7 @@ help:
 	@echo '  make                     build the configured image into O/images'
 	@echo '  make <package>           build one package; <package>-rebuild, <package>-dirclean'
 	@echo '  make legal-info          collect sources and licence texts into O/legal-info'
+	@echo '  make update-image        signed update file O/images/update-<version>.bhu (docs/update.md)'
 	@echo '  make clean               remove the build, images and host folders of O'
 	@echo '  make distclean           remove O entirely (the shared cache stays)'
 	@echo

@@ -58,3 +58,21 @@ define SYSTEMD_BOOT_SBOM_EXTRA
 outside_file=boot/efi/systemd-boot$(SYSTEMD_BOOT_EFI_ARCH).efi $(SYSTEMD_BOOT_EFI)
 outside_file=boot/efi/linux$(SYSTEMD_BOOT_EFI_ARCH).efi.stub $(SYSTEMD_BOOT_STUB)
 endef
+
+# make update-image: the signed update file a device installs with
+# `bhctl update` (docs/update.md): a bundle of format bulkhead-update/1
+# holding the slot payload, the signed UKI for either slot and the image's
+# SBOM, signed with BH_UPDATE_SIGNING_KEY.
+UPDATE_SIGNING_KEY := $(call keypath,$(call qstrip,$(BH_UPDATE_SIGNING_KEY)))
+UPDATE_IMAGE := $(IMAGES_DIR)/update-$(BH_IMAGE_VERSION).bhu
+
+$(UPDATE_IMAGE): $(DISK_DIR)/.stamp $(IMAGES_DIR)/sbom/.stamp $(BHPACK_HOST_BIN) $(UPDATE_SIGNING_KEY)
+	@echo ">>> update: $(notdir $@)"
+	$(Q)$(BHPACK_HOST_BIN) update --key $(UPDATE_SIGNING_KEY) --board $(BH_BOARD_NAME) \
+		--arch $(BH_ARCH) --version '$(BH_IMAGE_VERSION)' --sbom $(IMAGES_DIR)/sbom/image.spdx.json \
+		--uki-a $(DISK_DIR)/uki-a.efi --uki-b $(DISK_DIR)/uki-b.efi --slot $(DISK_DIR)/slot.img \
+		-o $@ >/dev/null
+
+update-image: $(UPDATE_IMAGE)
+	@echo "update file: $(UPDATE_IMAGE)"
+.PHONY: update-image
