@@ -11,8 +11,10 @@ cut short. Boots a kept copy of disk.img through OVMF:
    nothing was written: slot B is still empty and the ESP holds only slot
    A's UKI (checked on the disk image after QEMU stopped);
 2. the good update is written to slot B; after a reboot the firmware boots
-   slot B on trial, bhd keeps it once healthy (the counter is gone from its
-   UKI's name), and it still boots slot B after another reboot;
+   slot B on trial; reset three times before it gets healthy, the firmware
+   falls back to slot A; installed again, slot B is kept once healthy (the
+   counter is gone from its UKI's name), and it still boots slot B after
+   another reboot;
 3. the older update is then refused (downgrade), unless --allow-downgrade.
 
 Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
@@ -182,6 +184,33 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
     st, o = m.shell("bhctl update --status")
     t.ok("slot b: version %s, trial, 2 tries left, booted" % newer in o,
          "--status: slot B booted on trial (systemd-boot counted one try)", o)
+    # Never healthy: reset the machine right after each boot of slot B,
+    # long before bhd would keep it (a hang or a crash does the same).
+    # After its 3 tries the firmware boots slot A again.
+    boots = []
+    for i in range(3):
+        m.qmp("system_reset")
+        mark = m.mark()
+        m.expect(r"init: ready: ", 300, since=mark)
+        m.send("\n")
+        m.expect(r"# ", 60)
+        st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
+        boots.append(o.strip()[-1:])
+    t.ok(boots == ["b", "b", "a"], "a slot B that never gets healthy is left after its 3 tries: "
+         "the resets boot slot %s" % ", ".join(boots))
+    st, o = m.shell("bhctl update --status")
+    t.ok("slot b: version %s, bad (no tries left)" % newer in o and "running: slot a" in o,
+         "--status: slot B bad, slot A running", o)
+    # The same update again: it replaces slot B's bad entry.
+    st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/good.bhu", timeout=300)
+    t.ok(st == 0 and "written to slot b" in o, "the update can be installed again", o)
+    m.send("reboot\n")
+    mark = m.mark()
+    m.expect(r"init: ready: ", 300, since=mark)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
+    t.ok(o == "bulkhead-root-b", "it boots slot B on trial again", o)
     health = int(cfg.get("BH_UPDATE_HEALTH_SECONDS", "60"))
     try:
         m.expect(r"bhd: slot b \(version [^)]*\) is healthy: kept", health + 300, since=mark)
