@@ -30,6 +30,10 @@ endif
 # Reproducibility: every timestamp in the image comes from the last commit.
 SOURCE_DATE_EPOCH ?= $(shell git -C $(TOPDIR) log -1 --format=%ct 2>/dev/null || echo 0)
 BH_VERSION ?= $(shell git -C $(TOPDIR) describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+# The image version orders images (systemd-boot's entries, the updater's
+# downgrade refusal): VERSION plus the commit time, both increasing.
+# make BH_IMAGE_VERSION=... builds a newer or older image from one tree.
+BH_IMAGE_VERSION ?= $(shell cat $(TOPDIR)/VERSION).$(SOURCE_DATE_EPOCH)
 export SOURCE_DATE_EPOCH
 
 KCONFIG := KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(TOPDIR) $(PYTHON3) $(TOPDIR)/support/kconfig.py
@@ -103,6 +107,7 @@ help:
 	@echo '  make                     build the configured image into O/images'
 	@echo '  make <package>           build one package; <package>-rebuild, <package>-dirclean'
 	@echo '  make legal-info          collect sources and licence texts into O/legal-info'
+	@echo '  make update-image        signed update file O/images/update-<version>.bhu (docs/update.md)'
 	@echo '  make clean               remove the build, images and host folders of O'
 	@echo '  make distclean           remove O entirely (the shared cache stays)'
 	@echo

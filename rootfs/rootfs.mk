@@ -22,15 +22,23 @@ ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
 include $(TOPDIR)/rootfs/sbom.mk
 include $(TOPDIR)/rootfs/workloads.mk
 
+# The image version (os-release, the UKIs): a file that changes only when
+# the version does, so that a version given on the command line rebuilds.
+IMAGE_VERSION_FILE := $(BUILD_DIR)/image-version
+$(IMAGE_VERSION_FILE): FORCE
+	$(Q)mkdir -p $(@D) && printf '%s\n' '$(BH_IMAGE_VERSION)' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
 # The skeleton, the services this configuration runs, and the files that
 # name this build.
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
 $(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
-		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(TOPDIR)/rootfs/rootfs.mk
+		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(IMAGE_VERSION_FILE) $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
 	$(Q)printf '%s\n' 'NAME=Bulkhead' 'ID=bulkhead' 'PRETTY_NAME="Bulkhead $(BH_VERSION)"' \
 		'VERSION_ID=$(BH_VERSION)' 'VARIANT_ID=$(BH_PROFILE)' 'BULKHEAD_BOARD=$(BH_BOARD_NAME)' \
+		'IMAGE_ID=bulkhead' 'IMAGE_VERSION=$(BH_IMAGE_VERSION)' \
 		> $(@D)/etc/os-release
 ifeq ($(BH_NET_DHCP),y)
 	$(Q)sed 's|@INTERFACE@|$(call qstrip,$(BH_NET_INTERFACE))|' $(TOPDIR)/rootfs/services/dhcp.service \
@@ -101,6 +109,9 @@ $(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu
 
 IMAGES := $(IMAGES_DIR)/$(KERNEL_IMAGE) $(IMAGES_DIR)/rootfs.squashfs \
 	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu.sh $(IMAGES_DIR)/sbom/.stamp
+
+# disk.img: the verified A/B disk for UEFI machines, beside the above.
+include $(TOPDIR)/rootfs/disk.mk
 
 images: $(IMAGES)
 	@echo "images in $(IMAGES_DIR): $(filter-out .stamp,$(notdir $(IMAGES))) sbom/"

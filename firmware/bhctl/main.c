@@ -1,6 +1,7 @@
 /* bhctl: talks to bhd over /run/bulkhead/bhd.sock (root only). A bundle to
  * install is opened here and passed to bhd as a file descriptor. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@ static const struct {
 	{"remove", "NAME", "stop and remove a workload (its volumes stay)"},
 	{"logs", "NAME", "a workload's recent output"},
 	{"sbom", "NAME", "a workload's SBOM (SPDX 2.3 JSON)"},
+	{"update", "FILE", "check a signed firmware update and write it to the other slot\n"
+			   "                   (--allow-downgrade FILE: also an older version;\n"
+			   "                   --status: both slots, versions, tries)"},
 };
 
 static int usage(void)
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
 	const char *text;
 	yyjson_doc *doc;
 	int sock, fd = -1, ok;
+	bool status_only = false, downgrade = false;
 	ssize_t n;
 	size_t i;
 
@@ -72,19 +77,32 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			break;
-	if (i == sizeof(commands) / sizeof(commands[0]) ||
-	    argc != (commands[i].args[0] ? 3 : 2))
+	if (i == sizeof(commands) / sizeof(commands[0]))
 		return usage();
+	if (!strcmp(argv[1], "update")) {
+		if (argc == 3 && !strcmp(argv[2], "--status"))
+			status_only = true;
+		else if (argc == 4 && !strcmp(argv[2], "--allow-downgrade"))
+			downgrade = true;
+		else if (argc != 3 || argv[2][0] == '-')
+			return usage();
+	} else if (argc != (commands[i].args[0] ? 3 : 2)) {
+		return usage();
+	}
 	req = yyjson_mut_doc_new(NULL);
 	root = yyjson_mut_obj(req);
 	yyjson_mut_doc_set_root(req, root);
 	yyjson_mut_obj_add_str(req, root, "cmd", argv[1]);
-	if (!strcmp(argv[1], "install")) {
-		fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+	if (!strcmp(argv[1], "update") && status_only) {
+		yyjson_mut_obj_add_bool(req, root, "status", true);
+	} else if (!strcmp(argv[1], "install") || !strcmp(argv[1], "update")) {
+		fd = open(argv[argc - 1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "bhctl: open %s: %s\n", argv[2], strerror(errno));
+			fprintf(stderr, "bhctl: open %s: %s\n", argv[argc - 1], strerror(errno));
 			return 1;
 		}
+		if (downgrade)
+			yyjson_mut_obj_add_bool(req, root, "allow_downgrade", true);
 	} else if (argc == 3) {
 		yyjson_mut_obj_add_str(req, root, "name", argv[2]);
 	}

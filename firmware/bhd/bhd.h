@@ -77,6 +77,12 @@ void container_cleanup(struct workload *w);
 int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t store_size,
 	       struct bh_error *err);
 
+/* Firmware updates into the inactive slot, and blessing (update.c). */
+int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh_error *err);
+int update_status(char *out, size_t size, struct bh_error *err);
+/* Blesses the booted slot once healthy; returns ms until the next call, or -1. */
+int64_t update_tick(int64_t started);
+
 /* Networking (net.c): the isolated network and port forwards. */
 int net_setup(struct workload *w, struct bh_error *err);
 void net_teardown(struct workload *w);

@@ -2,7 +2,8 @@
 # bhd: the workload agent (docs/workloads.md)
 ################################################################################
 
-BHD_SOURCES = main.c control.c install.c run.c container.c vm.c net.c proxy.c log.c
+BHD_SOURCES = main.c control.c install.c run.c container.c vm.c net.c proxy.c log.c update.c
 BHD_INSTALL = usr/sbin/bhd
+BHD_UNIT_TESTS = test_bhd_update
 
 $(eval $(call program,bhd))

@@ -118,6 +118,24 @@ static void status(int fd, struct workload *w)
 	reply(fd, true, text);
 }
 
+/* update FILE (the file passed as fd), --allow-downgrade, --status. */
+static void update_request(int fd, yyjson_doc *req, int file_fd)
+{
+	yyjson_val *root = yyjson_doc_get_root(req);
+	static char text[4096];
+	struct bh_error err;
+	int rc;
+
+	if (yyjson_get_bool(yyjson_obj_get(root, "status")))
+		rc = update_status(text, sizeof(text), &err);
+	else if (file_fd < 0)
+		rc = bh_error(&err, 0, "update: no update file was passed");
+	else
+		rc = update_apply(file_fd, yyjson_get_bool(yyjson_obj_get(root, "allow_downgrade")),
+				  text, sizeof(text), &err);
+	reply(fd, rc == 0, rc == 0 ? text : err.msg);
+}
+
 static int recv_request(int fd, char *buf, size_t size, int *passed_fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -154,6 +172,10 @@ static void handle(int fd, int epfd)
 	wname = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(req), "name"));
 	if (!cmd) {
 		reply(fd, false, "request: not {\"cmd\": ...}");
+		goto out;
+	}
+	if (!strcmp(cmd, "update")) {
+		update_request(fd, req, bundle_fd);
 		goto out;
 	}
 	if (wname && !(w = workload_find(wname)) && strcmp(cmd, "install")) {

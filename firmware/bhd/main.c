@@ -50,6 +50,7 @@ int main(void)
 	struct bh_error err;
 	sigset_t set;
 	int sfd, lfd, epfd;
+	int64_t started = now_ms();
 
 	umask(022);
 	sigemptyset(&set);
@@ -79,8 +80,12 @@ int main(void)
 	bhd_log("bhd: ready, control socket %s", SOCKET_PATH);
 	for (;;) {
 		struct epoll_event events[32];
-		int64_t timeout = workloads_tick(epfd);
-		int n = epoll_wait(epfd, events, 32, timeout < 0 ? -1 : (int)timeout);
+		int64_t timeout = workloads_tick(epfd), bless = update_tick(started);
+		int n;
+
+		if (bless >= 0 && (timeout < 0 || bless < timeout))
+			timeout = bless;
+		n = epoll_wait(epfd, events, 32, timeout < 0 ? -1 : (int)timeout);
 
 		for (int i = 0; i < n; i++) {
 			int fd = events[i].data.fd;

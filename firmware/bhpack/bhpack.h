@@ -15,6 +15,7 @@ int cmd_build(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_update(int argc, char **argv);
 
 /* A member to write into a bundle: its name and the file holding it. */
 struct member_file {
@@ -26,6 +27,10 @@ struct member_file {
  * key is given, then the members, into out (through a temporary file). */
 int write_bundle(const char *out, const char *name, const struct member_file *members, size_t n,
 		 const char *key, struct bh_error *err);
+/* The same for another format (UPDATE_FORMAT: bhpack update). */
+int write_bundle_as(const char *out, const char *format, const char *name,
+		    const struct member_file *members, size_t n, const char *key,
+		    struct bh_error *err);
 
 /* A root filesystem folder as a reproducible tar (sorted, owner 0:0,
  * the given mtime; setuid and setgid bits dropped). */

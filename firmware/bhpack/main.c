@@ -16,6 +16,7 @@ static const struct {
 	{"sign", cmd_sign, "sign (or re-sign) a bundle"},
 	{"inspect", cmd_inspect, "show a bundle's index, manifest and SBOM summary"},
 	{"verify", cmd_verify, "check a bundle as the device does: signature, hashes, SBOM"},
+	{"update", cmd_update, "build a signed firmware update file, or --check one as the device does"},
 };
 
 static void usage(FILE *f)

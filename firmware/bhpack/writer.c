@@ -73,6 +73,13 @@ static int copy_member(struct tar_writer *w, const char *name, const char *path,
 int write_bundle(const char *out, const char *name, const struct member_file *members, size_t n,
 		 const char *key, struct bh_error *err)
 {
+	return write_bundle_as(out, BUNDLE_FORMAT, name, members, n, key, err);
+}
+
+int write_bundle_as(const char *out, const char *format, const char *name,
+		    const struct member_file *members, size_t n, const char *key,
+		    struct bh_error *err)
+{
 	char key_id[SIGN_KEY_ID_LEN + 1], tmp[4096], hex[BUNDLE_MAX_MEMBERS][65];
 	uint64_t sizes[BUNDLE_MAX_MEMBERS];
 	unsigned char sig[SIGN_MAX_SIG];
@@ -96,7 +103,7 @@ int write_bundle(const char *out, const char *name, const struct member_file *me
 	doc = yyjson_mut_doc_new(NULL);
 	root = yyjson_mut_obj(doc);
 	yyjson_mut_doc_set_root(doc, root);
-	yyjson_mut_obj_add_str(doc, root, "format", BUNDLE_FORMAT);
+	yyjson_mut_obj_add_str(doc, root, "format", format);
 	yyjson_mut_obj_add_strcpy(doc, root, "name", name);
 	yyjson_mut_obj_add_strcpy(doc, root, "key_id", key_id);
 	arr = yyjson_mut_obj_add_arr(doc, root, "members");

@@ -15,15 +15,32 @@
 #include <unistd.h>
 #include <yyjson.h>
 
-/* The members a bundle may hold, and the limit on each one's size. */
-static const struct {
+/* The members each format may hold, and the limit on each one's size. A
+ * workload bundle and a firmware update (include/bulkhead/update.h) are the
+ * same signed container with different members. */
+struct allowed_member {
 	const char *name;
 	uint64_t max;
-} allowed[] = {
-	{"manifest.json", BUNDLE_MANIFEST_MAX}, {"sbom.spdx.json", BUNDLE_SBOM_MAX},
-	{"rootfs.tar", 16ULL << 30},            {"kernel", 256ULL << 20},
-	{"initrd", 1ULL << 30},                 {"disk.img", 64ULL << 30},
+	bool required;
 };
+
+static const struct allowed_member workload_members[] = {
+	{"manifest.json", BUNDLE_MANIFEST_MAX, true}, {"sbom.spdx.json", BUNDLE_SBOM_MAX, true},
+	{"rootfs.tar", 16ULL << 30, false},           {"kernel", 256ULL << 20, false},
+	{"initrd", 1ULL << 30, false},                {"disk.img", 64ULL << 30, false},
+	{NULL, 0, false},
+};
+
+static const struct allowed_member update_members[] = {
+	{"manifest.json", BUNDLE_MANIFEST_MAX, true}, {"sbom.spdx.json", BUNDLE_SBOM_MAX, true},
+	{"uki-a.efi", 512ULL << 20, true},            {"uki-b.efi", 512ULL << 20, true},
+	{"slot.img", 64ULL << 30, true},              {NULL, 0, false},
+};
+
+static const struct allowed_member *members_of(const char *format)
+{
+	return !strcmp(format, UPDATE_FORMAT) ? update_members : workload_members;
+}
 
 void bundle_free(struct bundle *b)
 {
@@ -51,12 +68,13 @@ static bool is_hex(const char *s, size_t n)
 	return strlen(s) == n && strspn(s, "0123456789abcdef") == n;
 }
 
-static int parse_index(struct bundle *b, const char *what, struct bh_error *err)
+static int parse_index(struct bundle *b, const char *what, const char *want_format,
+		       struct bh_error *err)
 {
+	const struct allowed_member *allowed = members_of(want_format);
 	yyjson_doc *jd = yyjson_read(b->index, b->index_len, 0);
 	yyjson_val *root = yyjson_doc_get_root(jd), *members, *m;
 	const char *format, *name, *key;
-	bool has_manifest = false, has_sbom = false;
 	size_t i, max;
 	int r = -1;
 
@@ -68,8 +86,12 @@ static int parse_index(struct bundle *b, const char *what, struct bh_error *err)
 	name = yyjson_get_str(yyjson_obj_get(root, "name"));
 	key = yyjson_get_str(yyjson_obj_get(root, "key_id"));
 	members = yyjson_obj_get(root, "members");
-	if (!format || strcmp(format, BUNDLE_FORMAT)) {
-		bh_error(err, 0, "%s: bundle.json $.format is not \"%s\"", what, BUNDLE_FORMAT);
+	if (!format || strcmp(format, want_format)) {
+		bh_error(err, 0, "%s: bundle.json $.format is not \"%s\"%s", what, want_format,
+			 format && (!strcmp(format, BUNDLE_FORMAT) || !strcmp(format, UPDATE_FORMAT))
+				 ? (strcmp(format, BUNDLE_FORMAT) ? " (this is a firmware update)"
+								  : " (this is a workload bundle)")
+				 : "");
 		goto out;
 	}
 	if (!name || !valid_name(name)) {
@@ -96,10 +118,10 @@ static int parse_index(struct bundle *b, const char *what, struct bh_error *err)
 		yyjson_val *size = yyjson_obj_get(m, "size");
 		size_t k;
 
-		for (k = 0; mname && k < sizeof(allowed) / sizeof(allowed[0]); k++)
+		for (k = 0; mname && allowed[k].name; k++)
 			if (!strcmp(mname, allowed[k].name))
 				break;
-		if (!mname || k == sizeof(allowed) / sizeof(allowed[0])) {
+		if (!mname || !allowed[k].name) {
 			bh_error(err, 0, "%s: bundle.json $.members[%zu].name is not a bundle member",
 				 what, i);
 			goto out;
@@ -120,16 +142,22 @@ static int parse_index(struct bundle *b, const char *what, struct bh_error *err)
 		strcpy(b->members[b->n_members].sha256, sha);
 		b->members[b->n_members].size = yyjson_get_uint(size);
 		b->n_members++;
-		has_manifest |= !strcmp(mname, "manifest.json");
-		has_sbom |= !strcmp(mname, "sbom.spdx.json");
 	}
-	if (!has_manifest) {
-		bh_error(err, 0, "%s: the bundle has no manifest (manifest.json)", what);
-		goto out;
-	}
-	if (!has_sbom) {
-		bh_error(err, 0, "%s: the bundle has no SBOM (sbom.spdx.json): refused", what);
-		goto out;
+	for (size_t k = 0; allowed[k].name; k++) {
+		bool has = false;
+
+		for (size_t j = 0; j < b->n_members; j++)
+			has |= !strcmp(b->members[j].name, allowed[k].name);
+		if (allowed[k].required && !has) {
+			if (!strcmp(allowed[k].name, "sbom.spdx.json"))
+				bh_error(err, 0, "%s: the bundle has no SBOM (sbom.spdx.json): refused",
+					 what);
+			else if (!strcmp(allowed[k].name, "manifest.json"))
+				bh_error(err, 0, "%s: the bundle has no manifest (manifest.json)", what);
+			else
+				bh_error(err, 0, "%s: the update has no %s", what, allowed[k].name);
+			goto out;
+		}
 	}
 	r = 0;
 out:
@@ -181,8 +209,8 @@ static void hex32(const unsigned char *d, char *out)
 }
 
 /* The first two members: the index and its signature. */
-static int read_head(struct tar_reader *tr, const char *what, const char *keys_dir,
-		     struct bundle *b, struct bh_error *err)
+static int read_head(struct tar_reader *tr, const char *what, const char *format,
+		     const char *keys_dir, struct bundle *b, struct bh_error *err)
 {
 	unsigned char sig[SIGN_MAX_SIG];
 	struct tar_entry e;
@@ -201,7 +229,7 @@ static int read_head(struct tar_reader *tr, const char *what, const char *keys_d
 	b->index = slurp(tr, e.size, err);
 	if (!b->index)
 		return -1;
-	if (parse_index(b, what, err) < 0)
+	if (parse_index(b, what, format, err) < 0)
 		return -1;
 	r = tar_next(tr, &e, err);
 	if (r <= 0 || e.type != TAR_FILE || strcmp(e.path, "bundle.sig") || e.size > sizeof(sig) ||
@@ -222,6 +250,12 @@ static int read_head(struct tar_reader *tr, const char *what, const char *keys_d
 int bundle_check(int fd, const char *what, const char *keys_dir, struct bundle *b,
 		 struct bh_error *err)
 {
+	return bundle_check_as(fd, what, BUNDLE_FORMAT, keys_dir, b, err);
+}
+
+int bundle_check_as(int fd, const char *what, const char *format, const char *keys_dir,
+		    struct bundle *b, struct bh_error *err)
+{
 	struct tar_reader tr;
 	struct tar_entry e;
 	FILE *f;
@@ -232,8 +266,9 @@ int bundle_check(int fd, const char *what, const char *keys_dir, struct bundle *
 	if (!f)
 		return -1;
 	tar_reader_init(&tr, f, what);
-	if (read_head(&tr, what, keys_dir, b, err) < 0)
+	if (read_head(&tr, what, format, keys_dir, b, err) < 0)
 		goto out;
+	snprintf(b->format, sizeof(b->format), "%s", format);
 	for (size_t i = 0; i < b->n_members; i++) {
 		const struct bundle_member *m = &b->members[i];
 		mbedtls_sha256_context ctx;
@@ -573,7 +608,7 @@ int bundle_extract(int fd, const char *what, const struct bundle *b, const char 
 	tar_reader_init(&tr, f, what);
 	memset(&again, 0, sizeof(again));
 	/* The index read now must be the one that was checked. */
-	rc = read_head(&tr, what, NULL, &again, err);
+	rc = read_head(&tr, what, b->format[0] ? b->format : BUNDLE_FORMAT, NULL, &again, err);
 	if (rc == 0 && (again.index_len != b->index_len || memcmp(again.index, b->index, b->index_len)))
 		rc = bh_error(err, 0, "%s: the bundle changed since it was checked", what);
 	bundle_free(&again);
@@ -602,6 +637,41 @@ int bundle_extract(int fd, const char *what, const struct bundle *b, const char 
 	if (rc < 0)
 		remove_tree(pfd, base);
 	close(pfd);
+	fclose(f);
+	return rc;
+}
+
+int bundle_open_member(int fd, const char *what, const struct bundle *b, const char *member,
+		       FILE **fp, struct tar_reader *tr, uint64_t *size, struct bh_error *err)
+{
+	struct bundle again;
+	struct tar_entry e;
+	FILE *f = open_stream(fd, what, err);
+	int rc;
+
+	if (!f)
+		return -1;
+	tar_reader_init(tr, f, what);
+	memset(&again, 0, sizeof(again));
+	rc = read_head(tr, what, b->format, NULL, &again, err);
+	if (rc == 0 && (again.index_len != b->index_len || memcmp(again.index, b->index, b->index_len)))
+		rc = bh_error(err, 0, "%s: the file changed since it was checked", what);
+	bundle_free(&again);
+	for (size_t i = 0; rc == 0 && i < b->n_members; i++) {
+		if (tar_next(tr, &e, err) <= 0 || strcmp(e.path, b->members[i].name) ||
+		    e.size != b->members[i].size) {
+			rc = bh_error(err, 0, "%s: %s changed since it was checked", what,
+				      b->members[i].name);
+			break;
+		}
+		if (!strcmp(e.path, member)) {
+			*fp = f;
+			*size = e.size;
+			return 0;
+		}
+	}
+	if (rc == 0)
+		rc = bh_error(err, 0, "%s: has no %s", what, member);
 	fclose(f);
 	return rc;
 }

@@ -17,8 +17,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BUNDLE_FORMAT      "bulkhead-bundle/1"
+/* A firmware update is the same signed container (docs/update.md):
+ * manifest.json (board, arch, version), sbom.spdx.json (the new image's),
+ * uki-a.efi, uki-b.efi (the signed UKI for either slot) and slot.img (root
+ * filesystem + dm-verity tree). */
+#define UPDATE_FORMAT      "bulkhead-update/1"
 #define BUNDLE_MAX_MEMBERS 8
 #define BUNDLE_INDEX_MAX   (64 * 1024)
 #define BUNDLE_MANIFEST_MAX (64 * 1024)
@@ -31,6 +37,7 @@ struct bundle_member {
 };
 
 struct bundle {
+	char format[24];   /* the format it was checked as */
 	char name[64];
 	char key_id[SIGN_KEY_ID_LEN + 1];
 	struct bundle_member members[BUNDLE_MAX_MEMBERS];
@@ -50,6 +57,9 @@ struct bundle {
  * signature (bhpack inspect). */
 int bundle_check(int fd, const char *what, const char *keys_dir, struct bundle *b,
 		 struct bh_error *err);
+/* The same for another format (UPDATE_FORMAT): its own set of members. */
+int bundle_check_as(int fd, const char *what, const char *format, const char *keys_dir,
+		    struct bundle *b, struct bh_error *err);
 void bundle_free(struct bundle *b);
 
 /* Writes the image members of a checked bundle into dir, which must not
@@ -59,11 +69,17 @@ void bundle_free(struct bundle *b);
 int bundle_extract(int fd, const char *what, const struct bundle *b, const char *dir,
 		   struct bh_error *err);
 
+/* Opens the checked bundle at fd again, checks that its index is the one
+ * checked, and leaves *tr at the start of member's data (tar_read gives its
+ * *size bytes; the caller hashes them and fcloses *fp). */
+struct tar_reader;
+int bundle_open_member(int fd, const char *what, const struct bundle *b, const char *member,
+		       FILE **fp, struct tar_reader *tr, uint64_t *size, struct bh_error *err);
+
 /* Unpacks a tar stream into the folder open at rootfd without ever
  * following a symlink or leaving the folder: only files, folders, symlinks
  * and hard links (device nodes and FIFOs are refused); setuid and setgid
  * bits are dropped. Everything is owned by the caller. */
-struct tar_reader;
 struct tar_entry;
 int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err);
 /* One entry (whose header tar_next just read) of the same. */

@@ -3,7 +3,8 @@
 
 Builds the configuration of BH_OUTPUT again in a fresh O folder, with
 ccache off so that every program is really compiled again, and compares the
-kernel, the root filesystem and its manifest. The kernel and the third-party
+kernel, the root filesystem and its manifest, and disk.img (GPT, ESP, signed
+UKIs, dm-verity tree) with its bmap. The kernel and the third-party
 packages come from the shared cache (rebuilding the kernel would take most
 of CI's time); everything from our programs to the squashfs is rebuilt.
 
@@ -34,7 +35,7 @@ p = subprocess.run(["make", "-C", TOP, "O=" + second], capture_output=True, text
 t.ok(p.returncode == 0, "second clean build succeeds", p.stdout[-2000:] + p.stderr[-2000:])
 rebuilt = os.path.exists(os.path.join(second, "build", "programs", "init", "init"))
 t.ok(rebuilt, "the second build compiled the programs itself")
-for name in (image.kernel_name(cfg), "rootfs.squashfs", "rootfs.manifest"):
+for name in (image.kernel_name(cfg), "rootfs.squashfs", "rootfs.manifest", "disk.img", "disk.img.bmap"):
     a, b = os.path.join(first, "images", name), os.path.join(second, "images", name)
     same = os.path.exists(b) and filecmp.cmp(a, b, shallow=False)
     t.ok(same, "%s is byte-identical in both builds" % name,

@@ -19,7 +19,10 @@ class Timeout(Exception):
 
 
 class Machine:
-    def __init__(self, images_dir, extra_args=(), log_path=None, env=None):
+    def __init__(self, images_dir, extra_args=(), log_path=None, env=None, script="start-qemu.sh"):
+        """script: start-qemu.sh boots the kernel directly (the quick path
+        most tests take); start-qemu-disk.sh boots disk.img through UEFI
+        firmware and systemd-boot (env BULKHEAD_DISK: a disk to keep)."""
         self.images = images_dir
         self.tmp = tempfile.mkdtemp(prefix="bh-e2e-")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")
@@ -30,7 +33,7 @@ class Machine:
         # No port forwards unless the test asks: tests may run side by side.
         env = dict(env if env is not None else os.environ)
         env.setdefault("BULKHEAD_HOSTFWD", "")
-        args = [os.path.join(images_dir, "start-qemu.sh"),
+        args = [os.path.join(images_dir, script),
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path] + list(extra_args)
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, env=env)

@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""disk.img boots as a device does: UEFI firmware (OVMF / AAVMF) starts
+systemd-boot, which starts slot A's signed unified kernel image, whose
+kernel mounts the root through dm-verity; and a root with one changed byte
+never runs.
+
+Checks on the host first (partition table, ESP contents, signatures,
+version), then one boot of disk.img to `init: ready` (every profile; the
+debug image also answers questions in its shell), then (debug) one boot of
+a copy with a byte of slot A flipped, which must end in the kernel refusing
+it, before init.
+
+Environment: BH_OUTPUT, the O folder of a configured and built image.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+from qemu import Machine  # noqa: E402
+import image  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+arch = cfg["BH_ARCH"]
+images = os.path.join(out, "images")
+disk = os.path.join(images, "disk.img")
+version = open(os.path.join(out, "build", "image-version")).read().strip()
+keys = os.path.join(os.path.dirname(__file__), "..", "..", "board", "common", "keys")
+cert = cfg.get("BH_SECURE_BOOT_CERT", "board/common/keys/TEST-ONLY-secureboot/db.crt")
+if not cert.startswith("/"):
+    cert = os.path.join(os.path.dirname(__file__), "..", "..", cert)
+scratch = tempfile.mkdtemp(prefix="bh-disk-", dir=os.environ.get("BH_TESTS_OUTPUT"))
+
+# --- the image on the host ---------------------------------------------------
+t.ok(os.path.exists(disk) and os.path.exists(disk + ".bmap"), "disk.img and disk.img.bmap are built")
+p = subprocess.run(["sfdisk", "-J", disk], capture_output=True, text=True)
+parts = {q.get("name"): q for q in json.loads(p.stdout)["partitiontable"]["partitions"]} if p.returncode == 0 else {}
+t.ok(sorted(parts) == ["bulkhead-data", "bulkhead-esp", "bulkhead-root-a", "bulkhead-root-b"],
+     "GPT has the partitions bulkhead-esp, -root-a, -root-b, -data", p.stdout + p.stderr)
+esp_off = parts["bulkhead-esp"]["start"] * 512 if parts else 0
+esp = "%s@@%d" % (disk, esp_off)
+boot_name = "BOOTX64.EFI" if arch == "x86_64" else "BOOTAA64.EFI"
+p = subprocess.run(["mdir", "-b", "-i", esp, "::/EFI/Linux"], capture_output=True, text=True)
+ukis = sorted(os.path.basename(l.strip()) for l in p.stdout.splitlines() if l.strip().endswith(".efi"))
+t.ok(ukis == ["bulkhead-%s-a.efi" % version], "the ESP holds one UKI, slot A's, named with the image version %s"
+     % version, "ESP /EFI/Linux: %s %s" % (ukis, p.stderr))
+for src in ["/EFI/BOOT/" + boot_name] + ["/EFI/Linux/" + u for u in ukis]:
+    dst = os.path.join(scratch, os.path.basename(src))
+    subprocess.run(["mcopy", "-n", "-i", esp, "::" + src, dst], capture_output=True)
+    p = subprocess.run(["sbverify", "--cert", cert, dst], capture_output=True, text=True)
+    t.ok(p.returncode == 0, "%s is signed with the configured Secure Boot key" % src, p.stdout + p.stderr)
+p = subprocess.run(["mtype", "-i", esp, "::/loader/loader.conf"], capture_output=True, text=True)
+t.ok("timeout 0" in p.stdout and "editor no" in p.stdout, "loader.conf: no menu wait, no command line editing",
+     p.stdout + p.stderr)
+with open(os.path.join(images, "rootfs.squashfs"), "rb") as f:
+    squash_head = f.read(4096)
+with open(disk, "rb") as f:
+    f.seek(parts["bulkhead-root-a"]["start"] * 512 if parts else 0)
+    t.ok(f.read(4096) == squash_head, "slot A starts with this build's rootfs.squashfs")
+os_release = os.path.join(out, "build", "rootfs", "etc", "os-release")
+t.ok("IMAGE_VERSION=%s\n" % version in open(os_release).read(), "os-release names IMAGE_VERSION %s" % version)
+
+
+# --- boot ------------------------------------------------------------------------
+def boot_ready(m):
+    m.expect(r"Linux version ", 240)
+    m.expect(r"VFS: Mounted root \(squashfs filesystem\) readonly on device 25\d:0", 120)
+    m.expect(r"init: bulkhead boot complete: [^\r\n]*root read-only", 120)
+    return m.expect(r"init: ready: ", 120)
+
+
+start = time.monotonic()
+with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
+             script="start-qemu-disk.sh") as m:
+    booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
+                   boot_ready, m)
+    t.diag("disk.img: QEMU start to init ready %.1f s" % (time.monotonic() - start))
+    if booted and cfg["BH_PROFILE"] == "debug":
+        m.send("\n")
+        m.expect(r"# ", 60)
+        st, uuid = m.shell("cat /sys/block/dm-0/dm/uuid")
+        t.ok(uuid == "bulkhead-root-a", "the root is dm-0, dm-verity device bulkhead-root-a", uuid)
+        st, table = m.shell("cat /proc/cmdline")
+        t.ok("root=/dev/dm-0" in table and " verity 1 PARTUUID=" in table and "panic_on_corruption" in table,
+             "the UKI's command line sets up dm-verity on slot A by PARTUUID", table)
+        st, mnt = m.shell("awk '$2 == \"/\" { print $1, $3, $4 }' /proc/mounts")
+        t.ok(mnt.startswith("/dev/root squashfs ro") or mnt.startswith("/dev/dm-0 squashfs ro"),
+             "/ is the squashfs, read-only", mnt)
+        st, err = m.shell("touch /probe-write")
+        t.ok(st != 0, "writing to / fails", err)
+        st, efi = m.shell("ls /sys/firmware/efi")
+        t.ok(st == 0, "the kernel was started by UEFI firmware (/sys/firmware/efi)", efi)
+        st, data = m.shell("awk '$2 == \"/data\" { print $1 }' /proc/mounts; "
+                           "cat /sys/class/block/$(basename $(awk '$2 == \"/data\" { print $1 }' /proc/mounts))/uevent")
+        t.ok("PARTNAME=bulkhead-data" in data, "/data is the bulkhead-data partition", data)
+        st, osr = m.shell("grep IMAGE_VERSION /etc/os-release")
+        t.ok(osr == "IMAGE_VERSION=%s" % version, "the running image is version %s" % version, osr)
+    m.qmp("quit")
+    m.wait_exit(30)
+
+# --- a changed byte in slot A ---------------------------------------------------
+if cfg["BH_PROFILE"] != "debug":
+    t.skip("a flipped byte in slot A is refused", "the debug image runs it (same disk layout)")
+else:
+    bad = os.path.join(scratch, "flipped.img")
+    subprocess.run(["cp", "--sparse=always", disk, bad], check=True)
+    # A byte inside the squashfs superblock's block: the kernel reads it
+    # to mount the root.
+    off = parts["bulkhead-root-a"]["start"] * 512 + 100
+    with open(bad, "r+b") as f:
+        f.seek(off)
+        b = f.read(1)
+        f.seek(off)
+        f.write(bytes([b[0] ^ 0x01]))
+    env = dict(os.environ, BULKHEAD_DISK=bad)
+    start = time.monotonic()
+    with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk-flipped.log"),
+                 script="start-qemu-disk.sh", env=env) as m:
+        t.run("dm-verity reports the changed block", m.expect, r"verity: [0-9:]+: data block \d+ is corrupted", 240)
+        t.ok(m.wait_exit(120) is not None, "the kernel gives up and the machine resets (QEMU -no-reboot exits)")
+        t.diag("flipped slot A: QEMU start to reset %.1f s" % (time.monotonic() - start))
+        text = m.text()
+        t.ok("Run /sbin/init" not in text and "init: bulkhead boot complete" not in text,
+             "the changed root never runs: init was not started",
+             m.tail())
+shutil.rmtree(scratch, ignore_errors=True)
+t.done()

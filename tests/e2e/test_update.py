@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""Signed A/B updates on disk.img (docs/update.md), x86_64 debug images.
+
+Builds a newer update file of this tree with `make update-image
+BH_IMAGE_VERSION=<newer>` (then the build's own version again, which also
+gives an update file that is not newer), and derives bad ones from it: one
+signed by an unknown key, one with a changed byte in the slot payload, one
+cut short. Boots a kept copy of disk.img through OVMF:
+
+1. every bad file and the not-newer one is refused by `bhctl update`, and
+   nothing was written: slot B is still empty and the ESP holds only slot
+   A's UKI (checked on the disk image after QEMU stopped); on a second
+   disk, QEMU killed at a random moment of an update leaves a disk that
+   boots (slot A, or slot B if the update was complete), and a retry works;
+2. the good update is written to slot B; after a reboot the firmware boots
+   slot B on trial; reset three times before it gets healthy, the firmware
+   falls back to slot A; installed again, slot B is kept once healthy (the
+   counter is gone from its UKI's name), and it still boots slot B after
+   another reboot;
+3. the older update is then refused (downgrade), unless --allow-downgrade.
+
+Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
+"""
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+from qemu import Machine  # noqa: E402
+import image  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+if cfg["BH_ARCH"] != "x86_64" or cfg["BH_PROFILE"] != "debug":
+    t.skip("signed A/B updates", "run on the x86_64 debug image (it needs a shell; one arch "
+           "keeps CI's time down)")
+    t.done()
+    sys.exit(0)
+
+images = os.path.join(out, "images")
+bhpack = os.path.join(out, "host", "bin", "bhpack")
+version_file = os.path.join(out, "build", "image-version")
+scratch = tempfile.mkdtemp(prefix="bh-update-", dir=os.environ.get("BH_TESTS_OUTPUT"))
+
+
+def make(*args):
+    p = subprocess.run(["make", "-C", TOP, "O=" + out] + list(args), capture_output=True, text=True)
+    return p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+
+
+# --- the update files ------------------------------------------------------
+cur = open(version_file).read().strip()
+newer = cur + ".1"
+ok, log = make("BH_IMAGE_VERSION=" + newer, "update-image")
+t.ok(ok, "make update-image BH_IMAGE_VERSION=%s" % newer, log)
+ok2, log = make("update-image")
+t.ok(ok2 and open(version_file).read().strip() == cur,
+     "make update-image (the build's own version %s; disk.img is that version again)" % cur, log)
+good = os.path.join(images, "update-%s.bhu" % newer)
+same = os.path.join(images, "update-%s.bhu" % cur)
+if not (ok and ok2 and os.path.exists(good) and os.path.exists(same)):
+    t.done()
+    sys.exit(1)
+shutil.copy(good, os.path.join(scratch, "good.bhu"))
+shutil.copy(same, os.path.join(scratch, "same.bhu"))
+members = {}
+with tarfile.open(good) as tf:
+    names = tf.getnames()
+    t.ok(names[:2] == ["bundle.json", "bundle.sig"] and set(names[2:]) ==
+         {"manifest.json", "sbom.spdx.json", "uki-a.efi", "uki-b.efi", "slot.img"},
+         "the update file: signed index first, then manifest, SBOM, both UKIs, slot payload", names)
+    index = json.load(tf.extractfile("bundle.json"))
+    t.ok(index["format"] == "bulkhead-update/1", "its format is bulkhead-update/1", index["format"])
+    manifest = json.load(tf.extractfile("manifest.json"))
+    t.ok(manifest["version"] == newer and manifest["board"] == cfg["BH_BOARD_NAME"],
+         "its manifest names version %s and the board" % newer, manifest)
+    slot_off = tf.getmember("slot.img").offset_data
+    for n in names[2:]:
+        tf.extract(n, os.path.join(scratch, "members"))
+        members[n] = os.path.join(scratch, "members", n)
+data = bytearray(open(good, "rb").read())
+data[slot_off + 5000] ^= 0x01
+open(os.path.join(scratch, "corrupt.bhu"), "wb").write(data)
+open(os.path.join(scratch, "truncated.bhu"), "wb").write(data[:len(data) // 2])
+rogue = os.path.join(scratch, "rogue.pem")
+subprocess.run([bhpack, "keygen", "--private", rogue, "--public", rogue + ".pub"], check=True,
+               capture_output=True)
+p = subprocess.run([bhpack, "update", "--key", rogue, "--board", manifest["board"], "--arch",
+                    manifest["arch"], "--version", newer, "--sbom", members["sbom.spdx.json"],
+                    "--uki-a", members["uki-a.efi"], "--uki-b", members["uki-b.efi"], "--slot",
+                    members["slot.img"], "-o", os.path.join(scratch, "rogue.bhu")],
+                   capture_output=True, text=True)
+t.ok(p.returncode == 0, "an update signed by an unknown key is made", p.stderr)
+shutil.rmtree(os.path.join(scratch, "members"))
+payload = os.path.join(scratch, "payload.sqfs")
+files = os.path.join(scratch, "files")
+os.makedirs(files)
+for n in ("good", "same", "corrupt", "truncated", "rogue"):
+    os.rename(os.path.join(scratch, n + ".bhu"), os.path.join(files, n + ".bhu"))
+subprocess.run(["mksquashfs", files, payload, "-quiet", "-no-progress", "-all-root"], check=True,
+               capture_output=True)
+extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % payload,
+         "-device", "virtio-blk-pci,drive=payload,serial=payload"]
+disk = os.path.join(scratch, "disk.img")
+env = dict(os.environ, BULKHEAD_DISK=disk)
+MOUNT = ("mkdir -p /tmp/p && for b in /sys/block/vd*; do [ \"$(cat $b/serial 2>/dev/null)\" = payload ] "
+         "&& mount -t squashfs -o ro /dev/${b##*/} /tmp/p; done; ls /tmp/p")
+
+
+def parts():
+    p = subprocess.run(["sfdisk", "-J", disk], capture_output=True, text=True, check=True)
+    return {q["name"]: q for q in json.loads(p.stdout)["partitiontable"]["partitions"]}
+
+
+def esp_ukis():
+    esp = "%s@@%d" % (disk, parts()["bulkhead-esp"]["start"] * 512)
+    p = subprocess.run(["mdir", "-b", "-i", esp, "::/EFI/Linux"], capture_output=True, text=True)
+    return sorted(os.path.basename(l.strip()) for l in p.stdout.splitlines() if l.strip())
+
+
+def slot_b_empty():
+    q = parts()["bulkhead-root-b"]
+    with open(disk, "rb") as f:
+        f.seek(q["start"] * 512)
+        left = q["size"] * 512
+        while left:
+            chunk = f.read(min(left, 1 << 20))
+            if chunk.count(0) != len(chunk):
+                return False
+            left -= len(chunk)
+    return True
+
+
+def boot(m):
+    m.expect(r"init: ready: ", 300)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    st, o = m.shell(MOUNT)
+    return st == 0 and "good.bhu" in o
+
+
+# --- 1. refusals, nothing written ------------------------------------------------
+with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
+             script="start-qemu-disk.sh") as m:
+    t.run("disk.img boots slot A, the update files are reachable", boot, m)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid; bhctl update --status")
+    t.ok("bulkhead-root-a" in o and "slot b: empty" in o and "running: slot a, version %s" % cur in o,
+         "bhctl update --status: slot A %s booted, slot B empty" % cur, o)
+    check_time = 0
+    for name, why in (("rogue", "unknown key|no trusted key|signature"),
+                      ("corrupt", "does not match its signed hash"),
+                      ("truncated", "truncated|not a bundle|changed"),
+                      ("same", "not newer")):
+        started = time.monotonic()
+        st, o = m.shell("bhctl update /tmp/p/%s.bhu" % name, timeout=180)
+        if name == "same":  # refused after the whole file was read and checked
+            check_time = time.monotonic() - started
+        t.ok(st != 0 and re.search(why, o), "a %s update is refused (%s)" % (name, why.split("|")[0]), o)
+    m.shell("sync")
+    m.qmp("quit")
+    m.wait_exit(30)
+t.ok(slot_b_empty(), "after the refusals slot B is still empty (every byte zero)")
+t.ok(esp_ukis() == ["bulkhead-%s-a.efi" % cur], "and the ESP holds slot A's UKI only", esp_ukis())
+
+# --- power cut while the update is written ---------------------------------------
+# On a second disk: start the update, kill QEMU (SIGKILL, no shutdown, the
+# guest's caches lost) at a random moment, boot again: a complete update
+# boots slot B, anything less boots slot A as before; a retry completes.
+disk2 = os.path.join(scratch, "disk2.img")
+env2 = dict(os.environ, BULKHEAD_DISK=disk2)
+# The cut falls, at random, somewhere from the end of the checks to the
+# end of the write (which takes about as long again as the checks).
+cut = random.uniform(0.8, 1.8) * max(check_time, 0.5)
+with Machine(images, extra, env=env2, log_path=os.path.join(out, "e2e-update.log"),
+             script="start-qemu-disk.sh") as m:
+    t.run("a second disk boots slot A", boot, m)
+    m.send("bhctl update /tmp/p/good.bhu &\n")
+    time.sleep(cut)
+    m.proc.kill()
+    m.proc.wait()
+    t.diag("power cut %.1f s after bhctl update started (the checks of a whole file took %.1f s)"
+           % (cut, check_time))
+with Machine(images, extra, env=env2, log_path=os.path.join(out, "e2e-update.log"),
+             script="start-qemu-disk.sh") as m:
+    t.run("after the power cut the disk boots", boot, m)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid; grep IMAGE_VERSION /etc/os-release")
+    if "bulkhead-root-b" in o:
+        t.ok("IMAGE_VERSION=%s" % newer in o, "the update was complete before the cut: slot B "
+             "boots it (version %s)" % newer, o)
+        t.skip("a retry after the power cut completes", "the update was complete before the cut")
+    else:
+        t.ok("bulkhead-root-a" in o and "IMAGE_VERSION=%s" % cur in o,
+             "the update was cut short: slot A boots as before (%s)" % cur, o)
+        st, o = m.shell("bhctl update /tmp/p/good.bhu", timeout=300)
+        t.ok(st == 0 and "written to slot b" in o, "a retry after the power cut completes", o)
+    m.qmp("quit")
+    m.wait_exit(30)
+os.unlink(disk2)
+
+# --- 2. the good update ------------------------------------------------------------
+with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
+             script="start-qemu-disk.sh") as m:
+    t.run("boots slot A again", boot, m)
+    st, o = m.shell("bhctl update /tmp/p/good.bhu", timeout=300)
+    t.ok(st == 0 and "written to slot b" in o, "bhctl update writes the good update to slot B", o)
+    st, o = m.shell("bhctl update --status")
+    t.ok("slot b: version %s, trial, 3 tries left" % newer in o, "--status: slot B on trial, 3 tries", o)
+    m.send("reboot\n")
+    mark = m.mark()
+    m.expect(r"init: ready: ", 300, since=mark)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid; grep IMAGE_VERSION /etc/os-release")
+    t.ok("bulkhead-root-b" in o and "IMAGE_VERSION=%s" % newer in o,
+         "after the reboot the firmware boots slot B, version %s" % newer, o)
+    st, o = m.shell("bhctl update --status")
+    t.ok("slot b: version %s, trial, 2 tries left, booted" % newer in o,
+         "--status: slot B booted on trial (systemd-boot counted one try)", o)
+    # Never healthy: reset the machine right after each boot of slot B,
+    # long before bhd would keep it (a hang or a crash does the same).
+    # After its 3 tries the firmware boots slot A again.
+    boots = []
+    for i in range(3):
+        m.qmp("system_reset")
+        mark = m.mark()
+        m.expect(r"init: ready: ", 300, since=mark)
+        m.send("\n")
+        m.expect(r"# ", 60)
+        st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
+        boots.append(o.strip()[-1:])
+    t.ok(boots == ["b", "b", "a"], "a slot B that never gets healthy is left after its 3 tries: "
+         "the resets boot slot %s" % ", ".join(boots))
+    st, o = m.shell("bhctl update --status")
+    t.ok("slot b: version %s, bad (no tries left)" % newer in o and "running: slot a" in o,
+         "--status: slot B bad, slot A running", o)
+    # The same update again: it replaces slot B's bad entry.
+    st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/good.bhu", timeout=300)
+    t.ok(st == 0 and "written to slot b" in o, "the update can be installed again", o)
+    m.send("reboot\n")
+    mark = m.mark()
+    m.expect(r"init: ready: ", 300, since=mark)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
+    t.ok(o == "bulkhead-root-b", "it boots slot B on trial again", o)
+    health = int(cfg.get("BH_UPDATE_HEALTH_SECONDS", "60"))
+    try:
+        m.expect(r"bhd: slot b \(version [^)]*\) is healthy: kept", health + 300, since=mark)
+        kept = True
+    except Exception as e:
+        kept = False
+        t.diag(str(e)[-1500:])
+    t.ok(kept, "bhd keeps slot B once healthy for %d s" % health)
+    st, o = m.shell("bhctl update --status")
+    t.ok("slot b: version %s, good, booted" % newer in o and "slot a: version %s, good" % cur in o,
+         "--status: slot B good and booted, slot A good (the fallback)", o)
+    st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/same.bhu", timeout=180)
+    t.ok(st != 0 and "not newer" in o, "the older update is refused on slot B", o)
+    m.send("reboot\n")
+    mark = m.mark()
+    m.expect(r"init: ready: ", 300, since=mark)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
+    t.ok(o == "bulkhead-root-b", "and slot B boots again after another reboot: kept", o)
+    m.qmp("quit")
+    m.wait_exit(30)
+t.ok(esp_ukis() == sorted(["bulkhead-%s-a.efi" % cur, "bulkhead-%s-b.efi" % newer]),
+     "the ESP: slot A's UKI and slot B's, without a counter", esp_ukis())
+shutil.rmtree(scratch, ignore_errors=True)
+t.done()

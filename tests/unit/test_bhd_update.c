@@ -1,0 +1,56 @@
+/* bhd's reading of boot entry names on the ESP (firmware/bhd/update.c):
+ * bulkhead-<version>-<slot>[+<tries left>[-<tries done>]].efi, the names
+ * systemd-boot's boot counting renames. */
+#include "tap.h"
+
+#include "update.c"
+
+/* What update.c uses from the rest of bhd. */
+struct workload workloads[WORKLOADS_MAX];
+bool workload_enabled(const char *name)
+{
+	(void)name;
+	return true;
+}
+void bhd_log(const char *fmt, ...)
+{
+	(void)fmt;
+}
+int64_t now_ms(void)
+{
+	return 0;
+}
+
+static void good(const char *name, const char *version, char slot, int counted, int left, int done)
+{
+	struct entry e = {0};
+	bool parsed = parse_entry(name, &e);
+
+	ok(parsed && !strcmp(e.version, version) && e.slot == slot &&
+		   e.counted == counted && (!counted || (e.left == left && e.done == done)),
+	   "%s: version %s, slot %c, %s %d-%d", name, e.version, e.slot,
+	   e.counted ? "counted" : "not counted", e.left, e.done);
+}
+
+static void bad(const char *name)
+{
+	struct entry e = {0};
+
+	ok(!parse_entry(name, &e), "%s is not one of ours", name);
+}
+
+int main(void)
+{
+	good("bulkhead-0.1.0.1764100000-a.efi", "0.1.0.1764100000", 'a', 0, 0, 0);
+	good("bulkhead-0.1.0.1764100000.1-b+3-0.efi", "0.1.0.1764100000.1", 'b', 1, 3, 0);
+	good("bulkhead-0.1.0.1764100000.1-b+2-1.efi", "0.1.0.1764100000.1", 'b', 1, 2, 1);
+	good("bulkhead-0.1.0.1764100000.1-b+0-3.efi", "0.1.0.1764100000.1", 'b', 1, 0, 3);
+	good("bulkhead-1.0-rc1-a+1.efi", "1.0-rc1", 'a', 1, 1, 0);
+	bad("bulkhead-0.1.0-c.efi");
+	bad("bulkhead--a.efi");
+	bad("other-0.1.0-a.efi");
+	bad("bulkhead-0.1.0-a.efi.tmp");
+	bad("bulkhead-0.1.0-a.tmp");
+	bad("bulkhead-0.1.0a.efi");
+	return done();
+}
