@@ -114,6 +114,7 @@ help:
 	@echo 'Tests:'
 	@echo '  make check [TESTS=glob]  all tests; ends with "N passed, N failed"'
 	@echo '  make bench               benchmarks against their named peers'
+	@echo '  make sanitize-tools      ASan+UBSan host builds of the programs the integration tests run'
 	@echo
 	@echo 'Variables: O=<dir> (default output), BULKHEAD_CACHE=<dir> (default ~/.cache/bulkhead), V=1'
 
@@ -151,6 +152,7 @@ include $(TOPDIR)/firmware/programs.mk
 include $(TOPDIR)/rootfs/rootfs.mk
 include $(TOPDIR)/tests/unit/unit.mk
 include $(TOPDIR)/tests/fuzz/fuzz.mk
+include $(TOPDIR)/tests/sanitize/sanitize.mk
 
 # Every package is built, whether or not a program uses it yet.
 all: images $(PACKAGES)

@@ -17,4 +17,7 @@ BHC_UNIT_LIBS = libseccomp
 # libFuzzer harness of config.json parsing (tests/fuzz/bhc_config.c).
 BHC_FUZZERS = bhc_config
 
+# Its integration tests also run it under ASan and UBSan (tests/sanitize).
+BHC_SANITIZE = YES
+
 $(eval $(call program,bhc))

@@ -53,15 +53,17 @@ static int set_names(const struct bhc_config *cfg, struct bh_error *err)
 
 /* chdir, then check that getcwd sees the same folder: a working directory
  * outside the rootfs (a leaked host fd, CVE-2024-21626) shows up as an
- * unreachable path. */
+ * unreachable path. The system call, not getcwd(3): glibc's getcwd walks
+ * ".." when the kernel says unreachable and returns a host path. */
 static int enter_cwd(const char *cwd, struct bh_error *err)
 {
 	char here[PATH_MAX];
 
 	if (chdir(cwd) < 0)
 		return bh_error(err, errno, "chdir to process.cwd %s", cwd);
-	if (!getcwd(here, sizeof(here)) || here[0] != '/')
-		return bh_error(err, errno ? errno : EINVAL,
+	errno = 0;
+	if (syscall(SYS_getcwd, here, sizeof(here)) <= 0 || here[0] != '/')
+		return bh_error(err, errno ? errno : ENOENT,
 		                "working directory %s is outside the container", cwd);
 	return 0;
 }

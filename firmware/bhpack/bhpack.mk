@@ -7,5 +7,7 @@ BHPACK_SOURCES = main.c cmd_keygen.c cmd_build.c cmd_sign.c cmd_inspect.c cmd_ve
 	rootfs.c oci.c gensbom.c writer.c
 BHPACK_TARGET = NO
 BHPACK_HOST_LDLIBS = -lz
+# Its integration test also runs it under ASan and UBSan (tests/sanitize).
+BHPACK_SANITIZE = YES
 
 $(eval $(call program,bhpack))

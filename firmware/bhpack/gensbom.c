@@ -77,7 +77,8 @@ static int walk(struct sbom_image *img, const char *dir, const char *rel, struct
 			names[n++] = strdup(e->d_name);
 		}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp);
+	if (n) /* an empty folder: names is NULL, which qsort must not get */
+		qsort(names, n, sizeof(*names), cmp);
 	for (size_t i = 0; i < n; i++) {
 		char full[4096], path[4096];
 		struct stat st;

@@ -38,7 +38,8 @@ static int add_tree(struct tar_writer *w, int fd_dir, const char *rel, struct bh
 		}
 		names[n++] = strdup(e->d_name);
 	}
-	qsort(names, n, sizeof(*names), cmp);
+	if (n) /* an empty folder: names is NULL, which qsort must not get */
+		qsort(names, n, sizeof(*names), cmp);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char path[TAR_PATH_MAX];
 		struct stat st;

@@ -8,5 +8,7 @@
 BHSBOM_SOURCES = main.c cmd_generate.c cmd_list.c cmd_verify.c cmd_match.c
 BHSBOM_INSTALL = usr/bin/bhsbom
 BHSBOM_HOST = YES
+# Its integration test also runs it under ASan and UBSan (tests/sanitize).
+BHSBOM_SANITIZE = YES
 
 $(eval $(call program,bhsbom))

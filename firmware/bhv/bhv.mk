@@ -32,4 +32,8 @@ BHV_UNIT_LIBS = libseccomp libfdt
 # requests, the MMIO registers, the JSON config and kernel recognition.
 BHV_FUZZERS = bhv_virtq bhv_blk bhv_rng bhv_console bhv_net bhv_mmio bhv_config bhv_kernel
 
+# Its KVM test also runs it under ASan and UBSan (tests/sanitize), when the
+# configuration's architecture is the build host's.
+BHV_SANITIZE = NATIVE
+
 $(eval $(call program,bhv))

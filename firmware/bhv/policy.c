@@ -17,8 +17,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* A sanitizer build (tests/sanitize/sanitize.mk: glibc, ASan and UBSan,
+ * for tests on the build host, never on an image) also lets every thread
+ * make the system calls of glibc's thread exit and the sanitizer runtime. */
+#ifdef BH_SANITIZE
+#define SANITIZER_CALLS , "mmap", "munmap", "madvise", "sigaltstack", "gettid", "prctl"
+#else
+#define SANITIZER_CALLS
+#endif
+
 /* Leaving a thread (musl's pthread_exit) and signal returns. */
-#define COMMON "futex", "rt_sigprocmask", "rt_sigreturn", "exit", "exit_group", "write"
+#define COMMON "futex", "rt_sigprocmask", "rt_sigreturn", "exit", "exit_group", "write" SANITIZER_CALLS
 
 static const char *const vcpu_calls[] = {COMMON, "ioctl", NULL};
 

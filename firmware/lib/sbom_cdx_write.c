@@ -210,7 +210,8 @@ int sbom_write_cyclonedx(const struct sbom_image *img, const char *path, struct 
 			if (!strv_has(&all, comp->depends.v[i]) &&
 			    sbom_find_component(img, comp->depends.v[i]) >= 0)
 				strv_push(&all, comp->depends.v[i]);
-		qsort(all.v, all.n, sizeof(char *), strv_cmp);
+		if (all.n) /* no dependencies: v is NULL */
+			qsort(all.v, all.n, sizeof(char *), strv_cmp);
 		for (size_t i = 0; i < all.n; i++) {
 			snprintf(ref, sizeof(ref), "component:%s", all.v[i]);
 			yyjson_mut_arr_add_strcpy(doc, on, ref);

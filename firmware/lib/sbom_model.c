@@ -153,7 +153,8 @@ int sbom_load_info_dir(struct sbom_image *img, const char *dir, struct bh_error 
 			strv_push(&names, e->d_name);
 	}
 	closedir(d);
-	qsort(names.v, names.n, sizeof(char *), cmp_str);
+	if (names.n) /* no .info files: v is NULL */
+		qsort(names.v, names.n, sizeof(char *), cmp_str);
 	img->comps = calloc(names.n ? names.n : 1, sizeof(*img->comps));
 	if (!img->comps) {
 		strv_free(&names);
@@ -362,7 +363,8 @@ static int read_link_map(struct sbom_image *img, size_t c, struct bh_error *err)
 			goto fail;
 	}
 	fclose(f);
-	qsort(comp->links.v, comp->links.n, sizeof(char *), cmp_str);
+	if (comp->links.n) /* nothing linked: v is NULL */
+		qsort(comp->links.v, comp->links.n, sizeof(char *), cmp_str);
 	return 0;
 fail:
 	fclose(f);

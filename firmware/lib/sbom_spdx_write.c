@@ -66,7 +66,8 @@ static void verification_code(const struct sbom_image *img, size_t c, char hex[4
 	for (size_t i = 0; i < img->n_files; i++)
 		if (img->files[i].component == c)
 			strv_push(&sums, img->files[i].sha1);
-	qsort(sums.v, sums.n, sizeof(char *), strv_cmp);
+	if (sums.n) /* a component without files: v is NULL */
+		qsort(sums.v, sums.n, sizeof(char *), strv_cmp);
 	all = calloc(sums.n * 40 + 1, 1);
 	for (size_t i = 0; all && i < sums.n; i++) {
 		memcpy(all + n, sums.v[i], 40);

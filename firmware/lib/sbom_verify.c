@@ -119,7 +119,8 @@ static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
 	while ((e = readdir(d)))
 		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
 			strv_push(&names, e->d_name);
-	qsort(names.v, names.n, sizeof(char *), strv_cmp);
+	if (names.n) /* an empty folder: v is NULL, which qsort must not get */
+		qsort(names.v, names.n, sizeof(char *), strv_cmp);
 	for (size_t i = 0; i < names.n; i++) {
 		char child[8192];
 		struct stat st;
@@ -144,7 +145,7 @@ static int walk(int dfd, const char *rel, dev_t dev, const struct strv *covered,
 			}
 			continue;
 		}
-		if (!bsearch(child, covered->v, covered->n, sizeof(char *), bsearch_cmp))
+		if (!covered->n || !bsearch(child, covered->v, covered->n, sizeof(char *), bsearch_cmp))
 			push(&rep->unlisted, prefix, child);
 	}
 	closedir(d);
@@ -168,7 +169,8 @@ int sbom_find_unlisted(const char *root, const struct strv *covered, const struc
 	}
 	for (size_t i = 0; i < covered->n; i++)
 		strv_push(&sorted, covered->v[i]);
-	qsort(sorted.v, sorted.n, sizeof(char *), strv_cmp);
+	if (sorted.n)
+		qsort(sorted.v, sorted.n, sizeof(char *), strv_cmp);
 	r = walk(fd, "", st.st_dev, &sorted, skip, prefix, rep, err);
 	strv_free(&sorted);
 	return r;

@@ -8,9 +8,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+import bhbin  # noqa: E402
 
 
 def make_vars(out, *names):
@@ -136,7 +139,9 @@ def prepare(tap, tmp):
     out = host_output()
     if not out:
         return None, "no built configuration for this machine's architecture"
-    bhc = build_bhc(out)
+    bhc = bhbin.program("bhc", lambda: build_bhc(out))
+    if not bhc:
+        return None, bhbin.missing_reason("bhc")
     subprocess.run(["make", "-s", "-C", TOP, "O=" + out, "busybox"], check=True, capture_output=True)
     probe = build_static(out, "probes.c", os.path.join(tmp, "bhc-probes"))
     rootfs = make_rootfs(os.path.join(tmp, "rootfs"), busybox(out), [probe])

@@ -4,7 +4,8 @@ layout (layers with whiteouts) and from a `docker save` archive; and every
 refusal the device makes, with its reason: a flipped byte, an unknown key,
 no signature, no SBOM, an SBOM that does not match, a bad manifest.
 
-Environment: BH_OUTPUT, a built O folder (for O/host/bin/bhpack).
+Environment: BH_OUTPUT, a built O folder (for O/host/bin/bhpack);
+BH_SANITIZED_BIN, a sanitizer build instead (tests/lib/bhbin.py).
 """
 import gzip
 import hashlib
@@ -20,9 +21,13 @@ import tempfile
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from tap import Tap  # noqa: E402
+import bhbin  # noqa: E402
 
 t = Tap()
-bhpack = os.path.join(os.environ["BH_OUTPUT"], "host", "bin", "bhpack")
+bhpack = bhbin.program("bhpack", lambda: os.path.join(os.environ["BH_OUTPUT"], "host", "bin", "bhpack"))
+if not bhpack:
+    t.skip("bhpack", bhbin.missing_reason("bhpack"))
+    t.done()
 tmp = tempfile.mkdtemp(prefix="bh-pack-")
 
 

@@ -4,7 +4,8 @@ exactly one modified, one missing and one unlisted file in a copy of the root
 filesystem; match reports affected versions, not fixed ones, and gives a
 clear error for malformed advisories and SBOMs; generate is deterministic.
 
-Environment: BH_OUTPUT, the O folder of a built image.
+Environment: BH_OUTPUT, the O folder of a built image; BH_SANITIZED_BIN,
+a sanitizer build of bhsbom to run instead (tests/lib/bhbin.py).
 """
 import os
 import shutil
@@ -15,10 +16,14 @@ import tempfile
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from tap import Tap  # noqa: E402
+import bhbin  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhsbom = os.path.join(out, "host", "bin", "bhsbom")
+bhsbom = bhbin.program("bhsbom", os.path.join(out, "host", "bin", "bhsbom"))
+if not bhsbom:
+    t.skip("bhsbom", bhbin.missing_reason("bhsbom"))
+    t.done()
 sbom = os.path.join(out, "images", "sbom", "image.spdx.json")
 fixtures = os.path.join(TOP, "tests", "fixtures", "osv")
 

@@ -1,0 +1,40 @@
+"""Which build of a Bulkhead program the host tests run.
+
+Normally the one a test finds in an O folder. With BH_SANITIZED_BIN set
+(tests/run's second pass of tests/integration), the AddressSanitizer and
+UndefinedBehaviorSanitizer build of `make sanitize-tools` in that folder
+instead; what such a build cannot do (LeakSanitizer's exit scan under
+bhv's seccomp filters) is skipped with its reason, never silently."""
+import os
+
+SANITIZED_DIR = os.environ.get("BH_SANITIZED_BIN") or None
+
+
+def sanitized():
+    """True in the sanitizer pass."""
+    return SANITIZED_DIR is not None
+
+
+def program(name, normal):
+    """The path of program `name` to run: the sanitizer build in the
+    sanitizer pass (None when it was not built: a test skips then), else
+    `normal` (a path, or a function returning one, called only then)."""
+    if sanitized():
+        exe = os.path.join(SANITIZED_DIR, name)
+        return exe if os.access(exe, os.X_OK) else None
+    return normal() if callable(normal) else normal
+
+
+def missing_reason(name):
+    return "no sanitizer build of %s in %s (make sanitize-tools builds bhv only for a configuration of " \
+           "this machine's architecture)" % (name, SANITIZED_DIR)
+
+
+def skip_leak_check(tap, name, why):
+    """In the sanitizer pass, turn LeakSanitizer off for every program this
+    test starts from now on, with a counted SKIP for check `name` saying why."""
+    if sanitized():
+        opts = os.environ.get("ASAN_OPTIONS", "")
+        os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "detect_leaks=0"
+        tap.skip(name, "sanitizer build: " + why)
+
