@@ -20,10 +20,14 @@ import tempfile
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from tap import Tap  # noqa: E402
+import bhbin  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhpack = os.path.join(out, "host", "bin", "bhpack")
+bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
+if not bhpack:
+    t.skip("bhpack", bhbin.missing_reason("bhpack"))
+    t.done()
 tmp = tempfile.mkdtemp(prefix="bh-update-file-")
 KEYS = os.path.join(TOP, "board", "common", "keys")
 key = os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem")
