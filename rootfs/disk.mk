@@ -7,7 +7,7 @@
 # rootfs/mkdisk.sh does the work with unprivileged file tools only; every
 # identifier, salt, timestamp and signature is fixed, so two builds of one
 # commit give the same bytes (tests/e2e/once_reproducible.py).
-# start-qemu-disk.sh boots it through OVMF / AAVMF.
+# start-qemu.sh boots it through OVMF / AAVMF.
 ################################################################################
 
 DISK_DIR := $(BUILD_DIR)/disk
@@ -42,15 +42,15 @@ $(IMAGES_DIR)/.disk-stamp: $(DISK_DIR)/.stamp
 	$(Q)mv $(DISK_DIR)/disk.img $(IMAGES_DIR)/disk.img
 	$(Q)touch $@
 
-$(IMAGES_DIR)/start-qemu-disk.sh: $(TOPDIR)/rootfs/start-qemu-disk.sh.in $(BOARD_DIR)/qemu-disk.args \
+$(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args \
 		$(TOPDIR)/rootfs/disk.mk
 	$(Q)mkdir -p $(@D)
-	$(Q)args=$$(sed -e '/^#/d' -e 's|@HOSTFWD@|$$hostfwd|' $(BOARD_DIR)/qemu-disk.args | tr '\n' ' ') && \
+	$(Q)args=$$(sed -e '/^#/d' -e 's|@HOSTFWD@|$$hostfwd|' $(BOARD_DIR)/qemu.args | tr '\n' ' ') && \
 	sed -e 's|@QEMU@|$(QEMU_SYSTEM)|' -e 's|@ARCH@|$(BH_ARCH)|' -e "s|@ARGS@|$$args|" \
 		-e 's|@BOARD@|$(BH_BOARD_NAME)|' $< > $@.tmp
 	$(Q)chmod 0755 $@.tmp && mv $@.tmp $@
 
-IMAGES += $(IMAGES_DIR)/.disk-stamp $(IMAGES_DIR)/start-qemu-disk.sh
+IMAGES += $(IMAGES_DIR)/.disk-stamp $(IMAGES_DIR)/start-qemu.sh
 
 # systemd-boot is on the image, outside the root filesystem: the SBOM lists
 # the files as Debian ships them (the ESP holds them signed).

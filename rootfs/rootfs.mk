@@ -1,6 +1,6 @@
 ################################################################################
 # Image assembly: the read-only squashfs root, the kernel beside it, the
-# manifest of every installed file and the board's start-qemu.sh.
+# manifest of every installed file and the board's start-qemu-kernel.sh.
 # Every output is written to a temporary name and renamed when complete, so
 # the images folder never holds a half-written file.
 ################################################################################
@@ -98,17 +98,17 @@ $(IMAGES_DIR)/$(KERNEL_IMAGE): $(LINUX_PREFIX)/.published
 KERNEL_CMDLINE = $(strip $(call qstrip,$(BH_KERNEL_CMDLINE)) $(shell cat $(TOPDIR)/board/common/cmdline \
 	$(wildcard $(BOARD_DIR)/cmdline)))
 
-$(IMAGES_DIR)/start-qemu.sh: $(TOPDIR)/rootfs/start-qemu.sh.in $(BOARD_DIR)/qemu.args $(TOPDIR)/rootfs/rootfs.mk \
+$(IMAGES_DIR)/start-qemu-kernel.sh: $(TOPDIR)/rootfs/start-qemu-kernel.sh.in $(BOARD_DIR)/qemu-kernel.args $(TOPDIR)/rootfs/rootfs.mk \
 		$(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline) $(CONFIG_FILE)
 	$(Q)mkdir -p $(@D)
 	$(Q)args=$$(sed -e '/^#/d' -e 's/@KERNEL@/$(KERNEL_IMAGE)/' -e 's|@CMDLINE@|$(KERNEL_CMDLINE)|' -e 's|@DATA@|"$$data"|' -e 's|@HOSTFWD@|$$hostfwd|' \
-		$(BOARD_DIR)/qemu.args | tr '\n' ' ') && \
+		$(BOARD_DIR)/qemu-kernel.args | tr '\n' ' ') && \
 	sed -e 's|@QEMU@|$(QEMU_SYSTEM)|' -e 's|@ARCH@|$(BH_ARCH)|' -e "s|@ARGS@|$$args|" \
 		-e 's|@BOARD@|$(BH_BOARD_NAME)|' $< > $@.tmp
 	$(Q)chmod 0755 $@.tmp && mv $@.tmp $@
 
 IMAGES := $(IMAGES_DIR)/$(KERNEL_IMAGE) $(IMAGES_DIR)/rootfs.squashfs \
-	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu.sh $(IMAGES_DIR)/sbom/.stamp
+	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu-kernel.sh $(IMAGES_DIR)/sbom/.stamp
 
 # disk.img: the verified A/B disk for UEFI machines, beside the above.
 include $(TOPDIR)/rootfs/disk.mk

@@ -20,7 +20,7 @@ dirs = dirs.split(":") if dirs else [os.path.join(TOP, "output", "check", d)
                                      for d in ("qemu_x86_64", "qemu_aarch64")]
 status = 0
 for o in dirs:
-    if not os.path.exists(os.path.join(o, "images", "start-qemu.sh")):
+    if not os.path.exists(os.path.join(o, "images", "start-qemu-kernel.sh")):
         print("%s: not built, skipped (run make check first or set BH_BENCH_IMAGES)" % o)
         continue
     to_init, to_ready, init_ms = [], [], []

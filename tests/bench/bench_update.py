@@ -2,8 +2,8 @@
 """Verified boot and updates, per board (docs/update.md):
 
 - boot time from QEMU start to init's `ready` through UEFI firmware,
-  systemd-boot, the UKI and dm-verity (start-qemu-disk.sh), against the
-  direct kernel boot of the same image (start-qemu.sh) as the peer: median
+  systemd-boot, the UKI and dm-verity (start-qemu.sh), against the
+  direct kernel boot of the same image (start-qemu-kernel.sh) as the peer: median
   of 3 boots each, and the ratio;
 - (debug images) the time `bhctl update` takes to check and write the
   image's own update file into slot B, against the time to read the same
@@ -47,8 +47,8 @@ for o in dirs:
         continue
     name = os.path.basename(o)
     env = dict(os.environ, BULKHEAD_DATA=os.path.join(tmp, "data.img"))
-    direct = statistics.median(boot(images, "start-qemu.sh", env) for _ in range(3))
-    disk = statistics.median(boot(images, "start-qemu-disk.sh", env) for _ in range(3))
+    direct = statistics.median(boot(images, "start-qemu-kernel.sh", env) for _ in range(3))
+    disk = statistics.median(boot(images, "start-qemu.sh", env) for _ in range(3))
     print("%s: QEMU start -> init ready: disk.img (UEFI, systemd-boot, UKI, dm-verity) %.1f s, "
           "direct kernel boot (peer) %.1f s, ratio %.2f" % (name, disk, direct, disk / direct))
     if image.config(o)["BH_PROFILE"] != "debug":
@@ -64,7 +64,7 @@ for o in dirs:
                    check=True, capture_output=True)
     extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % sq,
              "-device", "virtio-blk-pci,drive=payload,serial=payload"]
-    with Machine(images, extra, env=env, script="start-qemu-disk.sh") as m:
+    with Machine(images, extra, env=env, script="start-qemu.sh") as m:
         m.expect(r"init: ready: ", 300)
         m.send("\n")
         m.expect(r"# ", 60)

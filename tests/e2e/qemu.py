@@ -1,4 +1,5 @@
-"""Drive a built Bulkhead image in QEMU: boot it with its own start-qemu.sh,
+"""Drive a built Bulkhead image in QEMU: boot it with its own start-qemu-kernel.sh
+(or start-qemu.sh),
 read the serial console, type into it, and stop the machine over QMP.
 
 Every wait has a timeout; on a timeout the exception carries the last part
@@ -19,9 +20,9 @@ class Timeout(Exception):
 
 
 class Machine:
-    def __init__(self, images_dir, extra_args=(), log_path=None, env=None, script="start-qemu.sh"):
-        """script: start-qemu.sh boots the kernel directly (the quick path
-        most tests take); start-qemu-disk.sh boots disk.img through UEFI
+    def __init__(self, images_dir, extra_args=(), log_path=None, env=None, script="start-qemu-kernel.sh"):
+        """script: start-qemu-kernel.sh boots the kernel directly (the quick
+        path most tests take); start-qemu.sh boots disk.img through UEFI
         firmware and systemd-boot (env BULKHEAD_DISK: a disk to keep)."""
         self.images = images_dir
         self.tmp = tempfile.mkdtemp(prefix="bh-e2e-")

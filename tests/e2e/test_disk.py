@@ -79,7 +79,7 @@ def boot_ready(m):
 
 start = time.monotonic()
 with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
-             script="start-qemu-disk.sh") as m:
+             script="start-qemu.sh") as m:
     booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
                    boot_ready, m)
     t.diag("disk.img: QEMU start to init ready %.1f s" % (time.monotonic() - start))
@@ -123,7 +123,7 @@ else:
     env = dict(os.environ, BULKHEAD_DISK=bad)
     start = time.monotonic()
     with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk-flipped.log"),
-                 script="start-qemu-disk.sh", env=env) as m:
+                 script="start-qemu.sh", env=env) as m:
         t.run("dm-verity reports the changed block", m.expect, r"verity: [0-9:]+: data block \d+ is corrupted", 240)
         t.ok(m.wait_exit(120) is not None, "the kernel gives up and the machine resets (QEMU -no-reboot exits)")
         t.diag("flipped slot A: QEMU start to reset %.1f s" % (time.monotonic() - start))

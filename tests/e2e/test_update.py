@@ -152,7 +152,7 @@ def boot(m):
 
 # --- 1. refusals, nothing written ------------------------------------------------
 with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
-             script="start-qemu-disk.sh") as m:
+             script="start-qemu.sh") as m:
     t.run("disk.img boots slot A, the update files are reachable", boot, m)
     st, o = m.shell("cat /sys/block/dm-0/dm/uuid; bhctl update --status")
     t.ok("bulkhead-root-a" in o and "slot b: empty" in o and "running: slot a, version %s" % cur in o,
@@ -183,7 +183,7 @@ env2 = dict(os.environ, BULKHEAD_DISK=disk2)
 # end of the write (which takes about as long again as the checks).
 cut = random.uniform(0.8, 1.8) * max(check_time, 0.5)
 with Machine(images, extra, env=env2, log_path=os.path.join(out, "e2e-update.log"),
-             script="start-qemu-disk.sh") as m:
+             script="start-qemu.sh") as m:
     t.run("a second disk boots slot A", boot, m)
     m.send("bhctl update /tmp/p/good.bhu &\n")
     time.sleep(cut)
@@ -192,7 +192,7 @@ with Machine(images, extra, env=env2, log_path=os.path.join(out, "e2e-update.log
     t.diag("power cut %.1f s after bhctl update started (the checks of a whole file took %.1f s)"
            % (cut, check_time))
 with Machine(images, extra, env=env2, log_path=os.path.join(out, "e2e-update.log"),
-             script="start-qemu-disk.sh") as m:
+             script="start-qemu.sh") as m:
     t.run("after the power cut the disk boots", boot, m)
     st, o = m.shell("cat /sys/block/dm-0/dm/uuid; grep IMAGE_VERSION /etc/os-release")
     if "bulkhead-root-b" in o:
@@ -210,7 +210,7 @@ os.unlink(disk2)
 
 # --- 2. the good update ------------------------------------------------------------
 with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
-             script="start-qemu-disk.sh") as m:
+             script="start-qemu.sh") as m:
     t.run("boots slot A again", boot, m)
     st, o = m.shell("bhctl update /tmp/p/good.bhu", timeout=300)
     t.ok(st == 0 and "written to slot b" in o, "bhctl update writes the good update to slot B", o)
