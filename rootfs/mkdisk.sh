@@ -16,14 +16,17 @@
 #                   partitions of a device flashed from an older image
 #   SB_KEY SB_CERT  Secure Boot db key and certificate: sign systemd-boot and
 #                   the UKIs
+#   HALT_INIT       the image's init (static): PID 1 of the halt entry's
+#                   initramfs, which stops the machine when no slot is left
 #   ESP_MIB SLOT_MIB DATA_MIB   partition sizes
 #   SOURCE_DATE_EPOCH           every timestamp
 #
 # Writes into OUTDIR:
 #   disk.img        GPT: bulkhead-esp | bulkhead-root-a | bulkhead-root-b |
 #                   bulkhead-data. Slot A holds ROOTFS and its dm-verity hash
-#                   tree, the ESP systemd-boot and slot A's UKI. Slot B is
-#                   empty (no UKI names it): the first update fills it.
+#                   tree, the ESP systemd-boot, slot A's UKI (boot counted,
+#                   known good) and the halt entry. Slot B is empty (no UKI
+#                   names it): the first update fills it.
 #   disk.img.bmap   block map for bmaptool (every block that must be written)
 #   slot.img        the slot payload: squashfs padded to 4 KiB + hash tree
 #                   (the same bytes for either slot; an update carries it)
@@ -37,6 +40,7 @@ OUT=${1:?usage: mkdisk.sh OUTDIR}
 export TZ=UTC LC_ALL=C
 : "${ARCH:?}" "${KERNEL:?}" "${ROOTFS:?}" "${SDBOOT:?}" "${STUB:?}" "${OBJCOPY:?}"
 : "${CMDLINE:?}" "${VERSION:?}" "${SEED:?}" "${SB_KEY:?}" "${SB_CERT:?}" "${SOURCE_DATE_EPOCH:?}"
+: "${HALT_INIT:?}"
 ESP_MIB=${ESP_MIB:-64}
 SLOT_MIB=${SLOT_MIB:-64}
 DATA_MIB=${DATA_MIB:-256}
@@ -51,7 +55,7 @@ x86_64) TYPE_ROOT=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709; BOOTNAME=BOOTX64.EFI ;;
 aarch64) TYPE_ROOT=B921B045-1DF0-41C3-AF44-4C6F280D3FAE; BOOTNAME=BOOTAA64.EFI ;;
 *) echo "mkdisk: unknown ARCH $ARCH" >&2; exit 2 ;;
 esac
-for f in "$KERNEL" "$ROOTFS" "$SDBOOT" "$STUB" "$SB_KEY" "$SB_CERT"; do
+for f in "$KERNEL" "$ROOTFS" "$SDBOOT" "$STUB" "$SB_KEY" "$SB_CERT" "$HALT_INIT"; do
 	[ -r "$f" ] || { echo "mkdisk: missing input $f" >&2; exit 1; }
 done
 
@@ -183,6 +187,56 @@ sign() {
 build_uki a "$PU_A" "$OUT/uki-a.efi"
 build_uki b "$PU_B" "$OUT/uki-b.efi"
 
+# The halt entry: what systemd-boot starts when every slot's entry has used
+# up its tries. Entries with no tries left sort last, but systemd-boot still
+# boots one when nothing else is there; this entry has no counter, and its
+# IMAGE_ID "bulkhead-halt" sorts after the slots' "bulkhead", so it is
+# chosen exactly then. It holds the same kernel and an initramfs whose only
+# file is this image's init: started with bulkhead_halt=1 it says on the
+# console that no slot is left and halts the machine (panic=0: should the
+# kernel itself fail, it stops there too instead of resetting into the
+# same loop). No root filesystem is touched.
+build_halt_uki() {   # build_halt_uki OUTPUT
+	local out=$1 kernel_bytes initrd_vma
+	/usr/bin/python3 - "$HALT_INIT" "$W/halt.cpio" "$SOURCE_DATE_EPOCH" <<'PY'
+# A newc cpio by hand: /init and /dev/console (a device node, which cpio(1)
+# could only copy from a real one, needing root), all owned by root.
+import sys
+init, out, mtime = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ino = [0]
+def entry(name, mode, data=b"", rdev=(0, 0)):
+    ino[0] += 1
+    name_b = name.encode() + b"\0"
+    fields = [ino[0], mode, 0, 0, 1, mtime, len(data), 0, 0, rdev[0], rdev[1], len(name_b), 0]
+    hdr = b"070701" + b"".join(b"%08X" % v for v in fields)
+    rec = hdr + name_b
+    rec += b"\0" * (-len(rec) % 4) + data
+    return rec + b"\0" * (-len(rec) % 4)
+blob = entry("dev", 0o040755) + entry("dev/console", 0o020600, rdev=(5, 1))
+blob += entry("init", 0o100755, open(init, "rb").read()) + entry("TRAILER!!!", 0)
+open(out, "wb").write(blob + b"\0" * (-len(blob) % 512))
+PY
+	printf '%s' "$CMDLINE panic=0 bulkhead_halt=1" > "$W/cmdline-halt.txt"
+	cat > "$W/osrel-halt.txt" <<-EOF
+	NAME=Bulkhead
+	ID=bulkhead
+	PRETTY_NAME="Bulkhead: no bootable slot"
+	IMAGE_ID=bulkhead-halt
+	IMAGE_VERSION=$VERSION
+	EOF
+	kernel_bytes=$(stat -c %s "$KERNEL")
+	initrd_vma=$(( (0x2000000 + kernel_bytes + 0xfffff) / 0x100000 * 0x100000 ))
+	$OBJCOPY \
+		--add-section .osrel="$W/osrel-halt.txt" --change-section-vma .osrel=0x20000 \
+		--add-section .cmdline="$W/cmdline-halt.txt" --change-section-vma .cmdline=0x30000 \
+		--add-section .linux="$KERNEL" --change-section-vma .linux=0x2000000 \
+		--add-section .initrd="$W/halt.cpio" --change-section-vma .initrd=$initrd_vma \
+		"$STUB" "$out"
+	pe_timestamp "$out"
+	sign "$out"
+}
+build_halt_uki "$OUT/uki-halt.efi"
+
 # --- 3. the ESP ------------------------------------------------------------------
 # /EFI/BOOT/BOOT<arch>.EFI  systemd-boot on the removable-media path: no
 #                           Boot#### variable needed
@@ -192,7 +246,12 @@ esp=$W/esp
 mkdir -p "$esp/EFI/BOOT" "$esp/EFI/Linux" "$esp/loader"
 cp "$SDBOOT" "$esp/EFI/BOOT/$BOOTNAME"
 sign "$esp/EFI/BOOT/$BOOTNAME"
-cp "$OUT/uki-a.efi" "$esp/EFI/Linux/bulkhead-$VERSION-a.efi"
+# Every boot is counted (docs/update.md, "Boot counting"): slot A starts
+# known good, armed with 3 tries; bhd re-arms it after each healthy boot.
+cp "$OUT/uki-a.efi" "$esp/EFI/Linux/bulkhead-$VERSION-a+3.efi"
+cp "$OUT/uki-halt.efi" "$esp/EFI/Linux/bulkhead-halt.efi"
+mkdir -p "$esp/loader/bulkhead"
+printf '%s\n' "$VERSION" > "$esp/loader/bulkhead/good-a"
 printf '%s\n' "timeout 0" "editor no" "auto-entries no" "auto-firmware no" "console-mode keep" \
 	> "$esp/loader/loader.conf"
 find "$esp" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +

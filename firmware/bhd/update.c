@@ -1,5 +1,5 @@
-/* Firmware updates into the inactive root slot, and the blessing of a
- * trial boot (docs/update.md).
+/* Firmware updates into the inactive root slot, and the confirmation of
+ * every boot (docs/update.md).
  *
  * Order of an update, so that a power cut at any point leaves the running
  * slot booting: (1) every check, before anything is written: signature,
@@ -10,8 +10,19 @@
  * under a temporary name, fsynced and renamed to
  * bulkhead-<version>-<slot>+3-0.efi: systemd-boot tries it (newest
  * version first) at most 3 times; (5) the new image's SBOM replaces the
- * one stored for that slot. After the reboot, bhd blesses the slot (drops
- * the counter) once it has been healthy for BH_UPDATE_HEALTH_SECONDS. */
+ * one stored for that slot.
+ *
+ * Every boot is counted, not only a new slot's: systemd-boot takes one try
+ * from the entry it starts (+3 -> +2-1), and bhd re-arms the running
+ * slot's entry to +3 once the boot is healthy (update_tick). So a slot
+ * that fails later, e.g. a block of its root that went bad, uses up its
+ * tries too and the other slot boots. A slot is "known good" once bhd has
+ * re-armed it after a healthy boot of its version: ESP
+ * /loader/bulkhead/good-<slot> holds that version. A new slot must run
+ * with every enabled workload healthy; a known-good one only needs init
+ * and bhd up, so that a workload's own failure never rolls the firmware
+ * back. Then bhd creates BOOT_CONFIRMED, which stops init's boot deadline
+ * (firmware/init/boot.c). */
 #include "bhd.h"
 
 #include <bulkhead/autoconf.h>
@@ -33,6 +44,8 @@
 
 #define ESP_MOUNT    RUN_DIR "/esp"
 #define ESP_UKI_DIR  ESP_MOUNT "/EFI/Linux"
+#define ESP_GOOD_DIR ESP_MOUNT "/loader/bulkhead"
+#define BOOT_CONFIRMED RUN_DIR "/boot-confirmed"
 #define UPDATE_STORE "/data/update"
 #define TRIES        3
 
@@ -220,6 +233,48 @@ static size_t esp_entries(struct entry *out, size_t max)
 	return n;
 }
 
+/* The version slot last booted healthy, from ESP_GOOD_DIR/good-<slot>;
+ * "" when there is none. */
+static void good_version(char slot, char *out, size_t size)
+{
+	char path[128];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), ESP_GOOD_DIR "/good-%c", slot);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (!fgets(out, (int)size, f))
+		out[0] = 0;
+	out[strcspn(out, "\n")] = 0;
+	fclose(f);
+}
+
+static int set_good_version(char slot, const char *version, struct bh_error *err)
+{
+	char path[128], tmp[136];
+	FILE *f;
+
+	if (mkdir(ESP_GOOD_DIR, 0700) < 0 && errno != EEXIST)
+		return bh_error(err, errno, "mkdir %s", ESP_GOOD_DIR);
+	snprintf(path, sizeof(path), ESP_GOOD_DIR "/good-%c", slot);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f || fprintf(f, "%s\n", version) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0) {
+		int e = errno;
+
+		if (f)
+			fclose(f);
+		unlink(tmp);
+		return bh_error(err, e, "write %s", tmp);
+	}
+	fclose(f);
+	if (rename(tmp, path) < 0 || sync_dir(ESP_GOOD_DIR) < 0)
+		return bh_error(err, errno, "rename %s", tmp);
+	return 0;
+}
+
 static void hex32(const unsigned char *d, char *out)
 {
 	for (int i = 0; i < 32; i++)
@@ -376,7 +431,13 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 	}
 	if (esp_mount(err) < 0)
 		goto out;
-	/* 2. No entry may name the slot while it is written. */
+	/* 2. No entry may name the slot while it is written, and it is no
+	 * longer known good. */
+	snprintf(path, sizeof(path), ESP_GOOD_DIR "/good-%c", target);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		bh_error(err, errno, "update: remove %s", path);
+		goto umount;
+	}
 	n = esp_entries(entries, 16);
 	for (size_t i = 0; i < n; i++)
 		if (entries[i].slot == target) {
@@ -437,7 +498,7 @@ out:
 int update_status(char *out, size_t size, struct bh_error *err)
 {
 	struct entry entries[16];
-	char slot = running_slot(), version[UPDATE_VERSION_MAX] = "?";
+	char slot = running_slot(), version[UPDATE_VERSION_MAX] = "?", good[2][UPDATE_VERSION_MAX];
 	size_t n, len = 0;
 
 	if (!slot)
@@ -447,6 +508,8 @@ int update_status(char *out, size_t size, struct bh_error *err)
 	if (esp_mount(err) < 0)
 		return -1;
 	n = esp_entries(entries, 16);
+	good_version('a', good[0], sizeof(good[0]));
+	good_version('b', good[1], sizeof(good[1]));
 	esp_umount();
 	len += (size_t)snprintf(out + len, size - len, "running: slot %c, version %s\n", slot,
 				version);
@@ -461,12 +524,14 @@ int update_status(char *out, size_t size, struct bh_error *err)
 			any = true;
 			char state[48];
 
-			if (!e->counted)
-				snprintf(state, sizeof(state), "good");
-			else if (e->left > 0)
-				snprintf(state, sizeof(state), "trial, %d tries left", e->left);
-			else
+			if (e->counted && e->left == 0)
 				snprintf(state, sizeof(state), "bad (no tries left)");
+			else if (!e->counted)
+				snprintf(state, sizeof(state), "%s, not counted",
+					 strcmp(good[s - 'a'], e->version) ? "trial" : "good");
+			else
+				snprintf(state, sizeof(state), "%s, %d tries left",
+					 strcmp(good[s - 'a'], e->version) ? "trial" : "good", e->left);
 			len += (size_t)snprintf(out + len, size - len, "slot %c: version %s, %s%s\n", s,
 						e->version, state, s == slot ? ", booted" : "");
 		}
@@ -477,13 +542,10 @@ int update_status(char *out, size_t size, struct bh_error *err)
 	return 0;
 }
 
-/* Blessing: the booted slot's entry loses its counter once bhd has run
- * for BH_UPDATE_HEALTH_SECONDS with every enabled workload running for
- * that long. Until then systemd-boot counts the boot; a slot that never
- * gets there is left after its tries. */
-static bool blessed;
+/* The confirmation of a boot: see the top of this file. */
+static bool confirmed;
 
-static bool healthy(int64_t now)
+static bool workloads_healthy(int64_t now)
 {
 	for (int i = 0; i < WORKLOADS_MAX; i++) {
 		const struct workload *w = &workloads[i];
@@ -495,40 +557,94 @@ static bool healthy(int64_t now)
 	return true;
 }
 
-int64_t update_tick(int64_t started)
+/* Re-arms the running slot's entry: bulkhead-<version>-<slot>+3.efi, and
+ * records the version as known good (first, so that a power cut between
+ * the two leaves at worst a good slot with a try less). */
+static int rearm(char slot, const char *version, bool trial, struct bh_error *err)
 {
 	struct entry entries[16];
-	struct bh_error err;
-	char slot;
-	int64_t now = now_ms(), due = started + BH_UPDATE_HEALTH_SECONDS * 1000LL;
 	size_t n;
+	int found = 0;
 
-	if (blessed)
+	if (esp_mount(err) < 0)
 		return -1;
-	if (now < due)
-		return due - now;
-	if (!healthy(now))
-		return 1000;
-	blessed = true;
-	slot = running_slot();
-	if (!slot || esp_mount(&err) < 0) {
-		if (slot)
-			bhd_log("bhd: bless: %s", err.msg);
-		return -1;
-	}
+	if (trial && set_good_version(slot, version, err) < 0)
+		goto fail;
 	n = esp_entries(entries, 16);
 	for (size_t i = 0; i < n; i++) {
 		char from[512], to[512];
 
-		if (entries[i].slot != slot || !entries[i].counted)
+		if (entries[i].slot != slot || strcmp(entries[i].version, version))
 			continue;
+		found = 1;
 		snprintf(from, sizeof(from), ESP_UKI_DIR "/%s", entries[i].name);
-		snprintf(to, sizeof(to), ESP_UKI_DIR "/bulkhead-%s-%c.efi", entries[i].version, slot);
-		if (rename(from, to) < 0 || sync_dir(ESP_UKI_DIR) < 0)
-			bhd_log("bhd: bless: rename %s: %s", from, strerror(errno));
-		else
-			bhd_log("bhd: slot %c (version %s) is healthy: kept", slot, entries[i].version);
+		snprintf(to, sizeof(to), ESP_UKI_DIR "/bulkhead-%s-%c+%d.efi", version, slot, TRIES);
+		if (strcmp(from, to) && (rename(from, to) < 0 || sync_dir(ESP_UKI_DIR) < 0)) {
+			bh_error(err, errno, "rename %s to %s", from, to);
+			goto fail;
+		}
 	}
 	esp_umount();
+	if (!found)
+		return bh_error(err, 0, "no boot entry of slot %c version %s on the ESP", slot, version);
+	return 0;
+fail:
+	esp_umount();
+	return -1;
+}
+
+static void confirm_boot(void)
+{
+	int fd = open(BOOT_CONFIRMED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		bhd_log("bhd: create %s: %s (init's boot deadline will end this boot)", BOOT_CONFIRMED,
+			strerror(errno));
+	else
+		close(fd);
+}
+
+int64_t update_tick(int64_t started)
+{
+	static int trial = -1;
+	char version[UPDATE_VERSION_MAX] = "", good[UPDATE_VERSION_MAX];
+	struct bh_error err;
+	int64_t now = now_ms(), due = started + BH_UPDATE_HEALTH_SECONDS * 1000LL;
+	char slot;
+
+	if (confirmed)
+		return -1;
+	slot = running_slot();
+	if (!slot) { /* not booted from disk.img: nothing counts the boot */
+		confirmed = true;
+		return -1;
+	}
+	os_release("IMAGE_VERSION", version, sizeof(version));
+	if (trial < 0) {
+		if (esp_mount(&err) < 0) {
+			bhd_log("bhd: boot check: %s", err.msg);
+			trial = 1;
+		} else {
+			good_version(slot, good, sizeof(good));
+			esp_umount();
+			trial = strcmp(good, version) != 0;
+			bhd_log("bhd: slot %c, version %s: %s; confirmed after %d s healthy", slot, version,
+				trial ? "new (on trial)" : "known good", BH_UPDATE_HEALTH_SECONDS);
+		}
+	}
+	if (now < due)
+		return due - now;
+	if (trial && !workloads_healthy(now))
+		return 1000;
+	confirmed = true;
+	if (rearm(slot, version, trial, &err) < 0)
+		bhd_log("bhd: slot %c: re-arm the boot counter: %s (this boot is confirmed anyway: "
+			"rebooting would not mend the ESP)", slot, err.msg);
+	else if (trial)
+		bhd_log("bhd: slot %c (version %s) is healthy: kept, %d tries re-armed", slot, version,
+			TRIES);
+	else
+		bhd_log("bhd: slot %c (version %s) boot healthy: %d tries re-armed", slot, version, TRIES);
+	confirm_boot();
 	return -1;
 }

@@ -52,6 +52,15 @@ int64_t watchdog_next(void);
 int power_buttons_open(int epfd);
 bool power_button_pressed(int fd);
 
+/* A/B boot (boot.c). bhd creates BOOT_CONFIRMED once this boot is healthy
+ * and its slot's boot counter re-armed. boot_deadline_tick() returns the
+ * milliseconds to wait, -1 for no deadline, 0 when the boot must end. */
+#define BOOT_CONFIRMED "/run/bulkhead/boot-confirmed"
+bool boot_halt_requested(void);
+__attribute__((noreturn)) void boot_halt(void);
+void boot_deadline_arm(int64_t now);
+int64_t boot_deadline_tick(int64_t now);
+
 /* Console and debug shell. */
 void console_open(void);
 pid_t debug_shell_start(void);

@@ -101,6 +101,8 @@ int main(void)
 		fprintf(stderr, "init: must run as PID 1\n");
 		return 1;
 	}
+	if (boot_halt_requested())
+		boot_halt();
 	/* Signals are taken synchronously through a signalfd, never in
 	 * handlers; Ctrl-Alt-Del becomes SIGINT instead of an instant reboot. */
 	sigfillset(&set);
@@ -124,13 +126,14 @@ int main(void)
 		init_log("no power button found: poweroff only by signal");
 	services_load(SERVICES_DIR);
 	print_boot_complete();
+	boot_deadline_arm(init_start);
 #ifdef BH_PROFILE_DEBUG
 	shell_pid = debug_shell_start();
 #endif
 
 	for (;;) {
 		struct epoll_event events[16];
-		int64_t now = now_ms(), timeout, wd;
+		int64_t now = now_ms(), timeout, wd, dl;
 		int n;
 
 		timeout = services_tick(epfd, now);
@@ -144,6 +147,11 @@ int main(void)
 		 * the watchdog is left to reset the machine. */
 		if (!services_critical_failed())
 			watchdog_pet(now);
+		dl = boot_deadline_tick(now);
+		if (dl == 0)
+			init_shutdown(INIT_REBOOT);
+		if (dl > 0 && (timeout < 0 || dl < timeout))
+			timeout = dl;
 		wd = watchdog_next();
 		if (wd >= 0 && !services_critical_failed() && (timeout < 0 || wd - now < timeout))
 			timeout = wd > now ? wd - now : 0;

@@ -2,7 +2,8 @@
 """disk.img boots as a device does: UEFI firmware (OVMF / AAVMF) starts
 systemd-boot, which starts slot A's signed unified kernel image, whose
 kernel mounts the root through dm-verity; and a root with one changed byte
-never runs.
+never runs: each boot of it is counted, and once its tries are used up
+the halt entry stops the machine with a clear message.
 
 Checks on the host first (partition table, ESP contents, signatures,
 version), then one boot of disk.img to `init: ready` (every profile; the
@@ -14,6 +15,7 @@ Environment: BH_OUTPUT, the O folder of a configured and built image.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,8 +52,12 @@ esp = "%s@@%d" % (disk, esp_off)
 boot_name = "BOOTX64.EFI" if arch == "x86_64" else "BOOTAA64.EFI"
 p = subprocess.run(["mdir", "-b", "-i", esp, "::/EFI/Linux"], capture_output=True, text=True)
 ukis = sorted(os.path.basename(l.strip()) for l in p.stdout.splitlines() if l.strip().endswith(".efi"))
-t.ok(ukis == ["bulkhead-%s-a.efi" % version], "the ESP holds one UKI, slot A's, named with the image version %s"
-     % version, "ESP /EFI/Linux: %s %s" % (ukis, p.stderr))
+t.ok(ukis == ["bulkhead-%s-a+3.efi" % version, "bulkhead-halt.efi"],
+     "the ESP holds slot A's UKI, named with the image version %s and armed with 3 tries, and the "
+     "halt entry" % version, "ESP /EFI/Linux: %s %s" % (ukis, p.stderr))
+p = subprocess.run(["mtype", "-i", esp, "::/loader/bulkhead/good-a"], capture_output=True, text=True)
+t.ok(p.stdout.strip() == version, "slot A is known good from the start (loader/bulkhead/good-a: %s)" % version,
+     p.stdout + p.stderr)
 for src in ["/EFI/BOOT/" + boot_name] + ["/EFI/Linux/" + u for u in ukis]:
     dst = os.path.join(scratch, os.path.basename(src))
     subprocess.run(["mcopy", "-n", "-i", esp, "::" + src, dst], capture_output=True)
@@ -82,6 +88,8 @@ with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
              script="start-qemu.sh") as m:
     booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
                    boot_ready, m)
+    t.ok(re.search(r"init: boot deadline: slot a must be confirmed healthy within \d+ s", m.text()),
+         "init arms the boot deadline for slot A")
     t.diag("disk.img: QEMU start to init ready %.1f s" % (time.monotonic() - start))
     if booted and cfg["BH_PROFILE"] == "debug":
         m.send("\n")
@@ -122,14 +130,34 @@ else:
         f.write(bytes([b[0] ^ 0x01]))
     env = dict(os.environ, BULKHEAD_DISK=bad)
     start = time.monotonic()
-    with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk-flipped.log"),
+    # Every boot is counted: the kernel refuses the block and resets, three
+    # times (slot A's 3 tries); then systemd-boot has no slot left and
+    # starts the halt entry, which says so and halts: no fourth reset.
+    with Machine(images, [], log_path=os.path.join(out, "e2e-disk-flipped.log"),
                  script="start-qemu.sh", env=env) as m:
-        t.run("dm-verity reports the changed block", m.expect, r"verity: [0-9:]+: data block \d+ is corrupted", 240)
-        t.ok(m.wait_exit(120) is not None, "the kernel gives up and the machine resets (QEMU -no-reboot exits)")
-        t.diag("flipped slot A: QEMU start to reset %.1f s" % (time.monotonic() - start))
+        refused = 0
+        try:
+            for i in range(3):
+                m.expect(r"verity: [0-9:]+: data block \d+ is corrupted", 240)
+                m.expect(r"Kernel panic", 60)
+                refused += 1
+        except Exception as e:
+            t.diag(str(e)[-1500:])
+        t.ok(refused == 3, "dm-verity refuses the changed block on each of slot A's 3 tries, and the "
+             "kernel resets the machine (%d seen)" % refused)
+        t.run("then systemd-boot starts the halt entry: init says no slot is left",
+              m.expect, r"init: halt: no bootable root slot is left", 240)
+        t.run("and the machine halts", m.expect, r"reboot: System halted", 60)
+        mark = m.mark()
+        time.sleep(10)
+        m.mark()  # reads what arrived meanwhile
+        t.ok(b"Linux version" not in m.console[mark:] and m.proc.poll() is None,
+             "it stays halted: no further boot within 10 s", m.tail())
+        t.diag("flipped slot A: QEMU start to halt %.1f s" % (time.monotonic() - start))
         text = m.text()
         t.ok("Run /sbin/init" not in text and "init: bulkhead boot complete" not in text,
-             "the changed root never runs: init was not started",
-             m.tail())
+             "the changed root never runs: init was not started from it", m.tail())
+        m.qmp("quit")
+        m.wait_exit(30)
 shutil.rmtree(scratch, ignore_errors=True)
 t.done()

@@ -14,10 +14,14 @@ cut short. Boots a kept copy of disk.img through OVMF:
    boots (slot A, or slot B if the update was complete), and a retry works;
 2. the good update is written to slot B; after a reboot the firmware boots
    slot B on trial; reset three times before it gets healthy, the firmware
-   falls back to slot A; installed again, slot B is kept once healthy (the
-   counter is gone from its UKI's name), and it still boots slot B after
-   another reboot;
-3. the older update is then refused (downgrade), unless --allow-downgrade.
+   falls back to slot A; installed again, slot B boots on trial, its agent
+   is stopped, and init's boot deadline ends that boot (a try used up);
+   the next boot of slot B is kept once healthy (its counter re-armed to
+   +3), and it still boots slot B after another reboot;
+3. the older update is then refused (downgrade);
+4. every boot is counted, not only a trial's: a byte of the kept slot B
+   changed on the disk makes each of its boots fail, and after 3 the
+   firmware boots slot A again, itself re-armed once healthy.
 
 Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
 """
@@ -167,11 +171,19 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
         if name == "same":  # refused after the whole file was read and checked
             check_time = time.monotonic() - started
         t.ok(st != 0 and re.search(why, o), "a %s update is refused (%s)" % (name, why.split("|")[0]), o)
+    # Slot A is known good: its boot is confirmed without waiting for the
+    # workloads, and its counter (+2-1 after this boot) re-armed to +3.
+    t.run("bhd confirms slot A's boot and re-arms its 3 tries", m.expect,
+          r"bhd: slot a \(version [^)]*\) boot healthy: 3 tries re-armed", 300, since=0)
+    st, o = m.shell("ls /run/bulkhead/boot-confirmed; bhctl update --status")
+    t.ok(st == 0 and "slot a: version %s, good, 3 tries left, booted" % cur in o,
+         "init's deadline is stopped (/run/bulkhead/boot-confirmed), --status: slot A good, 3 tries", o)
     m.shell("sync")
     m.qmp("quit")
     m.wait_exit(30)
 t.ok(slot_b_empty(), "after the refusals slot B is still empty (every byte zero)")
-t.ok(esp_ukis() == ["bulkhead-%s-a.efi" % cur], "and the ESP holds slot A's UKI only", esp_ukis())
+t.ok(esp_ukis() == ["bulkhead-%s-a+3.efi" % cur, "bulkhead-halt.efi"],
+     "and the ESP holds slot A's UKI and the halt entry only", esp_ukis())
 
 # --- power cut while the update is written ---------------------------------------
 # On a second disk: start the update, kill QEMU (SIGKILL, no shutdown, the
@@ -244,6 +256,8 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
     st, o = m.shell("bhctl update --status")
     t.ok("slot b: version %s, bad (no tries left)" % newer in o and "running: slot a" in o,
          "--status: slot B bad, slot A running", o)
+    t.run("slot A, known good, is re-armed once healthy", m.expect,
+          r"bhd: slot a \(version [^)]*\) boot healthy: 3 tries re-armed", 300, since=mark)
     # The same update again: it replaces slot B's bad entry.
     st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/good.bhu", timeout=300)
     t.ok(st == 0 and "written to slot b" in o, "the update can be installed again", o)
@@ -254,6 +268,20 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
     m.expect(r"# ", 60)
     st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
     t.ok(o == "bulkhead-root-b", "it boots slot B on trial again", o)
+    # A trial that stays up without getting healthy: the agent stopped, so
+    # nothing confirms the boot; init's deadline ends it, a try used up.
+    deadline = int(cfg.get("BH_BOOT_DEADLINE_SECONDS", "300"))
+    m.shell("kill -STOP $(pidof bhd)")
+    t.run("a trial boot never confirmed (bhd stopped) is ended by init's boot deadline (%d s)" % deadline,
+          m.expect, r"init: boot deadline: not confirmed healthy within \d+ s: rebooting", deadline + 120,
+          since=mark)
+    mark = m.mark()
+    m.expect(r"init: ready: ", 300, since=mark)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid; bhctl update --status")
+    t.ok("bulkhead-root-b" in o and "slot b: version %s, trial, 1 tries left, booted" % newer in o,
+         "the next boot is slot B again, with one try left", o)
     health = int(cfg.get("BH_UPDATE_HEALTH_SECONDS", "60"))
     try:
         m.expect(r"bhd: slot b \(version [^)]*\) is healthy: kept", health + 300, since=mark)
@@ -263,8 +291,9 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
         t.diag(str(e)[-1500:])
     t.ok(kept, "bhd keeps slot B once healthy for %d s" % health)
     st, o = m.shell("bhctl update --status")
-    t.ok("slot b: version %s, good, booted" % newer in o and "slot a: version %s, good" % cur in o,
-         "--status: slot B good and booted, slot A good (the fallback)", o)
+    t.ok("slot b: version %s, good, 3 tries left, booted" % newer in o and
+         "slot a: version %s, good, 3 tries left" % cur in o,
+         "--status: slot B good, re-armed and booted; slot A good (the fallback)", o)
     st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/same.bhu", timeout=180)
     t.ok(st != 0 and "not newer" in o, "the older update is refused on slot B", o)
     m.send("reboot\n")
@@ -274,9 +303,39 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
     m.expect(r"# ", 60)
     st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
     t.ok(o == "bulkhead-root-b", "and slot B boots again after another reboot: kept", o)
+    t.run("and is re-armed once healthy", m.expect,
+          r"bhd: slot b \(version [^)]*\) boot healthy: 3 tries re-armed", 300, since=mark)
+    m.shell("sync")
     m.qmp("quit")
     m.wait_exit(30)
-t.ok(esp_ukis() == sorted(["bulkhead-%s-a.efi" % cur, "bulkhead-%s-b.efi" % newer]),
-     "the ESP: slot A's UKI and slot B's, without a counter", esp_ukis())
+t.ok(esp_ukis() == sorted(["bulkhead-%s-a+3.efi" % cur, "bulkhead-%s-b+3.efi" % newer, "bulkhead-halt.efi"]),
+     "the ESP: slot A's UKI and slot B's, both armed with 3 tries, and the halt entry", esp_ukis())
+
+# --- 4. every boot counted: the kept slot B goes bad -----------------------------
+# A byte of slot B's squashfs superblock block changed on the disk (a bad
+# block, an offline write): each boot of B is refused by dm-verity and the
+# kernel resets; once B's 3 tries are used up the firmware boots slot A.
+q = parts()["bulkhead-root-b"]
+with open(disk, "r+b") as f:
+    f.seek(q["start"] * 512 + 100)
+    b = f.read(1)
+    f.seek(q["start"] * 512 + 100)
+    f.write(bytes([b[0] ^ 0x01]))
+with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
+             script="start-qemu.sh") as m:
+    refused = 0
+    try:
+        for i in range(3):
+            m.expect(r"verity: [0-9:]+: data block \d+ is corrupted", 240)
+            refused += 1
+    except Exception as e:
+        t.diag(str(e)[-1500:])
+    t.ok(refused == 3, "each of the kept slot B's 3 tries is refused by dm-verity (%d seen)" % refused)
+    t.run("then the firmware boots slot A", boot, m)
+    st, o = m.shell("cat /sys/block/dm-0/dm/uuid; bhctl update --status")
+    t.ok("bulkhead-root-a" in o and "slot b: version %s, bad (no tries left)" % newer in o,
+         "slot A runs, --status: slot B bad", o)
+    m.qmp("quit")
+    m.wait_exit(30)
 shutil.rmtree(scratch, ignore_errors=True)
 t.done()

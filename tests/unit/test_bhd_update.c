@@ -46,6 +46,10 @@ int main(void)
 	good("bulkhead-0.1.0.1764100000.1-b+2-1.efi", "0.1.0.1764100000.1", 'b', 1, 2, 1);
 	good("bulkhead-0.1.0.1764100000.1-b+0-3.efi", "0.1.0.1764100000.1", 'b', 1, 0, 3);
 	good("bulkhead-1.0-rc1-a+1.efi", "1.0-rc1", 'a', 1, 1, 0);
+	/* A re-armed slot: "+3" is "+3-0" for systemd-boot. */
+	good("bulkhead-0.1.0.1764100000-a+3.efi", "0.1.0.1764100000", 'a', 1, 3, 0);
+	/* The halt entry is never a slot's: an update must not touch it. */
+	bad("bulkhead-halt.efi");
 	bad("bulkhead-0.1.0-c.efi");
 	bad("bulkhead--a.efi");
 	bad("other-0.1.0-a.efi");
