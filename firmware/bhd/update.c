@@ -593,6 +593,33 @@ fail:
 	return -1;
 }
 
+/* Reads every block of the running root through dm-verity before the boot
+ * is confirmed. A block that went bad where this boot did not read it
+ * would otherwise be found only later, after the counter was re-armed,
+ * and reset the machine without using up a try: the slot would never give
+ * way. Read now, it resets the machine while this try still counts
+ * (panic_on_corruption), or, were the table without it, fails the read. */
+static int scrub_root(struct bh_error *err)
+{
+	static unsigned char buf[256 * 1024];
+	uint64_t total = 0;
+	ssize_t n;
+	int fd = open("/dev/dm-0", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bh_error(err, errno, "open /dev/dm-0");
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (uint64_t)n;
+	if (n < 0) {
+		int e = errno;
+
+		close(fd);
+		return bh_error(err, e, "read /dev/dm-0 at byte %llu", (unsigned long long)total);
+	}
+	close(fd);
+	return 0;
+}
+
 static void confirm_boot(void)
 {
 	int fd = open(BOOT_CONFIRMED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -636,6 +663,13 @@ int64_t update_tick(int64_t started)
 		return due - now;
 	if (trial && !workloads_healthy(now))
 		return 1000;
+	bhd_log("bhd: slot %c: reading every block of the root through dm-verity", slot);
+	if (scrub_root(&err) < 0) {
+		/* Unconfirmed: init's boot deadline ends this boot. */
+		bhd_log("bhd: slot %c is damaged: %s; not confirming this boot", slot, err.msg);
+		confirmed = true;
+		return -1;
+	}
 	confirmed = true;
 	if (rearm(slot, version, trial, &err) < 0)
 		bhd_log("bhd: slot %c: re-arm the boot counter: %s (this boot is confirmed anyway: "
