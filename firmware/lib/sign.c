@@ -84,6 +84,27 @@ static int load_key(mbedtls_pk_context *pk, const char *path, bool want_private,
 	return 0;
 }
 
+/* A key loaded with the random generator that signing needs; key_close()
+ * frees both, also after a failed key_open(). */
+struct key {
+	mbedtls_pk_context pk;
+	struct rng r;
+};
+
+static int key_open(struct key *k, const char *path, bool want_private, struct bh_error *err)
+{
+	mbedtls_pk_init(&k->pk);
+	if (rng_init(&k->r, err) < 0)
+		return -1;
+	return load_key(&k->pk, path, want_private, &k->r, err);
+}
+
+static void key_close(struct key *k)
+{
+	mbedtls_pk_free(&k->pk);
+	rng_free(&k->r);
+}
+
 static int key_id(mbedtls_pk_context *pk, char id[SIGN_KEY_ID_LEN + 1], struct bh_error *err)
 {
 	unsigned char der[512], hash[32];
@@ -153,41 +174,29 @@ out:
 
 int sign_key_id(const char *pem_path, char id[SIGN_KEY_ID_LEN + 1], struct bh_error *err)
 {
-	mbedtls_pk_context pk;
-	struct rng r;
-	int rc;
+	struct key k;
+	int rc = key_open(&k, pem_path, false, err);
 
-	mbedtls_pk_init(&pk);
-	rc = rng_init(&r, err);
 	if (rc == 0)
-		rc = load_key(&pk, pem_path, false, &r, err);
-	if (rc == 0)
-		rc = key_id(&pk, id, err);
-	mbedtls_pk_free(&pk);
-	rng_free(&r);
+		rc = key_id(&k.pk, id, err);
+	key_close(&k);
 	return rc;
 }
 
 int sign_data(const char *private_pem, const void *data, size_t len, unsigned char *sig,
 	      size_t *sig_len, struct bh_error *err)
 {
-	mbedtls_pk_context pk;
 	unsigned char hash[32];
-	struct rng r;
-	int rc;
+	struct key k;
+	int rc = key_open(&k, private_pem, true, err);
 
-	mbedtls_pk_init(&pk);
-	rc = rng_init(&r, err);
-	if (rc == 0)
-		rc = load_key(&pk, private_pem, true, &r, err);
 	if (rc == 0) {
 		mbedtls_sha256(data, len, hash, 0);
-		if (mbedtls_pk_sign(&pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, SIGN_MAX_SIG,
-				    sig_len, mbedtls_ctr_drbg_random, &r.drbg) != 0)
+		if (mbedtls_pk_sign(&k.pk, MBEDTLS_MD_SHA256, hash, sizeof(hash), sig, SIGN_MAX_SIG,
+				    sig_len, mbedtls_ctr_drbg_random, &k.r.drbg) != 0)
 			rc = bh_error(err, 0, "sign with %s", private_pem);
 	}
-	mbedtls_pk_free(&pk);
-	rng_free(&r);
+	key_close(&k);
 	return rc;
 }
 
@@ -205,18 +214,12 @@ static int verify_pk(mbedtls_pk_context *pk, const char *what, const void *data,
 int sign_verify_file(const char *public_pem, const void *data, size_t len,
 		     const unsigned char *sig, size_t sig_len, struct bh_error *err)
 {
-	mbedtls_pk_context pk;
-	struct rng r;
-	int rc;
+	struct key k;
+	int rc = key_open(&k, public_pem, false, err);
 
-	mbedtls_pk_init(&pk);
-	rc = rng_init(&r, err);
 	if (rc == 0)
-		rc = load_key(&pk, public_pem, false, &r, err);
-	if (rc == 0)
-		rc = verify_pk(&pk, public_pem, data, len, sig, sig_len, err);
-	mbedtls_pk_free(&pk);
-	rng_free(&r);
+		rc = verify_pk(&k.pk, public_pem, data, len, sig, sig_len, err);
+	key_close(&k);
 	return rc;
 }
 
