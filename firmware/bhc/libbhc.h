@@ -8,6 +8,7 @@
 #define BHC_LIBBHC_H
 
 #include <bulkhead/error.h>
+#include <bulkhead/in_root.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -230,6 +231,10 @@ struct bhc_init_args {
 __attribute__((noreturn)) void bhc_init_run(const struct bhc_init_args *a);
 
 /* rootfs.c: the container's filesystem, from its own mount namespace. */
+/* Docker's masked and read-only paths, NULL-terminated: always applied,
+ * whatever the config lists, and what `bhc spec` writes. */
+extern const char *const bhc_default_masked[];
+extern const char *const bhc_default_readonly[];
 /* fds: the rootfs, then the source of each bind mount in config order,
  * opened by the privileged parent through /proc/<init>/root so that host
  * folders the container's ids cannot search still work. */
@@ -251,8 +256,6 @@ int bhc_recv_fd(int sock, int *fd, void *data, size_t len);
 int bhc_write_file_at(int dirfd, const char *name, const char *text, struct bh_error *err);
 int bhc_write_file_atomic(int dirfd, const char *name, const char *text, struct bh_error *err);
 char *bhc_read_file(const char *path, size_t max, size_t *len, struct bh_error *err);
-int bhc_open_in_root(int rootfd, const char *path, int flags, struct bh_error *err);
-int bhc_mkdir_in_root(int rootfd, const char *path, bool file, struct bh_error *err);
 void bhc_now_rfc3339(char *buf, size_t n);
 
 #endif

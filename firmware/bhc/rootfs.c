@@ -27,7 +27,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const char *const default_masked[] = {
+/* Applied to every container whatever its config says, and written out by
+ * `bhc spec` (spec.c): one list for both. */
+const char *const bhc_default_masked[] = {
     "/proc/asound",
     "/proc/acpi",
     "/proc/kcore",
@@ -43,7 +45,7 @@ static const char *const default_masked[] = {
     NULL,
 };
 
-static const char *const default_readonly[] = {
+const char *const bhc_default_readonly[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL,
 };
 
@@ -114,7 +116,7 @@ static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_err
 {
 	int dst, r;
 
-	dst = bhc_mkdir_in_root(rootfd, m->destination, fd_type(src) != S_IFDIR, err);
+	dst = bh_mkdir_in_root(rootfd, m->destination, fd_type(src) != S_IFDIR, err);
 	if (dst < 0)
 		return -1;
 	if (fd_type(dst) == S_IFLNK || (fd_type(dst) == S_IFDIR) != (fd_type(src) == S_IFDIR)) {
@@ -153,7 +155,7 @@ static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *e
 	/* Filesystems mounted inside the container never carry setuid bits or
 	 * devices; /dev gets its nodes by bind mounts below. */
 	unsigned long flags = m->flags | MS_NOSUID | (strcmp(m->type, "devpts") ? MS_NODEV : 0);
-	int dst = bhc_mkdir_in_root(rootfd, m->destination, false, err), r;
+	int dst = bh_mkdir_in_root(rootfd, m->destination, false, err), r;
 
 	if (dst < 0)
 		return -1;
@@ -223,7 +225,7 @@ static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *
 		src = open_host_device(devices[i].name, devices[i].major, devices[i].minor, err);
 		if (src < 0)
 			return -1;
-		dst = bhc_mkdir_in_root(rootfd, path, true, err);
+		dst = bh_mkdir_in_root(rootfd, path, true, err);
 		if (dst < 0 || fd_type(dst) != S_IFREG) {
 			close(src);
 			if (dst >= 0)
@@ -245,7 +247,7 @@ static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *
 	if (!has_mount(cfg, "/dev/shm") &&
 	    default_mount(rootfd, "/dev/shm", "tmpfs", MS_NOEXEC, "mode=1777,size=65536k", err) < 0)
 		return -1;
-	devfd = bhc_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, err);
+	devfd = bh_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY, err);
 	if (devfd < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(dev_links) / sizeof(*dev_links); i++)
@@ -269,7 +271,7 @@ static int apply_sysctls(const struct bhc_config *cfg, int rootfd, struct bh_err
 		for (char *c = path + 10; *c; c++)
 			if (*c == '.')
 				*c = '/';
-		fd = bhc_open_in_root(rootfd, path, O_WRONLY, err);
+		fd = bh_open_in_root(rootfd, path, O_WRONLY, err);
 		if (fd < 0)
 			return bh_error_wrap(err, "sysctl %s (the config needs a /proc mount)",
 			                     cfg->sysctls[i].key);
@@ -287,7 +289,7 @@ static int apply_sysctls(const struct bhc_config *cfg, int rootfd, struct bh_err
 
 static int readonly_path(int rootfd, const char *path, struct bh_error *err)
 {
-	int fd = bhc_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), r;
+	int fd = bh_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), r;
 
 	if (fd < 0)
 		return err->code == ENOENT ? 0 : -1;
@@ -308,7 +310,7 @@ static int readonly_path(int rootfd, const char *path, struct bh_error *err)
  * 2025 runc escapes pointed the mask elsewhere. */
 static int masked_path(int rootfd, int null_fd, const char *path, struct bh_error *err)
 {
-	int fd = bhc_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), type, r;
+	int fd = bh_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), type, r;
 
 	if (fd < 0)
 		return err->code == ENOENT ? 0 : -1;
@@ -339,15 +341,15 @@ static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_err
 
 	if (null_fd < 0)
 		return -1;
-	for (size_t i = 0; !r && default_readonly[i]; i++)
-		r = readonly_path(rootfd, default_readonly[i], err);
+	for (size_t i = 0; !r && bhc_default_readonly[i]; i++)
+		r = readonly_path(rootfd, bhc_default_readonly[i], err);
 	for (size_t i = 0; !r && i < cfg->n_readonly; i++)
-		if (!listed(default_readonly, cfg->readonly_paths[i]))
+		if (!listed(bhc_default_readonly, cfg->readonly_paths[i]))
 			r = readonly_path(rootfd, cfg->readonly_paths[i], err);
-	for (size_t i = 0; !r && default_masked[i]; i++)
-		r = masked_path(rootfd, null_fd, default_masked[i], err);
+	for (size_t i = 0; !r && bhc_default_masked[i]; i++)
+		r = masked_path(rootfd, null_fd, bhc_default_masked[i], err);
 	for (size_t i = 0; !r && i < cfg->n_masked; i++)
-		if (!listed(default_masked, cfg->masked[i]))
+		if (!listed(bhc_default_masked, cfg->masked[i]))
 			r = masked_path(rootfd, null_fd, cfg->masked[i], err);
 	close(null_fd);
 	return r;

@@ -6,22 +6,7 @@
 #include "libbhc.h"
 
 #include <errno.h>
-
-static const char *const masked[] = {
-    "/proc/asound",
-    "/proc/acpi",
-    "/proc/kcore",
-    "/proc/keys",
-    "/proc/latency_stats",
-    "/proc/timer_list",
-    "/proc/timer_stats",
-    "/proc/sched_debug",
-    "/proc/scsi",
-    "/sys/firmware",
-    "/sys/devices/virtual/powercap",
-};
-static const char *const readonly[] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                       "/proc/sysrq-trigger"};
+#include <stdint.h>
 
 struct spec_mount {
 	const char *dest, *type, *source, *options[8];
@@ -109,10 +94,9 @@ static void add_linux(yyjson_mut_doc *d, yyjson_mut_val *root)
 	dev = yyjson_mut_arr_add_obj(d, yyjson_mut_obj_add_arr(d, res, "devices"));
 	yyjson_mut_obj_add_bool(d, dev, "allow", false);
 	yyjson_mut_obj_add_str(d, dev, "access", "rwm");
-	yyjson_mut_obj_add_val(d, lx, "maskedPaths",
-	                       strings(d, masked, sizeof(masked) / sizeof(*masked)));
-	yyjson_mut_obj_add_val(d, lx, "readonlyPaths",
-	                       strings(d, readonly, sizeof(readonly) / sizeof(*readonly)));
+	/* What bhc enforces anyway (rootfs.c), spelled out. */
+	yyjson_mut_obj_add_val(d, lx, "maskedPaths", strings(d, bhc_default_masked, SIZE_MAX));
+	yyjson_mut_obj_add_val(d, lx, "readonlyPaths", strings(d, bhc_default_readonly, SIZE_MAX));
 }
 
 char *bhc_spec_generate(const char *const *args, size_t n_args, struct bh_error *err)
