@@ -1,7 +1,6 @@
-/* File helpers. Paths inside the container's rootfs are resolved with
- * openat2(RESOLVE_IN_ROOT): a symlink planted in the image (/proc -> /,
- * ../../etc) resolves inside the rootfs, never on the host. Without
- * openat2 bhc refuses to run rather than fall back to unsafe lookups. */
+/* File helpers. Paths inside the container's rootfs go through
+ * bh_open_in_root / bh_mkdir_in_root (firmware/lib/in_root.c), which
+ * resolve them with openat2(RESOLVE_IN_ROOT). */
 #include "libbhc.h"
 
 #include <errno.h>
@@ -121,67 +120,4 @@ char *bhc_read_file(const char *path, size_t max, size_t *len, struct bh_error *
 	if (len)
 		*len = used;
 	return buf;
-}
-
-int bhc_open_in_root(int rootfd, const char *path, int flags, struct bh_error *err)
-{
-	struct open_how how = {
-	    .flags = (uint64_t)(flags | O_CLOEXEC),
-	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd;
-
-	while (*path == '/')
-		path++;
-	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
-	if (fd < 0) {
-		if (errno == ENOSYS)
-			return bh_error(
-			    err, errno,
-			    "openat2 (bhc needs Linux 5.6 or later to resolve paths safely)");
-		return bh_error(err, errno, "open %s in the rootfs", *path ? path : "/");
-	}
-	return fd;
-}
-
-/* Creates the missing parts of path inside the rootfs (the last one as an
- * empty file when file is true) and returns an O_PATH fd of it. Each step
- * goes through openat2, so a symlink in the image cannot redirect it. */
-int bhc_mkdir_in_root(int rootfd, const char *path, bool file, struct bh_error *err)
-{
-	char buf[4096], *slash;
-	int fd = bhc_open_in_root(rootfd, path, O_PATH, err), parent;
-
-	if (fd >= 0 || err->code != ENOENT)
-		return fd;
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return bh_error(err, 0, "path %s is too long", path);
-	while ((slash = strrchr(buf, '/')) && slash[1] == 0)
-		*slash = 0;
-	slash = strrchr(buf, '/');
-	if (!slash || slash[1] == 0 || !strcmp(slash + 1, "..") || !strcmp(slash + 1, "."))
-		return bh_error(err, 0, "cannot create %s in the rootfs", path);
-	*slash = 0;
-	parent = bhc_mkdir_in_root(rootfd, *buf ? buf : "/", false, err);
-	if (parent < 0)
-		return -1;
-	if (file) {
-		fd = openat(parent, slash + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		            0644);
-		if (fd >= 0)
-			close(fd);
-	} else {
-		fd = mkdirat(parent, slash + 1, 0755);
-	}
-	if (fd < 0 && errno != EEXIST) {
-		int e = errno;
-
-		close(parent);
-		return bh_error(err, e, "create %s in the rootfs", path);
-	}
-	fd = openat(parent, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	close(parent);
-	if (fd < 0)
-		return bh_error(err, errno, "open %s in the rootfs", path);
-	return fd;
 }

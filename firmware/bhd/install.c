@@ -10,6 +10,7 @@
 #include "bhd.h"
 
 #include <bulkhead/bundle.h>
+#include <bulkhead/in_root.h>
 #include <bulkhead/sbom.h>
 
 #include <dirent.h>
@@ -140,40 +141,16 @@ static int sbom_matches(const struct bundle *b, const char *dir, struct bh_error
 }
 
 /* Creates one mount point (every missing component) inside an unpacked
- * rootfs, never following a symlink the bundle brought: the rootfs is
- * owned by the host's root and mounted read-only, so the container, root
- * only in its own user namespace, could not create it at start. */
+ * rootfs; a symlink the bundle brought resolves inside the rootfs, never
+ * on the host (openat2 RESOLVE_IN_ROOT). The rootfs is owned by the host's
+ * root and mounted read-only, so the container, root only in its own user
+ * namespace, could not create it at start. */
 static int mount_point(int rootfd, const char *path, struct bh_error *err)
 {
-	char buf[256], *save = NULL;
-	int fd = dup(rootfd);
+	int fd = bh_mkdir_in_root(rootfd, path, false, err);
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *c = strtok_r(buf, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
-		int next;
-
-		if (!strcmp(c, ".") || !strcmp(c, "..")) {
-			close(fd);
-			return bh_error(err, 0, "mount point %s: '%s' is not allowed", path, c);
-		}
-		if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-
-			close(fd);
-			return bh_error(err, e, "create mount point %s in the rootfs", path);
-		}
-		next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0) {
-			int e = errno;
-
-			close(fd);
-			return bh_error(err, e, "mount point %s in the rootfs is not a folder", path);
-		}
-		close(fd);
-		fd = next;
-	}
 	if (fd < 0)
-		return bh_error(err, errno, "open rootfs for %s", path);
+		return -1;
 	close(fd);
 	return 0;
 }
