@@ -18,6 +18,9 @@ image has no shell):
 - iTCO_wdt finds the ICH9 TCO timer and init arms it;
 - init formats and mounts /data from the bulkhead-data partition of the
   NVMe disk, and reaches ready with no warning.
+Then the same disk.img attached as a SATA disk (q35's AHCI) and as a USB
+stick (xHCI, usb-storage), the other ways a gateway PC boots: each boots to
+ready with the root slot and /data found on sda.
 test_disk.py checks the boot chain files (signed BOOTX64.EFI and UKI) of
 every configuration; test_host.py the power button.
 
@@ -28,8 +31,10 @@ Environment: BH_OUTPUT, the O folder of a configured and built image.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -141,4 +146,49 @@ if booted:
          "\n".join(l for l in text.splitlines() if "WARNING" in l))
 else:
     t.skip("the boot's console lines", "the boot failed (above)")
+
+# --- the same disk.img on SATA and on a USB stick --------------------------------
+# A copy of start-qemu.sh with the NVMe drive swapped for q35's AHCI port
+# or a USB stick on an xHCI controller: the firmware must find the disk
+# there, and the kernel must wait for the slot's PARTUUID until the
+# (asynchronous) USB storage scan has found it.
+OTHER = (("SATA disk (AHCI)", "-device ide-hd,bus=ide.0,drive=disk,serial=BULKHEAD-SATA0", r"UEFI QEMU HARDDISK"),
+         ("USB stick (xHCI)", "-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=disk,serial=BULKHEADUSB0",
+          r"UEFI QEMU QEMU USB HARDDRIVE"))
+scratch = tempfile.mkdtemp(prefix="bh-pc-", dir=os.environ.get("BH_TESTS_OUTPUT"))
+nvme = re.compile(r"-device nvme,\S*drive=disk\S*")
+script = open(os.path.join(images, "start-qemu.sh")).read()
+for what, device, fw_name in OTHER:
+    if not nvme.search(script):
+        t.ok(False, "disk.img boots from a %s" % what, "start-qemu.sh has no NVMe drive to replace")
+        continue
+    d = os.path.join(scratch, what.split()[0].lower())
+    os.makedirs(d)
+    os.symlink(disk, os.path.join(d, "disk.img"))
+    with open(os.path.join(d, "start-qemu.sh"), "w") as f:
+        f.write(nvme.sub(device, script))
+    os.chmod(os.path.join(d, "start-qemu.sh"), 0o755)
+    start = time.monotonic()
+    with Machine(d, ["-no-reboot"], log_path=os.path.join(out, "e2e-pc.log"), script="start-qemu.sh") as m:
+        try:
+            m.expect(r"init: ready: ", 420)
+            ready = time.monotonic() - start
+        except Timeout as e:
+            ready = None
+            t.ok(False, "disk.img boots from a %s to init ready" % what, str(e))
+        m.qmp("quit")
+        m.wait_exit(30)
+    if ready is None:
+        continue
+    text = m.text()
+    data = "/dev/sda%d" % data_n
+    problems = [name for name, rx in (
+        ("the firmware boots from it", r"BdsDxe: starting Boot\d+ \"%s" % fw_name),
+        ("the kernel finds it as sda with four partitions", r"\] +sda: sda1 sda2 sda3 sda4\r?\n"),
+        ("dm-init finds slot A on it", r"device-mapper: init: waiting for device PARTUUID=%s" % re.escape(slot_uuid)),
+        ("the verity root dm-0 is ready", r"device-mapper: ioctl: dm-0 \(bulkhead-root\) is ready"),
+        ("/data is %s" % data, r"init: data: %s mounted on /data" % data)) if not re.search(rx, text)]
+    t.ok(not problems, "disk.img boots from a %s to init ready (%.0f s after QEMU start)" % (what, ready),
+         "missing: %s\n%s" % ("; ".join(problems), m.tail()))
+shutil.rmtree(scratch, ignore_errors=True)
 t.done()
