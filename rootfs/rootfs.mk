@@ -1,6 +1,7 @@
 ################################################################################
 # Image assembly: the read-only squashfs root, the kernel beside it, the
-# manifest of every installed file and the board's start-qemu-kernel.sh.
+# manifest of every installed file and, for boards that have that path, the
+# board's start-qemu-kernel.sh.
 # Every output is written to a temporary name and renamed when complete, so
 # the images folder never holds a half-written file.
 ################################################################################
@@ -108,7 +109,12 @@ $(IMAGES_DIR)/start-qemu-kernel.sh: $(TOPDIR)/rootfs/start-qemu-kernel.sh.in $(B
 	$(Q)chmod 0755 $@.tmp && mv $@.tmp $@
 
 IMAGES := $(IMAGES_DIR)/$(KERNEL_IMAGE) $(IMAGES_DIR)/rootfs.squashfs \
-	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/start-qemu-kernel.sh $(IMAGES_DIR)/sbom/.stamp
+	$(IMAGES_DIR)/rootfs.manifest $(IMAGES_DIR)/sbom/.stamp
+# The direct kernel boot exists only for boards with a qemu-kernel.args
+# (the QEMU boards); a real-hardware board boots disk.img only.
+ifneq ($(wildcard $(BOARD_DIR)/qemu-kernel.args),)
+IMAGES += $(IMAGES_DIR)/start-qemu-kernel.sh
+endif
 
 # disk.img: the verified A/B disk for UEFI machines, beside the above.
 include $(TOPDIR)/rootfs/disk.mk

@@ -2,6 +2,11 @@
 (or start-qemu.sh),
 read the serial console, type into it, and stop the machine over QMP.
 
+A board without a direct kernel boot (no qemu-kernel.args, so no
+start-qemu-kernel.sh in its images: real-hardware boards such as
+pc-x86_64-efi) is booted from disk.img with start-qemu.sh instead, also
+when a test asks for the default script.
+
 Every wait has a timeout; on a timeout the exception carries the last part
 of the console so that a failed test shows what the machine printed.
 """
@@ -20,10 +25,19 @@ class Timeout(Exception):
 
 
 class Machine:
-    def __init__(self, images_dir, extra_args=(), log_path=None, env=None, script="start-qemu-kernel.sh"):
-        """script: start-qemu-kernel.sh boots the kernel directly (the quick
-        path most tests take); start-qemu.sh boots disk.img through UEFI
-        firmware and systemd-boot (env BULKHEAD_DISK: a disk to keep)."""
+    def __init__(self, images_dir, extra_args=(), log_path=None, env=None, script=None):
+        """script: start-qemu-kernel.sh (the default) boots the kernel
+        directly (the quick path most tests take); start-qemu.sh boots
+        disk.img through UEFI firmware and systemd-boot (env BULKHEAD_DISK:
+        a disk to keep). By default, when the board has no
+        start-qemu-kernel.sh, start-qemu.sh: self.script says which ran.
+        On that path BULKHEAD_DATA means nothing (/data is a partition of
+        the disk) and the console starts with the firmware's output."""
+        if script is None:
+            script = "start-qemu-kernel.sh"
+            if not os.path.exists(os.path.join(images_dir, script)):
+                script = "start-qemu.sh"
+        self.script = script
         self.images = images_dir
         self.tmp = tempfile.mkdtemp(prefix="bh-e2e-")
         self.qmp_path = os.path.join(self.tmp, "qmp.sock")

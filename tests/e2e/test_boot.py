@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Boot a built image with its own start-qemu-kernel.sh and check what a user would:
+"""Boot a built image with its own start-qemu-kernel.sh (start-qemu.sh, through
+the firmware, on a board without a direct kernel boot) and check what a user would:
 the kernel is the one we built, our init is PID 1, the root is read-only and
 the boot-complete line names this firmware, board and kernel.
 
