@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Signed A/B updates on disk.img (docs/update.md), x86_64 debug images.
+"""Signed A/B updates on disk.img (docs/update.md), debug images.
 
 Builds a newer update file of this tree with `make update-image
 BH_IMAGE_VERSION=<newer>` (then the build's own version again, which also
@@ -22,6 +22,10 @@ cut short. Boots a kept copy of disk.img through OVMF:
 4. every boot is counted, not only a trial's: a byte of the kept slot B
    changed on the disk makes each of its boots fail, and after 3 the
    firmware boots slot A again, itself re-armed once healthy.
+
+On ARM64 (AAVMF, the arm64 UKIs) only the good update runs: written,
+booted on trial, kept, booted again; the fault cases run on x86_64 with the
+same code, which keeps CI's time down.
 
 Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
 """
@@ -47,9 +51,8 @@ import image  # noqa: E402
 t = Tap()
 out = os.environ["BH_OUTPUT"]
 cfg = image.config(out)
-if cfg["BH_ARCH"] != "x86_64" or cfg["BH_PROFILE"] != "debug":
-    t.skip("signed A/B updates", "run on the x86_64 debug image (it needs a shell; one arch "
-           "keeps CI's time down)")
+if cfg["BH_PROFILE"] != "debug":
+    t.skip("signed A/B updates", "run on the debug images (they need a shell)")
     t.done()
     sys.exit(0)
 
@@ -65,6 +68,7 @@ def make(*args):
 
 
 # --- the update files ------------------------------------------------------
+make("all")  # the image of this tree, should O hold an older one
 cur = open(version_file).read().strip()
 newer = cur + ".1"
 ok, log = make("BH_IMAGE_VERSION=" + newer, "update-image")
@@ -154,6 +158,41 @@ def boot(m):
     st, o = m.shell(MOUNT)
     return st == 0 and "good.bhu" in o
 
+
+def reboot_to_shell(m):
+    m.send("reboot\n")
+    mark = m.mark()
+    m.expect(r"init: ready: ", 300, since=mark)
+    m.send("\n")
+    m.expect(r"# ", 60)
+    return mark
+
+
+if cfg["BH_ARCH"] != "x86_64":
+    with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
+                 script="start-qemu.sh") as m:
+        t.run("disk.img boots slot A, the update files are reachable", boot, m)
+        st, o = m.shell("bhctl update /tmp/p/good.bhu", timeout=600)
+        t.ok(st == 0 and "written to slot b" in o, "bhctl update writes the good update to slot B", o)
+        mark = reboot_to_shell(m)
+        st, o = m.shell("cat /sys/block/dm-0/dm/uuid; bhctl update --status")
+        t.ok("bulkhead-root-b" in o and "slot b: version %s, trial, 2 tries left, booted" % newer in o,
+             "after the reboot AAVMF and systemd-boot boot slot B on trial", o)
+        t.run("bhd keeps slot B once healthy",
+              lambda: m.expect(r"bhd: slot b \(version [^)]*\) is healthy: kept", 600, since=mark))
+        st, o = m.shell("bhctl update --status")
+        t.ok("slot b: version %s, good, 3 tries left, booted" % newer in o, "--status: slot B good", o)
+        reboot_to_shell(m)
+        st, o = m.shell("cat /sys/block/dm-0/dm/uuid")
+        t.ok(o == "bulkhead-root-b", "and slot B boots again after another reboot", o)
+        m.shell("sync")
+        m.qmp("quit")
+        m.wait_exit(30)
+    t.skip("refusals, power cut, rollback, boot deadline, a kept slot going bad",
+           "they run on x86_64 debug, with the same code")
+    shutil.rmtree(scratch, ignore_errors=True)
+    t.done()
+    sys.exit(0)
 
 # --- 1. refusals, nothing written ------------------------------------------------
 with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
