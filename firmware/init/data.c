@@ -1,8 +1,10 @@
 /* The persistent /data: the block device labelled for it (a GPT partition
  * named "bulkhead-data", or a whole disk with serial "bulkhead-data", which
- * is how QEMU boards attach it), formatted on first boot when blank and
- * mounted nosuid,nodev. Anything else falls back to a tmpfs, loudly. */
+ * is how QEMU boards attach it), grown to the end of its disk and formatted
+ * on first boot when blank (data_grow.c), and mounted nosuid,nodev. Anything else falls back to a tmpfs, loudly. */
 #include "init.h"
+
+#include <bulkhead/autoconf.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -130,6 +132,12 @@ void init_data(void)
 		return;
 	}
 	if (kind == 0) {
+#ifdef BH_DATA_GROW
+		struct bh_error err = {0};
+
+		if (data_grow(dev + 5, &err) < 0)
+			init_log("data: %s keeps its size: %s", dev, err.msg);
+#endif
 		init_log("data: %s is blank: formatting it (first boot)", dev);
 		if (format(dev) < 0) {
 			snprintf(why, sizeof(why), "formatting %s failed", dev);

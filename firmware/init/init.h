@@ -35,6 +35,10 @@ int init_cgroups(struct bh_error *err);
  * a tmpfs with a warning. Never fails the boot. */
 void init_data(void);
 
+/* Grows the blank bulkhead-data partition (a name such as "nvme0n1p4") to
+ * the end of its disk: 1 grown, 0 nothing to do, -1 with err set. */
+int data_grow(const char *part, struct bh_error *err);
+
 /* Applies SYSCTL_CONF; each failure is logged, none stops the boot. */
 int init_sysctl(const char *path);
 

@@ -83,13 +83,22 @@ def boot_ready(m):
     return m.expect(r"init: ready: ", 120)
 
 
+# Flashed to a disk larger than the image (1 GiB): init grows the blank
+# /data partition to the disk's end on first boot.
+grown = os.path.join(scratch, "grown.img")
+subprocess.run(["cp", "--sparse=always", disk, grown], check=True)
+os.truncate(grown, 1 << 30)
 start = time.monotonic()
 with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
-             script="start-qemu.sh") as m:
+             script="start-qemu.sh", env=dict(os.environ, BULKHEAD_DISK=grown)) as m:
     booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
                    boot_ready, m)
     t.ok(re.search(r"init: boot deadline: slot a must be confirmed healthy within \d+ s", m.text()),
          "init arms the boot deadline for slot A")
+    t.ok(re.search(r"init: data: grew \w+ to the end of \w+: \d+ MiB, was %s MiB"
+                   % cfg.get("BH_DISK_DATA_MIB", "256"), m.text()),
+         "on the 1 GiB disk init grows the blank /data partition to the disk's end",
+         "\n".join(l for l in m.text().splitlines() if "data" in l)[-1500:])
     t.diag("disk.img: QEMU start to init ready %.1f s" % (time.monotonic() - start))
     if booted and cfg["BH_PROFILE"] == "debug":
         m.send("\n")
@@ -109,10 +118,25 @@ with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
         st, data = m.shell("awk '$2 == \"/data\" { print $1 }' /proc/mounts; "
                            "cat /sys/class/block/$(basename $(awk '$2 == \"/data\" { print $1 }' /proc/mounts))/uevent")
         t.ok("PARTNAME=bulkhead-data" in data, "/data is the bulkhead-data partition", data)
+        st, df = m.shell("df -k /data | awk 'NR == 2 { print $2 }'")
+        t.ok(st == 0 and df.isdigit() and int(df) > 700 * 1024, "/data has the grown size (%s KiB)" % df, df)
         st, osr = m.shell("grep IMAGE_VERSION /etc/os-release")
         t.ok(osr == "IMAGE_VERSION=%s" % version, "the running image is version %s" % version, osr)
     m.qmp("quit")
     m.wait_exit(30)
+p = subprocess.run(["sfdisk", "-J", grown], capture_output=True, text=True)
+q = [x for x in json.loads(p.stdout)["partitiontable"]["partitions"] if x.get("name") == "bulkhead-data"] \
+    if p.returncode == 0 else []
+end = (q[0]["start"] + q[0]["size"]) * 512 if q else 0
+t.ok(q and (1 << 30) - end < (2 << 20), "the partition table on the disk: bulkhead-data ends within 2 MiB "
+     "of the disk's end", p.stdout + p.stderr)
+p = subprocess.run(["sgdisk", "-v", grown], capture_output=True, text=True)
+t.ok("No problems found" in p.stdout, "sgdisk -v: the grown GPT is valid, its backup at the disk's end",
+     p.stdout + p.stderr)
+p = subprocess.run(["sfdisk", "-l", grown], capture_output=True, text=True)
+t.ok(p.returncode == 0 and "mismatch" not in p.stdout + p.stderr, "the protective MBR covers the whole disk",
+     p.stdout + p.stderr)
+os.unlink(grown)
 
 # --- a changed byte in slot A ---------------------------------------------------
 if cfg["BH_PROFILE"] != "debug":
