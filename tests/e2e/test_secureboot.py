@@ -163,8 +163,8 @@ def boot(label, name, check, extra=("-no-reboot",)):
     return ok
 
 
-def ready_with_secure_boot(m):
-    m.expect(r"Linux version ", 240)
+def ready_with_secure_boot(m, since=None):
+    m.expect(r"Linux version ", 240, since=since)
     m.expect(r"init: ready: ", 180)
     sb = re.findall(r"secureboot: [^\r\n]*", m.text())
     return set(sb) == {SB_ON}, "the kernel reports %s" % (sb or "nothing about Secure Boot")
@@ -193,9 +193,10 @@ def loader_refused(m):
 
 
 def control(m):
-    if m.expect("%s|%s" % (KERNEL, ENROLL), 240).group(0).startswith(b"Enrolling"):
+    hit = m.expect("%s|%s" % (KERNEL, ENROLL), 240)
+    if hit.group(0).startswith(b"Enrolling"):
         return False, "the firmware is in setup mode again; console ends with:\n" + m.tail()
-    return ready_with_secure_boot(m)
+    return ready_with_secure_boot(m, since=hit.start())
 
 
 # --- 1. enrollment -----------------------------------------------------------------
