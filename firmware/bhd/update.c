@@ -397,6 +397,11 @@ static int store_sbom(const struct bundle *b, char slot, struct bh_error *err)
 	return 0;
 }
 
+/* True once this boot was confirmed healthy (update_tick). Until then the
+ * running slot may still be abandoned, and the other one is the fallback:
+ * an update must not overwrite it. */
+static bool boot_confirmed;
+
 int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh_error *err)
 {
 	char board[64] = "", version[UPDATE_VERSION_MAX] = "", dev[64], path[512], tmp[512];
@@ -414,6 +419,10 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 		return bh_error(err, 0, "update: the root is not an A/B slot (booted without "
 			 "disk.img?): nothing to update");
 	target = slot == 'a' ? 'b' : 'a';
+	if (!boot_confirmed)
+		return bh_error(err, 0, "update: this boot of slot %c is not confirmed healthy yet "
+			 "(bhd confirms it after %d s healthy; see bhctl update --status): refused, "
+			 "slot %c stays the fallback", slot, BH_UPDATE_HEALTH_SECONDS, target);
 	os_release("BULKHEAD_BOARD", board, sizeof(board));
 	os_release("IMAGE_VERSION", version, sizeof(version));
 	uname(&u);
@@ -679,6 +688,7 @@ int64_t update_tick(int64_t started)
 			TRIES);
 	else
 		bhd_log("bhd: slot %c (version %s) boot healthy: %d tries re-armed", slot, version, TRIES);
+	boot_confirmed = true;
 	confirm_boot();
 	return -1;
 }

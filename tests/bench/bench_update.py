@@ -66,6 +66,8 @@ for o in dirs:
              "-device", "virtio-blk-pci,drive=payload,serial=payload"]
     with Machine(images, extra, env=env, script="start-qemu.sh") as m:
         m.expect(r"init: ready: ", 300)
+        # bhd takes updates once it has confirmed this boot healthy.
+        m.expect(r"bhd: slot a \(version [^)]*\) boot healthy", 600)
         m.send("\n")
         m.expect(r"# ", 60)
         f = "/tmp/p/" + os.path.basename(bhu)

@@ -152,7 +152,10 @@ def slot_b_empty():
 
 
 def boot(m):
+    """Boots to the shell, the update files mounted, and waits until bhd
+    has confirmed the boot: before that it refuses updates."""
     m.expect(r"init: ready: ", 300)
+    m.expect(r"bhd: slot [ab] \(version [^)]*\) (boot healthy|is healthy: kept)", 600, since=0)
     m.send("\n")
     m.expect(r"# ", 60)
     st, o = m.shell(MOUNT)
@@ -279,6 +282,9 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
     st, o = m.shell("bhctl update --status")
     t.ok("slot b: version %s, trial, 2 tries left, booted" % newer in o,
          "--status: slot B booted on trial (systemd-boot counted one try)", o)
+    st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/good.bhu", timeout=180)
+    t.ok(st != 0 and "not confirmed healthy yet" in o and "slot a stays the fallback" in o,
+         "an update while slot B is unconfirmed is refused: slot A stays the fallback", o)
     # Never healthy: reset the machine right after each boot of slot B,
     # long before bhd would keep it (a hang or a crash does the same).
     # After its 3 tries the firmware boots slot A again.
@@ -353,19 +359,50 @@ t.ok(esp_ukis() == sorted(["bulkhead-%s-a+3.efi" % cur, "bulkhead-%s-b+3.efi" % 
 
 # --- 4. every boot counted: the kept slot B goes bad -----------------------------
 # A byte of slot B changed on the disk (a bad block, an offline write), in
-# a block this boot does not read: the last fragment block, before the
-# squashfs inode table (tails of the SBOM files). The slot boots and runs;
-# bhd reads every block through dm-verity before it confirms the boot, so
-# the kernel resets the machine while the try still counts. After B's 3
-# tries the firmware boots slot A.
+# a block no boot reads: one that holds only data of the image's SBOM
+# (/usr/share/sbom), found on the host by unsquashfs on a changed copy (it
+# must fail on an SBOM file, and everything else must still unpack). The
+# slot boots and runs; bhd reads every block through dm-verity before it
+# confirms the boot, so the kernel resets the machine while the try still
+# counts. After B's 3 tries the firmware boots slot A.
 q = parts()["bulkhead-root-b"]
-with open(disk, "r+b") as f:
+with open(disk, "rb") as f:
     f.seek(q["start"] * 512)
-    inode_table = struct.unpack_from("<Q", f.read(96), 64)[0]
-    f.seek(q["start"] * 512 + inode_table - 2000)
-    b = f.read(1)
-    f.seek(q["start"] * 512 + inode_table - 2000)
-    f.write(bytes([b[0] ^ 0x01]))
+    head = f.read(96)
+    sq = bytearray(f.read(struct.unpack_from("<Q", head, 40)[0] - 96))
+sq[0:0] = head
+inode_table = struct.unpack_from("<Q", sq, 64)[0]
+probe = os.path.join(scratch, "probe.sqfs")
+listing = subprocess.run(["unsquashfs", "-ll", "-d", "", os.path.join(images, "rootfs.squashfs")],
+                         capture_output=True, text=True).stdout.splitlines()
+# Every regular file outside /usr/share/sbom (a folder named here would
+# bring its whole subtree).
+others = [l.split()[-1] for l in listing if l.startswith("-") and " /usr/share/sbom/" not in l]
+flip = None
+for k in range(2, 400):
+    off = (inode_table // 4096 - k) * 4096 + 100
+    c = bytearray(sq)
+    c[off] ^= 0x01
+    open(probe, "wb").write(c)
+    dst = os.path.join(scratch, "unsq")
+    p = subprocess.run(["unsquashfs", "-n", "-f", "-d", dst, probe], capture_output=True, text=True)
+    bad = re.search(r"failed to read/uncompress file \S*?(/usr/share/sbom/\S+)", p.stdout + p.stderr)
+    if bad:
+        p2 = subprocess.run(["unsquashfs", "-n", "-f", "-d", dst + "2", probe] + others,
+                            capture_output=True, text=True)
+        if p2.returncode == 0:
+            flip = (off, bad.group(1))
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.rmtree(dst + "2", ignore_errors=True)
+    if flip:
+        break
+t.ok(flip is not None, "a block of slot B that holds only SBOM data is found (%s)" % (flip,))
+if flip:
+    with open(disk, "r+b") as f:
+        f.seek(q["start"] * 512 + flip[0])
+        b = f.read(1)
+        f.seek(q["start"] * 512 + flip[0])
+        f.write(bytes([b[0] ^ 0x01]))
 with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"),
              script="start-qemu.sh") as m:
     refused = 0
