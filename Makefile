@@ -21,6 +21,15 @@ HOST_DIR := $(O)/host
 PYTHON3 := /usr/bin/python3
 export BULKHEAD_CACHE
 
+# Parallel by default, as Buildroot's BR2_JLEVEL: BH_JLEVEL=0 (the default)
+# runs one job per core plus one, BH_JLEVEL=N runs N. `make -jN` on the
+# command line wins over both. Only the top-level make sets it: package
+# builds and sub-makes share its jobs through make's jobserver.
+BH_JLEVEL ?= 0
+ifeq ($(MAKELEVEL),0)
+MAKEFLAGS += -j$(if $(filter 0,$(BH_JLEVEL)),$(shell echo $$(($$(nproc) + 1))),$(BH_JLEVEL))
+endif
+
 ifeq ($(V),1)
 Q :=
 else
@@ -133,6 +142,16 @@ $(error $(shell cat $(O)/.kconfig-errors))
 endif
 endif
 include $(CONFIG_FILE)
+
+# Every host tool is checked before anything is built (Buildroot's
+# dependencies.sh): a missing one stops here with the Debian packages to
+# install, not half an hour into the kernel build.
+ifndef BH_SUBMAKE
+BH_HOST_TOOLS_MISSING := $(shell sh $(TOPDIR)/support/host-tools.sh --check 2>&1 >/dev/null)
+ifneq ($(BH_HOST_TOOLS_MISSING),)
+$(error $(BH_HOST_TOOLS_MISSING); 'make host-tools' installs them (as root, or through sudo))
+endif
+endif
 
 # Kconfig strings arrive quoted.
 qstrip = $(strip $(subst ",,$(1)))

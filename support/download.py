@@ -12,6 +12,7 @@ package's .hash file. A file is only ever renamed into the cache after it
 has been checked, so a failed or interrupted fetch leaves nothing behind.
 """
 import argparse
+import fcntl
 import glob
 import hashlib
 import os
@@ -23,6 +24,11 @@ import time
 import urllib.request
 
 APT_LISTS_MAX_AGE = 12 * 3600
+# The Debian architectures of the boards we build for. The private apt
+# configuration names them itself: a build host's dpkg knows only its own
+# architecture unless someone ran `dpkg --add-architecture`, and the build
+# never changes the machine's dpkg configuration.
+APT_ARCHES = ("amd64", "arm64")
 
 
 class FetchError(Exception):
@@ -138,15 +144,16 @@ class Apt:
                              "(looked in /etc/apt/sources.list and "
                              "/etc/apt/sources.list.d/)")
         keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+        opts = "arch=%s signed-by=%s" % (",".join(APT_ARCHES), keyring)
         lines = []
         for uri in uris["main"]:
             for suite in (release, release + "-updates"):
                 for t in ("deb", "deb-src"):
-                    lines.append("%s [signed-by=%s] %s %s main" % (t, keyring, uri, suite))
+                    lines.append("%s [%s] %s %s main" % (t, opts, uri, suite))
         for uri in uris["security"]:
             for t in ("deb", "deb-src"):
-                lines.append("%s [signed-by=%s] %s %s-security main"
-                             % (t, keyring, uri, release))
+                lines.append("%s [%s] %s %s-security main"
+                             % (t, opts, uri, release))
         for d in ("lists/partial", "cache/archives/partial", "etc"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
         self.sources = os.path.join(self.root, "etc", "sources.list")
@@ -167,6 +174,7 @@ class Apt:
                 "-o", "Dir::State::Lists=" + os.path.join(self.root, "lists"),
                 "-o", "Dir::Cache=" + os.path.join(self.root, "cache"),
                 "-o", "Dir::State::status=/var/lib/dpkg/status",
+                "-o", "APT::Architectures=" + ",".join(APT_ARCHES),
                 "-o", "Debug::NoLocking=1",
                 "-o", "APT::Sandbox::User=" + ("root" if os.getuid() == 0 else
                                                os.environ.get("USER", "nobody")),
@@ -237,6 +245,12 @@ def fetch(args):
             tried.append((url, str(e)))
     if args.debian_release:
         try:
+            # One apt at a time per release: parallel builds fetch several
+            # packages at once, and apt's own locking is off (its folders are
+            # private), so two `apt-get update`s would tear each other's lists.
+            os.makedirs(os.path.join(args.cache, "apt"), exist_ok=True)
+            lock = open(os.path.join(args.cache, "apt", args.debian_release + ".lock"), "w")
+            fcntl.flock(lock, fcntl.LOCK_EX)
             apt = Apt(args.cache, args.debian_release)
             for attempt in (0, 1):
                 apt.update(force=attempt == 1)
@@ -250,6 +264,7 @@ def fetch(args):
                     what = "Debian package %s=%s" % (pkg, ver)
                 if uris:
                     break
+            lock.close()
             if not uris:
                 tried.append(("Debian %s" % args.debian_release,
                               "%s is not in the archive" % what))

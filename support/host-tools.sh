@@ -22,6 +22,9 @@ make                         make
 apt-get                      apt
 git                          git
 bc                           bc
+awk                          mawk
+patch                        patch
+rsync                        rsync
 bison                        bison
 gperf                        gperf
 flex                         flex

@@ -8,6 +8,7 @@ Environment: BH_OUTPUT, the O folder of a configured and built image.
 """
 import os
 import re
+import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -27,7 +28,30 @@ kimage = os.path.join(images, image.kernel_name(cfg))
 built = image.kernel_version_string(kimage, cfg["BH_ARCH"])
 t.ok(built.startswith("6.12."), "built kernel image carries a 6.12 version string", built)
 
-with Machine(images, log_path=os.path.join(out, "e2e-boot.log")) as m:
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def accepts(port):
+    """QEMU's user network accepts on a forwarded host port at once, before
+    the guest answers; nothing else listens on a port we just found free."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return True
+    except OSError:
+        return False
+
+
+# BULKHEAD_HOSTFWD as the README writes it (plain ports) and in QEMU's own
+# syntax, side by side: QEMU refuses a bad rule and exits at once.
+plain, rule = free_port(), free_port()
+fwd = "%d,tcp:127.0.0.1:%d-:8081" % (plain, rule)
+with Machine(images, log_path=os.path.join(out, "e2e-boot.log"),
+             env=dict(os.environ, BULKHEAD_HOSTFWD=fwd)) as m:
     banner = m.expect(r"Linux version ([^\r\n]+)\r?\n", 240).group(1).decode()
     # x86 stores "release (user@host) #version" in the bzImage header; the
     # banner adds the compiler between them, so compare release and build.
@@ -37,6 +61,8 @@ with Machine(images, log_path=os.path.join(out, "e2e-boot.log")) as m:
     t.run("root is squashfs, mounted read-only by the kernel",
           m.expect, r"VFS: Mounted root \(squashfs filesystem\) readonly", 120)
     t.run("kernel starts /sbin/init", m.expect, r"Run /sbin/init as init process", 60)
+    t.ok(accepts(plain), "BULKHEAD_HOSTFWD: a plain port number (%d) is forwarded" % plain)
+    t.ok(accepts(rule), "BULKHEAD_HOSTFWD: a QEMU hostfwd rule (%s) is forwarded" % fwd)
     line = m.expect(r"init: bulkhead boot complete: ([^\r\n]+)\r?\n", 120).group(1).decode()
     fields = dict(re.findall(r"(firmware|board|profile|kernel|pid|root) ([^,]+)", line))
     t.ok(fields.get("firmware") == image.expected_version(),
@@ -60,5 +86,5 @@ with Machine(images, log_path=os.path.join(out, "e2e-boot.log")) as m:
         st, err = m.shell("touch /probe-write")
         t.ok(st != 0 and "Read-only file system" in err, "writing to / fails", err)
     m.qmp("quit")
-    t.ok(m.wait_exit(30) is not None, "QEMU stops on request")
+    t.ok(m.wait_exit(30) == 0, "QEMU stops on request, with status 0")
 t.done()

@@ -67,6 +67,21 @@ t.ok(p.returncode != 0 and "qemu-system-x86" in p.stderr and "squashfs-tools" in
      and "gcc-aarch64-linux-gnu" in p.stderr,
      "missing host tools: error names the Debian packages", p.stderr)
 
+# ... and a build stops before it starts, naming them: a PATH without
+# mksquashfs (the build's own tools stay reachable through a folder of links).
+bindir = os.path.join(tmp, "bin")
+os.makedirs(bindir)
+for d in os.environ["PATH"].split(":"):
+    for name in os.listdir(d) if os.path.isdir(d) else ():
+        if name != "mksquashfs" and not os.path.exists(os.path.join(bindir, name)):
+            os.symlink(os.path.join(d, name), os.path.join(bindir, name))
+p = make("O=" + o, "qemu_x86_64_defconfig")
+p = make("O=" + o, "images", env=dict(os.environ, PATH=bindir))
+t.ok(p.returncode != 0 and "missing Debian packages: squashfs-tools" in p.stderr
+     and "make host-tools" in p.stderr and ">>>" not in p.stdout,
+     "a build with a host tool missing stops before building, naming the package",
+     p.stdout[-2000:] + p.stderr)
+
 # Downloads, against a local HTTP server and a private cache.
 srv_dir = os.path.join(tmp, "srv")
 os.makedirs(srv_dir)
