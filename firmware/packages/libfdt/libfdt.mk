@@ -18,7 +18,7 @@ LIBFDT_DEPENDENCIES = musl
 # Only the library: the sources listed by upstream's Makefile.libfdt.
 define LIBFDT_BUILD_CMDS
 	$(Q)cd $(LIBFDT_SRCDIR)/libfdt && \
-		srcs=$$(printf 'include Makefile.libfdt\nprint-srcs:;@echo $$(LIBFDT_SRCS)\n' | $(MAKE) -s -f - print-srcs) && \
+		srcs=$$(printf 'include Makefile.libfdt\nprint-srcs:;@echo $$(LIBFDT_SRCS)\n' | MAKEFLAGS= $(MAKE) -s -f - print-srcs) && \
 		for s in $$srcs; do \
 			$(TARGET_CC) $(TARGET_CFLAGS) -I. -c $$s -o $(LIBFDT_BUILDDIR)/$${s%.c}.o || exit 1; \
 		done
@@ -37,7 +37,7 @@ $(eval $(call package,libfdt))
 # For the unit tests of bhv's device tree on the build host.
 define HOST_LIBFDT_BUILD_CMDS
 	$(Q)cd $(HOST_LIBFDT_SRCDIR)/libfdt && \
-		srcs=$$(printf 'include Makefile.libfdt\nprint-srcs:;@echo $$(LIBFDT_SRCS)\n' | $(MAKE) -s -f - print-srcs) && \
+		srcs=$$(printf 'include Makefile.libfdt\nprint-srcs:;@echo $$(LIBFDT_SRCS)\n' | MAKEFLAGS= $(MAKE) -s -f - print-srcs) && \
 		for s in $$srcs; do gcc -O2 -fPIC -I. -c $$s -o $(HOST_LIBFDT_BUILDDIR)/$${s%.c}.o || exit 1; done
 	$(Q)rm -f $(HOST_LIBFDT_BUILDDIR)/libfdt.a
 	$(Q)ar rcD $(HOST_LIBFDT_BUILDDIR)/libfdt.a $(HOST_LIBFDT_BUILDDIR)/*.o
