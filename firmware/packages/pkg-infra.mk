@@ -22,6 +22,10 @@ UPPERCASE = $(subst -,_,$(subst a,A,$(subst b,B,$(subst c,C,$(subst d,D,$(subst 
 # (comments, new macros) leave the shared artifacts valid.
 PKG_INFRA_VERSION := 1
 
+# Names this output folder in the shared cache's stage folders, so that two
+# builds of one package at once never share a stage.
+O_TAG := $(shell printf '%s' '$(O)' | sha256sum | cut -c1-8)
+
 # The identity of a package's inputs: anything that changes the result
 # changes the key, and so the folder the result is published in.
 # $(1): upper-case prefix, $(2): what it is built for (arch, compilers).
@@ -49,7 +53,7 @@ $(2)_DL_FILE := $(DL_DIR)/$$($(2)_SOURCE)
 $(2)_KEY := $$(call pkg-key,$(2),$(4))
 $(2)_ID := $(1)-$$($(2)_VERSION)-$$($(2)_KEY)
 $(2)_PREFIX := $(3)/$$($(2)_ID)
-$(2)_STAGE := $(3)/.stage-$$($(2)_ID)
+$(2)_STAGE := $(3)/.stage-$$($(2)_ID)-$(O_TAG)
 $(2)_BUILDDIR := $(BUILD_DIR)/$$($(2)_ID)
 $(2)_SRCDIR := $$($(2)_BUILDDIR)/src
 $(2)_EXTRACT_CMDS ?= $$(call pkg-extract-tarball,$(2))
@@ -91,8 +95,11 @@ $$($(2)_BUILDDIR)/.stamp_built: $$($(2)_BUILDDIR)/.stamp_configured
 	$$($(2)_BUILD_CMDS)
 	$(Q)touch $$@
 
-# Install into a stage folder, then publish it with one rename: the
-# artifacts folder never holds a half-installed package.
+# Install into a stage folder of this output folder, then publish it with
+# one rename: the artifacts folder never holds a half-installed package.
+# Two builds (two O folders) may build the same package at once: the first
+# to publish wins and the other drops its identical stage, so a published
+# package is never replaced under a build that is reading it.
 $$($(2)_PREFIX)/.published: | $$($(2)_DEP_STAMPS)
 	$(Q)$$(MAKE) --no-print-directory BH_SUBMAKE=1 $$($(2)_BUILDDIR)/.stamp_built
 	@echo ">>> $(1) $$($(2)_VERSION): installing into $$($(2)_PREFIX)"
@@ -101,7 +108,9 @@ $$($(2)_PREFIX)/.published: | $$($(2)_DEP_STAMPS)
 	$(Q)$$(foreach f,$$($(2)_LICENSE_FILES),install -D -m 0644 $$($(2)_SRCDIR)/$$(f) \
 		$$($(2)_STAGE)/share/licenses/$(1)/$$(f) &&) true
 	$(Q)printf '%s\n' '$$($(2)_ID)' > $$($(2)_STAGE)/.published
-	$(Q)rm -rf $$($(2)_PREFIX) && mv $$($(2)_STAGE) $$($(2)_PREFIX)
+	$(Q)if [ -e $$($(2)_PREFIX)/.published ]; then rm -rf $$($(2)_STAGE); else \
+		rm -rf $$($(2)_PREFIX) && mv -T $$($(2)_STAGE) $$($(2)_PREFIX) || \
+		{ [ -e $$($(2)_PREFIX)/.published ] && rm -rf $$($(2)_STAGE); }; fi
 
 $(1): $$($(2)_PREFIX)/.published
 
