@@ -6,19 +6,12 @@
 #define BULKHEAD_SBOM_H
 
 #include <bulkhead/error.h>
+#include <bulkhead/strv.h>
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* A growable array of strings. */
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-int strv_push(struct strv *s, const char *str);
-void strv_free(struct strv *s);
 
 struct sbom_file {
 	char *path;          /* relative, without "./", e.g. "usr/bin/bhc" */
