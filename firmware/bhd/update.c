@@ -27,6 +27,7 @@
 
 #include <bulkhead/autoconf.h>
 #include <bulkhead/bundle.h>
+#include <bulkhead/hash.h>
 #include <bulkhead/tar.h>
 #include <bulkhead/update.h>
 
@@ -275,12 +276,6 @@ static int set_good_version(char slot, const char *version, struct bh_error *err
 	return 0;
 }
 
-static void hex32(const unsigned char *d, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 static const char *member_sha(const struct bundle *b, const char *name)
 {
 	for (size_t i = 0; i < b->n_members; i++)
@@ -326,7 +321,7 @@ static int copy_member(int fd, const struct bundle *b, const char *member, int o
 	mbedtls_sha256_free(&ctx);
 	if (rc < 0 || n < 0)
 		return -1;
-	hex32(d, hex);
+	hex_encode(d, 32, hex);
 	if (done != size || strcmp(hex, member_sha(b, member)))
 		return bh_error(err, 0, "update: %s changed while it was written to %s", member, dest);
 	if (fsync(outfd) < 0)
@@ -337,34 +332,21 @@ static int copy_member(int fd, const struct bundle *b, const char *member, int o
 /* Reads back the first bytes of dev and compares their hash. */
 static int verify_written(const char *dev, uint64_t bytes, const char *sha, struct bh_error *err)
 {
-	static unsigned char buf[1 << 20];
-	mbedtls_sha256_context ctx;
-	unsigned char d[32];
 	char hex[65];
-	uint64_t left = bytes;
-	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	uint64_t got;
+	int rc, fd = open(dev, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return bh_error(err, errno, "open %s", dev);
 	/* Drop cached pages: read what the device holds. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts(&ctx, 0);
-	while (left > 0) {
-		ssize_t n = read(fd, buf, left < sizeof(buf) ? left : sizeof(buf));
-
-		if (n <= 0) {
-			close(fd);
-			mbedtls_sha256_free(&ctx);
-			return bh_error(err, n < 0 ? errno : 0, "read back %s", dev);
-		}
-		mbedtls_sha256_update(&ctx, buf, (size_t)n);
-		left -= (uint64_t)n;
-	}
+	rc = sha256_fd(fd, dev, bytes, hex, &got, err);
 	close(fd);
-	mbedtls_sha256_finish(&ctx, d);
-	mbedtls_sha256_free(&ctx);
-	hex32(d, hex);
+	if (rc < 0)
+		return bh_error_wrap(err, "read back");
+	if (got != bytes)
+		return bh_error(err, 0, "read back %s: it ends after %llu bytes", dev,
+				(unsigned long long)got);
 	if (strcmp(hex, sha))
 		return bh_error(err, 0, "%s does not read back what was written (sha256 %s, wrote %s)",
 				dev, hex, sha);

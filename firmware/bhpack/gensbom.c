@@ -5,6 +5,7 @@
  * workload's folder on the device (/data/workloads/<name>/). */
 #include "bhpack.h"
 
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 
 #include <dirent.h>

@@ -6,6 +6,7 @@
  * digests are checked where the format names them. */
 #include "bhpack.h"
 
+#include <bulkhead/hash.h>
 #include <bulkhead/tar.h>
 
 #include <dirent.h>
@@ -41,28 +42,6 @@ static ssize_t blob_read(void *cookie, char *buf, size_t n)
 
 	mbedtls_sha256_update(&b->sha, (unsigned char *)buf, got);
 	return ferror(b->raw) ? -1 : (ssize_t)got;
-}
-
-/* For gzip blobs zlib reads the file itself: hash it separately. */
-static int file_sha256(const char *path, char hex[65], struct bh_error *err)
-{
-	unsigned char buf[65536], d[32];
-	mbedtls_sha256_context ctx;
-	size_t n;
-	FILE *f = fopen(path, "rbe");
-
-	if (!f)
-		return bh_error(err, errno, "open %s", path);
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts(&ctx, 0);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		mbedtls_sha256_update(&ctx, buf, n);
-	fclose(f);
-	mbedtls_sha256_finish(&ctx, d);
-	mbedtls_sha256_free(&ctx);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
 }
 
 static void empty_dir(int fd_dir)
@@ -123,7 +102,8 @@ static int apply_layer(const char *path, const char *digest, int rootfd, struct 
 	if (digest && !strncmp(digest, "sha256:", 7)) {
 		char hex[65];
 
-		if (file_sha256(path, hex, err) < 0)
+		/* For gzip blobs zlib reads the file itself: hash it first. */
+		if (sha256_path(path, hex, NULL, err) < 0)
 			return -1;
 		if (strcmp(hex, digest + 7))
 			return bh_error(err, 0, "layer %s has sha256 %s, its manifest says %s", path, hex,

@@ -1,47 +1,18 @@
 /* Assembling a bundle file: the index, its signature, the members. */
 #include "bhpack.h"
 
+#include <bulkhead/hash.h>
 #include <bulkhead/sign.h>
 #include <bulkhead/tar.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yyjson.h>
-
-static int hash_file(const char *path, char hex[65], uint64_t *size, struct bh_error *err)
-{
-	unsigned char buf[65536], d[32];
-	mbedtls_sha256_context ctx;
-	uint64_t total = 0;
-	size_t n;
-	FILE *f = fopen(path, "rbe");
-
-	if (!f)
-		return bh_error(err, errno, "open %s", path);
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts(&ctx, 0);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		mbedtls_sha256_update(&ctx, buf, n);
-		total += n;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		return bh_error(err, EIO, "read %s", path);
-	}
-	fclose(f);
-	mbedtls_sha256_finish(&ctx, d);
-	mbedtls_sha256_free(&ctx);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	*size = total;
-	return 0;
-}
 
 static int copy_member(struct tar_writer *w, const char *name, const char *path, uint64_t size,
 		       struct bh_error *err)
@@ -98,7 +69,7 @@ int write_bundle_as(const char *out, const char *format, const char *name,
 	if (key && sign_key_id(key, key_id, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (hash_file(members[i].path, hex[i], &sizes[i], err) < 0)
+		if (sha256_path(members[i].path, hex[i], &sizes[i], err) < 0)
 			return -1;
 	doc = yyjson_mut_doc_new(NULL);
 	root = yyjson_mut_obj(doc);

@@ -1,5 +1,6 @@
 /* Checking and unpacking workload bundles (include/bulkhead/bundle.h). */
 #include <bulkhead/bundle.h>
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 #include <bulkhead/tar.h>
 
@@ -202,12 +203,6 @@ static char *slurp(struct tar_reader *r, uint64_t size, struct bh_error *err)
 	return buf;
 }
 
-static void hex32(const unsigned char *d, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
-}
-
 /* The first two members: the index and its signature. */
 static int read_head(struct tar_reader *tr, const char *what, const char *format,
 		     const char *keys_dir, struct bundle *b, struct bh_error *err)
@@ -302,7 +297,7 @@ int bundle_check_as(int fd, const char *what, const char *format, const char *ke
 			free(keep);
 			goto out;
 		}
-		hex32(d, hex);
+		hex_encode(d, 32, hex);
 		if (strcmp(hex, m->sha256)) {
 			free(keep);
 			bh_error(err, 0, "%s: %s does not match its signed hash (sha256 %s, signed %s)",
@@ -526,7 +521,7 @@ static int finish_hash(struct member_stream *ms, struct tar_reader *outer,
 	mbedtls_sha256_finish(&ms->sha, d);
 	if (n < 0)
 		return -1;
-	hex32(d, hex);
+	hex_encode(d, 32, hex);
 	if (strcmp(hex, m->sha256))
 		return bh_error(err, 0, "%s: %s changed since it was checked", what, m->name);
 	return 0;

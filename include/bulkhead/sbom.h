@@ -62,12 +62,6 @@ int sbom_write_spdx(const struct sbom_image *img, const char *path, ssize_t only
 		    struct bh_error *err);
 int sbom_write_cyclonedx(const struct sbom_image *img, const char *path, struct bh_error *err);
 
-/* Hashing (mbedTLS). */
-int sha256_file(const char *path, char hex[65], uint64_t *size, struct bh_error *err);
-int sha1_file(const char *path, char hex[41], struct bh_error *err);
-void sha256_hex(const void *data, size_t len, char hex[65]);
-void sha1_hex(const void *data, size_t len, char hex[41]);
-
 /* Reading an SPDX document back (bhsbom list/verify on the device). */
 struct spdx_package {
 	char *spdxid, *name, *version, *license, *purl, *cpe, *supplier;
