@@ -137,7 +137,7 @@ int bhc_config_load(const char *bundle, struct bhc_config *cfg, struct bh_error 
 	if (!realpath(bundle, abs))
 		return bh_error(err, errno, "bundle %s", bundle);
 	snprintf(path, sizeof(path), "%s/config.json", abs);
-	text = bhc_read_file(path, 4 << 20, &len, err);
+	text = bh_read_file(path, 4 << 20, &len, err);
 	if (!text)
 		return -1;
 	r = bhc_config_parse(abs, text, len, cfg, err);

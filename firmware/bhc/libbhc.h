@@ -8,7 +8,7 @@
 #define BHC_LIBBHC_H
 
 #include <bulkhead/error.h>
-#include <bulkhead/in_root.h>
+#include <bulkhead/fs.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -252,10 +252,10 @@ int bhc_send_fds(int sock, const int *fds, size_t n, const void *data, size_t le
 int bhc_recv_fds(int sock, int *fds, size_t max, size_t *n, void *data, size_t len);
 int bhc_recv_fd(int sock, int *fd, void *data, size_t len);
 
-/* fs.c: small helpers. */
+/* fs.c: writes text into an existing file (a cgroup knob). */
 int bhc_write_file_at(int dirfd, const char *name, const char *text, struct bh_error *err);
-int bhc_write_file_atomic(int dirfd, const char *name, const char *text, struct bh_error *err);
-char *bhc_read_file(const char *path, size_t max, size_t *len, struct bh_error *err);
+
+/* state.c: the time for state.json's "created". */
 void bhc_now_rfc3339(char *buf, size_t n);
 
 #endif

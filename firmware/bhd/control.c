@@ -5,7 +5,8 @@
  * names. The socket lives under /run/bulkhead, which no workload sees. */
 #include "bhd.h"
 
-#include <bulkhead/sbom.h>
+#include <bulkhead/bundle.h>
+#include <bulkhead/fs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -232,21 +233,15 @@ static void handle(int fd, int epfd)
 			free(text);
 		}
 	} else if (!strcmp(cmd, "sbom")) {
-		char path[256], *text = NULL;
-		FILE *f;
-		long len;
+		char path[256], *text;
 
 		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", w->m.name);
-		f = fopen(path, "re");
-		if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-		    (text = calloc(1, (size_t)len + 1)) && fseek(f, 0, SEEK_SET) == 0 &&
-		    fread(text, 1, (size_t)len, f) == (size_t)len)
+		text = bh_read_file(path, BUNDLE_SBOM_MAX, NULL, &err);
+		if (text)
 			reply(fd, true, text);
 		else
 			reply(fd, false, "cannot read the workload's SBOM");
 		free(text);
-		if (f)
-			fclose(f);
 	} else {
 		snprintf(buf, sizeof(buf), "unknown command '%s'", cmd);
 		reply(fd, false, buf);

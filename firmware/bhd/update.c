@@ -27,6 +27,7 @@
 
 #include <bulkhead/autoconf.h>
 #include <bulkhead/bundle.h>
+#include <bulkhead/fs.h>
 #include <bulkhead/hash.h>
 #include <bulkhead/tar.h>
 #include <bulkhead/update.h>
@@ -254,26 +255,13 @@ static void good_version(char slot, char *out, size_t size)
 
 static int set_good_version(char slot, const char *version, struct bh_error *err)
 {
-	char path[128], tmp[136];
-	FILE *f;
+	char path[128], text[UPDATE_VERSION_MAX + 1];
 
 	if (mkdir(ESP_GOOD_DIR, 0700) < 0 && errno != EEXIST)
 		return bh_error(err, errno, "mkdir %s", ESP_GOOD_DIR);
 	snprintf(path, sizeof(path), ESP_GOOD_DIR "/good-%c", slot);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f || fprintf(f, "%s\n", version) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0) {
-		int e = errno;
-
-		if (f)
-			fclose(f);
-		unlink(tmp);
-		return bh_error(err, e, "write %s", tmp);
-	}
-	fclose(f);
-	if (rename(tmp, path) < 0 || sync_dir(ESP_GOOD_DIR) < 0)
-		return bh_error(err, errno, "rename %s", tmp);
-	return 0;
+	snprintf(text, sizeof(text), "%s\n", version);
+	return bh_write_atomic(path, text, strlen(text), 0600, err);
 }
 
 static const char *member_sha(const struct bundle *b, const char *name)
@@ -355,28 +343,12 @@ static int verify_written(const char *dev, uint64_t bytes, const char *sha, stru
 
 static int store_sbom(const struct bundle *b, char slot, struct bh_error *err)
 {
-	char tmp[128], path[128];
-	FILE *f;
+	char path[128];
 
 	if (mkdir(UPDATE_STORE, 0700) < 0 && errno != EEXIST)
 		return bh_error(err, errno, "mkdir %s", UPDATE_STORE);
 	snprintf(path, sizeof(path), UPDATE_STORE "/slot-%c.spdx.json", slot);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f || fwrite(b->sbom, 1, b->sbom_len, f) != b->sbom_len || fflush(f) != 0 ||
-	    fsync(fileno(f)) < 0) {
-		int e = errno;
-
-		if (f)
-			fclose(f);
-		unlink(tmp);
-		return bh_error(err, e, "write %s", tmp);
-	}
-	fclose(f);
-	if (rename(tmp, path) < 0)
-		return bh_error(err, errno, "rename %s", tmp);
-	sync_dir(UPDATE_STORE);
-	return 0;
+	return bh_write_atomic(path, b->sbom, b->sbom_len, 0644, err);
 }
 
 /* True once this boot was confirmed healthy (update_tick). Until then the

@@ -47,7 +47,4 @@ int generate_sbom(const struct wl_manifest *m, const char *rootfs, const struct 
 		  size_t n_files, const char *arch, const char *supplier, int64_t created,
 		  const char *out, struct bh_error *err);
 
-/* Removes a folder tree (no symlink is followed). */
-void remove_all(const char *path);
-
 #endif

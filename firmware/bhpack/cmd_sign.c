@@ -2,6 +2,7 @@
  * are, the index gets the key's id. */
 #include "bhpack.h"
 
+#include <bulkhead/fs.h>
 #include <bulkhead/tar.h>
 
 #include <errno.h>
@@ -88,7 +89,7 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free((char *)members[i].name);
 	fclose(f);
-	remove_all(work);
+	bh_remove_tree(work);
 	return rc;
 }
 

@@ -3,6 +3,7 @@
  * SBOM, and then that the SBOM lists exactly the files the bundle holds. */
 #include "bhpack.h"
 
+#include <bulkhead/fs.h>
 #include <bulkhead/sbom.h>
 
 #include <errno.h>
@@ -56,7 +57,7 @@ static int verify(const char *path, const char *keys, struct bh_error *err)
 	verify_report_free(&rep);
 	strv_free(&covered);
 out_work:
-	remove_all(work);
+	bh_remove_tree(work);
 out_bundle:
 	bundle_free(&b);
 	close(fd);

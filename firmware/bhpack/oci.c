@@ -6,10 +6,10 @@
  * digests are checked where the format names them. */
 #include "bhpack.h"
 
+#include <bulkhead/fs.h>
 #include <bulkhead/hash.h>
 #include <bulkhead/tar.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mbedtls/sha256.h>
@@ -44,48 +44,19 @@ static ssize_t blob_read(void *cookie, char *buf, size_t n)
 	return ferror(b->raw) ? -1 : (ssize_t)got;
 }
 
-static void empty_dir(int fd_dir)
-{
-	DIR *d = fdopendir(fd_dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		int fd;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			empty_dir(fd);
-			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
-		} else {
-			unlinkat(dirfd(d), e->d_name, 0);
-		}
-	}
-	if (d)
-		closedir(d);
-}
-
-/* Deletes dir/name below rootfd (no symlink followed on the way). */
+/* Deletes dir/name below rootfd (no symlink followed on the way); an
+ * empty name empties dir. */
 static void whiteout(int rootfd, const char *dir, const char *name)
 {
 	int dfd = *dir ? openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 		       : fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	int fd;
 
 	if (dfd < 0)
 		return;
-	if (!*name) {
-		empty_dir(dfd);
-		return;
-	}
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		empty_dir(fd);
-		unlinkat(dfd, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(dfd, name, 0);
-	}
+	if (*name)
+		bh_remove_tree_at(dfd, name);
+	else
+		bh_empty_folder(dfd);
 	close(dfd);
 }
 

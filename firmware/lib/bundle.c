@@ -1,11 +1,11 @@
 /* Checking and unpacking workload bundles (include/bulkhead/bundle.h). */
 #include <bulkhead/bundle.h>
+#include <bulkhead/fs.h>
 #include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 #include <bulkhead/tar.h>
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mbedtls/sha256.h>
@@ -469,28 +469,6 @@ int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err)
 	return got;
 }
 
-/* Removes what dirfd/name holds, never following a symlink. */
-static void remove_tree(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				remove_tree(dirfd(d), de->d_name);
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-		unlinkat(parent, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(parent, name, 0);
-	}
-}
-
 /* A FILE that reads the current member of the outer tar and hashes it. */
 struct member_stream {
 	struct tar_reader *outer;
@@ -630,7 +608,7 @@ int bundle_extract(int fd, const char *what, const struct bundle *b, const char 
 		rc = bh_error(err, errno, "extract %s: chmod %s", what, dir);
 	close(dfd);
 	if (rc < 0)
-		remove_tree(pfd, base);
+		bh_remove_tree_at(pfd, base);
 	close(pfd);
 	fclose(f);
 	return rc;
