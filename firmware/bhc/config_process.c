@@ -73,7 +73,7 @@ static int parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error 
 
 			if (j_string(name, jp(&q, p.s, "[%zu]", i), &n, err) < 0)
 				return -1;
-			cap = bhc_cap_from_name(n);
+			cap = bh_cap_from_name(n);
 			if (cap < 0)
 				return bh_error(err, 0, "%s: '%s' is not a capability", q.s, n);
 			cfg->caps[s] |= 1ULL << cap;

@@ -7,6 +7,7 @@
 #ifndef BHC_LIBBHC_H
 #define BHC_LIBBHC_H
 
+#include <bulkhead/caps.h>
 #include <bulkhead/error.h>
 #include <bulkhead/fs.h>
 
@@ -129,13 +130,6 @@ int bhc_parse_linux(yyjson_val *linux, struct bhc_config *cfg, struct bh_error *
 int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m,
                             struct bh_error *err);
-
-/* caps.c */
-int bhc_cap_from_name(const char *name);
-const char *bhc_cap_name(int cap);
-int bhc_cap_last(void);
-int bhc_caps_bound(const uint64_t caps[CAPSET_N], struct bh_error *err);
-int bhc_caps_apply(const uint64_t caps[CAPSET_N], struct bh_error *err);
 
 /* rlimits.c */
 int bhc_rlimit_from_name(const char *name);

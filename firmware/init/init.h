@@ -106,9 +106,6 @@ int service_parse_text(const char *path, const char *text, struct service_config
 		       struct bh_error *err);
 void service_config_free(struct service_config *cfg);
 
-/* Capability names (CAP_NET_ADMIN ...) to numbers; -1 when unknown. */
-int capability_from_name(const char *name);
-
 struct service {
 	struct service_config cfg;
 	enum service_state state;

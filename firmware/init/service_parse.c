@@ -2,6 +2,8 @@
  * format is documented in docs/services.md. */
 #include "init.h"
 
+#include <bulkhead/caps.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,28 +13,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define SERVICE_FILE_MAX 8192
 
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-
-int capability_from_name(const char *name)
+/* A capability by its name, with or without "CAP_": CAP_NET_ADMIN, net_admin. */
+static int capability_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-		if (strcasecmp(name, cap_names[i]) == 0 || strcasecmp(name, cap_names[i] + 4) == 0)
-			return (int)i;
-	return -1;
+	char full[64];
+	int c = bh_cap_from_name(name);
+
+	if (c < 0 && strncasecmp(name, "CAP_", 4) &&
+	    snprintf(full, sizeof(full), "CAP_%s", name) < (int)sizeof(full))
+		c = bh_cap_from_name(full);
+	return c;
 }
 
 void service_config_free(struct service_config *cfg)
