@@ -29,6 +29,7 @@
 #include <bulkhead/bundle.h>
 #include <bulkhead/fs.h>
 #include <bulkhead/hash.h>
+#include <bulkhead/slot.h>
 #include <bulkhead/tar.h>
 #include <bulkhead/update.h>
 
@@ -79,24 +80,6 @@ static int os_release(const char *key, char *out, size_t size)
 		}
 	fclose(f);
 	return found;
-}
-
-/* The slot the root comes from: the dm-verity device's uuid names it. */
-static char running_slot(void)
-{
-	char buf[64] = "";
-	FILE *f = fopen("/sys/block/dm-0/dm/uuid", "re");
-
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	if (!strncmp(buf, "bulkhead-root-a", 15))
-		return 'a';
-	if (!strncmp(buf, "bulkhead-root-b", 15))
-		return 'b';
-	return 0;
 }
 
 /* The partition named label: its /dev path and size in bytes. */
@@ -367,7 +350,7 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 	uint64_t bytes;
 	size_t n;
 	int rc = -1, outfd;
-	char slot = running_slot();
+	char slot = bh_running_slot();
 
 	if (!slot)
 		return bh_error(err, 0, "update: the root is not an A/B slot (booted without "
@@ -384,7 +367,7 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 	if (update_check(fd, "update", TRUSTED_KEYS, board, u.machine, version, allow_downgrade, &b,
 			 &m, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "bulkhead-root-%c", target);
+	snprintf(path, sizeof(path), BH_SLOT_PREFIX "%c", target);
 	if (find_partition(path, dev, sizeof(dev), &bytes, err) < 0)
 		goto out;
 	if (m.slot_bytes > bytes) {
@@ -461,7 +444,7 @@ out:
 int update_status(char *out, size_t size, struct bh_error *err)
 {
 	struct entry entries[16];
-	char slot = running_slot(), version[UPDATE_VERSION_MAX] = "?", good[2][UPDATE_VERSION_MAX];
+	char slot = bh_running_slot(), version[UPDATE_VERSION_MAX] = "?", good[2][UPDATE_VERSION_MAX];
 	size_t n, len = 0;
 
 	if (!slot)
@@ -604,7 +587,7 @@ int64_t update_tick(int64_t started)
 
 	if (confirmed)
 		return -1;
-	slot = running_slot();
+	slot = bh_running_slot();
 	if (!slot) { /* not booted from disk.img: nothing counts the boot */
 		confirmed = true;
 		return -1;
