@@ -59,8 +59,7 @@ int bh_remove_tree_at(int dirfd, const char *name)
 	return rc;
 }
 
-/* Splits path into its folder, opened, and its last component. */
-static int open_parent(const char *path, char *base, size_t size)
+int bh_open_parent(const char *path, char *base, size_t size)
 {
 	char dir[4096];
 	const char *slash;
@@ -89,7 +88,7 @@ static int open_parent(const char *path, char *base, size_t size)
 int bh_remove_tree(const char *path)
 {
 	char base[256];
-	int pfd = open_parent(path, base, sizeof(base)), rc;
+	int pfd = bh_open_parent(path, base, sizeof(base)), rc;
 
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -166,7 +165,7 @@ int bh_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct bh_error *err)
 {
 	char base[256];
-	int pfd = open_parent(path, base, sizeof(base)), rc;
+	int pfd = bh_open_parent(path, base, sizeof(base)), rc;
 
 	if (pfd < 0)
 		return bh_error(err, errno, "open the folder of %s", path);

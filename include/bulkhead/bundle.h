@@ -76,13 +76,4 @@ struct tar_reader;
 int bundle_open_member(int fd, const char *what, const struct bundle *b, const char *member,
 		       FILE **fp, struct tar_reader *tr, uint64_t *size, struct bh_error *err);
 
-/* Unpacks a tar stream into the folder open at rootfd without ever
- * following a symlink or leaving the folder: only files, folders, symlinks
- * and hard links (device nodes and FIFOs are refused); setuid and setgid
- * bits are dropped. Everything is owned by the caller. */
-struct tar_entry;
-int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err);
-/* One entry (whose header tar_next just read) of the same. */
-int untar_entry(struct tar_reader *r, int rootfd, const struct tar_entry *e, struct bh_error *err);
-
 #endif

@@ -20,6 +20,10 @@ int bh_remove_tree(const char *path);
 /* Removes everything inside the folder open at fd; the folder stays. */
 int bh_empty_folder(int fd);
 
+/* Opens the folder of path (the current one for a bare name) and copies
+ * its last component into base; -1 with errno set. */
+int bh_open_parent(const char *path, char *base, size_t size);
+
 /* Writes data as name in the folder dirfd: into a temporary file beside
  * it (.name.tmp), fsynced, renamed over name, then the folder fsynced.
  * After a power cut name holds the old or the new data, whole. */
