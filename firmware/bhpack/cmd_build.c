@@ -21,7 +21,7 @@ struct build_opts {
 
 static int build(const struct build_opts *o, struct bh_error *err)
 {
-	struct member_file members[BUNDLE_MAX_MEMBERS], vmfiles[3];
+	struct bundle_file members[BUNDLE_MAX_MEMBERS], vmfiles[3];
 	char work[] = "/tmp/bhpack.XXXXXX", staging[4200];
 	struct wl_manifest m;
 	const char *rootfs = NULL;
@@ -96,7 +96,7 @@ static int build(const struct build_opts *o, struct bh_error *err)
 	}
 	for (size_t i = 0; i < nvm; i++)
 		members[n++] = vmfiles[i];
-	rc = write_bundle(o->out, m.name, members, n, o->key, err);
+	rc = bundle_write(o->out, m.name, members, n, o->key, err);
 out:
 	bh_remove_tree(work);
 out_manifest:

@@ -76,4 +76,21 @@ struct tar_reader;
 int bundle_open_member(int fd, const char *what, const struct bundle *b, const char *member,
 		       FILE **fp, struct tar_reader *tr, uint64_t *size, struct bh_error *err);
 
+/* Writing (firmware/lib/bundle_write.c, bhpack only). A member to write:
+ * its name in the bundle and the file that holds it. */
+struct bundle_file {
+	const char *name;
+	char path[4096];
+};
+
+/* Writes out (through a temporary file, renamed when complete): the index
+ * bundle.json with the key's id (zeros when key is NULL: unsigned),
+ * bundle.sig when key is given, then the members in order. */
+int bundle_write(const char *out, const char *name, const struct bundle_file *members, size_t n,
+		 const char *key, struct bh_error *err);
+/* The same for another format (UPDATE_FORMAT: bhpack update). */
+int bundle_write_as(const char *out, const char *format, const char *name,
+		    const struct bundle_file *members, size_t n, const char *key,
+		    struct bh_error *err);
+
 #endif

@@ -1,6 +1,7 @@
-/* Assembling a bundle file: the index, its signature, the members. */
-#include "bhpack.h"
-
+/* Writing a bundle file (include/bulkhead/bundle.h): the index, its
+ * signature, the members. Its own object, apart from bundle.c's reader, so
+ * that only bhpack links it: the device only checks bundles. */
+#include <bulkhead/bundle.h>
 #include <bulkhead/hash.h>
 #include <bulkhead/sign.h>
 #include <bulkhead/tar.h>
@@ -41,14 +42,14 @@ static int copy_member(struct tar_writer *w, const char *name, const char *path,
 	return tar_end_entry(w, size, err);
 }
 
-int write_bundle(const char *out, const char *name, const struct member_file *members, size_t n,
+int bundle_write(const char *out, const char *name, const struct bundle_file *members, size_t n,
 		 const char *key, struct bh_error *err)
 {
-	return write_bundle_as(out, BUNDLE_FORMAT, name, members, n, key, err);
+	return bundle_write_as(out, BUNDLE_FORMAT, name, members, n, key, err);
 }
 
-int write_bundle_as(const char *out, const char *format, const char *name,
-		    const struct member_file *members, size_t n, const char *key,
+int bundle_write_as(const char *out, const char *format, const char *name,
+		    const struct bundle_file *members, size_t n, const char *key,
 		    struct bh_error *err)
 {
 	char key_id[SIGN_KEY_ID_LEN + 1], tmp[4096], hex[BUNDLE_MAX_MEMBERS][65];
