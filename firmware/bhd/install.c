@@ -11,7 +11,6 @@
 
 #include <bulkhead/bundle.h>
 #include <bulkhead/fs.h>
-#include <bulkhead/sbom.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -30,33 +29,6 @@ struct workload *workload_find(const char *name)
 		if (workloads[i].used && !strcmp(workloads[i].m.name, name))
 			return &workloads[i];
 	return NULL;
-}
-
-/* The SBOM must list exactly the files the bundle put in dir, with their
- * hashes: a bundle cannot carry a file its SBOM does not own up to. */
-static int sbom_matches(const struct bundle *b, const char *dir, struct bh_error *err)
-{
-	struct verify_report rep = {0};
-	struct strv covered = {0}, skip = {0};
-	struct spdx_doc doc;
-	int rc;
-
-	if (spdx_read_buf(b->sbom, b->sbom_len, "bundle: sbom.spdx.json", &doc, err) < 0)
-		return -1;
-	rc = sbom_verify_tree(&doc, dir, "", &rep, err);
-	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
-		strv_push(&covered, doc.files[i].path);
-	if (rc == 0)
-		rc = sbom_find_unlisted(dir, &covered, &skip, "", &rep, err);
-	if (rc == 0 && (rep.modified.n || rep.missing.n || rep.unlisted.n))
-		rc = bh_error(err, 0, "bundle: its SBOM does not describe its contents (%zu modified, "
-			      "%zu missing, %zu unlisted files%s%s)", rep.modified.n, rep.missing.n,
-			      rep.unlisted.n, rep.unlisted.n ? ", e.g. /" : "",
-			      rep.unlisted.n ? rep.unlisted.v[0] : "");
-	spdx_doc_free(&doc);
-	verify_report_free(&rep);
-	strv_free(&covered);
-	return rc;
 }
 
 /* Creates one mount point (every missing component) inside an unpacked
@@ -177,7 +149,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		bh_remove_tree(dir); /* left over without a manifest */
 	if (bundle_extract(fd, what, &b, tmp, err) < 0)
 		goto out;
-	if (sbom_matches(&b, tmp, err) < 0 ||
+	if (bundle_check_contents(&b, "bundle", tmp, err) < 0 ||
 	    (m.mode == WL_CONTAINER && make_mount_points(tmp, &m, err) < 0)) {
 		bh_remove_tree(tmp);
 		goto out;

@@ -69,6 +69,13 @@ void bundle_free(struct bundle *b);
 int bundle_extract(int fd, const char *what, const struct bundle *b, const char *dir,
 		   struct bh_error *err);
 
+/* After bundle_extract into dir: the bundle's SBOM must list exactly the
+ * files there, with their hashes, so that a bundle cannot carry a file its
+ * SBOM does not own up to. The error names `what` and counts the files
+ * that differ. */
+int bundle_check_contents(const struct bundle *b, const char *what, const char *dir,
+			  struct bh_error *err);
+
 /* Opens the checked bundle at fd again, checks that its index is the one
  * checked, and leaves *tr at the start of member's data (tar_read gives its
  * *size bytes; the caller hashes them and fcloses *fp). */
