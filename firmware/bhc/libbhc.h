@@ -10,6 +10,7 @@
 #include <bulkhead/caps.h>
 #include <bulkhead/error.h>
 #include <bulkhead/fs.h>
+#include <bulkhead/json.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -107,22 +108,6 @@ int bhc_config_parse(const char *bundle, const char *text, size_t len, struct bh
                      struct bh_error *err);
 void bhc_config_free(struct bhc_config *cfg);
 bool bhc_config_has_limits(const struct bhc_config *cfg);
-
-/* config_json.c: typed access to JSON values with the path in errors. */
-struct jpath {
-	char s[256];
-};
-const char *jp(struct jpath *p, const char *parent, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int j_type_error(struct bh_error *err, const char *path, const char *want, yyjson_val *v);
-int j_string(yyjson_val *v, const char *path, const char **out, struct bh_error *err);
-int j_bool(yyjson_val *v, const char *path, bool *out, struct bh_error *err);
-int j_u64(yyjson_val *v, const char *path, uint64_t *out, struct bh_error *err);
-int j_i64(yyjson_val *v, const char *path, int64_t *out, struct bh_error *err);
-int j_u32(yyjson_val *v, const char *path, uint32_t *out, struct bh_error *err);
-int j_strings(yyjson_val *v, const char *path, const char ***out, size_t *n, struct bh_error *err);
-int j_object(yyjson_val *v, const char *path, struct bh_error *err);
-int j_array(yyjson_val *v, const char *path, struct bh_error *err);
 
 /* config_process.c, config_linux.c, config_mounts.c: the parts of the file. */
 int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error *err);
