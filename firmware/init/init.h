@@ -39,6 +39,11 @@ void init_data(void);
  * the end of its disk: 1 grown, 0 nothing to do, -1 with err set. */
 int data_grow(const char *part, struct bh_error *err);
 
+/* One line of a configuration file (conf_line.c), split in place: 1 with
+ * *key and *value set, 0 for a blank or comment line, -1 for a line
+ * without '=' (*key is then the whole line, trimmed). */
+int conf_line(char *line, char **key, char **value);
+
 /* Applies SYSCTL_CONF; each failure is logged, none stops the boot. */
 int init_sysctl(const char *path);
 
