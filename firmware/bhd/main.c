@@ -80,7 +80,7 @@ int main(void)
 	bhd_log("bhd: ready, control socket %s", SOCKET_PATH);
 	for (;;) {
 		struct epoll_event events[32];
-		int64_t timeout = workloads_tick(epfd), bless = update_tick(started);
+		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started);
 		int n;
 
 		if (bless >= 0 && (timeout < 0 || bless < timeout))
