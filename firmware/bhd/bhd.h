@@ -47,11 +47,15 @@ struct workload {
 	size_t partial_len;
 };
 
+/* The table (workloads.c). */
 extern struct workload workloads[WORKLOADS_MAX];
+struct workload *workload_find(const char *name);
+/* A cleared entry to fill (set used once it is), or NULL when full. */
+struct workload *workload_new(void);
 
+/* bhd's own log lines, and its monotonic clock in ms (log.c). */
 int64_t now_ms(void);
 __attribute__((format(printf, 1, 2))) void bhd_log(const char *fmt, ...);
-struct workload *workload_find(const char *name);
 
 /* Install and remove (install.c). The bundle arrives as an open fd. */
 int workload_install(int bundle_fd, const char *what, char *name_out, struct bh_error *err);
@@ -130,7 +134,7 @@ int proxies_open(struct workload *w, int epfd, struct bh_error *err);
 void proxies_close(struct workload *w);
 bool proxy_event(int fd, uint32_t events, int epfd);
 
-/* Logs (log.c). */
+/* Each workload's output (workload_log.c). */
 void workload_log_line(const char *name, const char *line);
 int workload_log_read(const char *name, char **text, struct bh_error *err);
 

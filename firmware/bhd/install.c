@@ -21,16 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct workload workloads[WORKLOADS_MAX];
-
-struct workload *workload_find(const char *name)
-{
-	for (int i = 0; i < WORKLOADS_MAX; i++)
-		if (workloads[i].used && !strcmp(workloads[i].m.name, name))
-			return &workloads[i];
-	return NULL;
-}
-
 /* Creates one mount point (every missing component) inside an unpacked
  * rootfs; a symlink the bundle brought resolves inside the rootfs, never
  * on the host (openat2 RESOLVE_IN_ROOT). The rootfs is owned by the host's
@@ -74,17 +64,6 @@ static bool has_member(const struct bundle *b, const char *name)
 	return false;
 }
 
-static struct workload *slot(void)
-{
-	for (int i = 0; i < WORKLOADS_MAX; i++)
-		if (!workloads[i].used) {
-			memset(&workloads[i], 0, sizeof(workloads[i]));
-			workloads[i].out_fd = workloads[i].tap_fd = -1;
-			return &workloads[i];
-		}
-	return NULL;
-}
-
 /* Loads an installed workload (its manifest) into the table. */
 static int load_one(const char *name, struct bh_error *err)
 {
@@ -98,7 +77,7 @@ static int load_one(const char *name, struct bh_error *err)
 	text = bh_read_file(path, BUNDLE_MANIFEST_MAX, &len, err);
 	if (!text)
 		return -1;
-	w = slot();
+	w = workload_new();
 	if (!w) {
 		free(text);
 		return bh_error(err, 0, "more than %d workloads", WORKLOADS_MAX);
