@@ -2,6 +2,7 @@
 #ifndef BULKHEAD_BHD_H
 #define BULKHEAD_BHD_H
 
+#include <bulkhead/control.h>
 #include <bulkhead/error.h>
 #include <bulkhead/manifest.h>
 #include <bulkhead/update.h>
@@ -15,7 +16,6 @@
 #define SBOM_STORE     "/data/sbom"
 #define VOLUMES_DIR    "/data/volumes"
 #define RUN_DIR        "/run/bulkhead"
-#define SOCKET_PATH    RUN_DIR "/bhd.sock"
 #define LOGS_DIR       RUN_DIR "/logs"
 #define BHC_ROOT       RUN_DIR "/bhc"
 #define OCI_BUNDLES    RUN_DIR "/workloads"

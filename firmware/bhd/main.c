@@ -56,7 +56,7 @@ int main(void)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	workloads_load();
 	workloads_install_embedded();
-	bhd_log("bhd: ready, control socket %s", SOCKET_PATH);
+	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);
 	for (;;) {
 		struct epoll_event events[32];
 		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started);
@@ -76,7 +76,7 @@ int main(void)
 					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 						bhd_log("bhd: stopping every workload");
 						workloads_stop_all();
-						unlink(SOCKET_PATH);
+						unlink(BHD_SOCKET);
 						return 0;
 					}
 				}
