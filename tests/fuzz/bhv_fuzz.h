@@ -5,7 +5,7 @@
 #ifndef BHV_FUZZ_H
 #define BHV_FUZZ_H
 
-#include "virtio.h"
+#include "virtio/virtio.h"
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
