@@ -14,8 +14,8 @@ BHC_UNIT_TESTS = test_bhc_config test_bhc_spec test_bhc_state test_bhc_seccomp
 BHC_UNIT_SOURCES = $(BHC_LIB_SOURCES)
 BHC_UNIT_LIBS = libseccomp
 
-# libFuzzer harness of config.json parsing (tests/fuzz/bhc_config.c).
-BHC_FUZZERS = bhc_config
+# libFuzzer harness of config.json parsing (tests/fuzz/fuzz_bhc_config.c).
+BHC_FUZZERS = fuzz_bhc_config
 
 # Its integration tests also run it under ASan and UBSan (tests/sanitize).
 BHC_SANITIZE = YES

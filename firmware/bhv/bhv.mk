@@ -24,9 +24,10 @@ BHV_UNIT_SOURCES = config.c config_args.c config_json.c guest_mem.c bus.c \
 	arch/arm64/pl011.c arch/arm64/gpio_pl061.c arch/arm64/arm64_fdt.c
 BHV_UNIT_LIBS = libseccomp libfdt
 
-# libFuzzer harnesses (tests/fuzz/bhv_*.c): the virtqueue, each device's
+# libFuzzer harnesses (tests/fuzz/fuzz_bhv_*.c): the virtqueue, each device's
 # requests, the MMIO registers, the JSON config and kernel recognition.
-BHV_FUZZERS = bhv_virtq bhv_blk bhv_rng bhv_console bhv_net bhv_mmio bhv_config bhv_kernel
+BHV_FUZZERS = fuzz_bhv_virtq fuzz_bhv_blk fuzz_bhv_rng fuzz_bhv_console fuzz_bhv_net \
+	fuzz_bhv_mmio fuzz_bhv_config fuzz_bhv_kernel
 
 # Its KVM test also runs it under ASan and UBSan (tests/sanitize), when the
 # configuration's architecture is the build host's.

@@ -8,6 +8,6 @@ INIT_INSTALL = sbin/init
 
 INIT_UNIT_TESTS = test_service_parse
 INIT_UNIT_SOURCES = service_parse.c conf_line.c
-INIT_FUZZERS = fuzz_service_parse
+INIT_FUZZERS = fuzz_init_service_parse
 
 $(eval $(call program,init))
