@@ -9,28 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int bhc_write_file_at(int dirfd, const char *name, const char *text, struct bh_error *err)
 {
 	int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0)
 		return bh_error(err, errno, "open %s", name);
-	if (write_all(fd, text, strlen(text)) < 0) {
+	if (bh_write_all(fd, text, strlen(text)) < 0) {
 		int e = errno;
 
 		close(fd);

@@ -3,6 +3,8 @@
  * output, prefixed with the workload's name. */
 #include "bhd.h"
 
+#include <bulkhead/fs.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,29 +18,11 @@
 void workload_log_line(const char *name, const char *line)
 {
 	char path[128], text[700];
-	struct stat st;
-	int fd;
 
 	snprintf(text, sizeof(text), "%s\n", line);
 	bhd_log("%s: %s", name, line);
 	snprintf(path, sizeof(path), LOGS_DIR "/%s.log", name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) == 0 && st.st_size + (off_t)strlen(text) > LOG_PART_MAX) {
-		char old[140];
-
-		snprintf(old, sizeof(old), "%s.1", path);
-		rename(path, old);
-		close(fd);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return;
-	}
-	if (write(fd, text, strlen(text)) < 0) {
-		/* A full /run loses log lines, never the workload. */
-	}
-	close(fd);
+	bh_log_append(path, text, strlen(text), LOG_PART_MAX, 0600);
 }
 
 static int append_file(const char *path, char **text, size_t *len)

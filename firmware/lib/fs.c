@@ -99,7 +99,7 @@ int bh_remove_tree(const char *path)
 
 /* --- Writing ------------------------------------------------------------ */
 
-static int write_all(int fd, const void *data, size_t len)
+int bh_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -116,6 +116,28 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+void bh_log_append(const char *path, const void *data, size_t len, off_t max, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode);
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size + (off_t)len > max) {
+		char old[4200];
+
+		snprintf(old, sizeof(old), "%s.1", path);
+		rename(path, old);
+		close(fd);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+			  mode);
+		if (fd < 0)
+			return;
+	}
+	bh_write_all(fd, data, len);
+	close(fd);
+}
+
 /* shown: the name errors give (the whole path when the caller has one). */
 static int write_atomic(int dirfd, const char *name, const char *shown, const void *data,
 			size_t len, mode_t mode, struct bh_error *err)
@@ -128,7 +150,7 @@ static int write_atomic(int dirfd, const char *name, const char *shown, const vo
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return bh_error(err, errno, "create %s (as %s)", shown, tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (bh_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 
 		close(fd);

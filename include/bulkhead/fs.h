@@ -24,6 +24,15 @@ int bh_empty_folder(int fd);
  * its last component into base; -1 with errno set. */
 int bh_open_parent(const char *path, char *base, size_t size);
 
+/* write(2) until all of data is written, or -1 with errno. */
+int bh_write_all(int fd, const void *data, size_t len);
+
+/* Appends data to a bounded log file: when it would grow past max bytes,
+ * the file becomes path.1 (replacing the older part) and a new one
+ * starts. A log line that cannot be written is lost, without an error:
+ * a full /run must never stop what is logging. */
+void bh_log_append(const char *path, const void *data, size_t len, off_t max, mode_t mode);
+
 /* Writes data as name in the folder dirfd: into a temporary file beside
  * it (.name.tmp), fsynced, renamed over name, then the folder fsynced.
  * After a power cut name holds the old or the new data, whole. */

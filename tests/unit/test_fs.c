@@ -1,7 +1,8 @@
 /* The file helpers of firmware/lib/fs.c: removing a tree never follows a
  * symlink out of it, the atomic write leaves the old or the new content
- * and no temporary file, and reading a whole file refuses one larger than
- * asked. (Walking in a root: test_in_root.c.) */
+ * and no temporary file, reading a whole file refuses one larger than
+ * asked, and a bounded log keeps one older part. (Walking in a root:
+ * test_in_root.c.) */
 #include "tap.h"
 
 #include <bulkhead/fs.h>
@@ -128,6 +129,30 @@ static void reading(void)
 	   "a missing file is an error naming it: %s", err.msg);
 }
 
+static void logging(void)
+{
+	char *text;
+	size_t len = 0;
+	struct bh_error err;
+
+	for (int i = 0; i < 3; i++)
+		bh_log_append(at("svc.log"), "0123456789\n", 11, 25, 0600);
+	text = bh_read_file(at("svc.log.1"), 64, &len, &err);
+	ok(text && len == 22, "a log that would pass its limit moves to .1 (%zu bytes there)", len);
+	free(text);
+	text = bh_read_file(at("svc.log"), 64, &len, &err);
+	ok(text && len == 11, "and a new one starts (%zu bytes)", len);
+	free(text);
+	for (int i = 0; i < 2; i++)
+		bh_log_append(at("svc.log"), "abcdefghij\n", 11, 25, 0600);
+	text = bh_read_file(at("svc.log.1"), 64, &len, &err);
+	ok(text && len == 22 && !strncmp(text, "0123456789\nabcdefghij\n", 22),
+	   "the older part is replaced, never grown: at most twice the limit on disk");
+	free(text);
+	bh_log_append(at("missing/svc.log"), "x\n", 2, 25, 0600);
+	ok(!there("missing"), "a log that cannot be written is dropped quietly");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp))
@@ -135,6 +160,7 @@ int main(void)
 	removing();
 	writing();
 	reading();
+	logging();
 	bh_remove_tree(tmp);
 	return done();
 }
