@@ -56,14 +56,6 @@ static int make_mount_points(const char *dir, const struct wl_manifest *m, struc
 	return rc;
 }
 
-static bool has_member(const struct bundle *b, const char *name)
-{
-	for (size_t i = 0; i < b->n_members; i++)
-		if (!strcmp(b->members[i].name, name))
-			return true;
-	return false;
-}
-
 /* Loads an installed workload (its manifest) into the table. */
 static int load_one(const char *name, struct bh_error *err)
 {
@@ -112,7 +104,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		bh_error(err, 0, "bundle: its manifest names '%s', its index '%s'", m.name, b.name);
 		goto out;
 	}
-	if (m.mode == WL_CONTAINER ? !has_member(&b, "rootfs.tar") : !has_member(&b, "kernel")) {
+	if (!bundle_member(&b, m.mode == WL_CONTAINER ? "rootfs.tar" : "kernel")) {
 		bh_error(err, 0, "bundle: a %s workload needs %s", m.mode == WL_VM ? "vm" : "container",
 			 m.mode == WL_VM ? "a kernel" : "rootfs.tar");
 		goto out;

@@ -33,12 +33,12 @@
 
 #define UPDATE_STORE "/data/update"
 
+/* The signed hash of a member the checks found. */
 static const char *member_sha(const struct bundle *b, const char *name)
 {
-	for (size_t i = 0; i < b->n_members; i++)
-		if (!strcmp(b->members[i].name, name))
-			return b->members[i].sha256;
-	return "";
+	const struct bundle_member *m = bundle_member(b, name);
+
+	return m ? m->sha256 : "";
 }
 
 /* Streams member of the update at fd into outfd while hashing it; the

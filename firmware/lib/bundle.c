@@ -51,6 +51,14 @@ void bundle_free(struct bundle *b)
 	memset(b, 0, sizeof(*b));
 }
 
+const struct bundle_member *bundle_member(const struct bundle *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_members; i++)
+		if (!strcmp(b->members[i].name, name))
+			return &b->members[i];
+	return NULL;
+}
+
 static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -134,22 +142,17 @@ static int parse_index(struct bundle *b, const char *what, const char *want_form
 				 (unsigned long long)allowed[k].max);
 			goto out;
 		}
-		for (size_t j = 0; j < b->n_members; j++)
-			if (!strcmp(b->members[j].name, mname)) {
-				bh_error(err, 0, "%s: bundle.json lists %s twice", what, mname);
-				goto out;
-			}
+		if (bundle_member(b, mname)) {
+			bh_error(err, 0, "%s: bundle.json lists %s twice", what, mname);
+			goto out;
+		}
 		strcpy(b->members[b->n_members].name, mname);
 		strcpy(b->members[b->n_members].sha256, sha);
 		b->members[b->n_members].size = yyjson_get_uint(size);
 		b->n_members++;
 	}
 	for (size_t k = 0; allowed[k].name; k++) {
-		bool has = false;
-
-		for (size_t j = 0; j < b->n_members; j++)
-			has |= !strcmp(b->members[j].name, allowed[k].name);
-		if (allowed[k].required && !has) {
+		if (allowed[k].required && !bundle_member(b, allowed[k].name)) {
 			if (!strcmp(allowed[k].name, "sbom.spdx.json"))
 				bh_error(err, 0, "%s: the bundle has no SBOM (sbom.spdx.json): refused",
 					 what);

@@ -61,6 +61,8 @@ int bundle_check(int fd, const char *what, const char *keys_dir, struct bundle *
 int bundle_check_as(int fd, const char *what, const char *format, const char *keys_dir,
 		    struct bundle *b, struct bh_error *err);
 void bundle_free(struct bundle *b);
+/* The member of a checked bundle named name, or NULL when it has none. */
+const struct bundle_member *bundle_member(const struct bundle *b, const char *name);
 
 /* Writes the image members of a checked bundle into dir, which must not
  * exist yet (the caller renames it into place): rootfs.tar is unpacked into
