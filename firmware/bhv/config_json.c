@@ -40,38 +40,29 @@ static const char *key_of(yyjson_val *k)
 
 static int parse_disks(struct bhv_config *cfg, yyjson_val *arr, struct bh_error *err)
 {
-	yyjson_val *d, *k, *v;
-	size_t i, max, ki, kmax;
+	static const char *const keys[] = {"path", "read_only", NULL};
+	yyjson_val *d, *v;
+	size_t i, max;
 	struct json_path p, q;
 
-	if (json_array(arr, "$.disks", err) < 0)
+	if (json_array_max(arr, "$.disks", BHV_MAX_DISKS, err) < 0)
 		return -1;
-	if (yyjson_arr_size(arr) > BHV_MAX_DISKS)
-		return bh_error(err, 0, "$.disks: more than %d disks", BHV_MAX_DISKS);
 	yyjson_arr_foreach(arr, i, max, d)
 	{
 		struct bhv_disk *disk = &cfg->disks[i];
 
-		if (json_object(d, json_at(&p, "$.disks", "[%zu]", i), err) < 0)
-			return -1;
 		memset(disk, 0, sizeof(*disk));
-		yyjson_obj_foreach(d, ki, kmax, k, v)
-		{
-			const char *key = key_of(k);
-
-			json_at(&q, p.s, ".%s", key);
-			if (!strcmp(key, "path")) {
-				if (json_string_copy(v, q.s, disk->path, sizeof(disk->path), err) < 0)
-					return -1;
-			} else if (!strcmp(key, "read_only")) {
-				if (json_bool(v, q.s, &disk->read_only, err) < 0)
-					return -1;
-			} else {
-				return unknown_key(q.s, err);
-			}
-		}
+		if (json_known_keys(d, json_at(&p, "$.disks", "[%zu]", i), keys, err) < 0)
+			return -1;
+		if ((v = yyjson_obj_get(d, "path")) &&
+		    json_string_copy(v, json_at(&q, p.s, ".path"), disk->path, sizeof(disk->path),
+				     err) < 0)
+			return -1;
 		if (!disk->path[0])
 			return bh_error(err, 0, "%s.path: is missing or empty", p.s);
+		if ((v = yyjson_obj_get(d, "read_only")) &&
+		    json_bool(v, json_at(&q, p.s, ".read_only"), &disk->read_only, err) < 0)
+			return -1;
 	}
 	cfg->n_disks = (int)yyjson_arr_size(arr);
 	return 0;
@@ -79,68 +70,60 @@ static int parse_disks(struct bhv_config *cfg, yyjson_val *arr, struct bh_error 
 
 static int parse_net(struct bhv_config *cfg, yyjson_val *obj, struct bh_error *err)
 {
-	yyjson_val *k, *v;
-	size_t i, max;
-	struct json_path p;
+	static const char *const keys[] = {"tap_fd", "mac", NULL};
+	yyjson_val *v;
 	char mac[32];
 	uint64_t fd;
 
-	if (json_object(obj, "$.net", err) < 0)
+	if (json_known_keys(obj, "$.net", keys, err) < 0)
 		return -1;
-	yyjson_obj_foreach(obj, i, max, k, v)
-	{
-		const char *key = key_of(k);
-
-		json_at(&p, "$.net", ".%s", key);
-		if (!strcmp(key, "tap_fd")) {
-			if (json_u64_range(v, p.s, 0, INT32_MAX, &fd, err) < 0)
-				return -1;
-			cfg->net_fd = (int)fd;
-		} else if (!strcmp(key, "mac")) {
-			if (json_string_copy(v, p.s, mac, sizeof(mac), err) < 0)
-				return -1;
-			if (parse_mac(mac, cfg->mac) < 0)
-				return bh_error(err, 0, "%s: is not a unicast aa:bb:cc:dd:ee:ff", p.s);
-		} else {
-			return unknown_key(p.s, err);
-		}
+	if ((v = yyjson_obj_get(obj, "tap_fd"))) {
+		if (json_u64_range(v, "$.net.tap_fd", 0, INT32_MAX, &fd, err) < 0)
+			return -1;
+		cfg->net_fd = (int)fd;
 	}
+	if ((v = yyjson_obj_get(obj, "mac"))) {
+		if (json_string_copy(v, "$.net.mac", mac, sizeof(mac), err) < 0)
+			return -1;
+		if (parse_mac(mac, cfg->mac) < 0)
+			return bh_error(err, 0, "$.net.mac: is not a unicast aa:bb:cc:dd:ee:ff");
+	}
+	return 0;
+}
+
+/* The jail's uid or gid: never 0, which is root. */
+static int jail_id(yyjson_val *v, const char *path, uint64_t *out, struct bh_error *err)
+{
+	if (json_u64_range(v, path, 0, INT32_MAX - 1, out, err) < 0)
+		return -1;
+	if (*out == 0)
+		return bh_error(err, 0, "%s: must not be 0 (root)", path);
 	return 0;
 }
 
 static int parse_jail(struct bhv_config *cfg, yyjson_val *obj, struct bh_error *err)
 {
-	yyjson_val *k, *v;
-	size_t i, max;
-	struct json_path p;
+	static const char *const keys[] = {"enabled", "uid", "gid", "cgroup", NULL};
+	yyjson_val *v;
 	uint64_t n;
 
-	if (json_object(obj, "$.jail", err) < 0)
+	if (json_known_keys(obj, "$.jail", keys, err) < 0)
 		return -1;
-	yyjson_obj_foreach(obj, i, max, k, v)
-	{
-		const char *key = key_of(k);
-
-		json_at(&p, "$.jail", ".%s", key);
-		if (!strcmp(key, "enabled")) {
-			if (json_bool(v, p.s, &cfg->jail, err) < 0)
-				return -1;
-		} else if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
-			if (json_u64_range(v, p.s, 0, INT32_MAX - 1, &n, err) < 0)
-				return -1;
-			if (n == 0)
-				return bh_error(err, 0, "%s: must not be 0 (root)", p.s);
-			if (key[0] == 'u')
-				cfg->jail_uid = (uid_t)n;
-			else
-				cfg->jail_gid = (gid_t)n;
-		} else if (!strcmp(key, "cgroup")) {
-			if (json_string_copy(v, p.s, cfg->cgroup, sizeof(cfg->cgroup), err) < 0)
-				return -1;
-		} else {
-			return unknown_key(p.s, err);
-		}
+	if ((v = yyjson_obj_get(obj, "enabled")) && json_bool(v, "$.jail.enabled", &cfg->jail, err) < 0)
+		return -1;
+	if ((v = yyjson_obj_get(obj, "uid"))) {
+		if (jail_id(v, "$.jail.uid", &n, err) < 0)
+			return -1;
+		cfg->jail_uid = (uid_t)n;
 	}
+	if ((v = yyjson_obj_get(obj, "gid"))) {
+		if (jail_id(v, "$.jail.gid", &n, err) < 0)
+			return -1;
+		cfg->jail_gid = (gid_t)n;
+	}
+	if ((v = yyjson_obj_get(obj, "cgroup")) &&
+	    json_string_copy(v, "$.jail.cgroup", cfg->cgroup, sizeof(cfg->cgroup), err) < 0)
+		return -1;
 	return 0;
 }
 

@@ -140,6 +140,15 @@ int json_array(yyjson_val *v, const char *path, struct bh_error *err)
 	return yyjson_is_arr(v) ? 0 : json_type_error(err, path, "an array", v);
 }
 
+int json_array_max(yyjson_val *v, const char *path, size_t max, struct bh_error *err)
+{
+	if (json_array(v, path, err) < 0)
+		return -1;
+	if (yyjson_arr_size(v) > max)
+		return bh_error(err, 0, "%s: more than %zu entries", path, max);
+	return 0;
+}
+
 /* A NULL-terminated array of the strings, pointing into the document. */
 int json_strings(yyjson_val *v, const char *path, const char ***out, size_t *n, struct bh_error *err)
 {

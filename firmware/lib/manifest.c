@@ -109,11 +109,8 @@ static int get_strings(yyjson_val *obj, const char *key, char **out, size_t max,
 	*n = 0;
 	if (!arr)
 		return 0;
-	json_at(&p, where, ".%s", key);
-	if (json_array(arr, p.s, err) < 0)
+	if (json_array_max(arr, json_at(&p, where, ".%s", key), max, err) < 0)
 		return -1;
-	if (yyjson_arr_size(arr) > max)
-		return FAIL("%s: more than %zu strings", p.s, max);
 	yyjson_arr_foreach(arr, i, imax, v)
 	{
 		const char *s;
@@ -251,10 +248,8 @@ static int parse_network(yyjson_val *n, struct wl_manifest *m, struct bh_error *
 		return 0;
 	if (m->network == WL_NET_NONE)
 		return FAIL("$.network.ports needs mode isolated");
-	if (json_array(ports, "$.network.ports", err) < 0)
+	if (json_array_max(ports, "$.network.ports", WL_PORTS_MAX, err) < 0)
 		return -1;
-	if (yyjson_arr_size(ports) > WL_PORTS_MAX)
-		return FAIL("$.network.ports: more than %d", WL_PORTS_MAX);
 	yyjson_arr_foreach(ports, i, max, p)
 	{
 		static const char *const pkeys[] = {"host", "workload", NULL};
@@ -282,10 +277,8 @@ static int parse_volumes(yyjson_val *vols, struct wl_manifest *m, struct bh_erro
 
 	if (!vols)
 		return 0;
-	if (json_array(vols, "$.volumes", err) < 0)
+	if (json_array_max(vols, "$.volumes", WL_VOLUMES_MAX, err) < 0)
 		return -1;
-	if (yyjson_arr_size(vols) > WL_VOLUMES_MAX)
-		return FAIL("$.volumes: more than %d", WL_VOLUMES_MAX);
 	yyjson_arr_foreach(vols, i, max, v)
 	{
 		static const char *const keys[] = {"name", "path", NULL};

@@ -46,6 +46,8 @@ int json_strings(yyjson_val *v, const char *path, const char ***out, size_t *n,
 		 struct bh_error *err);
 int json_object(yyjson_val *v, const char *path, struct bh_error *err);
 int json_array(yyjson_val *v, const char *path, struct bh_error *err);
+/* An array of at most max elements. */
+int json_array_max(yyjson_val *v, const char *path, size_t max, struct bh_error *err);
 /* An object whose keys are all among keys (NULL-terminated): anything else
  * is "path.key: unknown key", so that a misspelt setting is never
  * silently ignored. */
