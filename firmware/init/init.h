@@ -76,6 +76,7 @@ pid_t debug_shell_start(void);
 
 /* --- Services ----------------------------------------------------------- */
 
+/* In the order of their names in service files (service_parse.c). */
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 enum service_type { SERVICE_SIMPLE, SERVICE_ONESHOT };
 enum service_state {

@@ -155,6 +155,7 @@ struct field {
 		     size_t size);
 	size_t offset;
 	int min, max;
+	const char *const *words; /* parse_choice: index n is enum value n */
 };
 
 static int parse_exec(const struct field *f, char *val, struct service_config *cfg, char *why,
@@ -175,30 +176,23 @@ static int parse_exec(const struct field *f, char *val, struct service_config *c
 	return 0;
 }
 
-static int parse_type(const struct field *f, char *val, struct service_config *cfg, char *why,
-		      size_t size)
+/* One of f->words; its index is the enum value stored at f->offset. */
+static int parse_choice(const struct field *f, char *val, struct service_config *cfg, char *why,
+			size_t size)
 {
-	if (!strcmp(val, "simple"))
-		cfg->type = SERVICE_SIMPLE;
-	else if (!strcmp(val, "oneshot"))
-		cfg->type = SERVICE_ONESHOT;
-	else
-		return snprintf(why, size, "'%s' is not simple or oneshot", val), -1;
-	return 0;
-}
+	size_t n = 0, len;
 
-static int parse_restart(const struct field *f, char *val, struct service_config *cfg, char *why,
-			 size_t size)
-{
-	if (!strcmp(val, "always"))
-		cfg->restart = RESTART_ALWAYS;
-	else if (!strcmp(val, "on-failure"))
-		cfg->restart = RESTART_ON_FAILURE;
-	else if (!strcmp(val, "never"))
-		cfg->restart = RESTART_NEVER;
-	else
-		return snprintf(why, size, "'%s' is not always, on-failure or never", val), -1;
-	return 0;
+	for (; f->words[n]; n++)
+		if (!strcmp(val, f->words[n])) {
+			*(int *)((char *)cfg + f->offset) = (int)n;
+			return 0;
+		}
+	/* "'x' is not simple or oneshot", "... always, on-failure or never" */
+	len = (size_t)snprintf(why, size, "'%s' is not ", val);
+	for (size_t k = 0; k < n && len < size; k++)
+		len += (size_t)snprintf(why + len, size - len, "%s%s", f->words[k],
+					k + 2 < n ? ", " : k + 2 == n ? " or " : "");
+	return -1;
 }
 
 static int parse_after(const struct field *f, char *val, struct service_config *cfg, char *why,
@@ -281,10 +275,13 @@ static int parse_yes_no(const struct field *f, char *val, struct service_config 
 
 #define AT(member) offsetof(struct service_config, member)
 
+static const char *const types[] = {"simple", "oneshot", NULL};
+static const char *const restarts[] = {"always", "on-failure", "never", NULL};
+
 static const struct field fields[] = {
 	{.name = "exec", .parse = parse_exec},
-	{.name = "type", .parse = parse_type},
-	{.name = "restart", .parse = parse_restart},
+	{.name = "type", .parse = parse_choice, .offset = AT(type), .words = types},
+	{.name = "restart", .parse = parse_choice, .offset = AT(restart), .words = restarts},
 	{.name = "after", .parse = parse_after},
 	{.name = "restart_delay_ms", .parse = parse_ms, .offset = AT(restart_delay_ms), .min = 1,
 	 .max = 3600000},
