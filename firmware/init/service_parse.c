@@ -226,27 +226,21 @@ static int parse_count(const struct field *f, char *val, struct service_config *
 	return 0;
 }
 
-static int parse_user(const struct field *f, char *val, struct service_config *cfg, char *why,
-		      size_t size)
-{
-	unsigned id;
+_Static_assert(sizeof(uid_t) == sizeof(unsigned) && sizeof(gid_t) == sizeof(unsigned),
+	       "parse_owner stores ids as unsigned");
 
-	if (parse_id(val, false, &id))
-		return snprintf(why, size, "'%s' is neither a uid nor a user in /etc/passwd", val),
-		       -1;
-	cfg->uid = id;
-	return 0;
-}
-
-static int parse_group(const struct field *f, char *val, struct service_config *cfg, char *why,
+/* user or group: a number or a name from /etc/passwd or /etc/group. */
+static int parse_owner(const struct field *f, char *val, struct service_config *cfg, char *why,
 		       size_t size)
 {
+	bool group = !strcmp(f->name, "group");
 	unsigned id;
 
-	if (parse_id(val, true, &id))
-		return snprintf(why, size, "'%s' is neither a gid nor a group in /etc/group", val),
-		       -1;
-	cfg->gid = id;
+	if (parse_id(val, group, &id))
+		return snprintf(why, size, "'%s' is neither a %s nor a %s in %s", val,
+				group ? "gid" : "uid", f->name,
+				group ? "/etc/group" : "/etc/passwd"), -1;
+	*(unsigned *)((char *)cfg + f->offset) = id;
 	return 0;
 }
 
@@ -291,8 +285,8 @@ static const struct field fields[] = {
 	 .max = 1000000},
 	{.name = "stop_timeout_ms", .parse = parse_ms, .offset = AT(stop_timeout_ms), .min = 1,
 	 .max = 600000},
-	{.name = "user", .parse = parse_user},
-	{.name = "group", .parse = parse_group},
+	{.name = "user", .parse = parse_owner, .offset = AT(uid)},
+	{.name = "group", .parse = parse_owner, .offset = AT(gid)},
 	{.name = "capabilities", .parse = parse_capabilities},
 	{.name = "critical", .parse = parse_yes_no, .offset = AT(critical)},
 	{.name = "no_new_privs", .parse = parse_yes_no, .offset = AT(no_new_privs)},
