@@ -1,6 +1,7 @@
 /* A root filesystem folder as a reproducible tar archive. */
 #include "bhpack.h"
 
+#include <bulkhead/strv.h>
 #include <bulkhead/tar.h>
 
 #include <dirent.h>
@@ -11,11 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static int add_tree(struct tar_writer *w, int fd_dir, const char *rel, struct bh_error *err)
 {
@@ -39,7 +35,7 @@ static int add_tree(struct tar_writer *w, int fd_dir, const char *rel, struct bh
 		names[n++] = strdup(e->d_name);
 	}
 	if (n) /* an empty folder: names is NULL, which qsort must not get */
-		qsort(names, n, sizeof(*names), cmp);
+		qsort(names, n, sizeof(*names), strv_cmp);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char path[TAR_PATH_MAX];
 		struct stat st;
@@ -120,30 +116,4 @@ int rootfs_to_tar(const char *dir, const char *tar_path, int64_t mtime, struct b
 	if (fclose(f) != 0 && rc == 0)
 		rc = bh_error(err, errno, "write %s", tar_path);
 	return rc;
-}
-
-/* Used for the work folder; nothing in it came from anywhere else. */
-void remove_all(const char *path)
-{
-	struct stat st;
-	DIR *d;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		struct dirent *e;
-
-		while ((e = readdir(d))) {
-			char child[4096];
-
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-			remove_all(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
 }
