@@ -173,7 +173,11 @@ include $(TOPDIR)/tests/unit/unit.mk
 include $(TOPDIR)/tests/fuzz/fuzz.mk
 include $(TOPDIR)/tests/sanitize/sanitize.mk
 
-# Every package is built, whether or not a program uses it yet.
+# Every image is made of these; the configuration cannot leave them out.
+$(foreach p,musl linux systemd-boot busybox,$(if $(filter $(p),$(PACKAGES)),,$(error \
+	every image needs $(p): BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
+
+# Every selected package is built, whether or not a program uses it yet.
 all: images $(PACKAGES)
 
 # For scripts and tests: make -s printvars VARS='LINUX_PREFIX BUSYBOX_PREFIX'

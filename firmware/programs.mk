@@ -68,6 +68,9 @@ endef
 
 define program-inner
 
+$(foreach p,$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES),$(if $(filter $(p),$(PACKAGES)),,$(error \
+	firmware/$(1) links $(p), which this configuration does not build: \
+	BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
 $(2)_OBJDIR := $(PROGRAMS_BUILD_DIR)/$(1)
 $(2)_OBJS := $$(patsubst %.c,$$($(2)_OBJDIR)/%.o,$$($(2)_SOURCES))
 $(2)_BIN := $$($(2)_OBJDIR)/$(1)

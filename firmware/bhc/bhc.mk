@@ -2,8 +2,8 @@
 # bhc: the OCI container runtime (libbhc plus a thin command line)
 ################################################################################
 
-BHC_LIB_SOURCES = config.c config_json.c config_process.c config_mounts.c config_linux.c \
-	caps.c rlimits.c signals.c spec.c state.c userns.c cgroup.c seccomp.c seccomp_default.c \
+BHC_LIB_SOURCES = config.c config_process.c config_mounts.c config_linux.c \
+	rlimits.c signals.c spec.c state.c userns.c cgroup.c seccomp.c seccomp_default.c \
 	container.c init.c rootfs.c console.c fs.c
 BHC_SOURCES = main.c cmd_create.c cmd_start.c cmd_run.c cmd_state.c cmd_kill.c cmd_delete.c \
 	cmd_spec.c cmd_features.c cmd_list.c $(BHC_LIB_SOURCES)
@@ -14,8 +14,8 @@ BHC_UNIT_TESTS = test_bhc_config test_bhc_spec test_bhc_state test_bhc_seccomp
 BHC_UNIT_SOURCES = $(BHC_LIB_SOURCES)
 BHC_UNIT_LIBS = libseccomp
 
-# libFuzzer harness of config.json parsing (tests/fuzz/bhc_config.c).
-BHC_FUZZERS = bhc_config
+# libFuzzer harness of config.json parsing (tests/fuzz/fuzz_bhc_config.c).
+BHC_FUZZERS = fuzz_bhc_config
 
 # Its integration tests also run it under ASan and UBSan (tests/sanitize).
 BHC_SANITIZE = YES

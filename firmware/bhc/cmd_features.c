@@ -24,8 +24,8 @@ int cmd_features(struct cli *c, struct bh_error *err)
 	       "\"user\", \"uts\"],\n"
 	       "    \"capabilities\": [",
 	       BHC_OCI_VERSION);
-	for (int i = 0; bhc_cap_name(i); i++)
-		printf("%s\"%s\"", i ? ", " : "", bhc_cap_name(i));
+	for (int i = 0; bh_cap_name(i); i++)
+		printf("%s\"%s\"", i ? ", " : "", bh_cap_name(i));
 	printf("],\n"
 	       "    \"cgroup\": {\"v1\": false, \"v2\": true, \"systemd\": false, \"systemdUser\": "
 	       "false},\n"

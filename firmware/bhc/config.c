@@ -20,8 +20,8 @@ static int parse_root(yyjson_val *root, struct bhc_config *cfg, struct bh_error 
 	yyjson_val *ro;
 	int n;
 
-	if (j_object(root, "$.root", err) < 0 ||
-	    j_string(yyjson_obj_get(root, "path"), "$.root.path", &path, err) < 0)
+	if (json_object(root, "$.root", err) < 0 ||
+	    json_string(yyjson_obj_get(root, "path"), "$.root.path", &path, err) < 0)
 		return -1;
 	if (!*path)
 		return bh_error(err, 0, "$.root.path: must not be empty");
@@ -34,7 +34,7 @@ static int parse_root(yyjson_val *root, struct bhc_config *cfg, struct bh_error 
 	/* Read-only unless the config says otherwise. */
 	cfg->readonly = true;
 	ro = yyjson_obj_get(root, "readonly");
-	if (ro && j_bool(ro, "$.root.readonly", &cfg->readonly, err) < 0)
+	if (ro && json_bool(ro, "$.root.readonly", &cfg->readonly, err) < 0)
 		return -1;
 	return 0;
 }
@@ -43,7 +43,7 @@ static int parse_version(yyjson_val *v, struct bh_error *err)
 {
 	const char *s;
 
-	if (j_string(v, "$.ociVersion", &s, err) < 0)
+	if (json_string(v, "$.ociVersion", &s, err) < 0)
 		return -1;
 	if (strncmp(s, "1.", 2) != 0)
 		return bh_error(err, 0, "$.ociVersion: '%s' is not a 1.x runtime spec version", s);
@@ -53,17 +53,17 @@ static int parse_version(yyjson_val *v, struct bh_error *err)
 static int parse_optional_string(yyjson_val *top, const char *key, const char **out,
                                  struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 	yyjson_val *v = yyjson_obj_get(top, key);
 
-	return v ? j_string(v, jp(&p, "$.", "%s", key), out, err) : 0;
+	return v ? json_string(v, json_at(&p, "$.", "%s", key), out, err) : 0;
 }
 
 static int parse_document(yyjson_val *top, struct bhc_config *cfg, struct bh_error *err)
 {
 	yyjson_val *v;
 
-	if (j_object(top, "$", err) < 0 ||
+	if (json_object(top, "$", err) < 0 ||
 	    parse_version(yyjson_obj_get(top, "ociVersion"), err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(unsupported_top) / sizeof(*unsupported_top); i++)
@@ -86,15 +86,15 @@ static int parse_document(yyjson_val *top, struct bhc_config *cfg, struct bh_err
 	if (v) {
 		yyjson_val *key, *val;
 		size_t i, max;
-		struct jpath p;
+		struct json_path p;
 
-		if (j_object(v, "$.annotations", err) < 0)
+		if (json_object(v, "$.annotations", err) < 0)
 			return -1;
 		yyjson_obj_foreach(v, i, max, key, val)
 		{
 			if (!yyjson_is_str(val))
-				return j_type_error(
-				    err, jp(&p, "$.annotations.", "%s", yyjson_get_str(key)),
+				return json_type_error(
+				    err, json_at(&p, "$.annotations.", "%s", yyjson_get_str(key)),
 				    "a string", val);
 		}
 		cfg->annotations = v;
@@ -137,7 +137,7 @@ int bhc_config_load(const char *bundle, struct bhc_config *cfg, struct bh_error 
 	if (!realpath(bundle, abs))
 		return bh_error(err, errno, "bundle %s", bundle);
 	snprintf(path, sizeof(path), "%s/config.json", abs);
-	text = bhc_read_file(path, 4 << 20, &len, err);
+	text = bh_read_file(path, 4 << 20, &len, err);
 	if (!text)
 		return -1;
 	r = bhc_config_parse(abs, text, len, cfg, err);

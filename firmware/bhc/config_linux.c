@@ -18,23 +18,23 @@ static int parse_namespaces(yyjson_val *list, struct bhc_config *cfg, struct bh_
 	static const char *const joinable[NS_N] = {"network", "ipc", "uts", "pid", "cgroup"};
 	static const char *const created_only[] = {"mount", "user"};
 	unsigned seen = 0;
-	struct jpath p, q;
+	struct json_path p, q;
 	yyjson_val *v;
 	size_t i, max;
 
-	if (j_array(list, "$.linux.namespaces", err) < 0)
+	if (json_array(list, "$.linux.namespaces", err) < 0)
 		return -1;
 	yyjson_arr_foreach(list, i, max, v)
 	{
 		const char *type, *path = NULL;
 		int kind = -1;
 
-		jp(&p, "$.linux.namespaces", "[%zu]", i);
-		if (j_object(v, p.s, err) < 0 ||
-		    j_string(yyjson_obj_get(v, "type"), jp(&q, p.s, ".type"), &type, err) < 0)
+		json_at(&p, "$.linux.namespaces", "[%zu]", i);
+		if (json_object(v, p.s, err) < 0 ||
+		    json_string(yyjson_obj_get(v, "type"), json_at(&q, p.s, ".type"), &type, err) < 0)
 			return -1;
 		if (yyjson_obj_get(v, "path") &&
-		    j_string(yyjson_obj_get(v, "path"), jp(&q, p.s, ".path"), &path, err) < 0)
+		    json_string(yyjson_obj_get(v, "path"), json_at(&q, p.s, ".path"), &path, err) < 0)
 			return -1;
 		for (int k = 0; k < NS_N; k++)
 			if (!strcmp(type, joinable[k]))
@@ -64,23 +64,23 @@ static int parse_namespaces(yyjson_val *list, struct bhc_config *cfg, struct bh_
 static int parse_idmaps(yyjson_val *list, const char *path, struct bhc_idmap *m, size_t *n,
                         struct bh_error *err)
 {
-	struct jpath p, q;
+	struct json_path p, q;
 	yyjson_val *v;
 	size_t i, max;
 
-	if (j_array(list, path, err) < 0)
+	if (json_array(list, path, err) < 0)
 		return -1;
 	if (yyjson_arr_size(list) > BHC_MAX_IDMAPS)
 		return bh_error(err, 0, "%s: more than %d ranges", path, BHC_MAX_IDMAPS);
 	yyjson_arr_foreach(list, i, max, v)
 	{
-		jp(&p, path, "[%zu]", i);
-		if (j_object(v, p.s, err) < 0 ||
-		    j_u32(yyjson_obj_get(v, "containerID"), jp(&q, p.s, ".containerID"),
+		json_at(&p, path, "[%zu]", i);
+		if (json_object(v, p.s, err) < 0 ||
+		    json_u32(yyjson_obj_get(v, "containerID"), json_at(&q, p.s, ".containerID"),
 		          &m[i].container, err) < 0 ||
-		    j_u32(yyjson_obj_get(v, "hostID"), jp(&q, p.s, ".hostID"), &m[i].host, err) <
+		    json_u32(yyjson_obj_get(v, "hostID"), json_at(&q, p.s, ".hostID"), &m[i].host, err) <
 		        0 ||
-		    j_u32(yyjson_obj_get(v, "size"), jp(&q, p.s, ".size"), &m[i].size, err) < 0)
+		    json_u32(yyjson_obj_get(v, "size"), json_at(&q, p.s, ".size"), &m[i].size, err) < 0)
 			return -1;
 	}
 	*n = max;
@@ -93,17 +93,17 @@ static int parse_memory(yyjson_val *mem, struct bhc_config *cfg, struct bh_error
 	                                      "disableOOMKiller", "reservation"};
 	yyjson_val *v;
 
-	if (j_object(mem, "$.linux.resources.memory", err) < 0)
+	if (json_object(mem, "$.linux.resources.memory", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		if (yyjson_obj_get(mem, refused[i]))
 			return bh_error(err, 0, "$.linux.resources.memory.%s: not supported by bhc",
 			                refused[i]);
 	if ((v = yyjson_obj_get(mem, "limit")) &&
-	    j_i64(v, "$.linux.resources.memory.limit", &cfg->memory_max, err) < 0)
+	    json_i64(v, "$.linux.resources.memory.limit", &cfg->memory_max, err) < 0)
 		return -1;
 	if ((v = yyjson_obj_get(mem, "swap")) &&
-	    j_i64(v, "$.linux.resources.memory.swap", &cfg->memory_swap, err) < 0)
+	    json_i64(v, "$.linux.resources.memory.swap", &cfg->memory_swap, err) < 0)
 		return -1;
 	if (cfg->memory_max < -1 || cfg->memory_swap < -1)
 		return bh_error(err, 0,
@@ -121,7 +121,7 @@ static int parse_cpu(yyjson_val *cpu, struct bhc_config *cfg, struct bh_error *e
 	                                      "idle"};
 	yyjson_val *v;
 
-	if (j_object(cpu, "$.linux.resources.cpu", err) < 0)
+	if (json_object(cpu, "$.linux.resources.cpu", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
 		v = yyjson_obj_get(cpu, refused[i]);
@@ -131,13 +131,13 @@ static int parse_cpu(yyjson_val *cpu, struct bhc_config *cfg, struct bh_error *e
 			                refused[i]);
 	}
 	if ((v = yyjson_obj_get(cpu, "shares")) &&
-	    j_u64(v, "$.linux.resources.cpu.shares", &cfg->cpu_shares, err) < 0)
+	    json_u64(v, "$.linux.resources.cpu.shares", &cfg->cpu_shares, err) < 0)
 		return -1;
 	if ((v = yyjson_obj_get(cpu, "quota")) &&
-	    j_i64(v, "$.linux.resources.cpu.quota", &cfg->cpu_quota, err) < 0)
+	    json_i64(v, "$.linux.resources.cpu.quota", &cfg->cpu_quota, err) < 0)
 		return -1;
 	if ((v = yyjson_obj_get(cpu, "period")) &&
-	    j_u64(v, "$.linux.resources.cpu.period", &cfg->cpu_period, err) < 0)
+	    json_u64(v, "$.linux.resources.cpu.period", &cfg->cpu_period, err) < 0)
 		return -1;
 	if (cfg->cpu_quota == 0 || cfg->cpu_quota < -1)
 		return bh_error(err, 0,
@@ -170,11 +170,11 @@ static bool default_device(const char *type, int64_t major, int64_t minor)
 
 static int parse_device_rules(yyjson_val *list, struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 	yyjson_val *v;
 	size_t i, max;
 
-	if (j_array(list, "$.linux.resources.devices", err) < 0)
+	if (json_array(list, "$.linux.resources.devices", err) < 0)
 		return -1;
 	yyjson_arr_foreach(list, i, max, v)
 	{
@@ -182,9 +182,9 @@ static int parse_device_rules(yyjson_val *list, struct bh_error *err)
 		const char *type = "a";
 		int64_t major = -1, minor = -1;
 
-		jp(&p, "$.linux.resources.devices", "[%zu]", i);
-		if (j_object(v, p.s, err) < 0 ||
-		    j_bool(yyjson_obj_get(v, "allow"), p.s, &allow, err) < 0)
+		json_at(&p, "$.linux.resources.devices", "[%zu]", i);
+		if (json_object(v, p.s, err) < 0 ||
+		    json_bool(yyjson_obj_get(v, "allow"), p.s, &allow, err) < 0)
 			return -1;
 		if (!allow)
 			continue;
@@ -207,7 +207,7 @@ static int parse_resources(yyjson_val *res, struct bhc_config *cfg, struct bh_er
 	static const char *const refused[] = {"blockIO", "hugepageLimits", "network", "rdma"};
 	yyjson_val *v;
 
-	if (j_object(res, "$.linux.resources", err) < 0)
+	if (json_object(res, "$.linux.resources", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		if (yyjson_obj_get(res, refused[i]))
@@ -223,8 +223,8 @@ static int parse_resources(yyjson_val *res, struct bhc_config *cfg, struct bh_er
 	if ((v = yyjson_obj_get(res, "pids"))) {
 		int64_t limit;
 
-		if (j_object(v, "$.linux.resources.pids", err) < 0 ||
-		    j_i64(yyjson_obj_get(v, "limit"), "$.linux.resources.pids.limit", &limit, err) <
+		if (json_object(v, "$.linux.resources.pids", err) < 0 ||
+		    json_i64(yyjson_obj_get(v, "limit"), "$.linux.resources.pids.limit", &limit, err) <
 		        0)
 			return -1;
 		cfg->pids_max = limit > 0 ? limit : -1;
@@ -236,18 +236,18 @@ static int parse_resources(yyjson_val *res, struct bhc_config *cfg, struct bh_er
 
 static int parse_devices(yyjson_val *list, struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 	yyjson_val *v;
 	size_t i, max;
 
-	if (j_array(list, "$.linux.devices", err) < 0)
+	if (json_array(list, "$.linux.devices", err) < 0)
 		return -1;
 	yyjson_arr_foreach(list, i, max, v)
 	{
 		const char *type = yyjson_get_str(yyjson_obj_get(v, "type"));
 
-		jp(&p, "$.linux.devices", "[%zu]", i);
-		if (j_object(v, p.s, err) < 0)
+		json_at(&p, "$.linux.devices", "[%zu]", i);
+		if (json_object(v, p.s, err) < 0)
 			return -1;
 		if (!type || !default_device(type, yyjson_get_sint(yyjson_obj_get(v, "major")),
 		                             yyjson_get_sint(yyjson_obj_get(v, "minor"))))
@@ -275,10 +275,10 @@ static bool namespaced_sysctl(const char *key)
 static int parse_sysctls(yyjson_val *obj, struct bhc_config *cfg, struct bh_error *err)
 {
 	yyjson_val *key, *val;
-	struct jpath p;
+	struct json_path p;
 	size_t i, max;
 
-	if (j_object(obj, "$.linux.sysctl", err) < 0)
+	if (json_object(obj, "$.linux.sysctl", err) < 0)
 		return -1;
 	if (yyjson_obj_size(obj) > BHC_MAX_SYSCTLS)
 		return bh_error(err, 0, "$.linux.sysctl: more than %d entries", BHC_MAX_SYSCTLS);
@@ -287,7 +287,7 @@ static int parse_sysctls(yyjson_val *obj, struct bhc_config *cfg, struct bh_erro
 		struct bhc_sysctl *s = &cfg->sysctls[i];
 
 		s->key = yyjson_get_str(key);
-		if (j_string(val, jp(&p, "$.linux.sysctl.", "%s", s->key), &s->value, err) < 0)
+		if (json_string(val, json_at(&p, "$.linux.sysctl.", "%s", s->key), &s->value, err) < 0)
 			return -1;
 		if (!namespaced_sysctl(s->key))
 			return bh_error(err, 0,
@@ -300,14 +300,14 @@ static int parse_sysctls(yyjson_val *obj, struct bhc_config *cfg, struct bh_erro
 static int parse_paths(yyjson_val *v, const char *path, const char ***out, size_t *n,
                        struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 
-	if (j_strings(v, path, out, n, err) < 0)
+	if (json_strings(v, path, out, n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < *n; i++)
 		if ((*out)[i][0] != '/')
 			return bh_error(err, 0, "%s: '%s' is not an absolute path",
-			                jp(&p, path, "[%zu]", i), (*out)[i]);
+			                json_at(&p, path, "[%zu]", i), (*out)[i]);
 	return 0;
 }
 
@@ -321,7 +321,7 @@ static int parse_propagation(yyjson_val *v, struct bhc_config *cfg, struct bh_er
 	             {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE}};
 	const char *s;
 
-	if (j_string(v, "$.linux.rootfsPropagation", &s, err) < 0)
+	if (json_string(v, "$.linux.rootfsPropagation", &s, err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++)
 		if (!strcmp(s, modes[i].name)) {
@@ -341,7 +341,7 @@ int bhc_parse_linux(yyjson_val *lx, struct bhc_config *cfg, struct bh_error *err
 
 	if (!lx)
 		return 0;
-	if (j_object(lx, "$.linux", err) < 0)
+	if (json_object(lx, "$.linux", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(unsupported_linux) / sizeof(*unsupported_linux); i++) {
 		v = yyjson_obj_get(lx, unsupported_linux[i]);
@@ -361,7 +361,7 @@ int bhc_parse_linux(yyjson_val *lx, struct bhc_config *cfg, struct bh_error *err
 		return bh_error(err, 0,
 		                "$.linux: uidMappings and gidMappings must be given together");
 	if ((v = yyjson_obj_get(lx, "cgroupsPath")) &&
-	    j_string(v, "$.linux.cgroupsPath", &cfg->cgroups_path, err) < 0)
+	    json_string(v, "$.linux.cgroupsPath", &cfg->cgroups_path, err) < 0)
 		return -1;
 	if ((v = yyjson_obj_get(lx, "resources")) && parse_resources(v, cfg, err) < 0)
 		return -1;
@@ -379,7 +379,7 @@ int bhc_parse_linux(yyjson_val *lx, struct bhc_config *cfg, struct bh_error *err
 	if ((v = yyjson_obj_get(lx, "sysctl")) && parse_sysctls(v, cfg, err) < 0)
 		return -1;
 	if ((v = yyjson_obj_get(lx, "seccomp"))) {
-		if (j_object(v, "$.linux.seccomp", err) < 0)
+		if (json_object(v, "$.linux.seccomp", err) < 0)
 			return -1;
 		cfg->seccomp = v;
 	}

@@ -127,16 +127,16 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
                             struct bh_error *err)
 {
 	yyjson_val *o;
-	struct jpath p;
+	struct json_path p;
 	size_t i, max;
 
-	if (j_array(opts, path, err) < 0)
+	if (json_array(opts, path, err) < 0)
 		return -1;
 	yyjson_arr_foreach(opts, i, max, o)
 	{
 		const char *s;
 
-		if (j_string(o, jp(&p, path, "[%zu]", i), &s, err) < 0 ||
+		if (json_string(o, json_at(&p, path, "[%zu]", i), &s, err) < 0 ||
 		    parse_one_option(s, p.s, m, err) < 0)
 			return -1;
 	}
@@ -176,43 +176,43 @@ static int check_type(struct bhc_mount *m, const char *path, struct bh_error *er
 
 static int parse_mount(yyjson_val *v, const char *path, struct bhc_mount *m, struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 	yyjson_val *x;
 
-	if (j_object(v, path, err) < 0 ||
-	    j_string(yyjson_obj_get(v, "destination"), jp(&p, path, ".destination"),
+	if (json_object(v, path, err) < 0 ||
+	    json_string(yyjson_obj_get(v, "destination"), json_at(&p, path, ".destination"),
 	             &m->destination, err) < 0)
 		return -1;
 	if (m->destination[0] != '/')
 		return bh_error(err, 0, "%s: '%s' is not an absolute path", p.s, m->destination);
 	if ((x = yyjson_obj_get(v, "type")) &&
-	    j_string(x, jp(&p, path, ".type"), &m->type, err) < 0)
+	    json_string(x, json_at(&p, path, ".type"), &m->type, err) < 0)
 		return -1;
 	if ((x = yyjson_obj_get(v, "source")) &&
-	    j_string(x, jp(&p, path, ".source"), &m->source, err) < 0)
+	    json_string(x, json_at(&p, path, ".source"), &m->source, err) < 0)
 		return -1;
 	if ((x = yyjson_obj_get(v, "uidMappings")) || (x = yyjson_obj_get(v, "gidMappings")))
 		return bh_error(err, 0, "%s: id-mapped mounts are not supported by bhc", path);
 	if ((x = yyjson_obj_get(v, "options")) &&
-	    bhc_parse_mount_options(x, jp(&p, path, ".options"), m, err) < 0)
+	    bhc_parse_mount_options(x, json_at(&p, path, ".options"), m, err) < 0)
 		return -1;
 	return check_type(m, path, err);
 }
 
 int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 	yyjson_val *v;
 	size_t i, max;
 
-	if (j_array(mounts, "$.mounts", err) < 0)
+	if (json_array(mounts, "$.mounts", err) < 0)
 		return -1;
 	cfg->mounts = calloc(yyjson_arr_size(mounts) + 1, sizeof(*cfg->mounts));
 	if (!cfg->mounts)
 		return bh_error(err, ENOMEM, "$.mounts");
 	yyjson_arr_foreach(mounts, i, max, v)
 	{
-		if (parse_mount(v, jp(&p, "$.mounts", "[%zu]", i), &cfg->mounts[i], err) < 0)
+		if (parse_mount(v, json_at(&p, "$.mounts", "[%zu]", i), &cfg->mounts[i], err) < 0)
 			return -1;
 	}
 	cfg->n_mounts = max;

@@ -11,13 +11,13 @@ static const char *const unsupported_process[] = {
 static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error *err)
 {
 	yyjson_val *v, *g;
-	struct jpath p;
+	struct json_path p;
 	size_t i, max;
 
-	if (j_object(user, "$.process.user", err) < 0)
+	if (json_object(user, "$.process.user", err) < 0)
 		return -1;
-	if (j_u32(yyjson_obj_get(user, "uid"), "$.process.user.uid", &cfg->uid, err) < 0 ||
-	    j_u32(yyjson_obj_get(user, "gid"), "$.process.user.gid", &cfg->gid, err) < 0)
+	if (json_u32(yyjson_obj_get(user, "uid"), "$.process.user.uid", &cfg->uid, err) < 0 ||
+	    json_u32(yyjson_obj_get(user, "gid"), "$.process.user.gid", &cfg->gid, err) < 0)
 		return -1;
 	if (yyjson_obj_get(user, "username"))
 		return bh_error(err, 0,
@@ -26,7 +26,7 @@ static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error 
 	if (v) {
 		uint32_t m;
 
-		if (j_u32(v, "$.process.user.umask", &m, err) < 0)
+		if (json_u32(v, "$.process.user.umask", &m, err) < 0)
 			return -1;
 		if (m > 0777)
 			return bh_error(err, 0, "$.process.user.umask: %u is not a file mode", m);
@@ -35,14 +35,14 @@ static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error 
 	v = yyjson_obj_get(user, "additionalGids");
 	if (!v)
 		return 0;
-	if (j_array(v, "$.process.user.additionalGids", err) < 0)
+	if (json_array(v, "$.process.user.additionalGids", err) < 0)
 		return -1;
 	if (yyjson_arr_size(v) > sizeof(cfg->gids) / sizeof(*cfg->gids))
 		return bh_error(err, 0, "$.process.user.additionalGids: more than %zu groups",
 		                sizeof(cfg->gids) / sizeof(*cfg->gids));
 	yyjson_arr_foreach(v, i, max, g)
 	{
-		if (j_u32(g, jp(&p, "$.process.user.additionalGids", "[%zu]", i), &cfg->gids[i],
+		if (json_u32(g, json_at(&p, "$.process.user.additionalGids", "[%zu]", i), &cfg->gids[i],
 		          err) < 0)
 			return -1;
 	}
@@ -54,9 +54,9 @@ static int parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error 
 {
 	static const char *const sets[CAPSET_N] = {"bounding", "effective", "inheritable",
 	                                           "permitted", "ambient"};
-	struct jpath p, q;
+	struct json_path p, q;
 
-	if (j_object(caps, "$.process.capabilities", err) < 0)
+	if (json_object(caps, "$.process.capabilities", err) < 0)
 		return -1;
 	for (int s = 0; s < CAPSET_N; s++) {
 		yyjson_val *list = yyjson_obj_get(caps, sets[s]), *name;
@@ -64,16 +64,16 @@ static int parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error 
 
 		if (!list)
 			continue;
-		if (j_array(list, jp(&p, "$.process.capabilities.", "%s", sets[s]), err) < 0)
+		if (json_array(list, json_at(&p, "$.process.capabilities.", "%s", sets[s]), err) < 0)
 			return -1;
 		yyjson_arr_foreach(list, i, max, name)
 		{
 			const char *n;
 			int cap;
 
-			if (j_string(name, jp(&q, p.s, "[%zu]", i), &n, err) < 0)
+			if (json_string(name, json_at(&q, p.s, "[%zu]", i), &n, err) < 0)
 				return -1;
-			cap = bhc_cap_from_name(n);
+			cap = bh_cap_from_name(n);
 			if (cap < 0)
 				return bh_error(err, 0, "%s: '%s' is not a capability", q.s, n);
 			cfg->caps[s] |= 1ULL << cap;
@@ -85,10 +85,10 @@ static int parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error 
 static int parse_rlimits(yyjson_val *list, struct bhc_config *cfg, struct bh_error *err)
 {
 	yyjson_val *r;
-	struct jpath p, q;
+	struct json_path p, q;
 	size_t i, max;
 
-	if (j_array(list, "$.process.rlimits", err) < 0)
+	if (json_array(list, "$.process.rlimits", err) < 0)
 		return -1;
 	if (yyjson_arr_size(list) > BHC_MAX_RLIMITS)
 		return bh_error(err, 0, "$.process.rlimits: more than %d entries", BHC_MAX_RLIMITS);
@@ -97,15 +97,15 @@ static int parse_rlimits(yyjson_val *list, struct bhc_config *cfg, struct bh_err
 		struct bhc_rlimit *rl = &cfg->rlimits[i];
 		const char *type;
 
-		jp(&p, "$.process.rlimits", "[%zu]", i);
-		if (j_object(r, p.s, err) < 0 ||
-		    j_string(yyjson_obj_get(r, "type"), jp(&q, p.s, ".type"), &type, err) < 0)
+		json_at(&p, "$.process.rlimits", "[%zu]", i);
+		if (json_object(r, p.s, err) < 0 ||
+		    json_string(yyjson_obj_get(r, "type"), json_at(&q, p.s, ".type"), &type, err) < 0)
 			return -1;
 		rl->resource = bhc_rlimit_from_name(type);
 		if (rl->resource < 0)
 			return bh_error(err, 0, "%s: '%s' is not a resource limit", q.s, type);
-		if (j_u64(yyjson_obj_get(r, "soft"), jp(&q, p.s, ".soft"), &rl->soft, err) < 0 ||
-		    j_u64(yyjson_obj_get(r, "hard"), jp(&q, p.s, ".hard"), &rl->hard, err) < 0)
+		if (json_u64(yyjson_obj_get(r, "soft"), json_at(&q, p.s, ".soft"), &rl->soft, err) < 0 ||
+		    json_u64(yyjson_obj_get(r, "hard"), json_at(&q, p.s, ".hard"), &rl->hard, err) < 0)
 			return -1;
 		if (rl->soft > rl->hard)
 			return bh_error(err, 0, "%s: soft limit %llu is above the hard limit %llu",
@@ -120,9 +120,9 @@ static int parse_console(yyjson_val *v, struct bhc_config *cfg, struct bh_error 
 {
 	uint32_t h, w;
 
-	if (j_object(v, "$.process.consoleSize", err) < 0 ||
-	    j_u32(yyjson_obj_get(v, "height"), "$.process.consoleSize.height", &h, err) < 0 ||
-	    j_u32(yyjson_obj_get(v, "width"), "$.process.consoleSize.width", &w, err) < 0)
+	if (json_object(v, "$.process.consoleSize", err) < 0 ||
+	    json_u32(yyjson_obj_get(v, "height"), "$.process.consoleSize.height", &h, err) < 0 ||
+	    json_u32(yyjson_obj_get(v, "width"), "$.process.consoleSize.width", &w, err) < 0)
 		return -1;
 	if (h > 0xffff || w > 0xffff)
 		return bh_error(err, 0, "$.process.consoleSize: %ux%u is too large", w, h);
@@ -133,12 +133,12 @@ static int parse_console(yyjson_val *v, struct bhc_config *cfg, struct bh_error 
 
 static int parse_env(struct bhc_config *cfg, struct bh_error *err)
 {
-	struct jpath p;
+	struct json_path p;
 
 	for (size_t i = 0; i < cfg->n_env; i++)
 		if (!strchr(cfg->env[i], '=') || cfg->env[i][0] == '=')
 			return bh_error(err, 0, "%s: '%s' is not NAME=value",
-			                jp(&p, "$.process.env", "[%zu]", i), cfg->env[i]);
+			                json_at(&p, "$.process.env", "[%zu]", i), cfg->env[i]);
 	return 0;
 }
 
@@ -147,7 +147,7 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 	yyjson_val *v;
 	int64_t oom;
 
-	if (j_object(proc, "$.process", err) < 0)
+	if (json_object(proc, "$.process", err) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(unsupported_process) / sizeof(*unsupported_process); i++) {
 		v = yyjson_obj_get(proc, unsupported_process[i]);
@@ -156,21 +156,21 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 			return bh_error(err, 0, "$.process.%s: not supported by bhc",
 			                unsupported_process[i]);
 	}
-	if (j_strings(yyjson_obj_get(proc, "args"), "$.process.args", &cfg->args, &cfg->n_args,
+	if (json_strings(yyjson_obj_get(proc, "args"), "$.process.args", &cfg->args, &cfg->n_args,
 	              err) < 0)
 		return -1;
 	if (cfg->n_args == 0 || !cfg->args[0][0])
 		return bh_error(err, 0, "$.process.args: must name a program");
 	v = yyjson_obj_get(proc, "env");
-	if (v && (j_strings(v, "$.process.env", &cfg->env, &cfg->n_env, err) < 0 ||
+	if (v && (json_strings(v, "$.process.env", &cfg->env, &cfg->n_env, err) < 0 ||
 	          parse_env(cfg, err) < 0))
 		return -1;
-	if (j_string(yyjson_obj_get(proc, "cwd"), "$.process.cwd", &cfg->cwd, err) < 0)
+	if (json_string(yyjson_obj_get(proc, "cwd"), "$.process.cwd", &cfg->cwd, err) < 0)
 		return -1;
 	if (cfg->cwd[0] != '/')
 		return bh_error(err, 0, "$.process.cwd: '%s' is not an absolute path", cfg->cwd);
 	v = yyjson_obj_get(proc, "terminal");
-	if (v && j_bool(v, "$.process.terminal", &cfg->terminal, err) < 0)
+	if (v && json_bool(v, "$.process.terminal", &cfg->terminal, err) < 0)
 		return -1;
 	v = yyjson_obj_get(proc, "consoleSize");
 	if (v && parse_console(v, cfg, err) < 0)
@@ -189,10 +189,10 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 	/* noNewPrivileges: always on; false is accepted but has no effect. */
 	v = yyjson_obj_get(proc, "noNewPrivileges");
 	if (v && !yyjson_is_bool(v))
-		return j_type_error(err, "$.process.noNewPrivileges", "a boolean", v);
+		return json_type_error(err, "$.process.noNewPrivileges", "a boolean", v);
 	v = yyjson_obj_get(proc, "oomScoreAdj");
 	if (v) {
-		if (j_i64(v, "$.process.oomScoreAdj", &oom, err) < 0)
+		if (json_i64(v, "$.process.oomScoreAdj", &oom, err) < 0)
 			return -1;
 		if (oom < -1000 || oom > 1000)
 			return bh_error(err, 0,

@@ -231,20 +231,11 @@ static int wait_ready(struct create_ctx *c, struct bhc_container *out, struct bh
 
 static int write_pid_file(const char *path, pid_t pid, struct bh_error *err)
 {
-	char tmp[PATH_MAX], v[24];
-	int fd;
+	char v[24];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	snprintf(v, sizeof(v), "%d", (int)pid);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return bh_error(err, errno, "--pid-file %s", path);
-	if (write(fd, v, strlen(v)) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return bh_error(err, e, "--pid-file %s", path);
-	}
+	if (bh_write_atomic(path, v, strlen(v), 0644, err) < 0)
+		return bh_error_wrap(err, "--pid-file");
 	return 0;
 }
 

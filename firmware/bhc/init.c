@@ -68,21 +68,28 @@ static int enter_cwd(const char *cwd, struct bh_error *err)
 	return 0;
 }
 
+/* The config's user, groups and capabilities. Ambient and inheritable are
+ * always empty, so no capability survives an execve of a non-root
+ * program; the bounding set is cut to what the config grants. */
 static int set_user(const struct bhc_config *cfg, struct bh_error *err)
 {
 	gid_t gids[32];
+	struct bh_privileges p = {
+		.uid = cfg->uid,
+		.gid = cfg->gid,
+		.groups = gids,
+		.n_groups = cfg->n_gids,
+		.bounding = cfg->caps[CAPSET_BOUNDING],
+		.permitted = cfg->caps[CAPSET_PERMITTED],
+		.effective = cfg->caps[CAPSET_EFFECTIVE],
+		.no_new_privs = true,
+		.last_cap = bh_cap_last(),
+	};
 
 	for (size_t i = 0; i < cfg->n_gids; i++)
 		gids[i] = cfg->gids[i];
-	if (setgroups(cfg->n_gids, gids) < 0)
-		return bh_error(err, errno, "set the additional groups");
-	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
-		return bh_error(err, errno, "set gid %u", cfg->gid);
-	/* Keep the permitted set across the uid change; bhc_caps_apply then
-	 * sets exactly what the config grants. */
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
-		return bh_error(err, errno, "set uid %u", cfg->uid);
-	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	if (bh_drop_privileges(&p, err) < 0)
+		return -1;
 	if (cfg->umask >= 0)
 		umask((mode_t)cfg->umask);
 	return 0;
@@ -140,11 +147,8 @@ static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, ch
 			return bh_error(err, errno, "hand the console to bhc");
 		close(master);
 	}
-	if (enter_cwd(cfg->cwd, err) < 0 || bhc_caps_bound(cfg->caps, err) < 0 ||
-	    set_user(cfg, err) < 0 || bhc_caps_apply(cfg->caps, err) < 0)
+	if (enter_cwd(cfg->cwd, err) < 0 || set_user(cfg, err) < 0)
 		return -1;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return bh_error(err, errno, "set no_new_privs");
 	return find_program(cfg, prog, len, err);
 }
 

@@ -7,8 +7,10 @@
 #ifndef BHC_LIBBHC_H
 #define BHC_LIBBHC_H
 
+#include <bulkhead/caps.h>
 #include <bulkhead/error.h>
-#include <bulkhead/in_root.h>
+#include <bulkhead/fs.h>
+#include <bulkhead/json.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -107,35 +109,12 @@ int bhc_config_parse(const char *bundle, const char *text, size_t len, struct bh
 void bhc_config_free(struct bhc_config *cfg);
 bool bhc_config_has_limits(const struct bhc_config *cfg);
 
-/* config_json.c: typed access to JSON values with the path in errors. */
-struct jpath {
-	char s[256];
-};
-const char *jp(struct jpath *p, const char *parent, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int j_type_error(struct bh_error *err, const char *path, const char *want, yyjson_val *v);
-int j_string(yyjson_val *v, const char *path, const char **out, struct bh_error *err);
-int j_bool(yyjson_val *v, const char *path, bool *out, struct bh_error *err);
-int j_u64(yyjson_val *v, const char *path, uint64_t *out, struct bh_error *err);
-int j_i64(yyjson_val *v, const char *path, int64_t *out, struct bh_error *err);
-int j_u32(yyjson_val *v, const char *path, uint32_t *out, struct bh_error *err);
-int j_strings(yyjson_val *v, const char *path, const char ***out, size_t *n, struct bh_error *err);
-int j_object(yyjson_val *v, const char *path, struct bh_error *err);
-int j_array(yyjson_val *v, const char *path, struct bh_error *err);
-
 /* config_process.c, config_linux.c, config_mounts.c: the parts of the file. */
 int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_linux(yyjson_val *linux, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m,
                             struct bh_error *err);
-
-/* caps.c */
-int bhc_cap_from_name(const char *name);
-const char *bhc_cap_name(int cap);
-int bhc_cap_last(void);
-int bhc_caps_bound(const uint64_t caps[CAPSET_N], struct bh_error *err);
-int bhc_caps_apply(const uint64_t caps[CAPSET_N], struct bh_error *err);
 
 /* rlimits.c */
 int bhc_rlimit_from_name(const char *name);
@@ -252,10 +231,10 @@ int bhc_send_fds(int sock, const int *fds, size_t n, const void *data, size_t le
 int bhc_recv_fds(int sock, int *fds, size_t max, size_t *n, void *data, size_t len);
 int bhc_recv_fd(int sock, int *fd, void *data, size_t len);
 
-/* fs.c: small helpers. */
+/* fs.c: writes text into an existing file (a cgroup knob). */
 int bhc_write_file_at(int dirfd, const char *name, const char *text, struct bh_error *err);
-int bhc_write_file_atomic(int dirfd, const char *name, const char *text, struct bh_error *err);
-char *bhc_read_file(const char *path, size_t max, size_t *len, struct bh_error *err);
+
+/* state.c: the time for state.json's "created". */
 void bhc_now_rfc3339(char *buf, size_t n);
 
 #endif

@@ -201,7 +201,7 @@ static int parse_action(yyjson_val *v, yyjson_val *errno_ret, uint32_t default_e
 {
 	const char *s;
 
-	if (j_string(v, path, &s, err) < 0)
+	if (json_string(v, path, &s, err) < 0)
 		return -1;
 	if (!strcmp(s, "SCMP_ACT_ALLOW"))
 		*out = SCMP_ACT_ALLOW;
@@ -232,11 +232,11 @@ static int parse_args(yyjson_val *args, const char *path, struct scmp_arg_cmp *c
 	static const char *const ops[] = {NULL,          "SCMP_CMP_NE",       "SCMP_CMP_LT",
 	                                  "SCMP_CMP_LE", "SCMP_CMP_EQ",       "SCMP_CMP_GE",
 	                                  "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
-	struct jpath p, q;
+	struct json_path p, q;
 	yyjson_val *a;
 	size_t i, max;
 
-	if (j_array(args, path, err) < 0)
+	if (json_array(args, path, err) < 0)
 		return -1;
 	if (yyjson_arr_size(args) > 6)
 		return bh_error(err, 0, "%s: more than 6 argument conditions", path);
@@ -247,14 +247,14 @@ static int parse_args(yyjson_val *args, const char *path, struct scmp_arg_cmp *c
 		const char *op;
 		int o = 0;
 
-		jp(&p, path, "[%zu]", i);
-		if (j_object(a, p.s, err) < 0 ||
-		    j_u32(yyjson_obj_get(a, "index"), jp(&q, p.s, ".index"), &index, err) < 0 ||
-		    j_u64(yyjson_obj_get(a, "value"), jp(&q, p.s, ".value"), &value, err) < 0 ||
-		    j_string(yyjson_obj_get(a, "op"), jp(&q, p.s, ".op"), &op, err) < 0)
+		json_at(&p, path, "[%zu]", i);
+		if (json_object(a, p.s, err) < 0 ||
+		    json_u32(yyjson_obj_get(a, "index"), json_at(&q, p.s, ".index"), &index, err) < 0 ||
+		    json_u64(yyjson_obj_get(a, "value"), json_at(&q, p.s, ".value"), &value, err) < 0 ||
+		    json_string(yyjson_obj_get(a, "op"), json_at(&q, p.s, ".op"), &op, err) < 0)
 			return -1;
 		if (yyjson_obj_get(a, "valueTwo") &&
-		    j_u64(yyjson_obj_get(a, "valueTwo"), jp(&q, p.s, ".valueTwo"), &two, err) < 0)
+		    json_u64(yyjson_obj_get(a, "valueTwo"), json_at(&q, p.s, ".valueTwo"), &two, err) < 0)
 			return -1;
 		if (index > 5)
 			return bh_error(err, 0, "%s.index: %u is not an argument index (0..5)", p.s,
@@ -277,18 +277,18 @@ static int add_config_rule(scmp_filter_ctx ctx, yyjson_val *r, const char *path,
 	const char **names = NULL;
 	size_t n_names = 0;
 	unsigned n_cmp = 0;
-	struct jpath p;
+	struct json_path p;
 	uint32_t action;
 	yyjson_val *v;
 
-	if (j_object(r, path, err) < 0 ||
+	if (json_object(r, path, err) < 0 ||
 	    parse_action(yyjson_obj_get(r, "action"), yyjson_obj_get(r, "errnoRet"), default_errno,
-	                 jp(&p, path, ".action"), &action, err) < 0)
+	                 json_at(&p, path, ".action"), &action, err) < 0)
 		return -1;
 	if ((v = yyjson_obj_get(r, "args")) &&
-	    parse_args(v, jp(&p, path, ".args"), cmp, &n_cmp, err) < 0)
+	    parse_args(v, json_at(&p, path, ".args"), cmp, &n_cmp, err) < 0)
 		return -1;
-	if (j_strings(yyjson_obj_get(r, "names"), jp(&p, path, ".names"), &names, &n_names, err) <
+	if (json_strings(yyjson_obj_get(r, "names"), json_at(&p, path, ".names"), &names, &n_names, err) <
 	    0)
 		return -1;
 	for (size_t i = 0; i < n_names; i++) {
@@ -313,14 +313,14 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 {
 	uint32_t default_action, default_errno = EPERM;
 	scmp_filter_ctx ctx;
-	struct jpath p;
+	struct json_path p;
 	yyjson_val *v, *r;
 	size_t i, max;
 
 	if ((v = yyjson_obj_get(prof, "listenerPath")) && !(yyjson_is_str(v) && !yyjson_get_len(v)))
 		return bh_error(err, 0, "$.linux.seccomp.listenerPath: not supported by bhc"), NULL;
 	if ((v = yyjson_obj_get(prof, "defaultErrnoRet")) &&
-	    j_u32(v, "$.linux.seccomp.defaultErrnoRet", &default_errno, err) < 0)
+	    json_u32(v, "$.linux.seccomp.defaultErrnoRet", &default_errno, err) < 0)
 		return NULL;
 	if (parse_action(yyjson_obj_get(prof, "defaultAction"),
 	                 yyjson_obj_get(prof, "defaultErrnoRet"), EPERM,
@@ -330,7 +330,7 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 	if (!ctx)
 		return bh_error(err, ENOMEM, "seccomp_init"), NULL;
 	if ((v = yyjson_obj_get(prof, "architectures"))) {
-		if (j_array(v, "$.linux.seccomp.architectures", err) < 0)
+		if (json_array(v, "$.linux.seccomp.architectures", err) < 0)
 			goto fail;
 		yyjson_arr_foreach(v, i, max, r)
 		{
@@ -338,7 +338,7 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 			char lower[32];
 			uint32_t arch;
 
-			if (j_string(r, jp(&p, "$.linux.seccomp.architectures", "[%zu]", i), &name,
+			if (json_string(r, json_at(&p, "$.linux.seccomp.architectures", "[%zu]", i), &name,
 			             err) < 0)
 				goto fail;
 			if (!strncmp(name, "SCMP_ARCH_", 10))
@@ -365,11 +365,11 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 		goto fail;
 	}
 	if ((v = yyjson_obj_get(prof, "syscalls"))) {
-		if (j_array(v, "$.linux.seccomp.syscalls", err) < 0)
+		if (json_array(v, "$.linux.seccomp.syscalls", err) < 0)
 			goto fail;
 		yyjson_arr_foreach(v, i, max, r)
 		{
-			if (add_config_rule(ctx, r, jp(&p, "$.linux.seccomp.syscalls", "[%zu]", i),
+			if (add_config_rule(ctx, r, json_at(&p, "$.linux.seccomp.syscalls", "[%zu]", i),
 			                    default_errno, default_action, err) < 0)
 				goto fail;
 		}

@@ -135,7 +135,7 @@ int bhc_state_write(int dirfd, const struct bhc_state *st, yyjson_val *annotatio
 	yyjson_mut_doc_free(doc);
 	if (!text)
 		return bh_error(err, ENOMEM, "write the state");
-	r = bhc_write_file_atomic(dirfd, "state.json", text, err);
+	r = bh_write_atomic_at(dirfd, "state.json", text, strlen(text), 0600, err);
 	free(text);
 	return r;
 }
@@ -234,29 +234,9 @@ char *bhc_state_json(const struct bhc_state *st, struct bh_error *err)
 	return text;
 }
 
-static int remove_tree_at(int dirfd, const char *name)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *e;
-	DIR *d;
-
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			unlinkat(fd, e->d_name, 0);
-	closedir(d);
-	return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -1 : 0;
-}
-
 int bhc_state_remove(int rootfd, const char *id, struct bh_error *err)
 {
-	if (remove_tree_at(rootfd, id) < 0)
+	if (bh_remove_tree_at(rootfd, id) < 0)
 		return bh_error(err, errno, "remove the state of '%s'", id);
 	return 0;
 }

@@ -1,5 +1,8 @@
-/* bhctl: talks to bhd over /run/bulkhead/bhd.sock (root only). A bundle to
- * install is opened here and passed to bhd as a file descriptor. */
+/* bhctl: talks to bhd over its control socket (include/bulkhead/control.h,
+ * root only). A bundle or update to install is opened here and passed to
+ * bhd as a file descriptor. */
+#include <bulkhead/control.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -11,51 +14,12 @@
 #include <unistd.h>
 #include <yyjson.h>
 
-#define SOCKET_PATH "/run/bulkhead/bhd.sock"
-
-static const struct {
-	const char *name, *args, *help;
-} commands[] = {
-	{"install", "BUNDLE", "check a signed bundle and install its workload"},
-	{"list", "", "installed workloads and their state"},
-	{"status", "NAME", "one workload in detail"},
-	{"start", "NAME", "start a workload (and start it at boot)"},
-	{"stop", "NAME", "stop a workload (and not at boot)"},
-	{"remove", "NAME", "stop and remove a workload (its volumes stay)"},
-	{"logs", "NAME", "a workload's recent output"},
-	{"sbom", "NAME", "a workload's SBOM (SPDX 2.3 JSON)"},
-	{"update", "FILE", "check a signed firmware update and write it to the other slot\n"
-			   "                   (--allow-downgrade FILE: also an older version;\n"
-			   "                   --status: both slots, versions, tries)"},
-};
-
 static int usage(void)
 {
 	fprintf(stderr, "usage: bhctl COMMAND [ARGS]\n\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(stderr, "  %-8s %-7s %s\n", commands[i].name, commands[i].args, commands[i].help);
+	for (const struct control_verb *v = control_verbs; v->name; v++)
+		fprintf(stderr, "  %-8s %-7s %s\n", v->name, v->usage, v->help);
 	return 2;
-}
-
-static int send_request(int sock, const char *json, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = (void *)json, .iov_len = strlen(json)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(cbuf, 0, sizeof(cbuf));
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, 0) < 0 ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -67,55 +31,50 @@ int main(int argc, char **argv)
 	size_t len = 0, cap = 0;
 	const char *text;
 	yyjson_doc *doc;
+	const struct control_verb *verb;
 	int sock, fd = -1, ok;
 	bool status_only = false, downgrade = false;
 	ssize_t n;
-	size_t i;
 
-	if (argc < 2)
+	if (argc < 2 || !(verb = control_verb(argv[1])))
 		return usage();
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			break;
-	if (i == sizeof(commands) / sizeof(commands[0]))
-		return usage();
-	if (!strcmp(argv[1], "update")) {
+	if (!strcmp(verb->name, "update")) {
 		if (argc == 3 && !strcmp(argv[2], "--status"))
 			status_only = true;
 		else if (argc == 4 && !strcmp(argv[2], "--allow-downgrade"))
 			downgrade = true;
 		else if (argc != 3 || argv[2][0] == '-')
 			return usage();
-	} else if (argc != (commands[i].args[0] ? 3 : 2)) {
+	} else if (argc != (verb->arg == CONTROL_ARG_NONE ? 2 : 3)) {
 		return usage();
 	}
 	req = yyjson_mut_doc_new(NULL);
 	root = yyjson_mut_obj(req);
 	yyjson_mut_doc_set_root(req, root);
-	yyjson_mut_obj_add_str(req, root, "cmd", argv[1]);
-	if (!strcmp(argv[1], "update") && status_only) {
-		yyjson_mut_obj_add_bool(req, root, "status", true);
-	} else if (!strcmp(argv[1], "install") || !strcmp(argv[1], "update")) {
+	yyjson_mut_obj_add_str(req, root, CONTROL_CMD, verb->name);
+	if (status_only) {
+		yyjson_mut_obj_add_bool(req, root, CONTROL_STATUS, true);
+	} else if (verb->arg == CONTROL_ARG_FILE) {
 		fd = open(argv[argc - 1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			fprintf(stderr, "bhctl: open %s: %s\n", argv[argc - 1], strerror(errno));
 			return 1;
 		}
 		if (downgrade)
-			yyjson_mut_obj_add_bool(req, root, "allow_downgrade", true);
-	} else if (argc == 3) {
-		yyjson_mut_obj_add_str(req, root, "name", argv[2]);
+			yyjson_mut_obj_add_bool(req, root, CONTROL_ALLOW_DOWNGRADE, true);
+	} else if (verb->arg == CONTROL_ARG_WORKLOAD) {
+		yyjson_mut_obj_add_str(req, root, CONTROL_NAME, argv[2]);
 	}
 	json = yyjson_mut_write(req, 0, NULL);
 	yyjson_mut_doc_free(req);
 	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	strcpy(sa.sun_path, SOCKET_PATH);
+	strcpy(sa.sun_path, BHD_SOCKET);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "bhctl: connect %s: %s (is bhd running? are you root?)\n", SOCKET_PATH,
+		fprintf(stderr, "bhctl: connect %s: %s (is bhd running? are you root?)\n", BHD_SOCKET,
 			strerror(errno));
 		return 1;
 	}
-	if (send_request(sock, json, fd) < 0) {
+	if (control_send(sock, json, fd) < 0) {
 		fprintf(stderr, "bhctl: send: %s\n", strerror(errno));
 		return 1;
 	}
@@ -137,8 +96,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bhctl: no reply from bhd\n");
 		return 1;
 	}
-	ok = yyjson_get_bool(yyjson_obj_get(yyjson_doc_get_root(doc), "ok"));
-	text = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(doc), ok ? "output" : "error"));
+	ok = yyjson_get_bool(yyjson_obj_get(yyjson_doc_get_root(doc), CONTROL_OK));
+	text = yyjson_get_str(
+		yyjson_obj_get(yyjson_doc_get_root(doc), ok ? CONTROL_OUTPUT : CONTROL_ERROR));
 	if (ok)
 		fputs(text ? text : "", stdout);
 	else

@@ -2,8 +2,10 @@
 #ifndef BULKHEAD_BHD_H
 #define BULKHEAD_BHD_H
 
+#include <bulkhead/control.h>
 #include <bulkhead/error.h>
 #include <bulkhead/manifest.h>
+#include <bulkhead/update.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,7 +16,6 @@
 #define SBOM_STORE     "/data/sbom"
 #define VOLUMES_DIR    "/data/volumes"
 #define RUN_DIR        "/run/bulkhead"
-#define SOCKET_PATH    RUN_DIR "/bhd.sock"
 #define LOGS_DIR       RUN_DIR "/logs"
 #define BHC_ROOT       RUN_DIR "/bhc"
 #define OCI_BUNDLES    RUN_DIR "/workloads"
@@ -46,11 +47,15 @@ struct workload {
 	size_t partial_len;
 };
 
+/* The table (workloads.c). */
 extern struct workload workloads[WORKLOADS_MAX];
+struct workload *workload_find(const char *name);
+/* A cleared entry to fill (set used once it is), or NULL when full. */
+struct workload *workload_new(void);
 
+/* bhd's own log lines, and its monotonic clock in ms (log.c). */
 int64_t now_ms(void);
 __attribute__((format(printf, 1, 2))) void bhd_log(const char *fmt, ...);
-struct workload *workload_find(const char *name);
 
 /* Install and remove (install.c). The bundle arrives as an open fd. */
 int workload_install(int bundle_fd, const char *what, char *name_out, struct bh_error *err);
@@ -77,11 +82,50 @@ void container_cleanup(struct workload *w);
 int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t store_size,
 	       struct bh_error *err);
 
-/* Firmware updates into the inactive slot, and blessing (update.c). */
+/* Firmware updates into the inactive slot (update.c). */
 int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh_error *err);
 int update_status(char *out, size_t size, struct bh_error *err);
-/* Blesses the booted slot once healthy; returns ms until the next call, or -1. */
-int64_t update_tick(int64_t started);
+
+/* The confirmation of this boot (confirm.c): once it has run healthy for
+ * BH_UPDATE_HEALTH_SECONDS, the running slot's tries are re-armed and
+ * BOOT_CONFIRMED tells init. Returns ms until the next call, or -1. */
+#define BOOT_CONFIRMED RUN_DIR "/boot-confirmed"
+#ifndef BH_UPDATE_HEALTH_SECONDS
+#define BH_UPDATE_HEALTH_SECONDS 60
+#endif
+int64_t boot_confirm_tick(int64_t started);
+/* Until then the other slot is the fallback, which no update may write. */
+bool boot_is_confirmed(void);
+
+/* The EFI system partition (esp.c). Each slot's boot entry is a UKI named
+ * bulkhead-<version>-<slot>[+<tries left>[-<tries done>]].efi; a slot
+ * known good has ESP_GOOD_DIR/good-<slot> holding its version. */
+#define ESP_MOUNT    RUN_DIR "/esp"
+#define ESP_UKI_DIR  ESP_MOUNT "/EFI/Linux"
+#define ESP_GOOD_DIR ESP_MOUNT "/loader/bulkhead"
+#define TRIES        3 /* systemd-boot's tries of a slot's entry */
+struct esp_entry {
+	char name[256];
+	char version[UPDATE_VERSION_MAX];
+	char slot;
+	int counted, left, done;
+};
+/* A GPT partition by name: its /dev path and size in bytes. */
+int partition_find(const char *label, char *dev, size_t size, uint64_t *bytes,
+		   struct bh_error *err);
+int esp_mount(struct bh_error *err);
+void esp_umount(void);
+/* fsync of a folder on the ESP, after a rename in it. */
+int esp_sync(const char *dir);
+bool esp_entry_parse(const char *name, struct esp_entry *e);
+/* The entries on the mounted ESP; stale temporary files are removed. */
+size_t esp_entries(struct esp_entry *out, size_t max);
+/* The version last known good in slot, "" for none. */
+void esp_good_version(char slot, char *out, size_t size);
+int esp_set_good_version(char slot, const char *version, struct bh_error *err);
+
+/* A value of /etc/os-release, unquoted (os_release.c); -1 when absent. */
+int os_release(const char *key, char *out, size_t size);
 
 /* Networking (net.c): the isolated network and port forwards. */
 int net_setup(struct workload *w, struct bh_error *err);
@@ -90,7 +134,7 @@ int proxies_open(struct workload *w, int epfd, struct bh_error *err);
 void proxies_close(struct workload *w);
 bool proxy_event(int fd, uint32_t events, int epfd);
 
-/* Logs (log.c). */
+/* Each workload's output (workload_log.c). */
 void workload_log_line(const char *name, const char *line);
 int workload_log_read(const char *name, char **text, struct bh_error *err);
 

@@ -2,8 +2,10 @@
 # bhd: the workload agent (docs/workloads.md)
 ################################################################################
 
-BHD_SOURCES = main.c control.c install.c run.c container.c vm.c net.c proxy.c log.c update.c
+BHD_SOURCES = main.c log.c workloads.c control.c install.c run.c workload_log.c container.c vm.c \
+	net.c proxy.c update.c confirm.c esp.c os_release.c
 BHD_INSTALL = usr/sbin/bhd
 BHD_UNIT_TESTS = test_bhd_update
+BHD_UNIT_SOURCES = esp.c
 
 $(eval $(call program,bhd))

@@ -1,11 +1,15 @@
-/* The control socket: root only (the socket is 0600 in a folder only root
- * can write, and every peer's credentials are checked), one JSON request
- * per connection, one JSON reply. `install` passes the bundle as an open
- * file descriptor (SCM_RIGHTS), so that bhd never opens a path a client
- * names. The socket lives under /run/bulkhead, which no workload sees. */
+/* The control socket (include/bulkhead/control.h): root only (the socket
+ * is 0600 in a folder only root can write, and every peer's credentials
+ * are checked), one JSON request per connection, one JSON reply. `install`
+ * passes the bundle as an open file descriptor (SCM_RIGHTS), so that bhd
+ * never opens a path a client names. The socket lives under /run/bulkhead,
+ * which no workload sees. Each verb has its handler (the table
+ * `handlers`). */
 #include "bhd.h"
 
-#include <bulkhead/sbom.h>
+#include <bulkhead/bundle.h>
+#include <bulkhead/control.h>
+#include <bulkhead/fs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +23,6 @@
 #include <unistd.h>
 #include <yyjson.h>
 
-#define REQUEST_MAX 4096
-
 int control_open(struct bh_error *err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -28,18 +30,18 @@ int control_open(struct bh_error *err)
 
 	if (fd < 0)
 		return bh_error(err, errno, "socket");
-	strcpy(sa.sun_path, SOCKET_PATH);
-	unlink(SOCKET_PATH);
+	strcpy(sa.sun_path, BHD_SOCKET);
+	unlink(BHD_SOCKET);
 	umask(077);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
 		int e = errno;
 
 		umask(022);
 		close(fd);
-		return bh_error(err, e, "listen on %s", SOCKET_PATH);
+		return bh_error(err, e, "listen on %s", BHD_SOCKET);
 	}
 	umask(022);
-	chmod(SOCKET_PATH, 0600);
+	chmod(BHD_SOCKET, 0600);
 	return fd;
 }
 
@@ -51,8 +53,8 @@ static void reply(int fd, bool ok, const char *text)
 	char *out;
 
 	yyjson_mut_doc_set_root(doc, root);
-	yyjson_mut_obj_add_bool(doc, root, "ok", ok);
-	yyjson_mut_obj_add_strcpy(doc, root, ok ? "output" : "error", text ? text : "");
+	yyjson_mut_obj_add_bool(doc, root, CONTROL_OK, ok);
+	yyjson_mut_obj_add_strcpy(doc, root, ok ? CONTROL_OUTPUT : CONTROL_ERROR, text ? text : "");
 	out = yyjson_mut_write(doc, 0, &len);
 	if (out) {
 		for (size_t off = 0; off < len;) {
@@ -67,6 +69,15 @@ static void reply(int fd, bool ok, const char *text)
 	yyjson_mut_doc_free(doc);
 }
 
+/* One request, as its handler sees it. */
+struct request {
+	int fd;            /* the connection, for the reply */
+	int epfd;          /* bhd's event loop, for a workload started here */
+	yyjson_val *root;  /* the request's JSON object */
+	struct workload *w; /* the workload named, for verbs that take one */
+	int file_fd;       /* the descriptor passed, or -1 */
+};
+
 static const char *state_name(enum wl_state s)
 {
 	static const char *const names[] = {"stopped", "running", "restarting", "failed", "exited"};
@@ -74,7 +85,7 @@ static const char *state_name(enum wl_state s)
 	return names[s];
 }
 
-static void list(int fd)
+static void do_list(struct request *r)
 {
 	char text[8192];
 	size_t n = (size_t)snprintf(text, sizeof(text), "%-20s %-10s %-10s %-8s %s\n", "NAME",
@@ -88,11 +99,12 @@ static void list(int fd)
 					      w->m.name, w->m.mode == WL_VM ? "vm" : "container",
 					      state_name(w->state), w->restarts, w->m.version);
 	}
-	reply(fd, true, text);
+	reply(r->fd, true, text);
 }
 
-static void status(int fd, struct workload *w)
+static void do_status(struct request *r)
 {
+	struct workload *w = r->w;
 	char text[4096], ports[512] = "", addr[32] = "";
 	size_t p = 0;
 
@@ -115,146 +127,153 @@ static void status(int fd, struct workload *w)
 		 WIFSIGNALED(w->last_status) ? WTERMSIG(w->last_status) : WEXITSTATUS(w->last_status),
 		 (unsigned long long)w->m.memory, w->m.pids,
 		 w->m.network == WL_NET_ISOLATED ? "isolated" : "none", addr, p ? ports : "-");
-	reply(fd, true, text);
+	reply(r->fd, true, text);
 }
 
-/* update FILE (the file passed as fd), --allow-downgrade, --status. */
-static void update_request(int fd, yyjson_doc *req, int file_fd)
+static void do_install(struct request *r)
 {
-	yyjson_val *root = yyjson_doc_get_root(req);
+	char name[WL_NAME_MAX], text[256];
+	struct bh_error err;
+	struct workload *w;
+
+	if (r->file_fd < 0) {
+		reply(r->fd, false, "install: no bundle file was passed");
+		return;
+	}
+	if (workload_install(r->file_fd, "bundle", name, &err) < 0) {
+		reply(r->fd, false, err.msg);
+		return;
+	}
+	w = workload_find(name);
+	if (w && workload_start(w, r->epfd, &err) < 0)
+		bhd_log("bhd: %s: %s", name, err.msg);
+	snprintf(text, sizeof(text), "installed %s; %s", name,
+		 w && w->state == WS_RUNNING ? "started" : "not started");
+	reply(r->fd, true, text);
+}
+
+static void do_start(struct request *r)
+{
+	struct bh_error err;
+
+	workload_set_enabled(r->w->m.name, true);
+	r->w->restarts = 0;
+	if (r->w->state == WS_RUNNING)
+		reply(r->fd, true, "already running");
+	else if (workload_start(r->w, r->epfd, &err) < 0)
+		reply(r->fd, false, err.msg);
+	else
+		reply(r->fd, true, "started");
+}
+
+static void do_stop(struct request *r)
+{
+	workload_stop(r->w, true);
+	reply(r->fd, true, "stopped");
+}
+
+static void do_remove(struct request *r)
+{
+	char name[WL_NAME_MAX];
+	struct bh_error err;
+
+	snprintf(name, sizeof(name), "%s", r->w->m.name);
+	if (workload_remove(name, &err) < 0)
+		reply(r->fd, false, err.msg);
+	else
+		reply(r->fd, true, "removed (its volumes under " VOLUMES_DIR " are kept)");
+}
+
+static void do_logs(struct request *r)
+{
+	struct bh_error err;
+	char *text;
+
+	if (workload_log_read(r->w->m.name, &text, &err) < 0) {
+		reply(r->fd, false, err.msg);
+		return;
+	}
+	reply(r->fd, true, text);
+	free(text);
+}
+
+static void do_sbom(struct request *r)
+{
+	char path[256], *text;
+	struct bh_error err;
+
+	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", r->w->m.name);
+	text = bh_read_file(path, BUNDLE_SBOM_MAX, NULL, &err);
+	if (text)
+		reply(r->fd, true, text);
+	else
+		reply(r->fd, false, "cannot read the workload's SBOM");
+	free(text);
+}
+
+/* update FILE (the file passed as a descriptor), --allow-downgrade, --status. */
+static void do_update(struct request *r)
+{
 	static char text[4096];
 	struct bh_error err;
 	int rc;
 
-	if (yyjson_get_bool(yyjson_obj_get(root, "status")))
+	if (yyjson_get_bool(yyjson_obj_get(r->root, CONTROL_STATUS)))
 		rc = update_status(text, sizeof(text), &err);
-	else if (file_fd < 0)
+	else if (r->file_fd < 0)
 		rc = bh_error(&err, 0, "update: no update file was passed");
 	else
-		rc = update_apply(file_fd, yyjson_get_bool(yyjson_obj_get(root, "allow_downgrade")),
+		rc = update_apply(r->file_fd,
+				  yyjson_get_bool(yyjson_obj_get(r->root, CONTROL_ALLOW_DOWNGRADE)),
 				  text, sizeof(text), &err);
-	reply(fd, rc == 0, rc == 0 ? text : err.msg);
+	reply(r->fd, rc == 0, rc == 0 ? text : err.msg);
 }
 
-static int recv_request(int fd, char *buf, size_t size, int *passed_fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = buf, .iov_len = size - 1};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			     .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c;
-	ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-
-	*passed_fd = -1;
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(passed_fd, CMSG_DATA(c), sizeof(int));
-	return 0;
-}
+/* Every verb of control_verbs, and what bhd does for it. */
+static const struct {
+	const char *verb;
+	void (*handle)(struct request *r);
+} handlers[] = {
+	{"install", do_install}, {"list", do_list},     {"status", do_status},
+	{"start", do_start},     {"stop", do_stop},     {"remove", do_remove},
+	{"logs", do_logs},       {"sbom", do_sbom},     {"update", do_update},
+};
 
 static void handle(int fd, int epfd)
 {
-	char buf[REQUEST_MAX], name[WL_NAME_MAX];
-	struct bh_error err;
+	char buf[CONTROL_REQUEST_MAX];
+	struct request r = {.fd = fd, .epfd = epfd};
+	const struct control_verb *verb;
 	const char *cmd, *wname;
-	struct workload *w = NULL;
 	yyjson_doc *req;
-	int bundle_fd;
+	size_t i;
 
-	if (recv_request(fd, buf, sizeof(buf), &bundle_fd) < 0)
+	if (control_receive(fd, buf, sizeof(buf), &r.file_fd) < 0)
 		return;
 	req = yyjson_read(buf, strlen(buf), 0);
-	cmd = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(req), "cmd"));
-	wname = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(req), "name"));
+	r.root = yyjson_doc_get_root(req);
+	cmd = yyjson_get_str(yyjson_obj_get(r.root, CONTROL_CMD));
+	wname = yyjson_get_str(yyjson_obj_get(r.root, CONTROL_NAME));
+	verb = cmd ? control_verb(cmd) : NULL;
+	for (i = 0; verb && i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		if (!strcmp(handlers[i].verb, verb->name))
+			break;
 	if (!cmd) {
 		reply(fd, false, "request: not {\"cmd\": ...}");
-		goto out;
-	}
-	if (!strcmp(cmd, "update")) {
-		update_request(fd, req, bundle_fd);
-		goto out;
-	}
-	if (wname && !(w = workload_find(wname)) && strcmp(cmd, "install")) {
-		snprintf(buf, sizeof(buf), "no workload named '%s' is installed", wname);
-		reply(fd, false, buf);
-		goto out;
-	}
-	if (!wname && strcmp(cmd, "install") && strcmp(cmd, "list")) {
-		reply(fd, false, "request: this command needs a workload name");
-		goto out;
-	}
-	if (!strcmp(cmd, "install")) {
-		if (bundle_fd < 0) {
-			reply(fd, false, "install: no bundle file was passed");
-		} else if (workload_install(bundle_fd, "bundle", name, &err) < 0) {
-			reply(fd, false, err.msg);
-		} else {
-			w = workload_find(name);
-			if (w && workload_start(w, epfd, &err) < 0)
-				bhd_log("bhd: %s: %s", name, err.msg);
-			snprintf(buf, sizeof(buf), "installed %s; %s", name,
-				 w && w->state == WS_RUNNING ? "started" : "not started");
-			reply(fd, true, buf);
-		}
-	} else if (!strcmp(cmd, "list")) {
-		list(fd);
-	} else if (!strcmp(cmd, "status")) {
-		status(fd, w);
-	} else if (!strcmp(cmd, "start")) {
-		workload_set_enabled(w->m.name, true);
-		w->restarts = 0;
-		if (w->state == WS_RUNNING)
-			reply(fd, true, "already running");
-		else if (workload_start(w, epfd, &err) < 0)
-			reply(fd, false, err.msg);
-		else
-			reply(fd, true, "started");
-	} else if (!strcmp(cmd, "stop")) {
-		workload_stop(w, true);
-		reply(fd, true, "stopped");
-	} else if (!strcmp(cmd, "remove")) {
-		snprintf(name, sizeof(name), "%s", w->m.name);
-		if (workload_remove(name, &err) < 0)
-			reply(fd, false, err.msg);
-		else
-			reply(fd, true, "removed (its volumes under " VOLUMES_DIR " are kept)");
-	} else if (!strcmp(cmd, "logs")) {
-		char *text;
-
-		if (workload_log_read(w->m.name, &text, &err) < 0) {
-			reply(fd, false, err.msg);
-		} else {
-			reply(fd, true, text);
-			free(text);
-		}
-	} else if (!strcmp(cmd, "sbom")) {
-		char path[256], *text = NULL;
-		FILE *f;
-		long len;
-
-		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", w->m.name);
-		f = fopen(path, "re");
-		if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-		    (text = calloc(1, (size_t)len + 1)) && fseek(f, 0, SEEK_SET) == 0 &&
-		    fread(text, 1, (size_t)len, f) == (size_t)len)
-			reply(fd, true, text);
-		else
-			reply(fd, false, "cannot read the workload's SBOM");
-		free(text);
-		if (f)
-			fclose(f);
-	} else {
+	} else if (!verb || i == sizeof(handlers) / sizeof(handlers[0])) {
 		snprintf(buf, sizeof(buf), "unknown command '%s'", cmd);
 		reply(fd, false, buf);
+	} else if (verb->arg == CONTROL_ARG_WORKLOAD && !wname) {
+		reply(fd, false, "request: this command needs a workload name");
+	} else if (verb->arg == CONTROL_ARG_WORKLOAD && !(r.w = workload_find(wname))) {
+		snprintf(buf, sizeof(buf), "no workload named '%s' is installed", wname);
+		reply(fd, false, buf);
+	} else {
+		handlers[i].handle(&r);
 	}
-out:
 	yyjson_doc_free(req);
-	if (bundle_fd >= 0)
-		close(bundle_fd);
+	if (r.file_fd >= 0)
+		close(r.file_fd);
 }
 
 void control_handle(int lfd, int epfd)

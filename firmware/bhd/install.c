@@ -10,8 +10,7 @@
 #include "bhd.h"
 
 #include <bulkhead/bundle.h>
-#include <bulkhead/in_root.h>
-#include <bulkhead/sbom.h>
+#include <bulkhead/fs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,124 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-struct workload workloads[WORKLOADS_MAX];
-
-struct workload *workload_find(const char *name)
-{
-	for (int i = 0; i < WORKLOADS_MAX; i++)
-		if (workloads[i].used && !strcmp(workloads[i].m.name, name))
-			return &workloads[i];
-	return NULL;
-}
-
-static void remove_tree_at(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				remove_tree_at(dirfd(d), e->d_name);
-		if (d)
-			closedir(d);
-		unlinkat(parent, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(parent, name, 0);
-	}
-}
-
-static void remove_path(const char *path)
-{
-	char parent[4096];
-	const char *slash = strrchr(path, '/');
-	int pfd;
-
-	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (pfd >= 0) {
-		remove_tree_at(pfd, slash + 1);
-		close(pfd);
-	}
-}
-
-/* Writes a small file atomically (temporary name, fsync, rename). */
-static int write_atomic(const char *path, const char *data, size_t len, struct bh_error *err)
-{
-	char tmp[4096];
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return bh_error(err, errno, "create %s", tmp);
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		return bh_error(err, e, "write %s", tmp);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return bh_error(err, e, "rename %s", tmp);
-	}
-	return 0;
-}
-
-static char *read_text(const char *path, size_t max, size_t *len)
-{
-	char *buf = NULL;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return NULL;
-	buf = malloc(max + 1);
-	if (buf) {
-		*len = fread(buf, 1, max + 1, f);
-		if (*len > max) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[*len] = 0;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
-/* The SBOM must list exactly the files the bundle put in dir, with their
- * hashes: a bundle cannot carry a file its SBOM does not own up to. */
-static int sbom_matches(const struct bundle *b, const char *dir, struct bh_error *err)
-{
-	struct verify_report rep = {0};
-	struct strv covered = {0}, skip = {0};
-	struct spdx_doc doc;
-	int rc;
-
-	if (spdx_read_buf(b->sbom, b->sbom_len, "bundle: sbom.spdx.json", &doc, err) < 0)
-		return -1;
-	rc = sbom_verify_tree(&doc, dir, "", &rep, err);
-	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
-		strv_push(&covered, doc.files[i].path);
-	if (rc == 0)
-		rc = sbom_find_unlisted(dir, &covered, &skip, "", &rep, err);
-	if (rc == 0 && (rep.modified.n || rep.missing.n || rep.unlisted.n))
-		rc = bh_error(err, 0, "bundle: its SBOM does not describe its contents (%zu modified, "
-			      "%zu missing, %zu unlisted files%s%s)", rep.modified.n, rep.missing.n,
-			      rep.unlisted.n, rep.unlisted.n ? ", e.g. /" : "",
-			      rep.unlisted.n ? rep.unlisted.v[0] : "");
-	spdx_doc_free(&doc);
-	verify_report_free(&rep);
-	strv_free(&covered);
-	return rc;
-}
 
 /* Creates one mount point (every missing component) inside an unpacked
  * rootfs; a symlink the bundle brought resolves inside the rootfs, never
@@ -175,25 +56,6 @@ static int make_mount_points(const char *dir, const struct wl_manifest *m, struc
 	return rc;
 }
 
-static bool has_member(const struct bundle *b, const char *name)
-{
-	for (size_t i = 0; i < b->n_members; i++)
-		if (!strcmp(b->members[i].name, name))
-			return true;
-	return false;
-}
-
-static struct workload *slot(void)
-{
-	for (int i = 0; i < WORKLOADS_MAX; i++)
-		if (!workloads[i].used) {
-			memset(&workloads[i], 0, sizeof(workloads[i]));
-			workloads[i].out_fd = workloads[i].tap_fd = -1;
-			return &workloads[i];
-		}
-	return NULL;
-}
-
 /* Loads an installed workload (its manifest) into the table. */
 static int load_one(const char *name, struct bh_error *err)
 {
@@ -204,10 +66,10 @@ static int load_one(const char *name, struct bh_error *err)
 	int rc;
 
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
-	text = read_text(path, 65536, &len);
+	text = bh_read_file(path, BUNDLE_MANIFEST_MAX, &len, err);
 	if (!text)
-		return bh_error(err, errno, "read %s", path);
-	w = slot();
+		return -1;
+	w = workload_new();
 	if (!w) {
 		free(text);
 		return bh_error(err, 0, "more than %d workloads", WORKLOADS_MAX);
@@ -242,7 +104,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		bh_error(err, 0, "bundle: its manifest names '%s', its index '%s'", m.name, b.name);
 		goto out;
 	}
-	if (m.mode == WL_CONTAINER ? !has_member(&b, "rootfs.tar") : !has_member(&b, "kernel")) {
+	if (!bundle_member(&b, m.mode == WL_CONTAINER ? "rootfs.tar" : "kernel")) {
 		bh_error(err, 0, "bundle: a %s workload needs %s", m.mode == WL_VM ? "vm" : "container",
 			 m.mode == WL_VM ? "a kernel" : "rootfs.tar");
 		goto out;
@@ -253,32 +115,32 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 	}
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s", m.name);
 	snprintf(tmp, sizeof(tmp), WORKLOADS_DIR "/.tmp-%s", m.name);
-	remove_path(tmp);
+	bh_remove_tree(tmp);
 	if (lstat(dir, &st) == 0)
-		remove_path(dir); /* left over without a manifest */
+		bh_remove_tree(dir); /* left over without a manifest */
 	if (bundle_extract(fd, what, &b, tmp, err) < 0)
 		goto out;
-	if (sbom_matches(&b, tmp, err) < 0 ||
+	if (bundle_check_contents(&b, "bundle", tmp, err) < 0 ||
 	    (m.mode == WL_CONTAINER && make_mount_points(tmp, &m, err) < 0)) {
-		remove_path(tmp);
+		bh_remove_tree(tmp);
 		goto out;
 	}
 	if (rename(tmp, dir) < 0) {
 		bh_error(err, errno, "rename %s to %s", tmp, dir);
-		remove_path(tmp);
+		bh_remove_tree(tmp);
 		goto out;
 	}
 	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
-	if (write_atomic(path, b.sbom, b.sbom_len, err) < 0) {
-		remove_path(dir);
+	if (bh_write_atomic(path, b.sbom, b.sbom_len, 0644, err) < 0) {
+		bh_remove_tree(dir);
 		goto out;
 	}
 	/* The manifest last: with it, the workload is installed. */
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", m.name);
-	if (write_atomic(path, b.manifest, strlen(b.manifest), err) < 0) {
+	if (bh_write_atomic(path, b.manifest, strlen(b.manifest), 0644, err) < 0) {
 		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
 		unlink(path);
-		remove_path(dir);
+		bh_remove_tree(dir);
 		goto out;
 	}
 	sync();
@@ -310,7 +172,7 @@ int workload_remove(const char *name, struct bh_error *err)
 	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
 	unlink(path);
 	snprintf(path, sizeof(path), WORKLOADS_DIR "/%s", name);
-	remove_path(path);
+	bh_remove_tree(path);
 	sync();
 	wl_manifest_free(&w->m);
 	w->used = false;
@@ -351,7 +213,7 @@ static void drop_orphan_dir(const char *name)
 	if (!strncmp(name, ".tmp-", 5) || access(path, F_OK) < 0) {
 		snprintf(path, sizeof(path), WORKLOADS_DIR "/%s", name);
 		bhd_log("bhd: removing %s: an install that did not finish", path);
-		remove_path(path);
+		bh_remove_tree(path);
 	}
 }
 

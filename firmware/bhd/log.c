@@ -1,79 +1,27 @@
-/* Each workload's output: a bounded log (the current file and one older
- * part, 256 KiB each) under /run/bulkhead/logs, and a copy on bhd's own
- * output, prefixed with the workload's name. */
+/* bhd's own log: one line per event on its standard output, which init
+ * copies to the console and /run/log/bhd.log; and the monotonic clock in
+ * which its timers and those lines' decisions count. */
 #include "bhd.h"
 
-#include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <time.h>
 
-#define LOG_PART_MAX (256 * 1024)
-
-void workload_log_line(const char *name, const char *line)
+int64_t now_ms(void)
 {
-	char path[128], text[700];
-	struct stat st;
-	int fd;
+	struct timespec ts;
 
-	snprintf(text, sizeof(text), "%s\n", line);
-	bhd_log("%s: %s", name, line);
-	snprintf(path, sizeof(path), LOGS_DIR "/%s.log", name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) == 0 && st.st_size + (off_t)strlen(text) > LOG_PART_MAX) {
-		char old[140];
-
-		snprintf(old, sizeof(old), "%s.1", path);
-		rename(path, old);
-		close(fd);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return;
-	}
-	if (write(fd, text, strlen(text)) < 0) {
-		/* A full /run loses log lines, never the workload. */
-	}
-	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int append_file(const char *path, char **text, size_t *len)
+void bhd_log(const char *fmt, ...)
 {
-	char buf[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	va_list ap;
 
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		char *t = realloc(*text, *len + (size_t)n + 1);
-
-		if (!t) {
-			close(fd);
-			return -1;
-		}
-		*text = t;
-		memcpy(*text + *len, buf, (size_t)n);
-		*len += (size_t)n;
-		(*text)[*len] = 0;
-	}
-	close(fd);
-	return n < 0 ? -1 : 0;
-}
-
-int workload_log_read(const char *name, char **text, struct bh_error *err)
-{
-	char path[128], old[140];
-	size_t len = 0;
-
-	*text = calloc(1, 1);
-	snprintf(path, sizeof(path), LOGS_DIR "/%s.log", name);
-	snprintf(old, sizeof(old), "%s.1", path);
-	if (!*text || append_file(old, text, &len) < 0 || append_file(path, text, &len) < 0)
-		return bh_error(err, errno, "read the log of %s", name);
-	return 0;
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
 }

@@ -6,34 +6,13 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void bhd_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
-	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-}
 
 static void reap(void)
 {
@@ -77,10 +56,10 @@ int main(void)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	workloads_load();
 	workloads_install_embedded();
-	bhd_log("bhd: ready, control socket %s", SOCKET_PATH);
+	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);
 	for (;;) {
 		struct epoll_event events[32];
-		int64_t timeout = workloads_tick(epfd), bless = update_tick(started);
+		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started);
 		int n;
 
 		if (bless >= 0 && (timeout < 0 || bless < timeout))
@@ -97,7 +76,7 @@ int main(void)
 					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 						bhd_log("bhd: stopping every workload");
 						workloads_stop_all();
-						unlink(SOCKET_PATH);
+						unlink(BHD_SOCKET);
 						return 0;
 					}
 				}

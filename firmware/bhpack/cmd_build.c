@@ -1,6 +1,7 @@
 /* bhpack build: manifest + image (+ SBOM) → a signed bundle. */
 #include "bhpack.h"
 
+#include <bulkhead/fs.h>
 #include <bulkhead/sbom.h>
 
 #include <errno.h>
@@ -18,32 +19,9 @@ struct build_opts {
 	int64_t created;
 };
 
-static char *read_small(const char *path, size_t max, size_t *len, struct bh_error *err)
-{
-	FILE *f = fopen(path, "rbe");
-	char *buf = malloc(max + 1);
-
-	if (!f || !buf) {
-		free(buf);
-		if (f)
-			fclose(f);
-		bh_error(err, errno, "open %s", path);
-		return NULL;
-	}
-	*len = fread(buf, 1, max + 1, f);
-	fclose(f);
-	if (*len > max) {
-		free(buf);
-		bh_error(err, 0, "%s is larger than %zu bytes", path, max);
-		return NULL;
-	}
-	buf[*len] = 0;
-	return buf;
-}
-
 static int build(const struct build_opts *o, struct bh_error *err)
 {
-	struct member_file members[BUNDLE_MAX_MEMBERS], vmfiles[3];
+	struct bundle_file members[BUNDLE_MAX_MEMBERS], vmfiles[3];
 	char work[] = "/tmp/bhpack.XXXXXX", staging[4200];
 	struct wl_manifest m;
 	const char *rootfs = NULL;
@@ -51,7 +29,7 @@ static int build(const struct build_opts *o, struct bh_error *err)
 	char *text;
 	int rc = -1;
 
-	text = read_small(o->manifest, BUNDLE_MANIFEST_MAX, &len, err);
+	text = bh_read_file(o->manifest, BUNDLE_MANIFEST_MAX, &len, err);
 	if (!text)
 		return -1;
 	rc = wl_manifest_parse(text, len, o->manifest, &m, err);
@@ -118,9 +96,9 @@ static int build(const struct build_opts *o, struct bh_error *err)
 	}
 	for (size_t i = 0; i < nvm; i++)
 		members[n++] = vmfiles[i];
-	rc = write_bundle(o->out, m.name, members, n, o->key, err);
+	rc = bundle_write(o->out, m.name, members, n, o->key, err);
 out:
-	remove_all(work);
+	bh_remove_tree(work);
 out_manifest:
 	wl_manifest_free(&m);
 	return rc;

@@ -2,6 +2,7 @@
  * are, the index gets the key's id. */
 #include "bhpack.h"
 
+#include <bulkhead/fs.h>
 #include <bulkhead/tar.h>
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 static int resign(const char *in, const char *key, const char *out, struct bh_error *err)
 {
 	char work[] = "/tmp/bhpack.XXXXXX", name[64] = "";
-	struct member_file members[BUNDLE_MAX_MEMBERS];
+	struct bundle_file members[BUNDLE_MAX_MEMBERS];
 	struct tar_reader r;
 	struct tar_entry e;
 	size_t n = 0;
@@ -83,12 +84,12 @@ static int resign(const char *in, const char *key, const char *out, struct bh_er
 		bh_error(err, 0, "%s: not a bundle (no bundle.json with a name)", in);
 		goto out;
 	}
-	rc = write_bundle(out, name, members, n, key, err);
+	rc = bundle_write(out, name, members, n, key, err);
 out:
 	for (size_t i = 0; i < n; i++)
 		free((char *)members[i].name);
 	fclose(f);
-	remove_all(work);
+	bh_remove_tree(work);
 	return rc;
 }
 

@@ -28,7 +28,7 @@ static int build(const char *key, const char *board, const char *arch, const cha
 		 const char *sbom, const char *uki_a, const char *uki_b, const char *slot,
 		 const char *out, struct bh_error *err)
 {
-	struct member_file members[5] = {{.name = "manifest.json"}, {.name = "sbom.spdx.json"},
+	struct bundle_file members[5] = {{.name = "manifest.json"}, {.name = "sbom.spdx.json"},
 					 {.name = "uki-a.efi"},     {.name = "uki-b.efi"},
 					 {.name = "slot.img"}};
 	char name[80];
@@ -66,7 +66,7 @@ static int build(const char *key, const char *board, const char *arch, const cha
 		return bh_error(err, errno, "write %s", members[0].path);
 	}
 	snprintf(name, sizeof(name), "bulkhead-%s", board);
-	rc = write_bundle_as(out, UPDATE_FORMAT, name, members, 5, key, err);
+	rc = bundle_write_as(out, UPDATE_FORMAT, name, members, 5, key, err);
 	unlink(members[0].path);
 	return rc;
 }

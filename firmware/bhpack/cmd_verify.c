@@ -3,7 +3,7 @@
  * SBOM, and then that the SBOM lists exactly the files the bundle holds. */
 #include "bhpack.h"
 
-#include <bulkhead/sbom.h>
+#include <bulkhead/fs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +16,7 @@
 static int verify(const char *path, const char *keys, struct bh_error *err)
 {
 	char work[] = "/tmp/bhpack.XXXXXX", dir[4200];
-	struct verify_report rep = {0};
-	struct strv covered = {0}, skip = {0};
 	struct wl_manifest m;
-	struct spdx_doc doc;
 	struct bundle b;
 	int fd, rc = -1;
 
@@ -40,23 +37,9 @@ static int verify(const char *path, const char *keys, struct bh_error *err)
 	snprintf(dir, sizeof(dir), "%s/workload", work);
 	if (bundle_extract(fd, path, &b, dir, err) < 0)
 		goto out_work;
-	if (spdx_read_buf(b.sbom, b.sbom_len, "sbom.spdx.json", &doc, err) < 0)
-		goto out_work;
-	rc = sbom_verify_tree(&doc, dir, "", &rep, err);
-	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
-		strv_push(&covered, doc.files[i].path);
-	if (rc == 0)
-		rc = sbom_find_unlisted(dir, &covered, &skip, "", &rep, err);
-	if (rc == 0 && (rep.modified.n || rep.missing.n || rep.unlisted.n))
-		rc = bh_error(err, 0, "%s: its SBOM does not describe its contents (%zu modified, "
-			      "%zu missing, %zu unlisted%s%s)", path, rep.modified.n, rep.missing.n,
-			      rep.unlisted.n, rep.unlisted.n ? ", e.g. " : "",
-			      rep.unlisted.n ? rep.unlisted.v[0] : "");
-	spdx_doc_free(&doc);
-	verify_report_free(&rep);
-	strv_free(&covered);
+	rc = bundle_check_contents(&b, path, dir, err);
 out_work:
-	remove_all(work);
+	bh_remove_tree(work);
 out_bundle:
 	bundle_free(&b);
 	close(fd);

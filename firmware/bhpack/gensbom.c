@@ -5,6 +5,7 @@
  * workload's folder on the device (/data/workloads/<name>/). */
 #include "bhpack.h"
 
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 
 #include <dirent.h>
@@ -179,7 +180,7 @@ static void scan_dpkg(struct sbom_image *img, const char *rootfs)
 	fclose(f);
 }
 
-int generate_sbom(const struct wl_manifest *m, const char *rootfs, const struct member_file *files,
+int generate_sbom(const struct wl_manifest *m, const char *rootfs, const struct bundle_file *files,
 		  size_t n_files, const char *arch, const char *supplier, int64_t created,
 		  const char *out, struct bh_error *err)
 {

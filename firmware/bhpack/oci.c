@@ -6,9 +6,10 @@
  * digests are checked where the format names them. */
 #include "bhpack.h"
 
+#include <bulkhead/fs.h>
+#include <bulkhead/hash.h>
 #include <bulkhead/tar.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mbedtls/sha256.h>
@@ -43,70 +44,19 @@ static ssize_t blob_read(void *cookie, char *buf, size_t n)
 	return ferror(b->raw) ? -1 : (ssize_t)got;
 }
 
-/* For gzip blobs zlib reads the file itself: hash it separately. */
-static int file_sha256(const char *path, char hex[65], struct bh_error *err)
-{
-	unsigned char buf[65536], d[32];
-	mbedtls_sha256_context ctx;
-	size_t n;
-	FILE *f = fopen(path, "rbe");
-
-	if (!f)
-		return bh_error(err, errno, "open %s", path);
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts(&ctx, 0);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		mbedtls_sha256_update(&ctx, buf, n);
-	fclose(f);
-	mbedtls_sha256_finish(&ctx, d);
-	mbedtls_sha256_free(&ctx);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
-}
-
-static void empty_dir(int fd_dir)
-{
-	DIR *d = fdopendir(fd_dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		int fd;
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			empty_dir(fd);
-			unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
-		} else {
-			unlinkat(dirfd(d), e->d_name, 0);
-		}
-	}
-	if (d)
-		closedir(d);
-}
-
-/* Deletes dir/name below rootfd (no symlink followed on the way). */
+/* Deletes dir/name below rootfd (no symlink followed on the way); an
+ * empty name empties dir. */
 static void whiteout(int rootfd, const char *dir, const char *name)
 {
 	int dfd = *dir ? openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 		       : fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	int fd;
 
 	if (dfd < 0)
 		return;
-	if (!*name) {
-		empty_dir(dfd);
-		return;
-	}
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		empty_dir(fd);
-		unlinkat(dfd, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(dfd, name, 0);
-	}
+	if (*name)
+		bh_remove_tree_at(dfd, name);
+	else
+		bh_empty_folder(dfd);
 	close(dfd);
 }
 
@@ -123,7 +73,8 @@ static int apply_layer(const char *path, const char *digest, int rootfd, struct 
 	if (digest && !strncmp(digest, "sha256:", 7)) {
 		char hex[65];
 
-		if (file_sha256(path, hex, err) < 0)
+		/* For gzip blobs zlib reads the file itself: hash it first. */
+		if (sha256_path(path, hex, NULL, err) < 0)
 			return -1;
 		if (strcmp(hex, digest + 7))
 			return bh_error(err, 0, "layer %s has sha256 %s, its manifest says %s", path, hex,

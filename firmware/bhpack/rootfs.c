@@ -121,29 +121,3 @@ int rootfs_to_tar(const char *dir, const char *tar_path, int64_t mtime, struct b
 		rc = bh_error(err, errno, "write %s", tar_path);
 	return rc;
 }
-
-/* Used for the work folder; nothing in it came from anywhere else. */
-void remove_all(const char *path)
-{
-	struct stat st;
-	DIR *d;
-
-	if (lstat(path, &st) < 0)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path))) {
-		struct dirent *e;
-
-		while ((e = readdir(d))) {
-			char child[4096];
-
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
-			remove_all(child);
-		}
-		closedir(d);
-		rmdir(path);
-	} else {
-		unlink(path);
-	}
-}

@@ -2,35 +2,32 @@
 # bhv: the jailed KVM microVM monitor (firmware/bhv/README.md)
 ################################################################################
 
-# Shared by both architectures: the command line, configuration, the jail,
-# seccomp, the VM core, virtio and the kernel formats.
-BHV_COMMON = main.c cmd_run.c cmd_check.c cmd_syscalls.c \
-	config.c config_args.c config_json.c jail.c policy.c \
-	vm_files.c vm.c vcpu.c run.c bus.c guest_mem.c \
-	virtq.c virtio_mmio.c virtio_blk.c virtio_net.c virtio_rng.c virtio_console.c \
-	kernel_probe.c kernel_load.c
-
-ifeq ($(BH_ARCH),x86_64)
-BHV_SOURCES = $(BHV_COMMON) uart_8250.c x86_boot.c acpi.c x86_cpu.c x86_platform.c x86_vm.c
-BHV_LIBS = libseccomp yyjson
-else
-BHV_SOURCES = $(BHV_COMMON) pl011.c gpio_pl061.c arm64_fdt.c arm64_vm.c
-BHV_LIBS = libseccomp libfdt yyjson
-endif
+# The folders are the architecture: the core (command line, configuration,
+# jail, seccomp, the VM and its vCPUs, kernel formats) at the top, the
+# virtio-mmio devices in virtio/, and each architecture's CPU set-up, boot
+# protocol, firmware tables and platform devices in arch/<arch>/, the one
+# BH_ARCH picks. A new file is built by being there.
+BHV_ARCH_DIR = arch/$(if $(filter aarch64,$(BH_ARCH)),arm64,x86_64)
+bhv-files = $(patsubst $(TOPDIR)/firmware/bhv/%,%,$(sort $(wildcard $(TOPDIR)/firmware/bhv/$(1)*.c)))
+BHV_SOURCES = $(call bhv-files,) $(call bhv-files,virtio/) $(call bhv-files,$(BHV_ARCH_DIR)/)
+BHV_LIBS = libseccomp $(if $(filter aarch64,$(BH_ARCH)),libfdt) yyjson
 BHV_INSTALL = usr/bin/bhv
 
 # The code a hostile guest or a bad config reaches, tested on the build
-# host under ASan and UBSan, for both architectures' pure parts.
+# host under ASan and UBSan, for both architectures' pure parts (what needs
+# no /dev/kvm: not the vCPUs, the VM or the jail).
 BHV_UNIT_TESTS = test_bhv_virtq test_bhv_virtio test_bhv_devices test_bhv_config \
 	test_bhv_kernel test_bhv_x86_boot test_bhv_uart test_bhv_policy test_bhv_arm64
 BHV_UNIT_SOURCES = config.c config_args.c config_json.c guest_mem.c bus.c \
-	virtq.c virtio_mmio.c virtio_blk.c virtio_net.c virtio_rng.c virtio_console.c \
-	kernel_probe.c kernel_load.c uart_8250.c x86_boot.c acpi.c policy.c pl011.c gpio_pl061.c arm64_fdt.c
+	kernel_probe.c kernel_load.c policy.c serial.c $(call bhv-files,virtio/) \
+	arch/x86_64/uart_8250.c arch/x86_64/x86_boot.c arch/x86_64/acpi.c \
+	arch/arm64/pl011.c arch/arm64/gpio_pl061.c arch/arm64/arm64_fdt.c
 BHV_UNIT_LIBS = libseccomp libfdt
 
-# libFuzzer harnesses (tests/fuzz/bhv_*.c): the virtqueue, each device's
+# libFuzzer harnesses (tests/fuzz/fuzz_bhv_*.c): the virtqueue, each device's
 # requests, the MMIO registers, the JSON config and kernel recognition.
-BHV_FUZZERS = bhv_virtq bhv_blk bhv_rng bhv_console bhv_net bhv_mmio bhv_config bhv_kernel
+BHV_FUZZERS = fuzz_bhv_virtq fuzz_bhv_blk fuzz_bhv_rng fuzz_bhv_console fuzz_bhv_net \
+	fuzz_bhv_mmio fuzz_bhv_config fuzz_bhv_kernel
 
 # Its KVM test also runs it under ASan and UBSan (tests/sanitize), when the
 # configuration's architecture is the build host's.

@@ -1,6 +1,7 @@
 /* The JSON config file: the same settings as the flags (README.md, "Config
- * file"). Every key is known and typed; an unknown key or a wrong type is
- * an error naming its JSON path, so a typo never silently drops a setting.
+ * file"). Every key is known and typed (firmware/lib/json.c); an unknown
+ * key or a wrong type is an error naming its JSON path, so a typo never
+ * silently drops a setting.
  *
  *   {"kernel": "/boot/bzImage", "initrd": "/boot/initrd", "cmdline": "quiet",
  *    "mem_mib": 256, "cpus": 2,
@@ -12,6 +13,8 @@
  */
 #include "config.h"
 
+#include <bulkhead/json.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,15 +25,9 @@
 
 #define CONFIG_FILE_MAX (64 * 1024)
 
-struct ctx {
-	struct bhv_config *cfg;
-	const char *name;
-	struct bh_error *err;
-};
-
-static int bad(struct ctx *c, const char *path, const char *what)
+static int unknown_key(const char *path, struct bh_error *err)
 {
-	return bh_error(c->err, 0, "%s: %s: %s", c->name, path, what);
+	return bh_error(err, 0, "%s: unknown key", path);
 }
 
 /* Object keys are strings; "" stands in for one that is not. */
@@ -41,186 +38,142 @@ static const char *key_of(yyjson_val *k)
 	return s ? s : "";
 }
 
-static int get_string(struct ctx *c, yyjson_val *v, const char *path, char *dst, size_t size)
+static int parse_disks(struct bhv_config *cfg, yyjson_val *arr, struct bh_error *err)
 {
-	if (!yyjson_is_str(v))
-		return bad(c, path, "must be a string");
-	if (yyjson_get_len(v) >= size || strlen(yyjson_get_str(v)) != yyjson_get_len(v))
-		return bad(c, path, "is too long or holds a NUL byte");
-	strcpy(dst, yyjson_get_str(v));
-	return 0;
-}
+	static const char *const keys[] = {"path", "read_only", NULL};
+	yyjson_val *d, *v;
+	size_t i, max;
+	struct json_path p, q;
 
-static int get_uint(struct ctx *c, yyjson_val *v, const char *path, uint64_t max, uint64_t *out)
-{
-	if (!yyjson_is_uint(v) || yyjson_get_uint(v) > max)
-		return bad(c, path, "must be a whole number in range");
-	*out = yyjson_get_uint(v);
-	return 0;
-}
-
-static int get_bool(struct ctx *c, yyjson_val *v, const char *path, bool *out)
-{
-	if (!yyjson_is_bool(v))
-		return bad(c, path, "must be true or false");
-	*out = yyjson_get_bool(v);
-	return 0;
-}
-
-static int parse_disks(struct ctx *c, yyjson_val *arr)
-{
-	yyjson_val *d, *k, *v;
-	size_t i, max, ki, kmax;
-	char path[64];
-
-	if (!yyjson_is_arr(arr))
-		return bad(c, "disks", "must be an array");
-	if (yyjson_arr_size(arr) > BHV_MAX_DISKS)
-		return bad(c, "disks", "too many disks");
+	if (json_array_max(arr, "$.disks", BHV_MAX_DISKS, err) < 0)
+		return -1;
 	yyjson_arr_foreach(arr, i, max, d)
 	{
-		struct bhv_disk *disk = &c->cfg->disks[i];
+		struct bhv_disk *disk = &cfg->disks[i];
 
-		snprintf(path, sizeof(path), "disks[%zu]", i);
-		if (!yyjson_is_obj(d))
-			return bad(c, path, "must be an object");
 		memset(disk, 0, sizeof(*disk));
-		yyjson_obj_foreach(d, ki, kmax, k, v)
-		{
-			const char *key = key_of(k);
-
-			snprintf(path, sizeof(path), "disks[%zu].%.20s", i, key);
-			if (!strcmp(key, "path")) {
-				if (get_string(c, v, path, disk->path, sizeof(disk->path)) < 0)
-					return -1;
-			} else if (!strcmp(key, "read_only")) {
-				if (get_bool(c, v, path, &disk->read_only) < 0)
-					return -1;
-			} else {
-				return bad(c, path, "unknown key");
-			}
-		}
-		if (!disk->path[0]) {
-			snprintf(path, sizeof(path), "disks[%zu].path", i);
-			return bad(c, path, "is missing or empty");
-		}
+		if (json_known_keys(d, json_at(&p, "$.disks", "[%zu]", i), keys, err) < 0)
+			return -1;
+		if ((v = yyjson_obj_get(d, "path")) &&
+		    json_string_copy(v, json_at(&q, p.s, ".path"), disk->path, sizeof(disk->path),
+				     err) < 0)
+			return -1;
+		if (!disk->path[0])
+			return bh_error(err, 0, "%s.path: is missing or empty", p.s);
+		if ((v = yyjson_obj_get(d, "read_only")) &&
+		    json_bool(v, json_at(&q, p.s, ".read_only"), &disk->read_only, err) < 0)
+			return -1;
 	}
-	c->cfg->n_disks = (int)yyjson_arr_size(arr);
+	cfg->n_disks = (int)yyjson_arr_size(arr);
 	return 0;
 }
 
-static int parse_net(struct ctx *c, yyjson_val *obj)
+static int parse_net(struct bhv_config *cfg, yyjson_val *obj, struct bh_error *err)
 {
-	yyjson_val *k, *v;
-	size_t i, max;
-	char path[64], mac[32];
+	static const char *const keys[] = {"tap_fd", "mac", NULL};
+	yyjson_val *v;
+	char mac[32];
 	uint64_t fd;
 
-	if (!yyjson_is_obj(obj))
-		return bad(c, "net", "must be an object");
-	yyjson_obj_foreach(obj, i, max, k, v)
-	{
-		const char *key = key_of(k);
-
-		snprintf(path, sizeof(path), "net.%.40s", key);
-		if (!strcmp(key, "tap_fd")) {
-			if (get_uint(c, v, path, INT32_MAX, &fd) < 0)
-				return -1;
-			c->cfg->net_fd = (int)fd;
-		} else if (!strcmp(key, "mac")) {
-			if (get_string(c, v, path, mac, sizeof(mac)) < 0)
-				return -1;
-			if (parse_mac(mac, c->cfg->mac) < 0)
-				return bad(c, path, "is not a unicast aa:bb:cc:dd:ee:ff");
-		} else {
-			return bad(c, path, "unknown key");
-		}
+	if (json_known_keys(obj, "$.net", keys, err) < 0)
+		return -1;
+	if ((v = yyjson_obj_get(obj, "tap_fd"))) {
+		if (json_u64_range(v, "$.net.tap_fd", 0, INT32_MAX, &fd, err) < 0)
+			return -1;
+		cfg->net_fd = (int)fd;
+	}
+	if ((v = yyjson_obj_get(obj, "mac"))) {
+		if (json_string_copy(v, "$.net.mac", mac, sizeof(mac), err) < 0)
+			return -1;
+		if (parse_mac(mac, cfg->mac) < 0)
+			return bh_error(err, 0, "$.net.mac: is not a unicast aa:bb:cc:dd:ee:ff");
 	}
 	return 0;
 }
 
-static int parse_jail(struct ctx *c, yyjson_val *obj)
+/* The jail's uid or gid: never 0, which is root. */
+static int jail_id(yyjson_val *v, const char *path, uint64_t *out, struct bh_error *err)
 {
-	yyjson_val *k, *v;
-	size_t i, max;
-	char path[64];
+	if (json_u64_range(v, path, 0, INT32_MAX - 1, out, err) < 0)
+		return -1;
+	if (*out == 0)
+		return bh_error(err, 0, "%s: must not be 0 (root)", path);
+	return 0;
+}
+
+static int parse_jail(struct bhv_config *cfg, yyjson_val *obj, struct bh_error *err)
+{
+	static const char *const keys[] = {"enabled", "uid", "gid", "cgroup", NULL};
+	yyjson_val *v;
 	uint64_t n;
 
-	if (!yyjson_is_obj(obj))
-		return bad(c, "jail", "must be an object");
-	yyjson_obj_foreach(obj, i, max, k, v)
-	{
-		const char *key = key_of(k);
-
-		snprintf(path, sizeof(path), "jail.%.40s", key);
-		if (!strcmp(key, "enabled")) {
-			if (get_bool(c, v, path, &c->cfg->jail) < 0)
-				return -1;
-		} else if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
-			if (get_uint(c, v, path, INT32_MAX - 1, &n) < 0)
-				return -1;
-			if (n == 0)
-				return bad(c, path, "must not be 0 (root)");
-			if (key[0] == 'u')
-				c->cfg->jail_uid = (uid_t)n;
-			else
-				c->cfg->jail_gid = (gid_t)n;
-		} else if (!strcmp(key, "cgroup")) {
-			if (get_string(c, v, path, c->cfg->cgroup, sizeof(c->cfg->cgroup)) < 0)
-				return -1;
-		} else {
-			return bad(c, path, "unknown key");
-		}
+	if (json_known_keys(obj, "$.jail", keys, err) < 0)
+		return -1;
+	if ((v = yyjson_obj_get(obj, "enabled")) && json_bool(v, "$.jail.enabled", &cfg->jail, err) < 0)
+		return -1;
+	if ((v = yyjson_obj_get(obj, "uid"))) {
+		if (jail_id(v, "$.jail.uid", &n, err) < 0)
+			return -1;
+		cfg->jail_uid = (uid_t)n;
 	}
+	if ((v = yyjson_obj_get(obj, "gid"))) {
+		if (jail_id(v, "$.jail.gid", &n, err) < 0)
+			return -1;
+		cfg->jail_gid = (gid_t)n;
+	}
+	if ((v = yyjson_obj_get(obj, "cgroup")) &&
+	    json_string_copy(v, "$.jail.cgroup", cfg->cgroup, sizeof(cfg->cgroup), err) < 0)
+		return -1;
 	return 0;
 }
 
-static int parse_key(struct ctx *c, const char *key, yyjson_val *v)
+static int parse_key(struct bhv_config *cfg, const char *key, yyjson_val *v, struct bh_error *err)
 {
-	struct bhv_config *cfg = c->cfg;
+	struct json_path p;
 	char buf[64];
 	uint64_t n;
 
+	json_at(&p, "$", ".%s", key);
 	if (!strcmp(key, "kernel"))
-		return get_string(c, v, key, cfg->kernel, sizeof(cfg->kernel));
+		return json_string_copy(v, p.s, cfg->kernel, sizeof(cfg->kernel), err);
 	if (!strcmp(key, "initrd"))
-		return get_string(c, v, key, cfg->initrd, sizeof(cfg->initrd));
+		return json_string_copy(v, p.s, cfg->initrd, sizeof(cfg->initrd), err);
 	if (!strcmp(key, "cmdline"))
-		return get_string(c, v, key, cfg->cmdline, sizeof(cfg->cmdline));
+		return json_string_copy(v, p.s, cfg->cmdline, sizeof(cfg->cmdline), err);
 	if (!strcmp(key, "mem_mib")) {
-		if (get_uint(c, v, key, BHV_MAX_MEM_MIB, &n) < 0)
+		if (json_u64_range(v, p.s, 0, BHV_MAX_MEM_MIB, &n, err) < 0)
 			return -1;
 		cfg->mem_mib = n;
 		return 0;
 	}
 	if (!strcmp(key, "cpus")) {
-		if (get_uint(c, v, key, BHV_MAX_CPUS, &n) < 0)
+		if (json_u64_range(v, p.s, 0, BHV_MAX_CPUS, &n, err) < 0)
 			return -1;
 		cfg->cpus = (int)n;
 		return 0;
 	}
 	if (!strcmp(key, "disks"))
-		return parse_disks(c, v);
+		return parse_disks(cfg, v, err);
 	if (!strcmp(key, "net"))
-		return parse_net(c, v);
+		return parse_net(cfg, v, err);
 	if (!strcmp(key, "console")) {
-		if (get_string(c, v, key, buf, sizeof(buf)) < 0)
+		if (json_string_copy(v, p.s, buf, sizeof(buf), err) < 0)
 			return -1;
 		if (parse_console(buf, &cfg->console) < 0)
-			return bad(c, key, "is not \"serial\", \"virtio\", \"both\" or \"none\"");
+			return bh_error(err, 0, "%s: is not \"serial\", \"virtio\", \"both\" or \"none\"",
+					p.s);
 		return 0;
 	}
 	if (!strcmp(key, "rng"))
-		return get_bool(c, v, key, &cfg->rng);
+		return json_bool(v, p.s, &cfg->rng, err);
 	if (!strcmp(key, "jail"))
-		return parse_jail(c, v);
-	return bad(c, key, "unknown key");
+		return parse_jail(cfg, v, err);
+	return unknown_key(p.s, err);
 }
 
 int config_from_json(struct bhv_config *cfg, const char *name, const char *text, size_t len,
                      struct bh_error *err)
 {
-	struct ctx c = {cfg, name, err};
 	yyjson_read_err rerr;
 	yyjson_doc *doc;
 	yyjson_val *root, *k, *v;
@@ -232,17 +185,15 @@ int config_from_json(struct bhv_config *cfg, const char *name, const char *text,
 		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", name, rerr.pos,
 		                rerr.msg);
 	root = yyjson_doc_get_root(doc);
-	if (!yyjson_is_obj(root)) {
-		yyjson_doc_free(doc);
-		return bh_error(err, 0, "%s: the top level must be an object", name);
-	}
-	yyjson_obj_foreach(root, i, max, k, v)
-	{
-		if ((r = parse_key(&c, key_of(k), v)) < 0)
-			break;
-	}
+	r = json_object(root, "$", err);
+	if (r == 0)
+		yyjson_obj_foreach(root, i, max, k, v)
+		{
+			if ((r = parse_key(cfg, key_of(k), v, err)) < 0)
+				break;
+		}
 	yyjson_doc_free(doc);
-	return r;
+	return r < 0 ? bh_error_wrap(err, "%s", name) : 0;
 }
 
 int config_from_file(struct bhv_config *cfg, const char *path, struct bh_error *err)

@@ -12,11 +12,11 @@
  * All of it happens before the VM exists, so before any guest instruction. */
 #include "jail.h"
 
+#include <bulkhead/caps.h>
+
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <stdbool.h>
-#include <linux/capability.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -139,43 +139,18 @@ static int empty_root(struct bh_error *err)
 	return 0;
 }
 
-static int last_cap(void)
-{
-	char buf[16] = "";
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, buf, sizeof(buf) - 1) < 0)
-			buf[0] = 0;
-		close(fd);
-	}
-	return buf[0] ? atoi(buf) : CAP_LAST_CAP;
-}
-
-/* The bounding set goes first (dropping needs CAP_SETPCAP), then the ids:
- * leaving uid 0 clears the permitted and effective sets, and capset makes
- * sure of it. */
+/* No capability in any set, the jail's ids, no_new_privs. */
 static int drop_privileges(const struct bhv_config *cfg, int lastcap, struct bh_error *err)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2];
+	struct bh_privileges p = {
+		.uid = cfg->jail_uid,
+		.gid = cfg->jail_gid,
+		.no_new_privs = true,
+		.last_cap = lastcap,
+	};
 
-	for (int c = 0; c <= lastcap; c++)
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			return bh_error(err, errno, "drop capability %d", c);
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-		return bh_error(err, errno, "clear ambient capabilities");
-	if (setgroups(0, NULL) < 0)
-		return bh_error(err, errno, "clear supplementary groups");
-	if (setresgid(cfg->jail_gid, cfg->jail_gid, cfg->jail_gid) < 0)
-		return bh_error(err, errno, "set group %u", (unsigned)cfg->jail_gid);
-	if (setresuid(cfg->jail_uid, cfg->jail_uid, cfg->jail_uid) < 0)
-		return bh_error(err, errno, "set user %u", (unsigned)cfg->jail_uid);
-	memset(data, 0, sizeof(data));
-	if (syscall(SYS_capset, &hdr, data) < 0)
-		return bh_error(err, errno, "clear capabilities");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		return bh_error(err, errno, "set no_new_privs");
+	if (bh_drop_privileges(&p, err) < 0)
+		return -1;
 	/* Not dumpable: no core file with guest memory, no ptrace or
 	 * /proc/<pid>/mem access from other processes of the same uid. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
@@ -224,7 +199,7 @@ static __attribute__((noreturn)) void supervise(const struct bhv_config *cfg, pi
 
 int jail_enter(const struct bhv_config *cfg, struct bh_error *err)
 {
-	int lastcap = last_cap(); /* /proc is gone once the root is */
+	int lastcap = bh_cap_last(); /* /proc is gone once the root is */
 	sigset_t set, old;
 	pid_t child;
 

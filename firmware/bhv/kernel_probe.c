@@ -5,6 +5,7 @@
  *     (XEN_ELFNOTE_PHYS32_ENTRY, type 18, owner "Xen");
  *   - arm64 Image: Documentation/arch/arm64/booting.rst, 64-byte header. */
 #include "kernel.h"
+#include "le.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -17,21 +18,6 @@
 #define ELF_NOTES_MAX            (64 * 1024)
 #define ARM64_IMAGE_MAGIC        0x644d5241 /* "ARM\x64" */
 #define X86_LOAD_PHYSICAL_ADDR   0x1000000ULL
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
-}
 
 int read_at(int fd, uint64_t off, void *buf, uint64_t len)
 {

@@ -11,7 +11,7 @@
 #include "guest_mem.h"
 #include "kernel.h"
 #include "serial.h"
-#include "virtio.h"
+#include "virtio/virtio.h"
 
 #include <bulkhead/error.h>
 

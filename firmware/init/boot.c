@@ -19,9 +19,9 @@
 #include "init.h"
 
 #include <bulkhead/autoconf.h>
+#include <bulkhead/slot.h>
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -60,25 +60,9 @@ void boot_halt(void)
 		pause();
 }
 
-/* The dm-verity device of the root names its slot: bulkhead-root-a/-b. */
-static char root_slot(void)
-{
-	char buf[64] = "";
-	FILE *f = fopen("/sys/block/dm-0/dm/uuid", "re");
-
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	if (!strncmp(buf, "bulkhead-root-", 14) && (buf[14] == 'a' || buf[14] == 'b'))
-		return buf[14];
-	return 0;
-}
-
 void boot_deadline_arm(int64_t now)
 {
-	char slot = root_slot();
+	char slot = bh_running_slot();
 
 	if (!slot || BH_BOOT_DEADLINE_SECONDS == 0)
 		return;

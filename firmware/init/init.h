@@ -39,6 +39,11 @@ void init_data(void);
  * the end of its disk: 1 grown, 0 nothing to do, -1 with err set. */
 int data_grow(const char *part, struct bh_error *err);
 
+/* One line of a configuration file (conf_line.c), split in place: 1 with
+ * *key and *value set, 0 for a blank or comment line, -1 for a line
+ * without '=' (*key is then the whole line, trimmed). */
+int conf_line(char *line, char **key, char **value);
+
 /* Applies SYSCTL_CONF; each failure is logged, none stops the boot. */
 int init_sysctl(const char *path);
 
@@ -71,6 +76,7 @@ pid_t debug_shell_start(void);
 
 /* --- Services ----------------------------------------------------------- */
 
+/* In the order of their names in service files (service_parse.c). */
 enum restart_policy { RESTART_ALWAYS, RESTART_ON_FAILURE, RESTART_NEVER };
 enum service_type { SERVICE_SIMPLE, SERVICE_ONESHOT };
 enum service_state {
@@ -105,9 +111,6 @@ int service_parse(const char *path, struct service_config *cfg, struct bh_error 
 int service_parse_text(const char *path, const char *text, struct service_config *cfg,
 		       struct bh_error *err);
 void service_config_free(struct service_config *cfg);
-
-/* Capability names (CAP_NET_ADMIN ...) to numbers; -1 when unknown. */
-int capability_from_name(const char *name);
 
 struct service {
 	struct service_config cfg;

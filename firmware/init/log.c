@@ -2,6 +2,8 @@
  * bounded log under /run/log (the current file plus one rotated file). */
 #include "init.h"
 
+#include <bulkhead/fs.h>
+
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,28 +53,12 @@ void init_log(const char *fmt, ...)
 void service_log_line(const char *name, const char *line)
 {
 	char path[128], out[600];
-	struct stat st;
-	int fd;
+	size_t skip = strlen(name) + 2;
 
 	snprintf(out, sizeof(out), "%s: %s\n", name, line);
 	console_write(out);
 	snprintf(path, sizeof(path), LOG_DIR "/%s.log", name);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) == 0 && st.st_size + (off_t)strlen(out) > LOG_FILE_MAX) {
-		char old[140];
-
-		snprintf(old, sizeof(old), "%s.1", path);
-		rename(path, old);
-		close(fd);
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-			  0640);
-		if (fd < 0)
-			return;
-	}
-	if (write(fd, out + strlen(name) + 2, strlen(out) - strlen(name) - 2) < 0) {
-		/* A full /run loses log lines, never the service. */
-	}
-	close(fd);
+	/* The file is the service's own: its lines without the name. */
+	if (strlen(out) > skip)
+		bh_log_append(path, out + skip, strlen(out) - skip, LOG_FILE_MAX, 0640);
 }

@@ -2,55 +2,39 @@
  * format is documented in docs/services.md. */
 #include "init.h"
 
+#include <bulkhead/caps.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define SERVICE_FILE_MAX 8192
 
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-
-int capability_from_name(const char *name)
+/* A capability by its name, with or without "CAP_": CAP_NET_ADMIN, net_admin. */
+static int capability_from_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(cap_names) / sizeof(cap_names[0]); i++)
-		if (strcasecmp(name, cap_names[i]) == 0 || strcasecmp(name, cap_names[i] + 4) == 0)
-			return (int)i;
-	return -1;
+	char full[64];
+	int c = bh_cap_from_name(name);
+
+	if (c < 0 && strncasecmp(name, "CAP_", 4) &&
+	    snprintf(full, sizeof(full), "CAP_%s", name) < (int)sizeof(full))
+		c = bh_cap_from_name(full);
+	return c;
 }
 
 void service_config_free(struct service_config *cfg)
 {
 	free(cfg->storage);
 	cfg->storage = NULL;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
 }
 
 static int parse_int(const char *v, int min, int max, int *out)
@@ -160,15 +144,167 @@ static void set_defaults(struct service_config *cfg)
 	cfg->no_new_privs = true;
 }
 
-#define FIELD_ERROR(fmt, ...)                                                                   \
-	bh_error(err, 0, "%s:%d: field '%s': " fmt, path, lineno, key, ##__VA_ARGS__)
+/* --- The fields ----------------------------------------------------------
+ *
+ * Each parses its value into cfg; a value it cannot take gets `why`, what
+ * is wrong with it, and -1. A field's number, if it has one, is at
+ * `offset` in cfg, from min to max. */
+struct field {
+	const char *name;
+	int (*parse)(const struct field *f, char *val, struct service_config *cfg, char *why,
+		     size_t size);
+	size_t offset;
+	int min, max;
+	const char *const *words; /* parse_choice: index n is enum value n */
+};
+
+static int parse_exec(const struct field *f, char *val, struct service_config *cfg, char *why,
+		      size_t size)
+{
+	int n = split_argv(val, cfg->argv, SERVICE_ARGV_MAX);
+
+	if (n <= 0) {
+		snprintf(why, size, "%s", n == 0    ? "is empty"
+					  : n == -1 ? "has more than 32 words"
+						    : "has an unterminated quote");
+		return -1;
+	}
+	if (cfg->argv[0][0] != '/') {
+		snprintf(why, size, "'%s' must be an absolute path", cfg->argv[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* One of f->words; its index is the enum value stored at f->offset. */
+static int parse_choice(const struct field *f, char *val, struct service_config *cfg, char *why,
+			size_t size)
+{
+	size_t n = 0, len;
+
+	for (; f->words[n]; n++)
+		if (!strcmp(val, f->words[n])) {
+			*(int *)((char *)cfg + f->offset) = (int)n;
+			return 0;
+		}
+	/* "'x' is not simple or oneshot", "... always, on-failure or never" */
+	len = (size_t)snprintf(why, size, "'%s' is not ", val);
+	for (size_t k = 0; k < n && len < size; k++)
+		len += (size_t)snprintf(why + len, size - len, "%s%s", f->words[k],
+					k + 2 < n ? ", " : k + 2 == n ? " or " : "");
+	return -1;
+}
+
+static int parse_after(const struct field *f, char *val, struct service_config *cfg, char *why,
+		       size_t size)
+{
+	char *w, *save = NULL;
+
+	for (w = strtok_r(val, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		if (cfg->n_after == SERVICE_DEPS_MAX || !valid_name(w))
+			return snprintf(why, size, "'%s': at most %d valid service names", w,
+					SERVICE_DEPS_MAX), -1;
+		strcpy(cfg->after[cfg->n_after++], w);
+	}
+	return 0;
+}
+
+static int parse_ms(const struct field *f, char *val, struct service_config *cfg, char *why,
+		    size_t size)
+{
+	if (parse_int(val, f->min, f->max, (int *)((char *)cfg + f->offset)))
+		return snprintf(why, size, "'%s' is not a number of ms from %d to %d", val, f->min,
+				f->max), -1;
+	return 0;
+}
+
+static int parse_count(const struct field *f, char *val, struct service_config *cfg, char *why,
+		       size_t size)
+{
+	if (parse_int(val, f->min, f->max, (int *)((char *)cfg + f->offset)))
+		return snprintf(why, size, "'%s' is not a number from 0 (unlimited) up", val), -1;
+	return 0;
+}
+
+_Static_assert(sizeof(uid_t) == sizeof(unsigned) && sizeof(gid_t) == sizeof(unsigned),
+	       "parse_owner stores ids as unsigned");
+
+/* user or group: a number or a name from /etc/passwd or /etc/group. */
+static int parse_owner(const struct field *f, char *val, struct service_config *cfg, char *why,
+		       size_t size)
+{
+	bool group = !strcmp(f->name, "group");
+	unsigned id;
+
+	if (parse_id(val, group, &id))
+		return snprintf(why, size, "'%s' is neither a %s nor a %s in %s", val,
+				group ? "gid" : "uid", f->name,
+				group ? "/etc/group" : "/etc/passwd"), -1;
+	*(unsigned *)((char *)cfg + f->offset) = id;
+	return 0;
+}
+
+static int parse_capabilities(const struct field *f, char *val, struct service_config *cfg,
+			      char *why, size_t size)
+{
+	char *w, *save = NULL;
+
+	for (w = strtok_r(val, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		int c = capability_from_name(w);
+
+		if (c < 0)
+			return snprintf(why, size, "'%s' is not a capability name", w), -1;
+		cfg->caps |= 1ULL << c;
+	}
+	return 0;
+}
+
+static int parse_yes_no(const struct field *f, char *val, struct service_config *cfg, char *why,
+			size_t size)
+{
+	if (parse_bool(val, (bool *)((char *)cfg + f->offset)))
+		return snprintf(why, size, "'%s' is not yes or no", val), -1;
+	return 0;
+}
+
+#define AT(member) offsetof(struct service_config, member)
+
+static const char *const types[] = {"simple", "oneshot", NULL};
+static const char *const restarts[] = {"always", "on-failure", "never", NULL};
+
+static const struct field fields[] = {
+	{.name = "exec", .parse = parse_exec},
+	{.name = "type", .parse = parse_choice, .offset = AT(type), .words = types},
+	{.name = "restart", .parse = parse_choice, .offset = AT(restart), .words = restarts},
+	{.name = "after", .parse = parse_after},
+	{.name = "restart_delay_ms", .parse = parse_ms, .offset = AT(restart_delay_ms), .min = 1,
+	 .max = 3600000},
+	{.name = "restart_max_delay_ms", .parse = parse_ms, .offset = AT(restart_max_delay_ms),
+	 .min = 1, .max = 3600000},
+	{.name = "max_restarts", .parse = parse_count, .offset = AT(max_restarts), .min = 0,
+	 .max = 1000000},
+	{.name = "stop_timeout_ms", .parse = parse_ms, .offset = AT(stop_timeout_ms), .min = 1,
+	 .max = 600000},
+	{.name = "user", .parse = parse_owner, .offset = AT(uid)},
+	{.name = "group", .parse = parse_owner, .offset = AT(gid)},
+	{.name = "capabilities", .parse = parse_capabilities},
+	{.name = "critical", .parse = parse_yes_no, .offset = AT(critical)},
+	{.name = "no_new_privs", .parse = parse_yes_no, .offset = AT(no_new_privs)},
+};
+
+static const struct field *field_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (!strcmp(fields[i].name, name))
+			return &fields[i];
+	return NULL;
+}
 
 int service_parse_text(const char *path, const char *text, struct service_config *cfg,
 		       struct bh_error *err)
 {
 	const char *base = strrchr(path, '/');
 	char *line, *save = NULL, *buf;
-	bool have_exec = false;
 	int lineno = 0;
 	size_t len;
 
@@ -190,135 +326,33 @@ int service_parse_text(const char *path, const char *text, struct service_config
 	cfg->storage = buf;
 	/* strtok_r would merge empty lines and break line numbers. */
 	for (line = buf; line; line = save) {
-		char *eq, *key, *val;
+		const struct field *f;
+		char *key, *val, why[192];
+		int got;
 
 		save = strchr(line, '\n');
 		if (save)
 			*save++ = 0;
 		lineno++;
-		if (strchr(line, '#'))
-			*strchr(line, '#') = 0;
-		key = trim(line);
-		if (!*key)
+		got = conf_line(line, &key, &val);
+		if (got == 0)
 			continue;
-		eq = strchr(key, '=');
-		if (!eq) {
-			/* The message quotes the buffer: format it before freeing. */
+		/* The messages quote the buffer: format them before freeing it. */
+		if (got < 0) {
 			bh_error(err, 0, "%s:%d: expected 'key = value', got '%s'", path, lineno, key);
 			goto fail;
 		}
-		*eq = 0;
-		val = trim(eq + 1);
-		key = trim(key);
-		if (!strcmp(key, "exec")) {
-			int n = split_argv(val, cfg->argv, SERVICE_ARGV_MAX);
-
-			if (n == -1 || n == -2 || n == 0) {
-				FIELD_ERROR("%s", n == 0    ? "is empty"
-						  : n == -1 ? "has more than 32 words"
-							    : "has an unterminated quote");
-				goto fail;
-			}
-			if (cfg->argv[0][0] != '/') {
-				FIELD_ERROR("'%s' must be an absolute path", cfg->argv[0]);
-				goto fail;
-			}
-			have_exec = true;
-		} else if (!strcmp(key, "type")) {
-			if (!strcmp(val, "simple"))
-				cfg->type = SERVICE_SIMPLE;
-			else if (!strcmp(val, "oneshot"))
-				cfg->type = SERVICE_ONESHOT;
-			else {
-				FIELD_ERROR("'%s' is not simple or oneshot", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "restart")) {
-			if (!strcmp(val, "always"))
-				cfg->restart = RESTART_ALWAYS;
-			else if (!strcmp(val, "on-failure"))
-				cfg->restart = RESTART_ON_FAILURE;
-			else if (!strcmp(val, "never"))
-				cfg->restart = RESTART_NEVER;
-			else {
-				FIELD_ERROR("'%s' is not always, on-failure or never", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "after")) {
-			char *w, *s2 = NULL;
-
-			for (w = strtok_r(val, " \t,", &s2); w; w = strtok_r(NULL, " \t,", &s2)) {
-				if (cfg->n_after == SERVICE_DEPS_MAX || !valid_name(w)) {
-					FIELD_ERROR("'%s': at most %d valid service names", w,
-						    SERVICE_DEPS_MAX);
-					goto fail;
-				}
-				strcpy(cfg->after[cfg->n_after++], w);
-			}
-		} else if (!strcmp(key, "restart_delay_ms")) {
-			if (parse_int(val, 1, 3600000, &cfg->restart_delay_ms)) {
-				FIELD_ERROR("'%s' is not a number of ms from 1 to 3600000", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "restart_max_delay_ms")) {
-			if (parse_int(val, 1, 3600000, &cfg->restart_max_delay_ms)) {
-				FIELD_ERROR("'%s' is not a number of ms from 1 to 3600000", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "max_restarts")) {
-			if (parse_int(val, 0, 1000000, &cfg->max_restarts)) {
-				FIELD_ERROR("'%s' is not a number from 0 (unlimited) up", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "stop_timeout_ms")) {
-			if (parse_int(val, 1, 600000, &cfg->stop_timeout_ms)) {
-				FIELD_ERROR("'%s' is not a number of ms from 1 to 600000", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "user")) {
-			unsigned id;
-
-			if (parse_id(val, false, &id)) {
-				FIELD_ERROR("'%s' is neither a uid nor a user in /etc/passwd", val);
-				goto fail;
-			}
-			cfg->uid = id;
-		} else if (!strcmp(key, "group")) {
-			unsigned id;
-
-			if (parse_id(val, true, &id)) {
-				FIELD_ERROR("'%s' is neither a gid nor a group in /etc/group", val);
-				goto fail;
-			}
-			cfg->gid = id;
-		} else if (!strcmp(key, "capabilities")) {
-			char *w, *s2 = NULL;
-
-			for (w = strtok_r(val, " \t,", &s2); w; w = strtok_r(NULL, " \t,", &s2)) {
-				int c = capability_from_name(w);
-
-				if (c < 0) {
-					FIELD_ERROR("'%s' is not a capability name", w);
-					goto fail;
-				}
-				cfg->caps |= 1ULL << c;
-			}
-		} else if (!strcmp(key, "critical")) {
-			if (parse_bool(val, &cfg->critical)) {
-				FIELD_ERROR("'%s' is not yes or no", val);
-				goto fail;
-			}
-		} else if (!strcmp(key, "no_new_privs")) {
-			if (parse_bool(val, &cfg->no_new_privs)) {
-				FIELD_ERROR("'%s' is not yes or no", val);
-				goto fail;
-			}
-		} else {
-			FIELD_ERROR("unknown field");
+		f = field_named(key);
+		if (!f) {
+			bh_error(err, 0, "%s:%d: field '%s': unknown field", path, lineno, key);
+			goto fail;
+		}
+		if (f->parse(f, val, cfg, why, sizeof(why)) < 0) {
+			bh_error(err, 0, "%s:%d: field '%s': %s", path, lineno, key, why);
 			goto fail;
 		}
 	}
-	if (!have_exec) {
+	if (!cfg->argv[0]) {
 		service_config_free(cfg);
 		return bh_error(err, 0, "%s: field 'exec' is missing", path);
 	}

@@ -3,24 +3,11 @@
  * (the feature it restricts is not built at all), which is not an error. */
 #include "init.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = 0;
-	return s;
-}
 
 int init_sysctl(const char *path)
 {
@@ -33,25 +20,19 @@ int init_sysctl(const char *path)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *key, *val, *eq, file[160];
+		char *key, *val, file[160];
 		bool optional = false;
-		int fd;
+		int fd, got;
 
 		lineno++;
-		if (strchr(line, '#'))
-			*strchr(line, '#') = 0;
-		key = trim(line);
-		if (!*key)
+		got = conf_line(line, &key, &val);
+		if (got == 0)
 			continue;
-		eq = strchr(key, '=');
-		if (!eq) {
+		if (got < 0) {
 			init_log("sysctl: %s:%d: expected 'name = value'", path, lineno);
 			failed++;
 			continue;
 		}
-		*eq = 0;
-		val = trim(eq + 1);
-		key = trim(key);
 		if (*key == '-') {
 			optional = true;
 			key++;

@@ -1,10 +1,11 @@
 /* Checking and unpacking workload bundles (include/bulkhead/bundle.h). */
 #include <bulkhead/bundle.h>
+#include <bulkhead/fs.h>
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 #include <bulkhead/tar.h>
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mbedtls/sha256.h>
@@ -48,6 +49,14 @@ void bundle_free(struct bundle *b)
 	free(b->manifest);
 	free(b->sbom);
 	memset(b, 0, sizeof(*b));
+}
+
+const struct bundle_member *bundle_member(const struct bundle *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_members; i++)
+		if (!strcmp(b->members[i].name, name))
+			return &b->members[i];
+	return NULL;
 }
 
 static bool valid_name(const char *s)
@@ -133,22 +142,17 @@ static int parse_index(struct bundle *b, const char *what, const char *want_form
 				 (unsigned long long)allowed[k].max);
 			goto out;
 		}
-		for (size_t j = 0; j < b->n_members; j++)
-			if (!strcmp(b->members[j].name, mname)) {
-				bh_error(err, 0, "%s: bundle.json lists %s twice", what, mname);
-				goto out;
-			}
+		if (bundle_member(b, mname)) {
+			bh_error(err, 0, "%s: bundle.json lists %s twice", what, mname);
+			goto out;
+		}
 		strcpy(b->members[b->n_members].name, mname);
 		strcpy(b->members[b->n_members].sha256, sha);
 		b->members[b->n_members].size = yyjson_get_uint(size);
 		b->n_members++;
 	}
 	for (size_t k = 0; allowed[k].name; k++) {
-		bool has = false;
-
-		for (size_t j = 0; j < b->n_members; j++)
-			has |= !strcmp(b->members[j].name, allowed[k].name);
-		if (allowed[k].required && !has) {
+		if (allowed[k].required && !bundle_member(b, allowed[k].name)) {
 			if (!strcmp(allowed[k].name, "sbom.spdx.json"))
 				bh_error(err, 0, "%s: the bundle has no SBOM (sbom.spdx.json): refused",
 					 what);
@@ -200,12 +204,6 @@ static char *slurp(struct tar_reader *r, uint64_t size, struct bh_error *err)
 	}
 	buf[size] = 0;
 	return buf;
-}
-
-static void hex32(const unsigned char *d, char *out)
-{
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 /* The first two members: the index and its signature. */
@@ -302,7 +300,7 @@ int bundle_check_as(int fd, const char *what, const char *format, const char *ke
 			free(keep);
 			goto out;
 		}
-		hex32(d, hex);
+		hex_encode(d, 32, hex);
 		if (strcmp(hex, m->sha256)) {
 			free(keep);
 			bh_error(err, 0, "%s: %s does not match its signed hash (sha256 %s, signed %s)",
@@ -344,158 +342,6 @@ out:
 
 /* --- Unpacking ---------------------------------------------------------- */
 
-/* Opens (creating when asked) each folder of path under dirfd, never
- * through a symlink: O_NOFOLLOW with O_DIRECTORY fails on one. */
-static int open_dirs(int dirfd, const char *path, bool create, struct bh_error *err)
-{
-	char buf[TAR_PATH_MAX], *comp, *save = NULL;
-	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (comp = strtok_r(buf, "/", &save); comp && fd >= 0; comp = strtok_r(NULL, "/", &save)) {
-		int next;
-
-		if (create && mkdirat(fd, comp, 0755) < 0 && errno != EEXIST) {
-			close(fd);
-			return bh_error(err, errno, "mkdir %s", path);
-		}
-		next = openat(fd, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		if (next < 0)
-			return bh_error(err, errno == ELOOP || errno == ENOTDIR ? ENOTDIR : errno,
-					"open folder %s (a symlink or a file is in the way?)", path);
-		fd = next;
-	}
-	return fd;
-}
-
-static void split(const char *path, char *dir, char *base)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash) {
-		memcpy(dir, path, slash - path);
-		dir[slash - path] = 0;
-		strcpy(base, slash + 1);
-	} else {
-		dir[0] = 0;
-		strcpy(base, path);
-	}
-}
-
-static int write_entry_data(struct tar_reader *r, int fd, const char *path, struct bh_error *err)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while ((n = tar_read(r, buf, sizeof(buf), err)) > 0)
-		if (write(fd, buf, n) != n)
-			return bh_error(err, errno, "write %s", path);
-	return n < 0 ? -1 : 0;
-}
-
-int untar_entry(struct tar_reader *r, int rootfd, const struct tar_entry *e, struct bh_error *err)
-{
-	char dir[TAR_PATH_MAX], base[TAR_PATH_MAX];
-	int pfd, fd, rc = 0;
-
-	if (e->type == TAR_OTHER)
-		return bh_error(err, 0, "%s: %s is a device node, FIFO or socket: refused", r->name,
-				e->path);
-	if (!e->path[0])
-		return 0; /* "./": the folder we unpack into */
-	split(e->path, dir, base);
-	pfd = open_dirs(rootfd, dir, true, err);
-	if (pfd < 0)
-		return bh_error_wrap(err, "%s", r->name);
-	switch (e->type) {
-	case TAR_DIR:
-		if (mkdirat(pfd, base, 0755) < 0 && errno != EEXIST)
-			rc = bh_error(err, errno, "mkdir %s", e->path);
-		fd = rc ? -1 : openat(pfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (!rc && fd < 0)
-			rc = bh_error(err, errno, "%s exists and is not a folder", e->path);
-		if (fd >= 0) {
-			if (fchmodat(pfd, base, e->mode & 01777, 0) < 0)
-				rc = bh_error(err, errno, "chmod %s", e->path);
-			close(fd);
-		}
-		break;
-	case TAR_FILE:
-		/* A later entry for the same path replaces it, as tar does. */
-		if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT)
-			rc = bh_error(err, errno, "replace %s", e->path);
-		fd = rc ? -1 : openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				      e->mode & 0777);
-		if (!rc && fd < 0)
-			rc = bh_error(err, errno, "create %s", e->path);
-		if (fd >= 0) {
-			rc = write_entry_data(r, fd, e->path, err);
-			if (!rc && fchmod(fd, e->mode & 0777) < 0)
-				rc = bh_error(err, errno, "chmod %s", e->path);
-			close(fd);
-		}
-		break;
-	case TAR_SYMLINK:
-		if ((unlinkat(pfd, base, 0) < 0 && errno != ENOENT) || symlinkat(e->link, pfd, base) < 0)
-			rc = bh_error(err, errno, "symlink %s", e->path);
-		break;
-	case TAR_HARDLINK: {
-		char sdir[TAR_PATH_MAX], sbase[TAR_PATH_MAX];
-		int sfd;
-
-		split(e->link, sdir, sbase);
-		sfd = open_dirs(rootfd, sdir, false, err);
-		if (sfd < 0) {
-			rc = -1;
-			break;
-		}
-		if ((unlinkat(pfd, base, 0) < 0 && errno != ENOENT) ||
-		    linkat(sfd, sbase, pfd, base, 0) < 0)
-			rc = bh_error(err, errno, "hard link %s to %s", e->path, e->link);
-		close(sfd);
-		break;
-	}
-	default:
-		break;
-	}
-	close(pfd);
-	return rc < 0 ? bh_error_wrap(err, "%s", r->name) : 0;
-}
-
-int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err)
-{
-	struct tar_entry e;
-	int got;
-
-	while ((got = tar_next(r, &e, err)) > 0)
-		if (untar_entry(r, rootfd, &e, err) < 0)
-			return -1;
-	return got;
-}
-
-/* Removes what dirfd/name holds, never following a symlink. */
-static void remove_tree(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				remove_tree(dirfd(d), de->d_name);
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-		unlinkat(parent, name, AT_REMOVEDIR);
-	} else {
-		unlinkat(parent, name, 0);
-	}
-}
-
 /* A FILE that reads the current member of the outer tar and hashes it. */
 struct member_stream {
 	struct tar_reader *outer;
@@ -526,7 +372,7 @@ static int finish_hash(struct member_stream *ms, struct tar_reader *outer,
 	mbedtls_sha256_finish(&ms->sha, d);
 	if (n < 0)
 		return -1;
-	hex32(d, hex);
+	hex_encode(d, 32, hex);
 	if (strcmp(hex, m->sha256))
 		return bh_error(err, 0, "%s: %s changed since it was checked", what, m->name);
 	return 0;
@@ -598,7 +444,7 @@ int bundle_extract(int fd, const char *what, const struct bundle *b, const char 
 {
 	struct bundle again;
 	struct tar_reader tr;
-	char parent[4096], base[256];
+	char base[256];
 	int pfd, dfd, rc;
 	FILE *f;
 
@@ -616,12 +462,11 @@ int bundle_extract(int fd, const char *what, const struct bundle *b, const char 
 		fclose(f);
 		return -1;
 	}
-	if (strlen(dir) >= sizeof(parent) || !strrchr(dir, '/')) {
+	if (dir[0] != '/') {
 		fclose(f);
 		return bh_error(err, 0, "extract %s: '%s' must be an absolute path", what, dir);
 	}
-	split(dir, parent, base);
-	pfd = open(*parent ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pfd = bh_open_parent(dir, base, sizeof(base));
 	if (pfd < 0 || mkdirat(pfd, base, 0700) < 0 ||
 	    (dfd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		rc = bh_error(err, errno, "extract %s: create %s", what, dir);
@@ -635,7 +480,7 @@ int bundle_extract(int fd, const char *what, const struct bundle *b, const char 
 		rc = bh_error(err, errno, "extract %s: chmod %s", what, dir);
 	close(dfd);
 	if (rc < 0)
-		remove_tree(pfd, base);
+		bh_remove_tree_at(pfd, base);
 	close(pfd);
 	fclose(f);
 	return rc;
@@ -673,5 +518,34 @@ int bundle_open_member(int fd, const char *what, const struct bundle *b, const c
 	if (rc == 0)
 		rc = bh_error(err, 0, "%s: has no %s", what, member);
 	fclose(f);
+	return rc;
+}
+
+int bundle_check_contents(const struct bundle *b, const char *what, const char *dir,
+			  struct bh_error *err)
+{
+	struct verify_report rep = {0};
+	struct strv covered = {0}, skip = {0};
+	struct spdx_doc doc;
+	char name[128];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s: sbom.spdx.json", what);
+	if (spdx_read_buf(b->sbom, b->sbom_len, name, &doc, err) < 0)
+		return -1;
+	rc = sbom_verify_tree(&doc, dir, "", &rep, err);
+	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
+		if (strv_push(&covered, doc.files[i].path) < 0)
+			rc = bh_error(err, ENOMEM, "%s", name);
+	if (rc == 0)
+		rc = sbom_find_unlisted(dir, &covered, &skip, "", &rep, err);
+	if (rc == 0 && (rep.modified.n || rep.missing.n || rep.unlisted.n))
+		rc = bh_error(err, 0, "%s: its SBOM does not describe its contents (%zu modified, "
+			      "%zu missing, %zu unlisted files%s%s)", what, rep.modified.n,
+			      rep.missing.n, rep.unlisted.n, rep.unlisted.n ? ", e.g. /" : "",
+			      rep.unlisted.n ? rep.unlisted.v[0] : "");
+	spdx_doc_free(&doc);
+	verify_report_free(&rep);
+	strv_free(&covered);
 	return rc;
 }

@@ -1,3 +1,4 @@
+#include <bulkhead/json.h>
 #include <bulkhead/manifest.h>
 
 #include <ctype.h>
@@ -74,130 +75,100 @@ static char *store_add(struct store *s, const char *str)
 
 #define FAIL(...) (bh_error(err, 0, __VA_ARGS__), -1)
 
+/* The members of an object, each under the path `where` ("$.container"):
+ * absent is fine unless required, present must be of the right type. */
 static int get_string(yyjson_val *obj, const char *key, char *out, size_t size, bool required,
-		      const char *what, const char *where, struct bh_error *err)
+		      const char *where, struct bh_error *err)
 {
 	yyjson_val *v = yyjson_obj_get(obj, key);
+	struct json_path p;
 
-	if (!v)
-		return required ? FAIL("%s: %s.%s is missing", what, where, key) : 0;
-	if (!yyjson_is_str(v))
-		return FAIL("%s: %s.%s must be a string", what, where, key);
-	if (yyjson_get_len(v) >= size || memchr(yyjson_get_str(v), 0, yyjson_get_len(v)))
-		return FAIL("%s: %s.%s is longer than %zu characters", what, where, key, size - 1);
-	strcpy(out, yyjson_get_str(v));
-	return 0;
+	if (!v && !required)
+		return 0;
+	return json_string_copy(v, json_at(&p, where, ".%s", key), out, size, err);
 }
 
 static int get_uint(yyjson_val *obj, const char *key, uint64_t min, uint64_t max, uint64_t *out,
-		    const char *what, const char *where, struct bh_error *err)
+		    const char *where, struct bh_error *err)
 {
 	yyjson_val *v = yyjson_obj_get(obj, key);
+	struct json_path p;
 
 	if (!v)
 		return 0;
-	if (!yyjson_is_uint(v) || yyjson_get_uint(v) < min || yyjson_get_uint(v) > max)
-		return FAIL("%s: %s.%s must be a whole number from %llu to %llu", what, where, key,
-			    (unsigned long long)min, (unsigned long long)max);
-	*out = yyjson_get_uint(v);
-	return 0;
+	return json_u64_range(v, json_at(&p, where, ".%s", key), min, max, out, err);
 }
 
 static int get_strings(yyjson_val *obj, const char *key, char **out, size_t max, size_t *n,
-		       struct store *st, const char *what, const char *where, struct bh_error *err)
+		       struct store *st, const char *where, struct bh_error *err)
 {
 	yyjson_val *arr = yyjson_obj_get(obj, key), *v;
+	struct json_path p, q;
 	size_t i, imax;
 
 	*n = 0;
 	if (!arr)
 		return 0;
-	if (!yyjson_is_arr(arr) || yyjson_arr_size(arr) > max)
-		return FAIL("%s: %s.%s must be an array of at most %zu strings", what, where, key, max);
+	if (json_array_max(arr, json_at(&p, where, ".%s", key), max, err) < 0)
+		return -1;
 	yyjson_arr_foreach(arr, i, imax, v)
 	{
-		if (!yyjson_is_str(v) || memchr(yyjson_get_str(v), 0, yyjson_get_len(v)))
-			return FAIL("%s: %s.%s[%zu] must be a string", what, where, key, i);
-		out[(*n)++] = store_add(st, yyjson_get_str(v));
+		const char *s;
+
+		if (json_string(v, json_at(&q, p.s, "[%zu]", i), &s, err) < 0)
+			return -1;
+		out[(*n)++] = store_add(st, s);
 		if (!out[*n - 1])
-			return FAIL("%s: %s.%s is too large", what, where, key);
+			return FAIL("%s: too large", p.s);
 	}
 	out[*n] = NULL;
 	return 0;
 }
 
-/* Only these keys are understood; anything else is an error, so that a
- * misspelt limit is never silently ignored. */
-static int only_keys(yyjson_val *obj, const char *const *keys, const char *what, const char *where,
-		     struct bh_error *err)
-{
-	yyjson_val *k, *v;
-	size_t i, max;
-
-	yyjson_obj_foreach(obj, i, max, k, v)
-	{
-		bool known = false;
-
-		(void)v;
-		for (const char *const *p = keys; *p; p++)
-			known |= !strcmp(yyjson_get_str(k), *p);
-		if (!known)
-			return FAIL("%s: %s.%s is not a manifest field", what, where, yyjson_get_str(k));
-	}
-	return 0;
-}
-
-static int parse_container(yyjson_val *c, struct wl_manifest *m, struct store *st, const char *what,
+static int parse_container(yyjson_val *c, struct wl_manifest *m, struct store *st,
 			   struct bh_error *err)
 {
 	static const char *const keys[] = {"args", "env", "workdir", "user", "group", NULL};
 	uint64_t u = 0, g = 0;
 
-	if (!yyjson_is_obj(c))
-		return FAIL("%s: $.container must be an object (mode is container)", what);
-	if (only_keys(c, keys, what, "$.container", err) < 0 ||
-	    get_strings(c, "args", m->args, WL_ARGS_MAX, &m->n_args, st, what, "$.container", err) < 0 ||
-	    get_strings(c, "env", m->env, WL_ENV_MAX, &m->n_env, st, what, "$.container", err) < 0 ||
-	    get_string(c, "workdir", m->workdir, sizeof(m->workdir), false, what, "$.container", err) < 0 ||
-	    get_uint(c, "user", 0, 65535, &u, what, "$.container", err) < 0 ||
-	    get_uint(c, "group", 0, 65535, &g, what, "$.container", err) < 0)
+	if (json_known_keys(c, "$.container", keys, err) < 0 ||
+	    get_strings(c, "args", m->args, WL_ARGS_MAX, &m->n_args, st, "$.container", err) < 0 ||
+	    get_strings(c, "env", m->env, WL_ENV_MAX, &m->n_env, st, "$.container", err) < 0 ||
+	    get_string(c, "workdir", m->workdir, sizeof(m->workdir), false, "$.container", err) < 0 ||
+	    get_uint(c, "user", 0, 65535, &u, "$.container", err) < 0 ||
+	    get_uint(c, "group", 0, 65535, &g, "$.container", err) < 0)
 		return -1;
 	if (m->n_args == 0 || m->args[0][0] != '/')
-		return FAIL("%s: $.container.args must start with an absolute program path", what);
+		return FAIL("$.container.args must start with an absolute program path");
 	for (size_t i = 0; i < m->n_env; i++)
 		if (!strchr(m->env[i], '=') || m->env[i][0] == '=')
-			return FAIL("%s: $.container.env[%zu] is not NAME=value", what, i);
+			return FAIL("$.container.env[%zu] is not NAME=value", i);
 	if (!m->workdir[0])
 		strcpy(m->workdir, "/");
 	if (m->workdir[0] != '/')
-		return FAIL("%s: $.container.workdir must be absolute", what);
+		return FAIL("$.container.workdir must be absolute");
 	m->user = (uint32_t)u;
 	m->group = (uint32_t)g;
 	return 0;
 }
 
-static int parse_vm(yyjson_val *v, struct wl_manifest *m, const char *what, struct bh_error *err)
+static int parse_vm(yyjson_val *v, struct wl_manifest *m, struct bh_error *err)
 {
 	static const char *const keys[] = {"cmdline", "disk_readonly", "vcpus", NULL};
 	yyjson_val *b;
 	uint64_t vcpus = 1;
 
-	if (!yyjson_is_obj(v))
-		return FAIL("%s: $.vm must be an object (mode is vm)", what);
-	if (only_keys(v, keys, what, "$.vm", err) < 0 ||
-	    get_string(v, "cmdline", m->cmdline, sizeof(m->cmdline), false, what, "$.vm", err) < 0 ||
-	    get_uint(v, "vcpus", 1, 16, &vcpus, what, "$.vm", err) < 0)
+	m->disk_readonly = true;
+	if (json_known_keys(v, "$.vm", keys, err) < 0 ||
+	    get_string(v, "cmdline", m->cmdline, sizeof(m->cmdline), false, "$.vm", err) < 0 ||
+	    get_uint(v, "vcpus", 1, 16, &vcpus, "$.vm", err) < 0)
 		return -1;
 	m->vcpus = (uint32_t)vcpus;
 	b = yyjson_obj_get(v, "disk_readonly");
-	if (b && !yyjson_is_bool(b))
-		return FAIL("%s: $.vm.disk_readonly must be true or false", what);
-	m->disk_readonly = b ? yyjson_get_bool(b) : true;
-	return 0;
+	return b ? json_bool(b, "$.vm.disk_readonly", &m->disk_readonly, err) : 0;
 }
 
-static int parse_resources(yyjson_val *r, struct wl_manifest *m, const char *what,
-			   struct bh_error *err)
+static int parse_resources(yyjson_val *r, struct wl_manifest *m, struct bh_error *err)
 {
 	static const char *const keys[] = {"memory", "cpus", "pids", NULL};
 	yyjson_val *mem, *cpus;
@@ -205,10 +176,8 @@ static int parse_resources(yyjson_val *r, struct wl_manifest *m, const char *wha
 
 	if (!r)
 		return 0;
-	if (!yyjson_is_obj(r))
-		return FAIL("%s: $.resources must be an object", what);
-	if (only_keys(r, keys, what, "$.resources", err) < 0 ||
-	    get_uint(r, "pids", 1, 1000000, &pids, what, "$.resources", err) < 0)
+	if (json_known_keys(r, "$.resources", keys, err) < 0 ||
+	    get_uint(r, "pids", 1, 1000000, &pids, "$.resources", err) < 0)
 		return -1;
 	m->pids = (uint32_t)pids;
 	mem = yyjson_obj_get(r, "memory");
@@ -216,8 +185,7 @@ static int parse_resources(yyjson_val *r, struct wl_manifest *m, const char *wha
 		int64_t bytes = yyjson_is_str(mem) ? wl_parse_size(yyjson_get_str(mem)) : -1;
 
 		if (bytes < (1 << 20))
-			return FAIL("%s: $.resources.memory must be a size like \"64M\" (at least 1M)",
-				    what);
+			return FAIL("$.resources.memory must be a size like \"64M\" (at least 1M)");
 		m->memory = (uint64_t)bytes;
 	}
 	cpus = yyjson_obj_get(r, "cpus");
@@ -225,14 +193,13 @@ static int parse_resources(yyjson_val *r, struct wl_manifest *m, const char *wha
 		double c = yyjson_is_num(cpus) ? yyjson_get_num(cpus) : -1;
 
 		if (c < 0.01 || c > 64)
-			return FAIL("%s: $.resources.cpus must be a number from 0.01 to 64", what);
+			return FAIL("$.resources.cpus must be a number from 0.01 to 64");
 		m->cpu_millis = (uint32_t)(c * 1000 + 0.5);
 	}
 	return 0;
 }
 
-static int parse_restart(yyjson_val *r, struct wl_manifest *m, const char *what,
-			 struct bh_error *err)
+static int parse_restart(yyjson_val *r, struct wl_manifest *m, struct bh_error *err)
 {
 	static const char *const keys[] = {"policy", "max_restarts", "delay_ms", NULL};
 	char policy[32] = "";
@@ -243,26 +210,23 @@ static int parse_restart(yyjson_val *r, struct wl_manifest *m, const char *what,
 	m->restart_delay_ms = 1000;
 	if (!r)
 		return 0;
-	if (!yyjson_is_obj(r))
-		return FAIL("%s: $.restart must be an object", what);
-	if (only_keys(r, keys, what, "$.restart", err) < 0 ||
-	    get_string(r, "policy", policy, sizeof(policy), false, what, "$.restart", err) < 0 ||
-	    get_uint(r, "max_restarts", 0, 1000000, &max, what, "$.restart", err) < 0 ||
-	    get_uint(r, "delay_ms", 1, 3600000, &delay, what, "$.restart", err) < 0)
+	if (json_known_keys(r, "$.restart", keys, err) < 0 ||
+	    get_string(r, "policy", policy, sizeof(policy), false, "$.restart", err) < 0 ||
+	    get_uint(r, "max_restarts", 0, 1000000, &max, "$.restart", err) < 0 ||
+	    get_uint(r, "delay_ms", 1, 3600000, &delay, "$.restart", err) < 0)
 		return -1;
 	if (!strcmp(policy, "always"))
 		m->restart = WL_RESTART_ALWAYS;
 	else if (!strcmp(policy, "never"))
 		m->restart = WL_RESTART_NEVER;
 	else if (policy[0] && strcmp(policy, "on-failure"))
-		return FAIL("%s: $.restart.policy '%s' is not always, on-failure or never", what, policy);
+		return FAIL("$.restart.policy '%s' is not always, on-failure or never", policy);
 	m->max_restarts = (uint32_t)max;
 	m->restart_delay_ms = (uint32_t)delay;
 	return 0;
 }
 
-static int parse_network(yyjson_val *n, struct wl_manifest *m, const char *what,
-			 struct bh_error *err)
+static int parse_network(yyjson_val *n, struct wl_manifest *m, struct bh_error *err)
 {
 	static const char *const keys[] = {"mode", "ports", NULL};
 	char mode[32] = "";
@@ -272,22 +236,20 @@ static int parse_network(yyjson_val *n, struct wl_manifest *m, const char *what,
 	m->network = WL_NET_NONE;
 	if (!n)
 		return 0;
-	if (!yyjson_is_obj(n))
-		return FAIL("%s: $.network must be an object", what);
-	if (only_keys(n, keys, what, "$.network", err) < 0 ||
-	    get_string(n, "mode", mode, sizeof(mode), true, what, "$.network", err) < 0)
+	if (json_known_keys(n, "$.network", keys, err) < 0 ||
+	    get_string(n, "mode", mode, sizeof(mode), true, "$.network", err) < 0)
 		return -1;
 	if (!strcmp(mode, "isolated"))
 		m->network = WL_NET_ISOLATED;
 	else if (strcmp(mode, "none"))
-		return FAIL("%s: $.network.mode '%s' is not none or isolated", what, mode);
+		return FAIL("$.network.mode '%s' is not none or isolated", mode);
 	ports = yyjson_obj_get(n, "ports");
 	if (!ports)
 		return 0;
 	if (m->network == WL_NET_NONE)
-		return FAIL("%s: $.network.ports needs mode isolated", what);
-	if (!yyjson_is_arr(ports) || yyjson_arr_size(ports) > WL_PORTS_MAX)
-		return FAIL("%s: $.network.ports must be an array of at most %d", what, WL_PORTS_MAX);
+		return FAIL("$.network.ports needs mode isolated");
+	if (json_array_max(ports, "$.network.ports", WL_PORTS_MAX, err) < 0)
+		return -1;
 	yyjson_arr_foreach(ports, i, max, p)
 	{
 		static const char *const pkeys[] = {"host", "workload", NULL};
@@ -295,14 +257,12 @@ static int parse_network(yyjson_val *n, struct wl_manifest *m, const char *what,
 		char where[64];
 
 		snprintf(where, sizeof(where), "$.network.ports[%zu]", i);
-		if (!yyjson_is_obj(p))
-			return FAIL("%s: %s must be an object", what, where);
-		if (only_keys(p, pkeys, what, where, err) < 0 ||
-		    get_uint(p, "host", 1, 65535, &host, what, where, err) < 0 ||
-		    get_uint(p, "workload", 1, 65535, &wl, what, where, err) < 0)
+		if (json_known_keys(p, where, pkeys, err) < 0 ||
+		    get_uint(p, "host", 1, 65535, &host, where, err) < 0 ||
+		    get_uint(p, "workload", 1, 65535, &wl, where, err) < 0)
 			return -1;
 		if (!host || !wl)
-			return FAIL("%s: %s needs host and workload ports", what, where);
+			return FAIL("%s needs host and workload ports", where);
 		m->ports[m->n_ports].host = (uint16_t)host;
 		m->ports[m->n_ports].workload = (uint16_t)wl;
 		m->n_ports++;
@@ -310,16 +270,15 @@ static int parse_network(yyjson_val *n, struct wl_manifest *m, const char *what,
 	return 0;
 }
 
-static int parse_volumes(yyjson_val *vols, struct wl_manifest *m, const char *what,
-			 struct bh_error *err)
+static int parse_volumes(yyjson_val *vols, struct wl_manifest *m, struct bh_error *err)
 {
 	yyjson_val *v;
 	size_t i, max;
 
 	if (!vols)
 		return 0;
-	if (!yyjson_is_arr(vols) || yyjson_arr_size(vols) > WL_VOLUMES_MAX)
-		return FAIL("%s: $.volumes must be an array of at most %d", what, WL_VOLUMES_MAX);
+	if (json_array_max(vols, "$.volumes", WL_VOLUMES_MAX, err) < 0)
+		return -1;
 	yyjson_arr_foreach(vols, i, max, v)
 	{
 		static const char *const keys[] = {"name", "path", NULL};
@@ -327,93 +286,83 @@ static int parse_volumes(yyjson_val *vols, struct wl_manifest *m, const char *wh
 		char where[64];
 
 		snprintf(where, sizeof(where), "$.volumes[%zu]", i);
-		if (!yyjson_is_obj(v))
-			return FAIL("%s: %s must be an object", what, where);
-		if (only_keys(v, keys, what, where, err) < 0 ||
-		    get_string(v, "name", vol->name, sizeof(vol->name), true, what, where, err) < 0 ||
-		    get_string(v, "path", vol->path, sizeof(vol->path), m->mode == WL_CONTAINER, what,
+		if (json_known_keys(v, where, keys, err) < 0 ||
+		    get_string(v, "name", vol->name, sizeof(vol->name), true, where, err) < 0 ||
+		    get_string(v, "path", vol->path, sizeof(vol->path), m->mode == WL_CONTAINER,
 			       where, err) < 0)
 			return -1;
 		if (!wl_valid_name(vol->name))
-			return FAIL("%s: %s.name must be a-z, 0-9, - and _", what, where);
+			return FAIL("%s.name must be a-z, 0-9, - and _", where);
 		if (m->mode == WL_CONTAINER && (vol->path[0] != '/' || strstr(vol->path, "..")))
-			return FAIL("%s: %s.path must be absolute, without ..", what, where);
+			return FAIL("%s.path must be absolute, without ..", where);
 		m->n_volumes++;
 	}
+	return 0;
+}
+
+/* Every message says where in the document; wl_manifest_parse prefixes
+ * the manifest's name. */
+static int parse_root(yyjson_val *root, struct wl_manifest *m, size_t storage,
+		      struct bh_error *err)
+{
+	static const char *const keys[] = {"name", "version", "mode", "container", "vm", "resources",
+					   "restart", "network", "volumes", NULL};
+	struct store st = {.buf = m->storage, .cap = storage};
+	char mode[32] = "";
+
+	if (json_known_keys(root, "$", keys, err) < 0 ||
+	    get_string(root, "name", m->name, sizeof(m->name), true, "$", err) < 0 ||
+	    get_string(root, "version", m->version, sizeof(m->version), false, "$", err) < 0 ||
+	    get_string(root, "mode", mode, sizeof(mode), true, "$", err) < 0)
+		return -1;
+	if (!wl_valid_name(m->name))
+		return FAIL("$.name '%s' must be 1 to 63 of a-z, 0-9, - and _, starting with a letter "
+			    "or digit", m->name);
+	if (!m->version[0])
+		strcpy(m->version, "0");
+	if (!strcmp(mode, "container")) {
+		m->mode = WL_CONTAINER;
+		if (yyjson_obj_get(root, "vm"))
+			return FAIL("$.vm given for a container workload");
+		if (parse_container(yyjson_obj_get(root, "container"), m, &st, err) < 0)
+			return -1;
+	} else if (!strcmp(mode, "vm")) {
+		m->mode = WL_VM;
+		if (yyjson_obj_get(root, "container"))
+			return FAIL("$.container given for a vm workload");
+		if (parse_vm(yyjson_obj_get(root, "vm"), m, err) < 0)
+			return -1;
+	} else {
+		return FAIL("$.mode '%s' is not container or vm", mode);
+	}
+	if (parse_resources(yyjson_obj_get(root, "resources"), m, err) < 0 ||
+	    parse_restart(yyjson_obj_get(root, "restart"), m, err) < 0 ||
+	    parse_network(yyjson_obj_get(root, "network"), m, err) < 0 ||
+	    parse_volumes(yyjson_obj_get(root, "volumes"), m, err) < 0)
+		return -1;
+	if (m->mode == WL_VM && !m->memory)
+		return FAIL("$.resources.memory is required for a vm workload");
 	return 0;
 }
 
 int wl_manifest_parse(const char *json, size_t len, const char *what, struct wl_manifest *m,
 		      struct bh_error *err)
 {
-	static const char *const keys[] = {"name", "version", "mode", "container", "vm", "resources",
-					   "restart", "network", "volumes", NULL};
 	yyjson_read_err rerr;
 	yyjson_doc *jd;
-	yyjson_val *root;
-	char mode[32] = "";
-	struct store st;
 	int r = -1;
 
 	memset(m, 0, sizeof(*m));
 	jd = yyjson_read_opts((char *)json, len, 0, NULL, &rerr);
 	if (!jd)
-		return FAIL("%s: not valid JSON at byte %zu: %s", what, rerr.pos, rerr.msg);
-	st.cap = len + 1;
-	st.used = 0;
-	st.buf = m->storage = malloc(st.cap);
-	root = yyjson_doc_get_root(jd);
-	if (!st.buf) {
+		return bh_error(err, 0, "%s: not valid JSON at byte %zu: %s", what, rerr.pos, rerr.msg);
+	m->storage = malloc(len + 1);
+	if (!m->storage)
 		bh_error(err, ENOMEM, "%s", what);
-		goto out;
-	}
-	if (!yyjson_is_obj(root)) {
-		bh_error(err, 0, "%s: $ must be an object", what);
-		goto out;
-	}
-	if (only_keys(root, keys, what, "$", err) < 0 ||
-	    get_string(root, "name", m->name, sizeof(m->name), true, what, "$", err) < 0 ||
-	    get_string(root, "version", m->version, sizeof(m->version), false, what, "$", err) < 0 ||
-	    get_string(root, "mode", mode, sizeof(mode), true, what, "$", err) < 0)
-		goto out;
-	if (!wl_valid_name(m->name)) {
-		bh_error(err, 0, "%s: $.name '%s' must be 1 to 63 of a-z, 0-9, - and _, starting "
-			 "with a letter or digit", what, m->name);
-		goto out;
-	}
-	if (!m->version[0])
-		strcpy(m->version, "0");
-	if (!strcmp(mode, "container")) {
-		m->mode = WL_CONTAINER;
-		if (yyjson_obj_get(root, "vm")) {
-			bh_error(err, 0, "%s: $.vm given for a container workload", what);
-			goto out;
-		}
-		if (parse_container(yyjson_obj_get(root, "container"), m, &st, what, err) < 0)
-			goto out;
-	} else if (!strcmp(mode, "vm")) {
-		m->mode = WL_VM;
-		if (yyjson_obj_get(root, "container")) {
-			bh_error(err, 0, "%s: $.container given for a vm workload", what);
-			goto out;
-		}
-		if (parse_vm(yyjson_obj_get(root, "vm"), m, what, err) < 0)
-			goto out;
-	} else {
-		bh_error(err, 0, "%s: $.mode '%s' is not container or vm", what, mode);
-		goto out;
-	}
-	if (parse_resources(yyjson_obj_get(root, "resources"), m, what, err) < 0 ||
-	    parse_restart(yyjson_obj_get(root, "restart"), m, what, err) < 0 ||
-	    parse_network(yyjson_obj_get(root, "network"), m, what, err) < 0 ||
-	    parse_volumes(yyjson_obj_get(root, "volumes"), m, what, err) < 0)
-		goto out;
-	if (m->mode == WL_VM && !m->memory) {
-		bh_error(err, 0, "%s: $.resources.memory is required for a vm workload", what);
-		goto out;
-	}
-	r = 0;
-out:
+	else if (parse_root(yyjson_doc_get_root(jd), m, len + 1, err) < 0)
+		bh_error_wrap(err, "%s", what);
+	else
+		r = 0;
 	yyjson_doc_free(jd);
 	if (r < 0)
 		wl_manifest_free(m);

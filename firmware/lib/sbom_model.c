@@ -2,6 +2,7 @@
  * writes (rootfs/sbom.mk), files from the root filesystem's manifest
  * (rootfs/assemble.py) hashed again from the tree, and the static links
  * read from each program's link trace. */
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 
 #include <dirent.h>

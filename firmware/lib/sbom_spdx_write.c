@@ -2,6 +2,7 @@
  * document per component. Everything is ordered and the namespace and
  * timestamp are derived from the inputs, so the same build gives the same
  * bytes. */
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 #include "sbom_write.h"
 

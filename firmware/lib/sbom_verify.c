@@ -3,6 +3,7 @@
  * base folder: they were checked to be relative and free of "..", and every
  * file is opened with O_NOFOLLOW so that a symlink planted in place of a
  * file is reported, not followed. */
+#include <bulkhead/hash.h>
 #include <bulkhead/sbom.h>
 #include "sbom_write.h"
 

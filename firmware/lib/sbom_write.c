@@ -1,8 +1,11 @@
 #include "sbom_write.h"
 
+#include <bulkhead/fs.h>
+
 #include <errno.h>
 #include <mbedtls/sha256.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,18 +65,13 @@ void iso_time(int64_t t, char *out, size_t size)
 int write_json_atomic(yyjson_mut_doc *doc, const char *path, struct bh_error *err)
 {
 	yyjson_write_err werr;
-	char tmp[4096];
+	size_t len;
+	char *text = yyjson_mut_write_opts(doc, YYJSON_WRITE_PRETTY_TWO_SPACES, NULL, &len, &werr);
+	int rc;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!yyjson_mut_write_file(tmp, doc, YYJSON_WRITE_PRETTY_TWO_SPACES, NULL, &werr)) {
-		unlink(tmp);
-		return bh_error(err, 0, "write %s: %s", tmp, werr.msg);
-	}
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return bh_error(err, e, "rename %s", tmp);
-	}
-	return 0;
+	if (!text)
+		return bh_error(err, 0, "write %s: %s", path, werr.msg);
+	rc = bh_write_atomic(path, text, len, 0644, err);
+	free(text);
+	return rc;
 }

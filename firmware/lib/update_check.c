@@ -10,17 +10,18 @@ int update_check(int fd, const char *what, const char *keys_dir, const char *boa
 		 const char *arch, const char *running_version, int allow_downgrade,
 		 struct bundle *b, struct update_manifest *m, struct bh_error *err)
 {
+	const struct bundle_member *slot;
+
 	if (bundle_check_as(fd, what, UPDATE_FORMAT, keys_dir, b, err) < 0)
 		return -1;
 	if (update_manifest_parse(b->manifest, strlen(b->manifest), what, m, err) < 0)
 		goto refuse;
-	for (size_t i = 0; i < b->n_members; i++)
-		if (!strcmp(b->members[i].name, "slot.img") && b->members[i].size != m->slot_bytes) {
-			bh_error(err, 0, "%s: slot.img is %llu bytes, manifest.json says %llu", what,
-				 (unsigned long long)b->members[i].size,
-				 (unsigned long long)m->slot_bytes);
-			goto refuse;
-		}
+	slot = bundle_member(b, "slot.img");
+	if (slot && slot->size != m->slot_bytes) {
+		bh_error(err, 0, "%s: slot.img is %llu bytes, manifest.json says %llu", what,
+			 (unsigned long long)slot->size, (unsigned long long)m->slot_bytes);
+		goto refuse;
+	}
 	if (strcmp(m->board, board)) {
 		bh_error(err, 0, "%s: the update is for board %s, this is %s: refused", what, m->board,
 			 board);

@@ -42,6 +42,13 @@ define pkg-extract-tarball
 	tar -xf $($(1)_DL_FILE) --strip-components=1 -C $($(1)_SRCDIR)
 endef
 
+# A target package is built, and listed in the SBOM and legal-info, only
+# when the configuration selects it: BH_PACKAGE_<NAME> from its Config.in
+# is y. One without a Config.in (linux-headers, part of the toolchain)
+# always is. $(1): recipe folder name.
+pkg-selected = $(if $(wildcard $(TOPDIR)/firmware/packages/$(1)/Config.in),$(filter \
+	y,$(BH_PACKAGE_$(call UPPERCASE,$(1)))),y)
+
 # $(1): package name, $(2): upper-case prefix, $(3): artifacts folder,
 # $(4): what it is built for (part of the key), $(5): recipe folder name.
 define package-inner
@@ -64,7 +71,7 @@ $(2)_FETCH_ARGS := --package $(1) --file $$($(2)_SOURCE) --hash-file $$($(2)_HAS
 	$$(if $$($(2)_DEBIAN_RELEASE),--debian-release $$($(2)_DEBIAN_RELEASE)) \
 	$$(if $$($(2)_DEBIAN_SOURCE),--debian-source $$($(2)_DEBIAN_SOURCE)) \
 	$$(if $$($(2)_DEBIAN_BINARY),--debian-binary '$$($(2)_DEBIAN_BINARY)')
-$(if $(filter host-%,$(1)),HOST_PACKAGES,PACKAGES) += $(1)
+$(if $(filter host-%,$(1)),HOST_PACKAGES,$(if $(call pkg-selected,$(5)),PACKAGES,UNSELECTED_PACKAGES)) += $(1)
 
 # Two packages may share one archive (linux and linux-headers).
 ifeq ($$(filter $$($(2)_DL_FILE),$$(DL_FILES)),)

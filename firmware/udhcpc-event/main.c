@@ -2,6 +2,7 @@
  * (deconfig, bound, renew, leasefail, nak) and the lease in environment
  * variables (interface, ip, mask, router, dns). It configures the interface
  * and writes /run/resolv.conf atomically. */
+#include <bulkhead/fs.h>
 #include <bulkhead/netcfg.h>
 
 #include <fcntl.h>
@@ -15,29 +16,19 @@
 
 static int write_resolv_conf(const char *dns, const char *domain, struct bh_error *err)
 {
-	char tmp[] = RESOLV_CONF ".XXXXXX", list[256];
-	int fd = mkostemp(tmp, O_CLOEXEC);
+	char list[256], text[1024];
 	char *w, *save = NULL;
-	FILE *f;
+	size_t n = 0;
 
-	if (fd < 0)
-		return bh_error(err, 0, "create %s", tmp);
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return bh_error(err, 0, "write %s", tmp);
-	}
 	if (domain && *domain)
-		fprintf(f, "search %s\n", domain);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "search %s\n", domain);
 	snprintf(list, sizeof(list), "%s", dns ? dns : "");
-	for (w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		fprintf(f, "nameserver %s\n", w);
-	if (fchmod(fd, 0644) < 0 || fclose(f) != 0 || rename(tmp, RESOLV_CONF) < 0) {
-		unlink(tmp);
-		return bh_error(err, 0, "install %s", RESOLV_CONF);
-	}
-	return 0;
+	for (w = strtok_r(list, " ", &save); w && n < sizeof(text);
+	     w = strtok_r(NULL, " ", &save))
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "nameserver %s\n", w);
+	if (n >= sizeof(text))
+		return bh_error(err, 0, "%s: too many name servers", RESOLV_CONF);
+	return bh_write_atomic(RESOLV_CONF, text, n, 0644, err);
 }
 
 static int bound(const char *ifname, struct bh_error *err)

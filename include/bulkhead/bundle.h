@@ -61,6 +61,8 @@ int bundle_check(int fd, const char *what, const char *keys_dir, struct bundle *
 int bundle_check_as(int fd, const char *what, const char *format, const char *keys_dir,
 		    struct bundle *b, struct bh_error *err);
 void bundle_free(struct bundle *b);
+/* The member of a checked bundle named name, or NULL when it has none. */
+const struct bundle_member *bundle_member(const struct bundle *b, const char *name);
 
 /* Writes the image members of a checked bundle into dir, which must not
  * exist yet (the caller renames it into place): rootfs.tar is unpacked into
@@ -69,6 +71,13 @@ void bundle_free(struct bundle *b);
 int bundle_extract(int fd, const char *what, const struct bundle *b, const char *dir,
 		   struct bh_error *err);
 
+/* After bundle_extract into dir: the bundle's SBOM must list exactly the
+ * files there, with their hashes, so that a bundle cannot carry a file its
+ * SBOM does not own up to. The error names `what` and counts the files
+ * that differ. */
+int bundle_check_contents(const struct bundle *b, const char *what, const char *dir,
+			  struct bh_error *err);
+
 /* Opens the checked bundle at fd again, checks that its index is the one
  * checked, and leaves *tr at the start of member's data (tar_read gives its
  * *size bytes; the caller hashes them and fcloses *fp). */
@@ -76,13 +85,21 @@ struct tar_reader;
 int bundle_open_member(int fd, const char *what, const struct bundle *b, const char *member,
 		       FILE **fp, struct tar_reader *tr, uint64_t *size, struct bh_error *err);
 
-/* Unpacks a tar stream into the folder open at rootfd without ever
- * following a symlink or leaving the folder: only files, folders, symlinks
- * and hard links (device nodes and FIFOs are refused); setuid and setgid
- * bits are dropped. Everything is owned by the caller. */
-struct tar_entry;
-int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err);
-/* One entry (whose header tar_next just read) of the same. */
-int untar_entry(struct tar_reader *r, int rootfd, const struct tar_entry *e, struct bh_error *err);
+/* Writing (firmware/lib/bundle_write.c, bhpack only). A member to write:
+ * its name in the bundle and the file that holds it. */
+struct bundle_file {
+	const char *name;
+	char path[4096];
+};
+
+/* Writes out (through a temporary file, renamed when complete): the index
+ * bundle.json with the key's id (zeros when key is NULL: unsigned),
+ * bundle.sig when key is given, then the members in order. */
+int bundle_write(const char *out, const char *name, const struct bundle_file *members, size_t n,
+		 const char *key, struct bh_error *err);
+/* The same for another format (UPDATE_FORMAT: bhpack update). */
+int bundle_write_as(const char *out, const char *format, const char *name,
+		    const struct bundle_file *members, size_t n, const char *key,
+		    struct bh_error *err);
 
 #endif

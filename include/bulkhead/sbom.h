@@ -6,19 +6,12 @@
 #define BULKHEAD_SBOM_H
 
 #include <bulkhead/error.h>
+#include <bulkhead/strv.h>
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* A growable array of strings. */
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-int strv_push(struct strv *s, const char *str);
-void strv_free(struct strv *s);
 
 struct sbom_file {
 	char *path;          /* relative, without "./", e.g. "usr/bin/bhc" */
@@ -68,12 +61,6 @@ ssize_t sbom_find_component(const struct sbom_image *img, const char *name);
 int sbom_write_spdx(const struct sbom_image *img, const char *path, ssize_t only_component,
 		    struct bh_error *err);
 int sbom_write_cyclonedx(const struct sbom_image *img, const char *path, struct bh_error *err);
-
-/* Hashing (mbedTLS). */
-int sha256_file(const char *path, char hex[65], uint64_t *size, struct bh_error *err);
-int sha1_file(const char *path, char hex[41], struct bh_error *err);
-void sha256_hex(const void *data, size_t len, char hex[65]);
-void sha1_hex(const void *data, size_t len, char hex[41]);
 
 /* Reading an SPDX document back (bhsbom list/verify on the device). */
 struct spdx_package {

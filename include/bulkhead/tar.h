@@ -48,6 +48,15 @@ ssize_t tar_read(struct tar_reader *r, void *buf, size_t n, struct bh_error *err
  * empty result. */
 bool tar_clean_path(const char *in, char *out, size_t size);
 
+/* Unpacks the entries of r into the folder open at rootfd without ever
+ * following a symlink or leaving the folder (firmware/lib/untar.c): only
+ * files, folders, symlinks and hard links (device nodes and FIFOs are
+ * refused); setuid and setgid bits are dropped. Everything is owned by the
+ * caller. */
+int untar_beneath(struct tar_reader *r, int rootfd, struct bh_error *err);
+/* One entry (whose header tar_next just read) of the same. */
+int untar_entry(struct tar_reader *r, int rootfd, const struct tar_entry *e, struct bh_error *err);
+
 struct tar_writer {
 	FILE *f;
 	const char *name;

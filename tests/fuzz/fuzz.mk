@@ -1,12 +1,15 @@
 ################################################################################
-# libFuzzer harnesses (clang from Debian): tests/fuzz/<name>.c defines
+# libFuzzer harnesses (clang from Debian): tests/fuzz/fuzz_<name>.c defines
 # LLVMFuzzerTestOneInput and is built for the build host with ASan and UBSan,
-# linking libbulkhead's sources and host builds of the pinned libraries. A
-# program claims the harnesses of its own code:
-#   <PROG>_FUZZERS = bhv_virtq ...     tests/fuzz/bhv_virtq.c, ...
+# linking libbulkhead's sources and host builds of the pinned libraries.
+# One naming scheme, as the unit tests': fuzz_<thing>.c for libbulkhead's
+# code (fuzz_tar.c), fuzz_<prog>_<thing>.c for a program's, which its recipe
+# claims:
+#   <PROG>_FUZZERS = fuzz_bhv_virtq ...     tests/fuzz/fuzz_bhv_virtq.c, ...
 # (they link <PROG>_UNIT_SOURCES and <PROG>_UNIT_LIBS, like its unit tests).
-# Seed inputs live in tests/fuzz/corpus/<name>/; every crash found becomes a
-# file there, so that `make check` replays it from then on.
+# Seed inputs live in tests/fuzz/corpus/<harness>/ (corpus/fuzz_tar/); every
+# crash found becomes a file there, so that `make check` replays it from
+# then on.
 #
 # make fuzz [FUZZ_TIME=seconds per harness] [FUZZERS='a b']
 ################################################################################

@@ -101,9 +101,9 @@ int main(void)
 	ok(bhc_signal_parse("FOO") < 0 && bhc_signal_parse("0") < 0 && bhc_signal_parse("99") < 0 &&
 	       bhc_signal_parse("") < 0,
 	   "bad signals");
-	ok(bhc_cap_from_name("CAP_SYS_ADMIN") == 21 &&
-	       bhc_cap_from_name("cap_checkpoint_restore") == 40 &&
-	       bhc_cap_from_name("CAP_NOPE") < 0,
+	ok(bh_cap_from_name("CAP_SYS_ADMIN") == 21 &&
+	       bh_cap_from_name("cap_checkpoint_restore") == 40 &&
+	       bh_cap_from_name("CAP_NOPE") < 0,
 	   "capability names");
 	ok(bhc_rlimit_from_name("RLIMIT_NOFILE") >= 0 && bhc_rlimit_from_name("RLIMIT_X") < 0,
 	   "rlimit names");

@@ -1,30 +1,16 @@
-/* bhd's reading of boot entry names on the ESP (firmware/bhd/update.c):
+/* bhd's reading of boot entry names on the ESP (firmware/bhd/esp.c):
  * bulkhead-<version>-<slot>[+<tries left>[-<tries done>]].efi, the names
  * systemd-boot's boot counting renames. */
 #include "tap.h"
 
-#include "update.c"
+#include "bhd.h"
 
-/* What update.c uses from the rest of bhd. */
-struct workload workloads[WORKLOADS_MAX];
-bool workload_enabled(const char *name)
-{
-	(void)name;
-	return true;
-}
-void bhd_log(const char *fmt, ...)
-{
-	(void)fmt;
-}
-int64_t now_ms(void)
-{
-	return 0;
-}
+#include <string.h>
 
 static void good(const char *name, const char *version, char slot, int counted, int left, int done)
 {
-	struct entry e = {0};
-	bool parsed = parse_entry(name, &e);
+	struct esp_entry e = {0};
+	bool parsed = esp_entry_parse(name, &e);
 
 	ok(parsed && !strcmp(e.version, version) && e.slot == slot &&
 		   e.counted == counted && (!counted || (e.left == left && e.done == done)),
@@ -34,9 +20,9 @@ static void good(const char *name, const char *version, char slot, int counted, 
 
 static void bad(const char *name)
 {
-	struct entry e = {0};
+	struct esp_entry e = {0};
 
-	ok(!parse_entry(name, &e), "%s is not one of ours", name);
+	ok(!esp_entry_parse(name, &e), "%s is not one of ours", name);
 }
 
 int main(void)

@@ -4,7 +4,7 @@
  * PL011's registers. */
 #include "tap.h"
 
-#include "arm64.h"
+#include "arch/arm64/arm64.h"
 #include "gpio.h"
 #include "serial.h"
 

@@ -149,27 +149,27 @@ static void test_json(void)
 	ok(json("{}") == 0 && cfg.mem_mib == BHV_DEFAULT_MEM, "an empty object keeps the defaults");
 
 	bad_json("{\"kernel\": \"/k\"", "not valid JSON at byte", "truncated JSON");
-	bad_json("[1]", "top level must be an object", "an array");
-	bad_json("{\"kernal\": \"/k\"}", "vm.json: kernal: unknown key", "a misspelt key");
-	bad_json("{\"mem_mib\": \"256\"}", "mem_mib: must be a whole number", "a string number");
-	bad_json("{\"mem_mib\": -1}", "mem_mib: must be a whole number", "a negative size");
-	bad_json("{\"cpus\": 1.5}", "cpus: must be a whole number", "a fraction");
-	bad_json("{\"disks\": {}}", "disks: must be an array", "disks as an object");
+	bad_json("[1]", "$: expected an object, got an array", "an array");
+	bad_json("{\"kernal\": \"/k\"}", "vm.json: $.kernal: unknown key", "a misspelt key");
+	bad_json("{\"mem_mib\": \"256\"}", "$.mem_mib: expected a non-negative integer, got a string", "a string number");
+	bad_json("{\"mem_mib\": -1}", "$.mem_mib: expected a non-negative integer, got a negative", "a negative size");
+	bad_json("{\"cpus\": 1.5}", "$.cpus: expected a non-negative integer, got a fractional", "a fraction");
+	bad_json("{\"disks\": {}}", "$.disks: expected an array, got an object", "disks as an object");
 	bad_json("{\"disks\": [{\"path\": \"/a\"}, {\"read_only\": true}]}",
-	         "disks[1].path: is missing", "a disk without a path");
-	bad_json("{\"disks\": [{\"path\": \"/a\", \"ro\": true}]}", "disks[0].ro: unknown key",
+	         "$.disks[1].path: is missing", "a disk without a path");
+	bad_json("{\"disks\": [{\"path\": \"/a\", \"ro\": true}]}", "$.disks[0].ro: unknown key",
 	         "an unknown disk key");
-	bad_json("{\"disks\": [{\"path\": 5}]}", "disks[0].path: must be a string",
+	bad_json("{\"disks\": [{\"path\": 5}]}", "$.disks[0].path: expected a string, got a number",
 	         "a numeric path");
-	bad_json("{\"net\": {\"tap_fd\": \"3\"}}", "net.tap_fd: must be a whole number",
+	bad_json("{\"net\": {\"tap_fd\": \"3\"}}", "$.net.tap_fd: expected a non-negative integer",
 	         "a string fd");
-	bad_json("{\"net\": {\"mac\": \"zz\"}}", "net.mac: is not a unicast", "a bad MAC");
-	bad_json("{\"console\": \"vga\"}", "console: is not", "an unknown console");
-	bad_json("{\"rng\": 1}", "rng: must be true or false", "a number for a boolean");
-	bad_json("{\"jail\": {\"uid\": 0}}", "jail.uid: must not be 0", "root as the jail uid");
-	bad_json("{\"jail\": {\"chroot\": \"/x\"}}", "jail.chroot: unknown key",
+	bad_json("{\"net\": {\"mac\": \"zz\"}}", "$.net.mac: is not a unicast", "a bad MAC");
+	bad_json("{\"console\": \"vga\"}", "$.console: is not", "an unknown console");
+	bad_json("{\"rng\": 1}", "$.rng: expected a boolean, got a number", "a number for a boolean");
+	bad_json("{\"jail\": {\"uid\": 0}}", "$.jail.uid: must not be 0", "root as the jail uid");
+	bad_json("{\"jail\": {\"chroot\": \"/x\"}}", "$.jail.chroot: unknown key",
 	         "an unknown jail key");
-	bad_json("{\"cmdline\": \"a\\u0000b\"}", "cmdline: is too long or holds a NUL",
+	bad_json("{\"cmdline\": \"a\\u0000b\"}", "$.cmdline: string holds a NUL",
 	         "a NUL byte");
 }
 

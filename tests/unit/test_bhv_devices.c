@@ -5,7 +5,7 @@
  * file is never touched outside the disk. */
 #include "tap.h"
 
-#include "virtio.h"
+#include "virtio/virtio.h"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>

@@ -4,7 +4,7 @@
  * the DEVICE_NEEDS_RESET path (virtio 1.x, 2.1, 3.1 and 4.2.2). */
 #include "tap.h"
 
-#include "virtio.h"
+#include "virtio/virtio.h"
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>

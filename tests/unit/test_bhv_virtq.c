@@ -4,7 +4,7 @@
  * the guest's (ASan watches that). */
 #include "tap.h"
 
-#include "virtq.h"
+#include "virtio/virtq.h"
 
 #include <linux/virtio_ring.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * and AML lengths are all consistent. */
 #include "tap.h"
 
-#include "x86_boot.h"
+#include "arch/x86_64/x86_boot.h"
 
 #include <stdlib.h>
 #include <string.h>

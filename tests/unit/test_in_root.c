@@ -1,10 +1,10 @@
-/* bh_open_in_root / bh_mkdir_in_root (firmware/lib/in_root.c): paths are
+/* bh_open_in_root / bh_mkdir_in_root (firmware/lib/fs.c): paths are
  * created and opened inside the root folder, whatever symlinks and ".."
  * the (untrusted) rootfs brings, and relative paths mean the same as
  * absolute ones. */
 #include "tap.h"
 
-#include <bulkhead/in_root.h>
+#include <bulkhead/fs.h>
 
 #include <errno.h>
 #include <fcntl.h>

@@ -53,9 +53,9 @@ int main(void)
 	   "sizes");
 
 	bad("{", "not valid JSON", "truncated JSON");
-	bad("[]", "$ must be an object", "an array");
-	bad("{\"mode\":\"container\"}", "$.name is missing", "no name");
-	bad(C(",\"colour\":1"), "$.colour is not a manifest field", "an unknown field");
+	bad("[]", "$: expected an object, got an array", "an array");
+	bad("{\"mode\":\"container\"}", "$.name: expected a string, got nothing", "no name");
+	bad(C(",\"colour\":1"), "$.colour: unknown key", "an unknown field");
 	bad("{\"name\":\"Web!\",\"mode\":\"container\",\"container\":{\"args\":[\"/x\"]}}", "$.name 'Web!'",
 	    "a bad name");
 	bad("{\"name\":\"w\",\"mode\":\"lxc\"}", "$.mode 'lxc'", "an unknown mode");

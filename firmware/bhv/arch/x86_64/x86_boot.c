@@ -4,26 +4,9 @@
  * and page tables. Offsets are the documented ones, written byte by byte
  * so that no host struct layout is assumed. */
 #include "x86_boot.h"
+#include "le.h"
 
 #include <string.h>
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 void x86_ram_regions(uint64_t mem, struct guest_mem *gm)
 {

@@ -1,4 +1,5 @@
-#include <bulkhead/sbom.h>
+/* A growable array of strings (include/bulkhead/strv.h). */
+#include <bulkhead/strv.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* libFuzzer: the split virtqueue walker on rings and chains the input
  * writes, with the queue's size, ring addresses and features taken from
  * the input's first bytes. ASan catches any access outside guest memory. */
-#include "virtq.h"
+#include "virtio/virtq.h"
 
 #include <string.h>
 

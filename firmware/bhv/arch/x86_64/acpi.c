@@ -7,6 +7,7 @@
  * an interrupt is described in the DSDT (COM1, the virtio-mmio devices), with \_S5 (the type
  * written at power-off) and a pvpanic device (QEMU0001, port 0x505). */
 #include "x86_boot.h"
+#include "le.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -18,24 +19,6 @@ struct tables {
 	uint8_t *base;
 	uint64_t gpa, used;
 };
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
 
 static uint8_t checksum(const uint8_t *p, size_t len)
 {

@@ -5,7 +5,6 @@
  * which is what the driver's IIR loop expects. */
 #include "serial.h"
 
-#include <errno.h>
 #include <linux/serial_reg.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,8 +13,7 @@ void uart_8250_init(struct uart_8250 *u, int out_fd, int irq_fd)
 {
 	memset(u, 0, sizeof(*u));
 	pthread_mutex_init(&u->lock, NULL);
-	u->out_fd = out_fd;
-	u->irq_fd = irq_fd;
+	serial_port_init(&u->port, out_fd, irq_fd);
 	u->iir = UART_IIR_NO_INT;
 	u->lsr = UART_LSR_TEMT | UART_LSR_THRE;
 	u->msr = UART_MSR_DCD | UART_MSR_DSR | UART_MSR_CTS;
@@ -26,46 +24,20 @@ static void update_irq(struct uart_8250 *u)
 {
 	uint8_t iir = 0;
 
-	if ((u->ier & UART_IER_RDI) && u->rx_count)
+	if ((u->ier & UART_IER_RDI) && u->port.rx_count)
 		iir = UART_IIR_RDI;
 	else if ((u->ier & UART_IER_THRI) && (u->lsr & UART_LSR_TEMT))
 		iir = UART_IIR_THRI;
 	u->iir = iir ? iir : UART_IIR_NO_INT;
-	if (iir && !u->irq_high && u->irq_fd >= 0) {
-		uint64_t one = 1;
-
-		if (write(u->irq_fd, &one, sizeof(one)) < 0) {
-			/* eventfd overflow only */
-		}
-	}
-	u->irq_high = iir != 0;
+	serial_irq(&u->port, iir != 0);
 }
 
 static void transmit(struct uart_8250 *u, uint8_t c)
 {
-	if (u->mcr & UART_MCR_LOOP) {
-		if (u->rx_count < UART_FIFO)
-			u->rx[(u->rx_head + u->rx_count++) % UART_FIFO] = c;
-		return;
-	}
-	while (u->out_fd >= 0) {
-		ssize_t r = write(u->out_fd, &c, 1);
-
-		if (r >= 0 || errno != EINTR)
-			break;
-	}
-}
-
-static uint8_t receive(struct uart_8250 *u)
-{
-	uint8_t c;
-
-	if (!u->rx_count)
-		return 0;
-	c = u->rx[u->rx_head];
-	u->rx_head = (u->rx_head + 1) % UART_FIFO;
-	u->rx_count--;
-	return c;
+	if (u->mcr & UART_MCR_LOOP)
+		serial_receive(&u->port, &c, 1);
+	else
+		serial_write(&u->port, c);
 }
 
 static void out(struct uart_8250 *u, uint64_t off, uint8_t v)
@@ -88,7 +60,7 @@ static void out(struct uart_8250 *u, uint64_t off, uint8_t v)
 	case UART_FCR:
 		u->fcr = v;
 		if (v & UART_FCR_CLEAR_RCVR)
-			u->rx_count = u->rx_head = 0;
+			u->port.rx_count = u->port.rx_head = 0;
 		break;
 	case UART_LCR:
 		u->lcr = v;
@@ -110,7 +82,7 @@ static uint8_t in(struct uart_8250 *u, uint64_t off)
 
 	switch (off) {
 	case UART_RX:
-		return dlab ? u->dll : receive(u);
+		return dlab ? u->dll : serial_read(&u->port);
 	case UART_IER:
 		return dlab ? u->dlm : u->ier;
 	case UART_IIR:
@@ -121,7 +93,7 @@ static uint8_t in(struct uart_8250 *u, uint64_t off)
 	case UART_MCR:
 		return u->mcr;
 	case UART_LSR:
-		return u->lsr | (u->rx_count ? UART_LSR_DR : 0);
+		return u->lsr | (u->port.rx_count ? UART_LSR_DR : 0);
 	case UART_MSR:
 		if (u->mcr & UART_MCR_LOOP) /* loopback: modem lines mirror MCR */
 			return (uint8_t)(((u->mcr & 0x0c) << 4) | ((u->mcr & 0x02) << 3) |
@@ -158,8 +130,7 @@ size_t uart_8250_input(struct uart_8250 *u, const uint8_t *buf, size_t len)
 
 	pthread_mutex_lock(&u->lock);
 	if (!(u->mcr & UART_MCR_LOOP))
-		while (n < len && u->rx_count < UART_FIFO)
-			u->rx[(u->rx_head + u->rx_count++) % UART_FIFO] = buf[n++];
+		n = serial_receive(&u->port, buf, len);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;

@@ -1,7 +1,7 @@
 /* libFuzzer: sequences of register accesses to a virtio-mmio device
  * (offset, size, direction, value), with the ring memory also from the
  * input: the transport's state machine under any order of events. */
-#include "bhv_fuzz.h"
+#include "fuzz_bhv.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* libFuzzer: virtio-blk requests (headers, data layouts, sectors, types)
  * on a 64-sector disk in a memfd, through the real transport and queue. */
-#include "bhv_fuzz.h"
+#include "fuzz_bhv.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>

@@ -2,7 +2,7 @@
  * the real transport. Frames the guest "sends" go to the tap, which is
  * down: the kernel drops them. Creating a tap needs CAP_NET_ADMIN; without
  * it the harness says so once and tests nothing. */
-#include "bhv_fuzz.h"
+#include "fuzz_bhv.h"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>

@@ -1,47 +1,19 @@
-/* Assembling a bundle file: the index, its signature, the members. */
-#include "bhpack.h"
-
+/* Writing a bundle file (include/bulkhead/bundle.h): the index, its
+ * signature, the members. Its own object, apart from bundle.c's reader, so
+ * that only bhpack links it: the device only checks bundles. */
+#include <bulkhead/bundle.h>
+#include <bulkhead/hash.h>
 #include <bulkhead/sign.h>
 #include <bulkhead/tar.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <mbedtls/sha256.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yyjson.h>
-
-static int hash_file(const char *path, char hex[65], uint64_t *size, struct bh_error *err)
-{
-	unsigned char buf[65536], d[32];
-	mbedtls_sha256_context ctx;
-	uint64_t total = 0;
-	size_t n;
-	FILE *f = fopen(path, "rbe");
-
-	if (!f)
-		return bh_error(err, errno, "open %s", path);
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts(&ctx, 0);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		mbedtls_sha256_update(&ctx, buf, n);
-		total += n;
-	}
-	if (ferror(f)) {
-		fclose(f);
-		return bh_error(err, EIO, "read %s", path);
-	}
-	fclose(f);
-	mbedtls_sha256_finish(&ctx, d);
-	mbedtls_sha256_free(&ctx);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	*size = total;
-	return 0;
-}
 
 static int copy_member(struct tar_writer *w, const char *name, const char *path, uint64_t size,
 		       struct bh_error *err)
@@ -70,14 +42,14 @@ static int copy_member(struct tar_writer *w, const char *name, const char *path,
 	return tar_end_entry(w, size, err);
 }
 
-int write_bundle(const char *out, const char *name, const struct member_file *members, size_t n,
+int bundle_write(const char *out, const char *name, const struct bundle_file *members, size_t n,
 		 const char *key, struct bh_error *err)
 {
-	return write_bundle_as(out, BUNDLE_FORMAT, name, members, n, key, err);
+	return bundle_write_as(out, BUNDLE_FORMAT, name, members, n, key, err);
 }
 
-int write_bundle_as(const char *out, const char *format, const char *name,
-		    const struct member_file *members, size_t n, const char *key,
+int bundle_write_as(const char *out, const char *format, const char *name,
+		    const struct bundle_file *members, size_t n, const char *key,
 		    struct bh_error *err)
 {
 	char key_id[SIGN_KEY_ID_LEN + 1], tmp[4096], hex[BUNDLE_MAX_MEMBERS][65];
@@ -98,7 +70,7 @@ int write_bundle_as(const char *out, const char *format, const char *name,
 	if (key && sign_key_id(key, key_id, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if (hash_file(members[i].path, hex[i], &sizes[i], err) < 0)
+		if (sha256_path(members[i].path, hex[i], &sizes[i], err) < 0)
 			return -1;
 	doc = yyjson_mut_doc_new(NULL);
 	root = yyjson_mut_obj(doc);

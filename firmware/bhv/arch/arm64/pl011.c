@@ -5,7 +5,6 @@
  * driver's loop over UARTMIS. */
 #include "serial.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,8 +33,7 @@ void pl011_init(struct pl011 *u, int out_fd, int irq_fd)
 {
 	memset(u, 0, sizeof(*u));
 	pthread_mutex_init(&u->lock, NULL);
-	u->out_fd = out_fd;
-	u->irq_fd = irq_fd;
+	serial_port_init(&u->port, out_fd, irq_fd);
 	u->cr = 0x300; /* TXE, RXE */
 	u->ifls = 0x12;
 }
@@ -46,38 +44,23 @@ static uint32_t raw_status(const struct pl011 *u)
 {
 	uint32_t ris = u->tx_cleared ? 0 : INT_TX;
 
-	if (u->rx_count)
+	if (u->port.rx_count)
 		ris |= INT_RX | INT_RT;
 	return ris;
 }
 
 static void update_irq(struct pl011 *u)
 {
-	bool high = (raw_status(u) & u->imsc) != 0;
-
-	if (high && !u->irq_high && u->irq_fd >= 0) {
-		uint64_t one = 1;
-
-		if (write(u->irq_fd, &one, sizeof(one)) < 0) {
-			/* eventfd overflow only */
-		}
-	}
-	u->irq_high = high;
+	serial_irq(&u->port, (raw_status(u) & u->imsc) != 0);
 }
 
 static void transmit(struct pl011 *u, uint8_t c)
 {
 	if (u->cr & CR_LBE) {
-		if (u->rx_count < UART_FIFO)
-			u->rx[(u->rx_head + u->rx_count++) % UART_FIFO] = c;
+		serial_receive(&u->port, &c, 1);
 		return;
 	}
-	while (u->out_fd >= 0) {
-		ssize_t r = write(u->out_fd, &c, 1);
-
-		if (r >= 0 || errno != EINTR)
-			break;
-	}
+	serial_write(&u->port, c);
 	/* Writing data clears a cleared transmit interrupt: it asserts
 	 * again once the (instantly drained) FIFO is empty. */
 	u->tx_cleared = false;
@@ -93,19 +76,12 @@ static uint32_t id_register(uint64_t off)
 
 static uint32_t in(struct pl011 *u, uint64_t off)
 {
-	uint32_t v;
-
 	switch (off) {
 	case DR:
-		if (!u->rx_count)
-			return 0;
-		v = u->rx[u->rx_head];
-		u->rx_head = (u->rx_head + 1) % UART_FIFO;
-		u->rx_count--;
-		return v;
+		return serial_read(&u->port);
 	case FR:
-		return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) |
-		       (u->rx_count == UART_FIFO ? FR_RXFF : 0);
+		return FR_TXFE | (u->port.rx_count ? 0 : FR_RXFE) |
+		       (u->port.rx_count == UART_FIFO ? FR_RXFF : 0);
 	case IBRD:
 		return u->ibrd;
 	case FBRD:
@@ -189,8 +165,7 @@ size_t pl011_input(struct pl011 *u, const uint8_t *buf, size_t len)
 
 	pthread_mutex_lock(&u->lock);
 	if (!(u->cr & CR_LBE))
-		while (n < len && u->rx_count < UART_FIFO)
-			u->rx[(u->rx_head + u->rx_count++) % UART_FIFO] = buf[n++];
+		n = serial_receive(&u->port, buf, len);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return n;

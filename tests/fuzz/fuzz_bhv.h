@@ -2,10 +2,10 @@
  * fuzzer writes, and a virtio device brought up through its real registers
  * with its queues in that memory. The harnesses then notify the queues, so
  * the device walks whatever rings, chains and requests the input holds. */
-#ifndef BHV_FUZZ_H
-#define BHV_FUZZ_H
+#ifndef FUZZ_BHV_H
+#define FUZZ_BHV_H
 
-#include "virtio.h"
+#include "virtio/virtio.h"
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>

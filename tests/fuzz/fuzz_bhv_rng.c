@@ -1,5 +1,5 @@
 /* libFuzzer: virtio-rng requests through the real transport and queue. */
-#include "bhv_fuzz.h"
+#include "fuzz_bhv.h"
 
 #include <stdlib.h>
 

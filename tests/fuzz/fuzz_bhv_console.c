@@ -1,6 +1,6 @@
 /* libFuzzer: virtio-console transmit and receive queues (output to
  * /dev/null, some input pending) through the real transport. */
-#include "bhv_fuzz.h"
+#include "fuzz_bhv.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
