@@ -150,7 +150,7 @@ static void origin_of(const char *url, char *out, size_t n)
 		*c = (char)tolower((unsigned char)*c);
 }
 
-static int same_origin(struct registry *r, const char *url)
+int reg_same_origin(struct registry *r, const char *url)
 {
 	char o[sizeof(r->origin) + 8];
 
@@ -161,6 +161,23 @@ static int same_origin(struct registry *r, const char *url)
 	if (!strchr(r->host, ':') || strcmp(strrchr(r->host, ':'), ":443"))
 		return 0;
 	return strlen(o) + 4 == strlen(r->origin) && !strncasecmp(o, r->origin, strlen(o));
+}
+
+int reg_resolve(const char *base, const char *location, char *out, size_t cap)
+{
+	CURLU *u = curl_url();
+	char *full = NULL;
+	int rc = -1;
+
+	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_URL, location, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &full, 0) == CURLUE_OK && strlen(full) < cap) {
+		strcpy(out, full);
+		rc = 0;
+	}
+	curl_free(full);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 /* --- libcurl callbacks --- */
@@ -541,7 +558,7 @@ int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
 	snprintf(url, sizeof(url), "%s", req->url);
 	for (;;) {
 		const char *ah = NULL;
-		int mine = same_origin(r, url);
+		int mine = reg_same_origin(r, url);
 
 		if (mine && r->auth == REG_AUTH_BASIC) {
 			if (reg_basic_header(r, auth, sizeof(auth)) < 0) {

@@ -101,6 +101,11 @@ int reg_status_error(struct registry *r, const struct reg_req *req, const struct
 /* Fills r->last with fault (status 0, no Retry-After) and returns -1. */
 int reg_fail(struct registry *r, enum registry_fault fault);
 
+/* True when url is on the registry's own origin (scheme, host, port). */
+int reg_same_origin(struct registry *r, const char *url);
+/* location (absolute or relative) resolved against base into out. */
+int reg_resolve(const char *base, const char *location, char *out, size_t cap);
+
 /* "https://host/v2/<repo>/<kind>/<ref>" into req->url. */
 void reg_url(struct registry *r, struct reg_req *req, const char *repo, const char *kind,
 	     const char *ref);
