@@ -540,7 +540,11 @@ int reg_exchange(struct registry *r, struct reg_req *req, const char *url,
 		return bh_error(err, 0, "%s %s: too slow: under %ld bytes/s for %ld s (%s)",
 				req->method, url, r->low_speed_bytes, r->low_speed_time_s,
 				r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
-	return bh_error(err, 0, "%s %s: %s", req->method, url,
+	return bh_error(err, 0, "%s %s: %s%s", req->method, url,
+			rc == CURLE_RECV_ERROR || rc == CURLE_PARTIAL_FILE || rc == CURLE_GOT_NOTHING ||
+					rc == CURLE_SEND_ERROR
+				? "the connection was cut: "
+				: "",
 			r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
 }
 
@@ -552,7 +556,7 @@ static int is_redirect(long s)
 int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
 		struct bh_error *err)
 {
-	char url[REG_URL_MAX], auth[2048];
+	char url[REG_URL_MAX], auth[REG_TOKEN_MAX + 64];
 	int auth_tries = 0, hops = 0;
 
 	snprintf(url, sizeof(url), "%s", req->url);

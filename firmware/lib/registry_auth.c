@@ -114,7 +114,7 @@ static int fetch_token(struct registry *r, const char *url, const char *www_auth
 	token = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(d), "token"));
 	if (!token)
 		token = yyjson_get_str(yyjson_obj_get(yyjson_doc_get_root(d), "access_token"));
-	if (!token || !*token || strlen(token) > 1800 || strpbrk(token, " \r\n\t")) {
+	if (!token || !*token || strlen(token) > REG_TOKEN_MAX || strpbrk(token, " \r\n\t")) {
 		yyjson_doc_free(d);
 		free(sink.buf);
 		reg_fail(r, REGISTRY_AUTH);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #define REG_URL_MAX 4096
+#define REG_TOKEN_MAX 8000 /* registries' JWTs with certificate chains run to a few KiB */
 
 enum reg_auth { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER };
 
