@@ -59,8 +59,11 @@ def p(*x):
 def bh(*args, env=ENV, timeout=120, preexec=None, wrap=None):
     """bhpack with args; returns (rc, stdout, stderr, fields of key=value)."""
     cmd = (wrap or []) + [bhpack] + list(args)
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
-                       preexec_fn=preexec)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
+                           preexec_fn=preexec)
+    except subprocess.TimeoutExpired as e:
+        return -1, "", "timed out after %d s" % timeout, {}
     fields = {}
     for line in r.stdout.splitlines():
         for w in line.split():
