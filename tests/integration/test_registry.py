@@ -267,6 +267,28 @@ try:
          not os.path.exists(dest + ".part"),
          "a blob whose digest does not match: refused, nothing left behind", show(r))
 
+    def other_manifest(fr, req):
+        if req.method == "GET" and "/manifests/sha256:" in req.path:
+            st, hdrs, data = fr.forward("GET", req.path, dict(req.headers), b"")
+            req.reply(st, hdrs, data.replace(b'"schemaVersion":2', b'"schemaVersion": 2'))
+            return True
+        return False
+    front.fault = other_manifest
+    r = bh("fetch", "manifest", *auth(), front.host + "/fleet/web@" + pushed)
+    t.ok(r[0] != 0 and r[3].get("fault") == "integrity" and pushed in r[2],
+         "a manifest whose bytes do not match the digest asked for is refused", show(r))
+
+    def slow_manifest(fr, req):
+        if req.method == "GET" and "/manifests/" in req.path:
+            st, hdrs, data = fr.forward("GET", req.path, dict(req.headers), b"")
+            req.reply(st, hdrs, data, trickle=1.0)
+            return True
+        return False
+    front.fault = slow_manifest
+    r = bh("fetch", "manifest", *auth(), "--low-speed", "100/3", FR, timeout=90)
+    t.ok(r[0] != 0 and r[3].get("fault") == "network" and "too slow" in r[2].lower(),
+         "a manifest sent one byte per second fails in bounded time too", show(r))
+
     def big_manifest(fr, req):
         if "/manifests/big" in req.path:
             body = b'{"x":"' + b"a" * (5 * 1024 * 1024) + b'"}'
