@@ -29,19 +29,20 @@ static void print_stats(struct registry *r)
 {
 	const struct registry_stats *s = registry_stats(r);
 
-	printf("requests=%" PRIu64 " sent=%" PRIu64 " received=%" PRIu64 " connections=%" PRIu64 "\n",
+	printf("requests=%" PRIu64 " sent=%" PRIu64 " received=%" PRIu64 " connections=%" PRIu64
+	       "\n",
 	       s->requests, s->bytes_sent, s->bytes_received, s->connections);
 }
 
 static int do_head(struct registry *r, const struct registry_ref *ref, const struct fetch_args *a,
-		   struct bh_error *err)
+                   struct bh_error *err)
 {
 	char digest[REGISTRY_DIGEST_LEN + 1];
 
 	for (unsigned i = 0; i < a->polls; i++) {
 		registry_stats_reset(r);
 		if (registry_head_manifest(r, ref->repo, ref->digest[0] ? ref->digest : ref->tag,
-					   digest, err) < 0)
+		                           digest, err) < 0)
 			return -1;
 		printf("poll=%u digest=%s ", i + 1, digest);
 		print_stats(r);
@@ -50,13 +51,13 @@ static int do_head(struct registry *r, const struct registry_ref *ref, const str
 }
 
 static int do_manifest(struct registry *r, const struct registry_ref *ref,
-		       const struct fetch_args *a, struct bh_error *err)
+                       const struct fetch_args *a, struct bh_error *err)
 {
 	char digest[REGISTRY_DIGEST_LEN + 1], type[REGISTRY_MEDIA_TYPE_MAX], *body = NULL;
 	size_t len = 0;
 
 	if (registry_get_manifest(r, ref->repo, ref->digest[0] ? ref->digest : ref->tag, &body,
-				  &len, type, digest, err) < 0)
+	                          &len, type, digest, err) < 0)
 		return -1;
 	printf("digest=%s media_type=%s size=%zu\n", digest, type, len);
 	if (a->out) {
@@ -72,7 +73,7 @@ static int do_manifest(struct registry *r, const struct registry_ref *ref,
 }
 
 static int get_blob(struct registry *r, const char *repo, const char *digest, uint64_t size,
-		    const struct fetch_args *a, struct bh_error *err)
+                    const struct fetch_args *a, struct bh_error *err)
 {
 	struct registry_fetch f;
 	int rc = registry_get_blob(r, repo, digest, size, a->out, a->resumes, &f, err);
@@ -84,7 +85,7 @@ static int get_blob(struct registry *r, const char *repo, const char *digest, ui
 }
 
 static int do_pull(struct registry *r, const struct registry_ref *ref, const struct fetch_args *a,
-		   struct bh_error *err)
+                   struct bh_error *err)
 {
 	char digest[REGISTRY_DIGEST_LEN + 1], type[REGISTRY_MEDIA_TYPE_MAX], *body = NULL;
 	const char *want = NULL;
@@ -93,11 +94,11 @@ static int do_pull(struct registry *r, const struct registry_ref *ref, const str
 	int rc;
 
 	if (a->type)
-		want = !strcmp(a->type, "bundle") ? ARTIFACT_BUNDLE
+		want = !strcmp(a->type, "bundle")   ? ARTIFACT_BUNDLE
 		       : !strcmp(a->type, "update") ? ARTIFACT_UPDATE
-						    : ARTIFACT_STATE;
+		                                    : ARTIFACT_STATE;
 	if (registry_get_manifest(r, ref->repo, ref->digest[0] ? ref->digest : ref->tag, &body,
-				  &len, type, digest, err) < 0)
+	                          &len, type, digest, err) < 0)
 		return -1;
 	rc = artifact_manifest_parse(body, len, digest, want, &art, err);
 	free(body);
@@ -108,8 +109,8 @@ static int do_pull(struct registry *r, const struct registry_ref *ref, const str
 	return get_blob(r, ref->repo, art.layer_digest, art.layer_size, a, err);
 }
 
-static int do_state(struct registry *r, const struct registry_ref *ref,
-		    const struct fetch_args *a, struct bh_error *err)
+static int do_state(struct registry *r, const struct registry_ref *ref, const struct fetch_args *a,
+                    struct bh_error *err)
 {
 	char digest[REGISTRY_DIGEST_LEN + 1], type[REGISTRY_MEDIA_TYPE_MAX], *body = NULL;
 	struct state *s = malloc(sizeof(*s));
@@ -121,7 +122,7 @@ static int do_state(struct registry *r, const struct registry_ref *ref,
 	if (!s)
 		return bh_error(err, 0, "out of memory");
 	if (registry_get_manifest(r, ref->repo, ref->digest[0] ? ref->digest : ref->tag, &body,
-				  &len, type, digest, err) < 0)
+	                          &len, type, digest, err) < 0)
 		goto out;
 	rc = artifact_manifest_parse(body, len, digest, ARTIFACT_STATE, &art, err);
 	free(body);
@@ -131,11 +132,11 @@ static int do_state(struct registry *r, const struct registry_ref *ref,
 	rc = -1;
 	if (art.layer_size > STATE_MAX_BYTES) {
 		bh_error(err, 0, "%s: the state layer is %" PRIu64 " bytes, at most %d", digest,
-			 art.layer_size, STATE_MAX_BYTES);
+		         art.layer_size, STATE_MAX_BYTES);
 		goto out;
 	}
 	if (registry_get_blob_mem(r, ref->repo, art.layer_digest, STATE_MAX_BYTES, &body, &len,
-				  err) < 0)
+	                          err) < 0)
 		goto out;
 	rc = state_read(body, len, art.layer_digest, &a->chk, s, &v, err);
 	printf("verdict=%s serial=%" PRIu64 "\n", state_verdict_name(v), s->serial);
@@ -148,16 +149,16 @@ out:
 int cmd_fetch(int argc, char **argv)
 {
 	static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-					     {"polls", required_argument, NULL, 'p'},
-					     {"resumes", required_argument, NULL, 'r'},
-					     {"size", required_argument, NULL, 'z'},
-					     {"type", required_argument, NULL, 't'},
-					     {"keys", required_argument, NULL, 'k'},
-					     {"group", required_argument, NULL, 'g'},
-					     {"applied-serial", required_argument, NULL, 'a'},
-					     {"now", required_argument, NULL, 'n'},
-					     REGISTRY_CLI_OPTIONS,
-					     {NULL, 0, NULL, 0}};
+	                                     {"polls", required_argument, NULL, 'p'},
+	                                     {"resumes", required_argument, NULL, 'r'},
+	                                     {"size", required_argument, NULL, 'z'},
+	                                     {"type", required_argument, NULL, 't'},
+	                                     {"keys", required_argument, NULL, 'k'},
+	                                     {"group", required_argument, NULL, 'g'},
+	                                     {"applied-serial", required_argument, NULL, 'a'},
+	                                     {"now", required_argument, NULL, 'n'},
+	                                     REGISTRY_CLI_OPTIONS,
+	                                     {NULL, 0, NULL, 0}};
 	struct fetch_args a = {.polls = 1, .resumes = 3, .chk.now = (int64_t)time(NULL)};
 	struct registry_cli cli = {0};
 	struct registry *r = NULL;
@@ -172,25 +173,43 @@ int cmd_fetch(int argc, char **argv)
 		if (rc)
 			continue;
 		switch (c) {
-		case 'o': a.out = optarg; break;
-		case 'p': a.polls = (unsigned)atoi(optarg); break;
-		case 'r': a.resumes = (unsigned)atoi(optarg); break;
-		case 'z': a.size = strtoull(optarg, NULL, 10); break;
-		case 't': a.type = optarg; break;
-		case 'k': a.chk.keys_dir = optarg; break;
-		case 'g': a.chk.group = optarg; break;
-		case 'a': a.chk.applied_serial = strtoull(optarg, NULL, 10); break;
+		case 'o':
+			a.out = optarg;
+			break;
+		case 'p':
+			a.polls = (unsigned)atoi(optarg);
+			break;
+		case 'r':
+			a.resumes = (unsigned)atoi(optarg);
+			break;
+		case 'z':
+			a.size = strtoull(optarg, NULL, 10);
+			break;
+		case 't':
+			a.type = optarg;
+			break;
+		case 'k':
+			a.chk.keys_dir = optarg;
+			break;
+		case 'g':
+			a.chk.group = optarg;
+			break;
+		case 'a':
+			a.chk.applied_serial = strtoull(optarg, NULL, 10);
+			break;
 		case 'n':
 			if (state_time_parse(optarg, &a.chk.now) < 0) {
 				fprintf(stderr, "bhpack fetch: --now wants a UTC time\n");
 				return EXIT_ERROR;
 			}
 			break;
-		default: return EXIT_ERROR;
+		default:
+			return EXIT_ERROR;
 		}
 	}
 	if (optind != argc - 2) {
-		fprintf(stderr, "usage: bhpack fetch head|manifest|blob|pull|state [options] REF\n");
+		fprintf(stderr,
+		        "usage: bhpack fetch head|manifest|blob|pull|state [options] REF\n");
 		return EXIT_ERROR;
 	}
 	verb = argv[optind];

@@ -31,14 +31,17 @@ static const char *file_type(const char *path, struct bh_error *err)
 		close(fd);
 		return ARTIFACT_BUNDLE;
 	}
-	if (lseek(fd, 0, SEEK_SET) == 0 && bundle_check_as(fd, path, UPDATE_FORMAT, NULL, &b, &e2) == 0) {
+	if (lseek(fd, 0, SEEK_SET) == 0 &&
+	    bundle_check_as(fd, path, UPDATE_FORMAT, NULL, &b, &e2) == 0) {
 		bundle_free(&b);
 		close(fd);
 		return ARTIFACT_UPDATE;
 	}
 	close(fd);
-	bh_error(err, 0, "%s is neither a workload bundle nor an update file (as a bundle: %s; "
-		 "as an update: %s)", path, err->msg, e2.msg);
+	bh_error(err, 0,
+	         "%s is neither a workload bundle nor an update file (as a bundle: %s; "
+	         "as an update: %s)",
+	         path, err->msg, e2.msg);
 	return NULL;
 }
 
@@ -64,16 +67,16 @@ static int check_state(const char *path, const char *tag, const char *keys, stru
 	n = read(fd, buf, STATE_MAX_BYTES + 1);
 	if (n < 0 || n > STATE_MAX_BYTES) {
 		bh_error(err, n < 0 ? errno : 0, "read %s%s", path,
-			 n > STATE_MAX_BYTES ? ": larger than a state envelope may be" : "");
+		         n > STATE_MAX_BYTES ? ": larger than a state envelope may be" : "");
 		goto out;
 	}
 	if (dsse_open(buf, (size_t)n, path, STATE_PAYLOAD_TYPE, keys, &payload, &plen, kid, &why,
-		      err) < 0 ||
+	              err) < 0 ||
 	    state_parse(payload, plen, path, s, err) < 0)
 		goto out;
 	if (strncmp(tag, "group-", 6) || strcmp(tag + 6, s->group)) {
 		bh_error(err, 0, "%s is the state of group %s: publish it at tag group-%s, not %s",
-			 path, s->group, s->group, tag);
+		         path, s->group, s->group, tag);
 		goto out;
 	}
 	rc = 0;
@@ -86,8 +89,8 @@ out:
 }
 
 static int push(struct registry_cli *cli, const char *path, const char *type,
-		const struct registry_ref *ref, char digest[REGISTRY_DIGEST_LEN + 1],
-		struct bh_error *err)
+                const struct registry_ref *ref, char digest[REGISTRY_DIGEST_LEN + 1],
+                struct bh_error *err)
 {
 	struct registry *r = NULL;
 	struct artifact a = {0};
@@ -104,8 +107,8 @@ static int push(struct registry_cli *cli, const char *path, const char *type,
 	if (registry_push_blob_file(r, ref->repo, path, a.layer_digest, &a.layer_size, err) < 0 ||
 	    registry_push_blob_mem(r, ref->repo, OCI_EMPTY_DATA, 2, cfg, err) < 0 ||
 	    artifact_manifest_write(&a, &json, &len, err) < 0 ||
-	    registry_push_manifest(r, ref->repo, ref->tag, OCI_MANIFEST_MEDIA_TYPE, json, len, digest,
-				   err) < 0)
+	    registry_push_manifest(r, ref->repo, ref->tag, OCI_MANIFEST_MEDIA_TYPE, json, len,
+	                           digest, err) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -118,21 +121,22 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bhpack push [registry options] BUNDLE|UPDATE REF\n"
-		   "       bhpack push [registry options] --state FILE [--keys DIR] REPO:group-NAME\n"
-		   "REF is [https://]host[:port]/repository:tag. Prints the artifact's manifest\n"
-		   "digest: the value a desired state names. --keys checks the state's signature\n"
-		   "against those public keys before it is published.\n%s",
-		REGISTRY_CLI_USAGE);
+	fprintf(f,
+	        "usage: bhpack push [registry options] BUNDLE|UPDATE REF\n"
+	        "       bhpack push [registry options] --state FILE [--keys DIR] REPO:group-NAME\n"
+	        "REF is [https://]host[:port]/repository:tag. Prints the artifact's manifest\n"
+	        "digest: the value a desired state names. --keys checks the state's signature\n"
+	        "against those public keys before it is published.\n%s",
+	        REGISTRY_CLI_USAGE);
 }
 
 int cmd_push(int argc, char **argv)
 {
 	static const struct option opts[] = {{"state", required_argument, NULL, 's'},
-					     {"keys", required_argument, NULL, 'k'},
-					     {"help", no_argument, NULL, 'h'},
-					     REGISTRY_CLI_OPTIONS,
-					     {NULL, 0, NULL, 0}};
+	                                     {"keys", required_argument, NULL, 'k'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     REGISTRY_CLI_OPTIONS,
+	                                     {NULL, 0, NULL, 0}};
 	struct registry_cli cli = {0};
 	const char *state = NULL, *keys = NULL, *path, *type;
 	char digest[REGISTRY_DIGEST_LEN + 1];
@@ -165,7 +169,7 @@ int cmd_push(int argc, char **argv)
 		goto fail;
 	if (ref.digest[0] || !ref.tag[0]) {
 		bh_error(&err, 0, "reference %s: push to a tag (REPO:tag), not a digest",
-			 argv[argc - 1]);
+		         argv[argc - 1]);
 		goto fail;
 	}
 	if (state) {

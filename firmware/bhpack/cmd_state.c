@@ -106,32 +106,35 @@ out:
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: bhpack state --key KEY.pem --group NAME --serial N\n"
-		"                    (--expires TIME | --valid-days D) [--issued TIME]\n"
-		"                    [--poll-interval S] [--firmware VERSION@DIGEST]\n"
-		"                    [--workload NAME=VERSION@DIGEST ...] -o FILE\n"
-		"       bhpack state --check FILE --keys DIR [--group NAME] [--applied-serial N]\n"
-		"                    [--now TIME]\n"
-		"TIME is UTC, like 2026-12-06T16:00:00Z. DIGEST is what `bhpack push` printed.\n"
-		"--check exits 1 when the device would refuse the state and says why (verdict=).\n");
+	fprintf(
+	    f, "usage: bhpack state --key KEY.pem --group NAME --serial N\n"
+	       "                    (--expires TIME | --valid-days D) [--issued TIME]\n"
+	       "                    [--poll-interval S] [--firmware VERSION@DIGEST]\n"
+	       "                    [--workload NAME=VERSION@DIGEST ...] -o FILE\n"
+	       "       bhpack state --check FILE --keys DIR [--group NAME] [--applied-serial N]\n"
+	       "                    [--now TIME]\n"
+	       "TIME is UTC, like 2026-12-06T16:00:00Z. DIGEST is what `bhpack push` printed.\n"
+	       "--check exits 1 when the device would refuse the state and says why (verdict=).\n");
 }
 
 int cmd_state(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"key", required_argument, NULL, 'K'},	 {"group", required_argument, NULL, 'g'},
-		{"serial", required_argument, NULL, 's'}, {"expires", required_argument, NULL, 'e'},
-		{"valid-days", required_argument, NULL, 'd'},
-		{"issued", required_argument, NULL, 'i'},
-		{"poll-interval", required_argument, NULL, 'p'},
-		{"firmware", required_argument, NULL, 'f'},
-		{"workload", required_argument, NULL, 'w'},
-		{"output", required_argument, NULL, 'o'}, {"check", required_argument, NULL, 'c'},
-		{"keys", required_argument, NULL, 'k'},
-		{"applied-serial", required_argument, NULL, 'a'},
-		{"now", required_argument, NULL, 'n'},	 {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"key", required_argument, NULL, 'K'},
+	                                     {"group", required_argument, NULL, 'g'},
+	                                     {"serial", required_argument, NULL, 's'},
+	                                     {"expires", required_argument, NULL, 'e'},
+	                                     {"valid-days", required_argument, NULL, 'd'},
+	                                     {"issued", required_argument, NULL, 'i'},
+	                                     {"poll-interval", required_argument, NULL, 'p'},
+	                                     {"firmware", required_argument, NULL, 'f'},
+	                                     {"workload", required_argument, NULL, 'w'},
+	                                     {"output", required_argument, NULL, 'o'},
+	                                     {"check", required_argument, NULL, 'c'},
+	                                     {"keys", required_argument, NULL, 'k'},
+	                                     {"applied-serial", required_argument, NULL, 'a'},
+	                                     {"now", required_argument, NULL, 'n'},
+	                                     {"help", no_argument, NULL, 'h'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *key = NULL, *out = NULL, *checkfile = NULL, *expires = NULL;
 	struct state_check chk = {.now = (int64_t)time(NULL)};
 	struct state *s = calloc(1, sizeof(*s));
@@ -147,22 +150,32 @@ int cmd_state(int argc, char **argv)
 	s->poll_interval = 300;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'K': key = optarg; break;
+		case 'K':
+			key = optarg;
+			break;
 		case 'g':
 			snprintf(s->group, sizeof(s->group), "%s", optarg);
 			chk.group = optarg;
 			break;
-		case 's': s->serial = strtoull(optarg, NULL, 10); break;
-		case 'e': expires = optarg; break;
-		case 'd': valid_days = atol(optarg); break;
+		case 's':
+			s->serial = strtoull(optarg, NULL, 10);
+			break;
+		case 'e':
+			expires = optarg;
+			break;
+		case 'd':
+			valid_days = atol(optarg);
+			break;
 		case 'i':
 			if (state_time_parse(optarg, &s->issued) < 0)
 				goto bad_time;
 			break;
-		case 'p': s->poll_interval = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'p':
+			s->poll_interval = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
 		case 'f':
-			if (split_at_digest(optarg, s->firmware_version, sizeof(s->firmware_version),
-					    s->firmware_update) < 0) {
+			if (split_at_digest(optarg, s->firmware_version,
+			                    sizeof(s->firmware_version), s->firmware_update) < 0) {
 				fprintf(stderr, "bhpack state: --firmware wants VERSION@DIGEST\n");
 				goto done;
 			}
@@ -171,22 +184,37 @@ int cmd_state(int argc, char **argv)
 		case 'w':
 			if (s->n_workloads == STATE_MAX_WORKLOADS ||
 			    parse_workload(optarg, &s->workloads[s->n_workloads]) < 0) {
-				fprintf(stderr, "bhpack state: --workload wants NAME=VERSION@DIGEST "
-						"(at most %d)\n", STATE_MAX_WORKLOADS);
+				fprintf(stderr,
+				        "bhpack state: --workload wants NAME=VERSION@DIGEST "
+				        "(at most %d)\n",
+				        STATE_MAX_WORKLOADS);
 				goto done;
 			}
 			s->n_workloads++;
 			break;
-		case 'o': out = optarg; break;
-		case 'c': checkfile = optarg; break;
-		case 'k': chk.keys_dir = optarg; break;
-		case 'a': chk.applied_serial = strtoull(optarg, NULL, 10); break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'c':
+			checkfile = optarg;
+			break;
+		case 'k':
+			chk.keys_dir = optarg;
+			break;
+		case 'a':
+			chk.applied_serial = strtoull(optarg, NULL, 10);
+			break;
 		case 'n':
 			if (state_time_parse(optarg, &chk.now) < 0)
 				goto bad_time;
 			break;
-		case 'h': usage(stdout); rc = EXIT_OK; goto done;
-		default: usage(stderr); goto done;
+		case 'h':
+			usage(stdout);
+			rc = EXIT_OK;
+			goto done;
+		default:
+			usage(stderr);
+			goto done;
 		}
 	}
 	if (checkfile) {

@@ -27,7 +27,8 @@ int registry_cli_option(struct registry_cli *c, int opt, const char *arg)
 		c->password_file = arg;
 		return 1;
 	case 0x1006:
-		if (sscanf(arg, "%ld/%ld", &c->opts.low_speed_bytes, &c->opts.low_speed_time_s) != 2 ||
+		if (sscanf(arg, "%ld/%ld", &c->opts.low_speed_bytes, &c->opts.low_speed_time_s) !=
+		        2 ||
 		    c->opts.low_speed_bytes < 1 || c->opts.low_speed_time_s < 1) {
 			fprintf(stderr, "bhpack: --low-speed wants BYTES/SECONDS, e.g. 1024/30\n");
 			return -1;
@@ -60,8 +61,10 @@ static int read_password(struct registry_cli *c, struct bh_error *err)
 	} else if (getenv(var)) {
 		snprintf(c->password, sizeof(c->password), "%s", getenv(var));
 	} else {
-		return bh_error(err, 0, "--user %s: no password: give --password-file FILE or set "
-				"the variable %s", c->opts.username, var);
+		return bh_error(err, 0,
+		                "--user %s: no password: give --password-file FILE or set "
+		                "the variable %s",
+		                c->opts.username, var);
 	}
 	if (!c->password[0])
 		return bh_error(err, 0, "--user %s: the password is empty", c->opts.username);
@@ -69,8 +72,8 @@ static int read_password(struct registry_cli *c, struct bh_error *err)
 	return 0;
 }
 
-int registry_cli_open(struct registry_cli *c, const struct registry_ref *ref,
-		      struct registry **r, struct bh_error *err)
+int registry_cli_open(struct registry_cli *c, const struct registry_ref *ref, struct registry **r,
+                      struct bh_error *err)
 {
 	if ((c->password_env || c->password_file) && !c->opts.username)
 		return bh_error(err, 0, "a password option needs --user");
@@ -82,22 +85,22 @@ int registry_cli_open(struct registry_cli *c, const struct registry_ref *ref,
 const char *registry_fault_name(int fault)
 {
 	static const char *const names[] = {
-		[REGISTRY_OK] = "none",
-		[REGISTRY_NETWORK] = "network",
-		[REGISTRY_TLS] = "tls",
-		[REGISTRY_AUTH] = "auth",
-		[REGISTRY_NOT_FOUND] = "not-found",
-		[REGISTRY_RATE_LIMITED] = "rate-limited",
-		[REGISTRY_SERVER] = "server",
-		[REGISTRY_PROTOCOL] = "protocol",
-		[REGISTRY_INTEGRITY] = "integrity",
-		[REGISTRY_TOO_LARGE] = "too-large",
-		[REGISTRY_NO_SPACE] = "no-space",
-		[REGISTRY_LOCAL] = "local",
+	    [REGISTRY_OK] = "none",
+	    [REGISTRY_NETWORK] = "network",
+	    [REGISTRY_TLS] = "tls",
+	    [REGISTRY_AUTH] = "auth",
+	    [REGISTRY_NOT_FOUND] = "not-found",
+	    [REGISTRY_RATE_LIMITED] = "rate-limited",
+	    [REGISTRY_SERVER] = "server",
+	    [REGISTRY_PROTOCOL] = "protocol",
+	    [REGISTRY_INTEGRITY] = "integrity",
+	    [REGISTRY_TOO_LARGE] = "too-large",
+	    [REGISTRY_NO_SPACE] = "no-space",
+	    [REGISTRY_LOCAL] = "local",
 	};
 
 	return fault >= 0 && (size_t)fault < sizeof(names) / sizeof(names[0]) ? names[fault]
-									     : "unknown";
+	                                                                      : "unknown";
 }
 
 void registry_cli_print_result(FILE *f, const struct registry *r)
@@ -105,5 +108,5 @@ void registry_cli_print_result(FILE *f, const struct registry *r)
 	const struct registry_result *l = registry_last(r);
 
 	fprintf(f, "fault=%s http_status=%ld retry_after=%ld\n", registry_fault_name(l->fault),
-		l->http_status, l->retry_after_s);
+	        l->http_status, l->retry_after_s);
 }

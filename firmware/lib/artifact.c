@@ -21,7 +21,7 @@ const char *artifact_layer_type(const char *t)
 }
 
 int artifact_manifest_write(const struct artifact *a, char **json, size_t *len,
-			    struct bh_error *err)
+                            struct bh_error *err)
 {
 	yyjson_mut_doc *d = yyjson_mut_doc_new(NULL);
 	yyjson_mut_val *root, *cfg, *layers, *layer;
@@ -58,7 +58,7 @@ int artifact_manifest_write(const struct artifact *a, char **json, size_t *len,
 #define FAIL(...) bh_error(err, 0, __VA_ARGS__)
 
 static int get_str(yyjson_val *o, const char *key, char *out, size_t cap, const char *what,
-		   const char *where, struct bh_error *err)
+                   const char *where, struct bh_error *err)
 {
 	const char *s = yyjson_get_str(yyjson_obj_get(o, key));
 
@@ -71,7 +71,7 @@ static int get_str(yyjson_val *o, const char *key, char *out, size_t cap, const 
 }
 
 int artifact_manifest_parse(const char *json, size_t len, const char *what, const char *want_type,
-			    struct artifact *a, struct bh_error *err)
+                            struct artifact *a, struct bh_error *err)
 {
 	yyjson_doc *d = yyjson_read(json, len, 0);
 	yyjson_val *root = yyjson_doc_get_root(d), *cfg, *layers, *layer, *size, *ann;
@@ -96,7 +96,7 @@ int artifact_manifest_parse(const char *json, size_t len, const char *what, cons
 		goto out;
 	}
 	if (get_str(root, "artifactType", a->artifact_type, sizeof(a->artifact_type), what, "",
-		    err) < 0)
+	            err) < 0)
 		goto out;
 	want_layer = artifact_layer_type(a->artifact_type);
 	if (!want_layer || (want_type && strcmp(want_type, a->artifact_type))) {
@@ -126,9 +126,9 @@ int artifact_manifest_parse(const char *json, size_t len, const char *what, cons
 		goto out;
 	}
 	if (get_str(layer, "mediaType", a->layer_media_type, sizeof(a->layer_media_type), what,
-		    "layers[0].", err) < 0 ||
+	            "layers[0].", err) < 0 ||
 	    get_str(layer, "digest", a->layer_digest, sizeof(a->layer_digest), what, "layers[0].",
-		    err) < 0)
+	            err) < 0)
 		goto out;
 	if (strcmp(a->layer_media_type, want_layer)) {
 		FAIL("%s: layers[0].mediaType is %s, expected %s", what, a->layer_media_type,

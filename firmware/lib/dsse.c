@@ -10,7 +10,7 @@
 #include <yyjson.h>
 
 int dsse_pae(const char *type, const void *payload, size_t len, char **out, size_t *out_len,
-	     struct bh_error *err)
+             struct bh_error *err)
 {
 	size_t tlen = strlen(type), cap = tlen + len + 64;
 	char *p = malloc(cap);
@@ -53,7 +53,7 @@ static int b64_decode(const char *s, unsigned char **out, size_t *len)
 }
 
 int dsse_sign(const char *type, const void *payload, size_t len, const char *key_pem,
-	      char **envelope, size_t *envelope_len, struct bh_error *err)
+              char **envelope, size_t *envelope_len, struct bh_error *err)
 {
 	unsigned char sig[SIGN_MAX_SIG];
 	char id[SIGN_KEY_ID_LEN + 1], *pae = NULL, *b64p = NULL, *b64s = NULL;
@@ -62,7 +62,8 @@ int dsse_sign(const char *type, const void *payload, size_t len, const char *key
 	yyjson_mut_val *root, *sigs, *s;
 	int rc = -1;
 
-	if (sign_key_id(key_pem, id, err) < 0 || dsse_pae(type, payload, len, &pae, &pae_len, err) < 0 ||
+	if (sign_key_id(key_pem, id, err) < 0 ||
+	    dsse_pae(type, payload, len, &pae, &pae_len, err) < 0 ||
 	    sign_data(key_pem, pae, pae_len, sig, &sig_len, err) < 0)
 		goto out;
 	b64p = b64_encode(payload, len);
@@ -122,8 +123,8 @@ static int find_key(const char *dir, const char *id, char *path, size_t cap, str
 #define MALFORMED(...) (*why = DSSE_MALFORMED, bh_error(err, 0, __VA_ARGS__))
 
 int dsse_open(const char *envelope, size_t len, const char *what, const char *type,
-	      const char *keys_dir, char **payload, size_t *payload_len,
-	      char key_id[SIGN_KEY_ID_LEN + 1], enum dsse_failure *why, struct bh_error *err)
+              const char *keys_dir, char **payload, size_t *payload_len,
+              char key_id[SIGN_KEY_ID_LEN + 1], enum dsse_failure *why, struct bh_error *err)
 {
 	yyjson_doc *d = yyjson_read(envelope, len, 0);
 	yyjson_val *root = yyjson_doc_get_root(d), *sigs, *s;
@@ -144,8 +145,9 @@ int dsse_open(const char *envelope, size_t len, const char *what, const char *ty
 	p64 = yyjson_get_str(yyjson_obj_get(root, "payload"));
 	sigs = yyjson_obj_get(root, "signatures");
 	if (!ptype || !p64 || !yyjson_is_arr(sigs)) {
-		MALFORMED("%s: not a signed envelope (payloadType, payload and signatures are needed)",
-			  what);
+		MALFORMED(
+		    "%s: not a signed envelope (payloadType, payload and signatures are needed)",
+		    what);
 		goto out;
 	}
 	if (strcmp(ptype, type)) {
@@ -176,8 +178,8 @@ int dsse_open(const char *envelope, size_t len, const char *what, const char *ty
 		int found;
 
 		if (!id || !sig64 || strlen(id) != SIGN_KEY_ID_LEN) {
-			MALFORMED("%s: signatures[%zu] needs a keyid of %d hex digits and a sig", what,
-				  i, SIGN_KEY_ID_LEN);
+			MALFORMED("%s: signatures[%zu] needs a keyid of %d hex digits and a sig",
+			          what, i, SIGN_KEY_ID_LEN);
 			goto out;
 		}
 		found = find_key(keys_dir, id, path, sizeof(path), err);
@@ -204,11 +206,13 @@ int dsse_open(const char *envelope, size_t len, const char *what, const char *ty
 	}
 	if (bad) {
 		*why = DSSE_BAD_SIGNATURE;
-		bh_error_wrap(err, "%s: bad signature (tampered, or signed over other bytes)", what);
+		bh_error_wrap(err, "%s: bad signature (tampered, or signed over other bytes)",
+		              what);
 	} else {
 		*why = DSSE_UNKNOWN_KEY;
-		bh_error(err, 0, "%s: signed by an unknown key (%s): not among the trusted keys in %s",
-			 what, unknown, keys_dir);
+		bh_error(err, 0,
+		         "%s: signed by an unknown key (%s): not among the trusted keys in %s",
+		         what, unknown, keys_dir);
 	}
 	goto out;
 accepted:

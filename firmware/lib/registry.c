@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <yyjson.h>
 
-#define MANIFEST_ACCEPT                                                                   \
-	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, " \
+#define MANIFEST_ACCEPT                                                                            \
+	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "    \
 	"application/vnd.docker.distribution.manifest.v2+json"
 #define MAX_REDIRECTS 5
 
@@ -27,7 +27,7 @@ static char *dup_opt(const char *s)
 }
 
 int registry_open(struct registry **out, const char *host, const struct registry_opts *o,
-		  struct bh_error *err)
+                  struct bh_error *err)
 {
 	struct registry *r;
 	const char *ca = o && o->ca_file ? o->ca_file : REGISTRY_SYSTEM_CA;
@@ -41,11 +41,15 @@ int registry_open(struct registry **out, const char *host, const struct registry
 	if (access(ca, R_OK) < 0)
 		return bh_error(err, errno, "registry %s: CA bundle %s", host, ca);
 	if (o && (!o->client_cert != !o->client_key))
-		return bh_error(err, 0, "registry %s: a client certificate needs its key and the "
-				"other way round", host);
+		return bh_error(err, 0,
+		                "registry %s: a client certificate needs its key and the "
+		                "other way round",
+		                host);
 	if (o && (!o->username != !o->password))
-		return bh_error(err, 0, "registry %s: a user name needs a password and the other "
-				"way round", host);
+		return bh_error(err, 0,
+		                "registry %s: a user name needs a password and the other "
+		                "way round",
+		                host);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return bh_error(err, ENOMEM, "registry %s", host);
@@ -111,7 +115,7 @@ void registry_stats_reset(struct registry *r)
 }
 
 void reg_url(struct registry *r, struct reg_req *req, const char *repo, const char *kind,
-	     const char *ref)
+             const char *ref)
 {
 	snprintf(req->url, sizeof(req->url), "%s/v2/%s/%s/%s", r->origin, repo, kind, ref);
 }
@@ -304,7 +308,8 @@ static int sink_write(struct reg_sink *s, const char *data, size_t n, int whole)
 			if (w <= 0) {
 				/* Only what reached the file is hashed and counted. */
 				if (s->sha && done)
-					mbedtls_sha256_update(s->sha, (const unsigned char *)data, done);
+					mbedtls_sha256_update(s->sha, (const unsigned char *)data,
+					                      done);
 				s->written += done;
 				s->write_errno = w < 0 ? errno : EIO;
 				return -1;
@@ -408,16 +413,17 @@ int reg_basic_header(struct registry *r, char *out, size_t cap)
 		return -1;
 	memcpy(out, "Authorization: Basic ", 21);
 	if (mbedtls_base64_encode((unsigned char *)out + 21, cap - 21, &olen,
-				  (const unsigned char *)plain, (size_t)n) != 0)
+	                          (const unsigned char *)plain, (size_t)n) != 0)
 		return -1;
 	memset(plain, 0, sizeof(plain));
 	return 0;
 }
 
-int reg_exchange(struct registry *r, struct reg_req *req, const char *url,
-		 const char *auth_header, struct reg_resp *resp, struct bh_error *err)
+int reg_exchange(struct registry *r, struct reg_req *req, const char *url, const char *auth_header,
+                 struct reg_resp *resp, struct bh_error *err)
 {
 	struct write_ctx w = {resp, req->sink};
+	struct reg_source empty = {.mem = "", .fd = -1}; /* a POST without a body */
 	struct curl_slist *hdrs = NULL;
 	char line[REG_URL_MAX + 64], range[48];
 	CURL *c = r->curl;
@@ -459,7 +465,6 @@ int reg_exchange(struct registry *r, struct reg_req *req, const char *url,
 	if (!strcmp(req->method, "HEAD")) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(req->method, "PUT") || !strcmp(req->method, "POST")) {
-		struct reg_source empty = {.mem = "", .fd = -1};
 		struct reg_source *b = req->body ? req->body : &empty;
 
 		b->off = 0;
@@ -521,13 +526,13 @@ int reg_exchange(struct registry *r, struct reg_req *req, const char *url,
 	if (rc == CURLE_WRITE_ERROR && req->sink && req->sink->overflow) {
 		r->last.fault = REGISTRY_TOO_LARGE;
 		return bh_error(err, 0, "%s %s: more than %zu bytes", req->method, url,
-				req->sink->max);
+		                req->sink->max);
 	}
 	if (rc == CURLE_WRITE_ERROR && req->sink && req->sink->write_errno) {
 		int e = req->sink->write_errno;
 
-		r->last.fault = (e == ENOSPC || e == EDQUOT || e == EFBIG) ? REGISTRY_NO_SPACE
-									   : REGISTRY_LOCAL;
+		r->last.fault =
+		    (e == ENOSPC || e == EDQUOT || e == EFBIG) ? REGISTRY_NO_SPACE : REGISTRY_LOCAL;
 		return bh_error(err, e, "%s %s: write the download", req->method, url);
 	}
 	if (rc == CURLE_WRITE_ERROR && resp->status >= 300) {
@@ -538,14 +543,14 @@ int reg_exchange(struct registry *r, struct reg_req *req, const char *url,
 	r->last.fault = curl_fault(rc);
 	if (rc == CURLE_OPERATION_TIMEDOUT && !req->small)
 		return bh_error(err, 0, "%s %s: too slow: under %ld bytes/s for %ld s (%s)",
-				req->method, url, r->low_speed_bytes, r->low_speed_time_s,
-				r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
+		                req->method, url, r->low_speed_bytes, r->low_speed_time_s,
+		                r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
 	return bh_error(err, 0, "%s %s: %s%s", req->method, url,
-			rc == CURLE_RECV_ERROR || rc == CURLE_PARTIAL_FILE || rc == CURLE_GOT_NOTHING ||
-					rc == CURLE_SEND_ERROR
-				? "the connection was cut: "
-				: "",
-			r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
+	                rc == CURLE_RECV_ERROR || rc == CURLE_PARTIAL_FILE ||
+	                        rc == CURLE_GOT_NOTHING || rc == CURLE_SEND_ERROR
+	                    ? "the connection was cut: "
+	                    : "",
+	                r->curl_error[0] ? r->curl_error : curl_easy_strerror(rc));
 }
 
 static int is_redirect(long s)
@@ -554,7 +559,7 @@ static int is_redirect(long s)
 }
 
 int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
-		struct bh_error *err)
+                struct bh_error *err)
 {
 	char url[REG_URL_MAX], auth[REG_TOKEN_MAX + 64];
 	int auth_tries = 0, hops = 0;
@@ -567,15 +572,17 @@ int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
 		if (mine && r->auth == REG_AUTH_BASIC) {
 			if (reg_basic_header(r, auth, sizeof(auth)) < 0) {
 				reg_fail(r, REGISTRY_LOCAL);
-				return bh_error(err, 0, "registry %s: user name and password too long",
-						r->host);
+				return bh_error(err, 0,
+				                "registry %s: user name and password too long",
+				                r->host);
 			}
 			ah = auth;
 		} else if (mine && r->auth == REG_AUTH_BEARER && r->token) {
 			if (snprintf(auth, sizeof(auth), "Authorization: Bearer %s", r->token) >=
 			    (int)sizeof(auth)) {
 				reg_fail(r, REGISTRY_PROTOCOL);
-				return bh_error(err, 0, "registry %s: the token is too long", r->host);
+				return bh_error(err, 0, "registry %s: the token is too long",
+				                r->host);
 			}
 			ah = auth;
 		}
@@ -595,15 +602,16 @@ int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
 
 			if (++hops > MAX_REDIRECTS) {
 				reg_fail(r, REGISTRY_PROTOCOL);
-				return bh_error(err, 0, "%s %s: more than %d redirects", req->method,
-						req->url, MAX_REDIRECTS);
+				return bh_error(err, 0, "%s %s: more than %d redirects",
+				                req->method, req->url, MAX_REDIRECTS);
 			}
 			/* libcurl resolves a relative Location against the URL. */
 			curl_easy_getinfo(r->curl, CURLINFO_REDIRECT_URL, &next);
 			if (!next || strncasecmp(next, "https://", 8)) {
 				reg_fail(r, REGISTRY_PROTOCOL);
-				return bh_error(err, 0, "%s %s: redirected to %s, which is not https",
-						req->method, url, next ? next : resp->location);
+				return bh_error(err, 0,
+				                "%s %s: redirected to %s, which is not https",
+				                req->method, url, next ? next : resp->location);
 			}
 			snprintf(url, sizeof(url), "%s", next);
 			continue;
@@ -628,7 +636,7 @@ static void registry_error_text(const struct reg_resp *p, char *out, size_t cap)
 }
 
 int reg_status_error(struct registry *r, const struct reg_req *req, const struct reg_resp *p,
-		     struct bh_error *err)
+                     struct bh_error *err)
 {
 	char text[256], retry[48] = "";
 	long s = p->status;
@@ -648,12 +656,12 @@ int reg_status_error(struct registry *r, const struct reg_req *req, const struct
 	if (r->last.retry_after_s >= 0)
 		snprintf(retry, sizeof(retry), " (retry after %ld s)", r->last.retry_after_s);
 	return bh_error(err, 0, "%s %s: HTTP %ld%s%s%s%s%s", req->method, p->final_url, s,
-			p->reason[0] ? " " : "", p->reason, retry, text,
-			(s == 401 || s == 403) && !r->username ? " (no credentials given)" : "");
+	                p->reason[0] ? " " : "", p->reason, retry, text,
+	                (s == 401 || s == 403) && !r->username ? " (no credentials given)" : "");
 }
 
 int registry_head_manifest(struct registry *r, const char *repo, const char *ref,
-			   char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
+                           char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
 {
 	struct reg_req req = {.method = "HEAD", .accept = MANIFEST_ACCEPT, .small = 1, .follow = 1};
 	struct reg_resp resp;
@@ -665,8 +673,9 @@ int registry_head_manifest(struct registry *r, const char *repo, const char *ref
 		return reg_status_error(r, &req, &resp, err);
 	if (!registry_digest_valid(resp.digest)) {
 		reg_fail(r, REGISTRY_PROTOCOL);
-		return bh_error(err, 0, "HEAD %s: no sha256 Docker-Content-Digest in the answer (%s)",
-				req.url, resp.digest[0] ? resp.digest : "none");
+		return bh_error(err, 0,
+		                "HEAD %s: no sha256 Docker-Content-Digest in the answer (%s)",
+		                req.url, resp.digest[0] ? resp.digest : "none");
 	}
 	if (registry_digest_valid(ref) && strcmp(ref, resp.digest)) {
 		reg_fail(r, REGISTRY_INTEGRITY);
@@ -678,8 +687,8 @@ int registry_head_manifest(struct registry *r, const char *repo, const char *ref
 
 /* GET into memory with a cap; the digest of what arrived is computed. */
 static int get_mem(struct registry *r, struct reg_req *req, struct reg_resp *resp, size_t max,
-		   char **body, size_t *len, char digest[REGISTRY_DIGEST_LEN + 1],
-		   struct bh_error *err)
+                   char **body, size_t *len, char digest[REGISTRY_DIGEST_LEN + 1],
+                   struct bh_error *err)
 {
 	mbedtls_sha256_context sha;
 	struct reg_sink sink = {.kind = REG_SINK_MEM, .max = max};
@@ -702,13 +711,14 @@ static int get_mem(struct registry *r, struct reg_req *req, struct reg_resp *res
 		}
 		if (resp->content_length >= 0 && (uint64_t)resp->content_length != sink.len) {
 			rc = bh_error(err, 0, "GET %s: %zu bytes arrived, Content-Length said %lld",
-				      req->url, sink.len, (long long)resp->content_length);
+			              req->url, sink.len, (long long)resp->content_length);
 			reg_fail(r, REGISTRY_NETWORK);
 			break;
 		}
 		mbedtls_sha256_init(&sha);
 		mbedtls_sha256_starts(&sha, 0);
-		mbedtls_sha256_update(&sha, (const unsigned char *)(sink.buf ? sink.buf : ""), sink.len);
+		mbedtls_sha256_update(&sha, (const unsigned char *)(sink.buf ? sink.buf : ""),
+		                      sink.len);
 		reg_digest_finish(&sha, digest);
 		mbedtls_sha256_free(&sha);
 		if (!sink.buf && !(sink.buf = calloc(1, 1))) {
@@ -724,8 +734,8 @@ static int get_mem(struct registry *r, struct reg_req *req, struct reg_resp *res
 }
 
 int registry_get_manifest(struct registry *r, const char *repo, const char *ref, char **body,
-			  size_t *len, char media_type[REGISTRY_MEDIA_TYPE_MAX],
-			  char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
+                          size_t *len, char media_type[REGISTRY_MEDIA_TYPE_MAX],
+                          char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
 {
 	struct reg_req req = {.method = "GET", .accept = MANIFEST_ACCEPT, .small = 1, .follow = 1};
 	struct reg_resp resp;
@@ -740,7 +750,7 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *ref,
 		*body = NULL;
 		reg_fail(r, REGISTRY_INTEGRITY);
 		return bh_error(err, 0, "GET %s: the manifest's digest is %s, not %s", req.url, got,
-				registry_digest_valid(ref) ? ref : resp.digest);
+		                registry_digest_valid(ref) ? ref : resp.digest);
 	}
 	snprintf(media_type, REGISTRY_MEDIA_TYPE_MAX, "%s", resp.content_type);
 	memcpy(digest, got, sizeof(got));
@@ -748,7 +758,7 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *ref,
 }
 
 int registry_get_blob_mem(struct registry *r, const char *repo, const char *digest, size_t max,
-			  char **body, size_t *len, struct bh_error *err)
+                          char **body, size_t *len, struct bh_error *err)
 {
 	struct reg_req req = {.method = "GET", .small = 1, .follow = 1};
 	struct reg_resp resp;

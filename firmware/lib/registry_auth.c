@@ -65,7 +65,7 @@ static int append_param(CURL *c, char *url, size_t cap, const char *name, const 
 }
 
 static int fetch_token(struct registry *r, const char *url, const char *www_auth,
-		       struct bh_error *err)
+                       struct bh_error *err)
 {
 	char realm[1024], service[256] = "", scope[512] = "", basic[1024];
 	struct reg_sink sink = {.kind = REG_SINK_MEM, .max = TOKEN_RESPONSE_MAX};
@@ -77,7 +77,8 @@ static int fetch_token(struct registry *r, const char *url, const char *www_auth
 
 	if (!challenge_param(www_auth, "realm", realm, sizeof(realm))) {
 		reg_fail(r, REGISTRY_PROTOCOL);
-		return bh_error(err, 0, "%s: a Bearer challenge without a realm: %s", url, www_auth);
+		return bh_error(err, 0, "%s: a Bearer challenge without a realm: %s", url,
+		                www_auth);
 	}
 	if (strncasecmp(realm, "https://", 8)) {
 		reg_fail(r, REGISTRY_PROTOCOL);
@@ -86,7 +87,8 @@ static int fetch_token(struct registry *r, const char *url, const char *www_auth
 	challenge_param(www_auth, "service", service, sizeof(service));
 	challenge_param(www_auth, "scope", scope, sizeof(scope));
 	snprintf(req.url, sizeof(req.url), "%s", realm);
-	if ((service[0] && append_param(r->curl, req.url, sizeof(req.url), "service", service) < 0) ||
+	if ((service[0] &&
+	     append_param(r->curl, req.url, sizeof(req.url), "service", service) < 0) ||
 	    (scope[0] && append_param(r->curl, req.url, sizeof(req.url), "scope", scope) < 0)) {
 		reg_fail(r, REGISTRY_PROTOCOL);
 		return bh_error(err, 0, "%s: token URL too long", url);
@@ -119,7 +121,7 @@ static int fetch_token(struct registry *r, const char *url, const char *www_auth
 		free(sink.buf);
 		reg_fail(r, REGISTRY_AUTH);
 		return bh_error(err, 0, "%s: the token endpoint %s answered no usable token", url,
-				realm);
+		                realm);
 	}
 	if (r->token) {
 		memset(r->token, 0, strlen(r->token));
@@ -140,20 +142,22 @@ static int fetch_token(struct registry *r, const char *url, const char *www_auth
 }
 
 int reg_auth_challenge(struct registry *r, const char *url, const char *www_auth,
-		       struct bh_error *err)
+                       struct bh_error *err)
 {
 	if (!strncasecmp(www_auth, "Basic", 5) && (!www_auth[5] || www_auth[5] == ' ')) {
 		if (!r->username) {
 			reg_fail(r, REGISTRY_AUTH);
 			r->last.http_status = 401;
-			return bh_error(err, 0, "%s: HTTP 401: the registry wants a user name and "
-					"password (Basic) and none were given", url);
+			return bh_error(err, 0,
+			                "%s: HTTP 401: the registry wants a user name and "
+			                "password (Basic) and none were given",
+			                url);
 		}
 		if (r->auth == REG_AUTH_BASIC) {
 			reg_fail(r, REGISTRY_AUTH);
 			r->last.http_status = 401;
 			return bh_error(err, 0, "%s: HTTP 401: the registry refused user %s", url,
-					r->username);
+			                r->username);
 		}
 		r->auth = REG_AUTH_BASIC;
 		return 0;
@@ -163,5 +167,5 @@ int reg_auth_challenge(struct registry *r, const char *url, const char *www_auth
 	reg_fail(r, REGISTRY_AUTH);
 	r->last.http_status = 401;
 	return bh_error(err, 0, "%s: HTTP 401 with an auth scheme we do not speak: %s", url,
-			www_auth);
+	                www_auth);
 }

@@ -62,8 +62,9 @@ static int check_space(struct registry *r, const char *dest, uint64_t need, stru
 	avail = (uint64_t)st.f_bavail * st.f_frsize;
 	if (avail < need) {
 		reg_fail(r, REGISTRY_NO_SPACE);
-		return bh_error(err, ENOSPC, "%s needs %" PRIu64 " more bytes, %s has %" PRIu64 " free",
-				dest, need, dir, avail);
+		return bh_error(err, ENOSPC,
+		                "%s needs %" PRIu64 " more bytes, %s has %" PRIu64 " free", dest,
+		                need, dir, avail);
 	}
 	return 0;
 }
@@ -77,8 +78,8 @@ static int range_starts_at(const char *cr, uint64_t from)
 }
 
 int registry_get_blob(struct registry *r, const char *repo, const char *digest, uint64_t size,
-		      const char *dest, unsigned max_resumes, struct registry_fetch *f,
-		      struct bh_error *err)
+                      const char *dest, unsigned max_resumes, struct registry_fetch *f,
+                      struct bh_error *err)
 {
 	char part[4096], got[REGISTRY_DIGEST_LEN + 1];
 	mbedtls_sha256_context sha;
@@ -149,10 +150,11 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 			rc = reg_status_error(r, &req, &resp, err);
 			goto out;
 		}
-		if (got_answer && resp.status == 206 && !range_starts_at(resp.content_range, before)) {
+		if (got_answer && resp.status == 206 &&
+		    !range_starts_at(resp.content_range, before)) {
 			reg_fail(r, REGISTRY_PROTOCOL);
-			rc = bh_error(err, 0, "GET %s: asked for bytes from %" PRIu64 ", got %s", req.url,
-				      before, resp.content_range);
+			rc = bh_error(err, 0, "GET %s: asked for bytes from %" PRIu64 ", got %s",
+			              req.url, before, resp.content_range);
 			goto out;
 		}
 		if (got_answer && have == size)
@@ -160,13 +162,15 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 		if (got_answer) {
 			/* A clean end before the last byte: resume like after a cut. */
 			reg_fail(r, REGISTRY_NETWORK);
-			bh_error(err, 0, "GET %s: the answer ended at %" PRIu64 " of %" PRIu64 " bytes",
-				 req.url, have, size);
+			bh_error(err, 0,
+			         "GET %s: the answer ended at %" PRIu64 " of %" PRIu64 " bytes",
+			         req.url, have, size);
 		}
 		if (r->last.fault == REGISTRY_TOO_LARGE) {
 			reg_fail(r, REGISTRY_INTEGRITY);
-			bh_error(err, 0, "GET %s: more than the %" PRIu64 " bytes the manifest says",
-				 req.url, size);
+			bh_error(err, 0,
+			         "GET %s: more than the %" PRIu64 " bytes the manifest says",
+			         req.url, size);
 			unlink(part);
 			goto out;
 		}

@@ -9,7 +9,7 @@
 #include <mbedtls/sha256.h>
 #include <stdint.h>
 
-#define REG_URL_MAX 4096
+#define REG_URL_MAX   4096
 #define REG_TOKEN_MAX 8000 /* registries' JWTs with certificate chains run to a few KiB */
 
 enum reg_auth { REG_AUTH_NONE, REG_AUTH_BASIC, REG_AUTH_BEARER };
@@ -34,34 +34,34 @@ enum reg_sink_kind { REG_SINK_DISCARD, REG_SINK_MEM, REG_SINK_FD };
 
 struct reg_sink {
 	enum reg_sink_kind kind;
-	size_t max;             /* MEM: cap; FD: bytes still wanted */
-	char *buf;              /* MEM */
-	size_t len, alloc;      /* MEM */
-	int fd;                 /* FD */
+	size_t max;                  /* MEM: cap; FD: bytes still wanted */
+	char *buf;                   /* MEM */
+	size_t len, alloc;           /* MEM */
+	int fd;                      /* FD */
 	mbedtls_sha256_context *sha; /* hashed as written, when set */
-	uint64_t skip;          /* bytes to drop first when a Range request gets the
-				   whole body (200) */
+	uint64_t skip;               /* bytes to drop first when a Range request gets the
+	                                whole body (200) */
 	uint64_t skipped;
 	uint64_t written;
-	int overflow;           /* more than max arrived */
-	int write_errno;        /* a local write failed */
+	int overflow;    /* more than max arrived */
+	int write_errno; /* a local write failed */
 };
 
 struct reg_source {
-	const char *mem;        /* the body in memory, or ... */
-	int fd;                 /* ... a file (fd >= 0) */
+	const char *mem; /* the body in memory, or ... */
+	int fd;          /* ... a file (fd >= 0) */
 	uint64_t size, off;
 };
 
 struct reg_req {
-	const char *method;     /* GET HEAD PUT POST */
+	const char *method; /* GET HEAD PUT POST */
 	char url[REG_URL_MAX];
 	const char *accept;
 	const char *content_type;
-	int ranged;             /* ask for bytes range_from- */
+	int ranged; /* ask for bytes range_from- */
 	uint64_t range_from;
-	int small;              /* a small request: the request timeout applies */
-	int follow;             /* follow redirects (GET and HEAD) */
+	int small;  /* a small request: the request timeout applies */
+	int follow; /* follow redirects (GET and HEAD) */
 	struct reg_source *body;
 	struct reg_sink *sink;
 };
@@ -82,8 +82,8 @@ struct reg_resp {
 
 /* Sends req to url once, with auth_header (NULL: none): no auth flow, no
  * redirects. Returns 0 when an answer arrived, else -1 (r->last, err). */
-int reg_exchange(struct registry *r, struct reg_req *req, const char *url,
-		 const char *auth_header, struct reg_resp *resp, struct bh_error *err);
+int reg_exchange(struct registry *r, struct reg_req *req, const char *url, const char *auth_header,
+                 struct reg_resp *resp, struct bh_error *err);
 /* "Authorization: Basic ..." of the client's credentials into out. */
 int reg_basic_header(struct registry *r, char *out, size_t cap);
 
@@ -92,12 +92,12 @@ int reg_basic_header(struct registry *r, char *out, size_t cap);
  * Returns 0 when an answer arrived (any status: see resp->status), or -1
  * on a transfer failure, with r->last and err filled. */
 int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
-		struct bh_error *err);
+                struct bh_error *err);
 
 /* Fills r->last and err for an answer with a status the caller did not
  * want, naming the request and the registry's error code. Returns -1. */
 int reg_status_error(struct registry *r, const struct reg_req *req, const struct reg_resp *resp,
-		     struct bh_error *err);
+                     struct bh_error *err);
 
 /* Fills r->last with fault (status 0, no Retry-After) and returns -1. */
 int reg_fail(struct registry *r, enum registry_fault fault);
@@ -109,7 +109,7 @@ int reg_resolve(const char *base, const char *location, char *out, size_t cap);
 
 /* "https://host/v2/<repo>/<kind>/<ref>" into req->url. */
 void reg_url(struct registry *r, struct reg_req *req, const char *repo, const char *kind,
-	     const char *ref);
+             const char *ref);
 
 /* Hex SHA-256 digest "sha256:..." of a finished context. */
 void reg_digest_finish(mbedtls_sha256_context *sha, char digest[REGISTRY_DIGEST_LEN + 1]);
@@ -117,6 +117,6 @@ void reg_digest_finish(mbedtls_sha256_context *sha, char digest[REGISTRY_DIGEST_
 /* The Bearer flow: fetch a token for the challenge in www_auth (a
  * WWW-Authenticate header); on success r->auth and r->token are set. */
 int reg_auth_challenge(struct registry *r, const char *url, const char *www_auth,
-		       struct bh_error *err);
+                       struct bh_error *err);
 
 #endif

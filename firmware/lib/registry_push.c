@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static int blob_exists(struct registry *r, const char *repo, const char *digest, int *exists,
-		       struct bh_error *err)
+                       struct bh_error *err)
 {
 	struct reg_req req = {.method = "HEAD", .small = 1, .follow = 1};
 	struct reg_resp resp;
@@ -27,12 +27,12 @@ static int blob_exists(struct registry *r, const char *repo, const char *digest,
 }
 
 /* POST /v2/<repo>/blobs/uploads/, then PUT <Location>?digest=... */
-static int upload(struct registry *r, const char *repo, struct reg_source *src,
-		  const char *digest, struct bh_error *err)
+static int upload(struct registry *r, const char *repo, struct reg_source *src, const char *digest,
+                  struct bh_error *err)
 {
 	struct reg_req post = {.method = "POST", .small = 1};
-	struct reg_req put = {.method = "PUT", .content_type = "application/octet-stream",
-			      .body = src};
+	struct reg_req put = {
+	    .method = "PUT", .content_type = "application/octet-stream", .body = src};
 	struct reg_resp resp;
 	char loc[REG_URL_MAX];
 	int n;
@@ -46,10 +46,10 @@ static int upload(struct registry *r, const char *repo, struct reg_source *src,
 	    !reg_same_origin(r, loc)) {
 		reg_fail(r, REGISTRY_PROTOCOL);
 		return bh_error(err, 0, "POST %s: the upload location '%s' is not on the registry",
-				post.url, resp.location);
+		                post.url, resp.location);
 	}
 	n = snprintf(put.url, sizeof(put.url), "%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?",
-		     digest);
+	             digest);
 	if (n < 0 || (size_t)n >= sizeof(put.url)) {
 		reg_fail(r, REGISTRY_PROTOCOL);
 		return bh_error(err, 0, "POST %s: the upload location is too long", post.url);
@@ -62,8 +62,8 @@ static int upload(struct registry *r, const char *repo, struct reg_source *src,
 }
 
 int registry_push_blob_file(struct registry *r, const char *repo, const char *path,
-			    char digest[REGISTRY_DIGEST_LEN + 1], uint64_t *size,
-			    struct bh_error *err)
+                            char digest[REGISTRY_DIGEST_LEN + 1], uint64_t *size,
+                            struct bh_error *err)
 {
 	mbedtls_sha256_context sha;
 	struct reg_source src = {.fd = -1};
@@ -106,7 +106,7 @@ out:
 }
 
 int registry_push_blob_mem(struct registry *r, const char *repo, const void *data, size_t len,
-			   char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
+                           char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
 {
 	mbedtls_sha256_context sha;
 	struct reg_source src = {.mem = data, .fd = -1, .size = len};
@@ -123,13 +123,13 @@ int registry_push_blob_mem(struct registry *r, const char *repo, const void *dat
 }
 
 int registry_push_manifest(struct registry *r, const char *repo, const char *tag,
-			   const char *media_type, const char *body, size_t len,
-			   char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
+                           const char *media_type, const char *body, size_t len,
+                           char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err)
 {
 	mbedtls_sha256_context sha;
 	struct reg_source src = {.mem = body, .fd = -1, .size = len};
-	struct reg_req req = {.method = "PUT", .content_type = media_type, .body = &src,
-			      .small = 1};
+	struct reg_req req = {
+	    .method = "PUT", .content_type = media_type, .body = &src, .small = 1};
 	struct reg_resp resp;
 
 	mbedtls_sha256_init(&sha);
@@ -149,7 +149,7 @@ int registry_push_manifest(struct registry *r, const char *repo, const char *tag
 	if (resp.digest[0] && strcmp(resp.digest, digest)) {
 		reg_fail(r, REGISTRY_INTEGRITY);
 		return bh_error(err, 0, "PUT %s: the registry names the manifest %s, we sent %s",
-				req.url, resp.digest, digest);
+		                req.url, resp.digest, digest);
 	}
 	return 0;
 }

@@ -100,7 +100,7 @@ static int host_valid(const char *s)
 }
 
 int registry_ref_parse(const char *s, int need_target, struct registry_ref *ref,
-		       struct bh_error *err)
+                       struct bh_error *err)
 {
 	const char *in = s, *slash, *at, *colon;
 	char path[REGISTRY_REPO_MAX + REGISTRY_TAG_MAX + REGISTRY_DIGEST_LEN + 4];
@@ -126,8 +126,9 @@ int registry_ref_parse(const char *s, int need_target, struct registry_ref *ref,
 	at = strchr(path, '@');
 	if (at) {
 		if (!registry_digest_valid(at + 1))
-			return bh_error(err, 0, "reference %s: '%s' is not a sha256:<64 hex> digest",
-					in, at + 1);
+			return bh_error(err, 0,
+			                "reference %s: '%s' is not a sha256:<64 hex> digest", in,
+			                at + 1);
 		strcpy(ref->digest, at + 1);
 		path[at - path] = 0;
 	}
@@ -135,20 +136,21 @@ int registry_ref_parse(const char *s, int need_target, struct registry_ref *ref,
 	if (colon) {
 		if (!registry_tag_valid(colon + 1))
 			return bh_error(err, 0,
-					"reference %s: tag '%s' must be 1-128 of A-Z a-z 0-9 . _ - "
-					"(not starting with . or -)",
-					in, colon + 1);
+			                "reference %s: tag '%s' must be 1-128 of A-Z a-z 0-9 . _ - "
+			                "(not starting with . or -)",
+			                in, colon + 1);
 		strcpy(ref->tag, colon + 1);
 		path[colon - path] = 0;
 	}
 	if (!repo_valid(path))
-		return bh_error(err, 0,
-				"reference %s: repository '%s' must be lower-case a-z 0-9 components "
-				"separated by / . _ __ or -",
-				in, path);
+		return bh_error(
+		    err, 0,
+		    "reference %s: repository '%s' must be lower-case a-z 0-9 components "
+		    "separated by / . _ __ or -",
+		    in, path);
 	strcpy(ref->repo, path);
 	if (need_target && !ref->tag[0] && !ref->digest[0])
 		return bh_error(err, 0, "reference %s: name a tag (:tag) or a digest (@sha256:...)",
-				in);
+		                in);
 	return 0;
 }

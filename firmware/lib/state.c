@@ -16,10 +16,10 @@
 const char *state_verdict_name(enum state_verdict v)
 {
 	static const char *const names[] = {
-		[STATE_ACCEPTED] = "accepted",       [STATE_MALFORMED] = "malformed",
-		[STATE_UNKNOWN_KEY] = "unknown-key", [STATE_BAD_SIGNATURE] = "bad-signature",
-		[STATE_WRONG_GROUP] = "wrong-group", [STATE_REPLAYED] = "replayed",
-		[STATE_EXPIRED] = "expired",
+	    [STATE_ACCEPTED] = "accepted",       [STATE_MALFORMED] = "malformed",
+	    [STATE_UNKNOWN_KEY] = "unknown-key", [STATE_BAD_SIGNATURE] = "bad-signature",
+	    [STATE_WRONG_GROUP] = "wrong-group", [STATE_REPLAYED] = "replayed",
+	    [STATE_EXPIRED] = "expired",
 	};
 
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "unknown";
@@ -31,8 +31,9 @@ int state_time_parse(const char *s, int64_t *t)
 	time_t v;
 	int n = 0;
 
-	if (strlen(s) != 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
-				      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	if (strlen(s) != 20 ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
 	    n != 20)
 		return -1;
 	for (int i = 0; i < 20; i++)
@@ -63,8 +64,8 @@ void state_time_format(int64_t t, char out[21])
 #define FAIL(...) bh_error(err, 0, __VA_ARGS__)
 
 /* Every key of o must be in allowed (NULL-terminated). */
-static int only_keys(yyjson_val *o, const char *const *allowed, const char *what,
-		     const char *where, struct bh_error *err)
+static int only_keys(yyjson_val *o, const char *const *allowed, const char *what, const char *where,
+                     struct bh_error *err)
 {
 	yyjson_val *k, *val;
 	size_t i, max;
@@ -83,7 +84,7 @@ static int only_keys(yyjson_val *o, const char *const *allowed, const char *what
 }
 
 static int get_str(yyjson_val *o, const char *key, char *out, size_t cap, const char *what,
-		   const char *where, struct bh_error *err)
+                   const char *where, struct bh_error *err)
 {
 	yyjson_val *v = yyjson_obj_get(o, key);
 	const char *s = yyjson_get_str(v);
@@ -99,7 +100,7 @@ static int get_str(yyjson_val *o, const char *key, char *out, size_t cap, const 
 }
 
 static int get_time(yyjson_val *o, const char *key, int64_t *t, const char *what,
-		    struct bh_error *err)
+                    struct bh_error *err)
 {
 	char buf[32];
 
@@ -107,7 +108,7 @@ static int get_time(yyjson_val *o, const char *key, int64_t *t, const char *what
 		return -1;
 	if (state_time_parse(buf, t) < 0)
 		return FAIL("%s: %s '%s' is not a UTC time like 2026-12-06T16:00:00Z", what, key,
-			    buf);
+		            buf);
 	return 0;
 }
 
@@ -131,22 +132,21 @@ static int parse_firmware(yyjson_val *fw, const char *what, struct state *s, str
 		return FAIL("%s: firmware must be an object", what);
 	if (only_keys(fw, keys, what, "firmware: ", err) < 0 ||
 	    get_str(fw, "version", s->firmware_version, sizeof(s->firmware_version), what,
-		    "firmware.", err) < 0 ||
-	    get_str(fw, "update", s->firmware_update, sizeof(s->firmware_update), what,
-		    "firmware.", err) < 0)
+	            "firmware.", err) < 0 ||
+	    get_str(fw, "update", s->firmware_update, sizeof(s->firmware_update), what, "firmware.",
+	            err) < 0)
 		return -1;
 	if (!update_version_valid(s->firmware_version))
 		return FAIL("%s: firmware.version '%s' must be 1-63 of 0-9 A-Z a-z . ~ ^ _ -", what,
-			    s->firmware_version);
+		            s->firmware_version);
 	if (!registry_digest_valid(s->firmware_update))
 		return FAIL("%s: firmware.update '%s' is not sha256:<64 hex>", what,
-			    s->firmware_update);
+		            s->firmware_update);
 	s->has_firmware = 1;
 	return 0;
 }
 
-static int parse_workloads(yyjson_val *arr, const char *what, struct state *s,
-			   struct bh_error *err)
+static int parse_workloads(yyjson_val *arr, const char *what, struct state *s, struct bh_error *err)
 {
 	static const char *const keys[] = {"name", "version", "bundle", NULL};
 	yyjson_val *w;
@@ -156,7 +156,7 @@ static int parse_workloads(yyjson_val *arr, const char *what, struct state *s,
 		return FAIL("%s: workloads must be an array", what);
 	if (yyjson_arr_size(arr) > STATE_MAX_WORKLOADS)
 		return FAIL("%s: workloads lists %zu, at most %d are allowed", what,
-			    yyjson_arr_size(arr), STATE_MAX_WORKLOADS);
+		            yyjson_arr_size(arr), STATE_MAX_WORKLOADS);
 	yyjson_arr_foreach(arr, i, max, w)
 	{
 		struct state_workload *x = &s->workloads[i];
@@ -171,26 +171,29 @@ static int parse_workloads(yyjson_val *arr, const char *what, struct state *s,
 		    get_str(w, "bundle", x->bundle, sizeof(x->bundle), what, where, err) < 0)
 			return -1;
 		if (!wl_valid_name(x->name))
-			return FAIL("%s: %sname '%s' must be a-z, 0-9, - and _", what, where, x->name);
+			return FAIL("%s: %sname '%s' must be a-z, 0-9, - and _", what, where,
+			            x->name);
 		if (!version_valid(x->version))
-			return FAIL("%s: %sversion '%s' must be 1-63 of 0-9 A-Z a-z . + ~ ^ _ -", what,
-				    where, x->version);
+			return FAIL("%s: %sversion '%s' must be 1-63 of 0-9 A-Z a-z . + ~ ^ _ -",
+			            what, where, x->version);
 		if (!registry_digest_valid(x->bundle))
-			return FAIL("%s: %sbundle '%s' is not sha256:<64 hex>", what, where, x->bundle);
+			return FAIL("%s: %sbundle '%s' is not sha256:<64 hex>", what, where,
+			            x->bundle);
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(s->workloads[j].name, x->name))
-				return FAIL("%s: %sname '%s' is listed twice", what, where, x->name);
+				return FAIL("%s: %sname '%s' is listed twice", what, where,
+				            x->name);
 		s->n_workloads = i + 1;
 	}
 	return 0;
 }
 
 int state_parse(const char *json, size_t len, const char *what, struct state *s,
-		struct bh_error *err)
+                struct bh_error *err)
 {
-	static const char *const keys[] = {"format",  "group",         "serial",   "issued",
-					   "expires", "poll_interval", "firmware", "workloads",
-					   NULL};
+	static const char *const keys[] = {"format",   "group",     "serial",
+	                                   "issued",   "expires",   "poll_interval",
+	                                   "firmware", "workloads", NULL};
 	yyjson_doc *d = yyjson_read(json, len, 0);
 	yyjson_val *root = yyjson_doc_get_root(d), *v, *fw;
 	char format[32];
@@ -252,7 +255,7 @@ out:
 }
 
 int state_read(const char *envelope, size_t len, const char *what, const struct state_check *c,
-	       struct state *s, enum state_verdict *v, struct bh_error *err)
+               struct state *s, enum state_verdict *v, struct bh_error *err)
 {
 	enum dsse_failure why;
 	char *payload = NULL, key_id[SIGN_KEY_ID_LEN + 1], at[21];
@@ -263,14 +266,14 @@ int state_read(const char *envelope, size_t len, const char *what, const struct 
 	*v = STATE_MALFORMED;
 	if (len > STATE_MAX_BYTES)
 		return FAIL("%s: %zu bytes, a state envelope is at most %d", what, len,
-			    STATE_MAX_BYTES);
+		            STATE_MAX_BYTES);
 	/* The signature first: nothing of the payload is parsed before it
 	 * has been checked against the trusted keys. */
 	if (dsse_open(envelope, len, what, STATE_PAYLOAD_TYPE, c->keys_dir, &payload, &plen, key_id,
-		      &why, err) < 0) {
-		*v = why == DSSE_UNKNOWN_KEY	 ? STATE_UNKNOWN_KEY
+	              &why, err) < 0) {
+		*v = why == DSSE_UNKNOWN_KEY     ? STATE_UNKNOWN_KEY
 		     : why == DSSE_BAD_SIGNATURE ? STATE_BAD_SIGNATURE
-						 : STATE_MALFORMED;
+		                                 : STATE_MALFORMED;
 		return -1;
 	}
 	rc = state_parse(payload, plen, what, s, err);
@@ -281,20 +284,20 @@ int state_read(const char *envelope, size_t len, const char *what, const struct 
 	if (c->group && strcmp(c->group, s->group)) {
 		*v = STATE_WRONG_GROUP;
 		return FAIL("%s: the state is for group %s, this device is in group %s", what,
-			    s->group, c->group);
+		            s->group, c->group);
 	}
 	if (s->serial < c->applied_serial) {
 		*v = STATE_REPLAYED;
 		return FAIL("%s: serial %" PRIu64 " is lower than the applied %" PRIu64
-			    " (an older state replayed)",
-			    what, s->serial, c->applied_serial);
+		            " (an older state replayed)",
+		            what, s->serial, c->applied_serial);
 	}
 	if (c->now >= s->expires) {
 		state_time_format(s->expires, at);
 		*v = STATE_EXPIRED;
 		return FAIL("%s: expired at %s (serial %" PRIu64 "): stale, the registry may be "
-			    "withholding a newer state",
-			    what, at, s->serial);
+		            "withholding a newer state",
+		            what, at, s->serial);
 	}
 	*v = STATE_ACCEPTED;
 	return 0;

@@ -14,8 +14,8 @@
 #define OCI_MANIFEST_MEDIA_TYPE "application/vnd.oci.image.manifest.v1+json"
 #define OCI_EMPTY_MEDIA_TYPE    "application/vnd.oci.empty.v1+json"
 /* The empty config, "{}": its digest and size are fixed by the spec. */
-#define OCI_EMPTY_DIGEST        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
-#define OCI_EMPTY_DATA          "{}"
+#define OCI_EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+#define OCI_EMPTY_DATA   "{}"
 
 #define ARTIFACT_BUNDLE       "application/vnd.bulkhead.bundle.v1"
 #define ARTIFACT_UPDATE       "application/vnd.bulkhead.update.v1"
@@ -39,12 +39,12 @@ const char *artifact_layer_type(const char *artifact_type);
 
 /* The manifest's JSON (malloc'd; the caller frees it). */
 int artifact_manifest_write(const struct artifact *a, char **json, size_t *len,
-			    struct bh_error *err);
+                            struct bh_error *err);
 
 /* Parses an image manifest of one of our artifacts. want_type (NULL: any of
  * ours) is the artifactType the caller expects; the error names `what`
  * and the field that is wrong. */
 int artifact_manifest_parse(const char *json, size_t len, const char *what, const char *want_type,
-			    struct artifact *a, struct bh_error *err);
+                            struct artifact *a, struct bh_error *err);
 
 #endif

@@ -24,27 +24,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define REGISTRY_HOST_MAX      256 /* host[:port] */
-#define REGISTRY_REPO_MAX      256
-#define REGISTRY_TAG_MAX       128
-#define REGISTRY_DIGEST_LEN    71  /* "sha256:" + 64 hex */
-#define REGISTRY_MANIFEST_MAX  (4 * 1024 * 1024)
+#define REGISTRY_HOST_MAX       256 /* host[:port] */
+#define REGISTRY_REPO_MAX       256
+#define REGISTRY_TAG_MAX        128
+#define REGISTRY_DIGEST_LEN     71 /* "sha256:" + 64 hex */
+#define REGISTRY_MANIFEST_MAX   (4 * 1024 * 1024)
 #define REGISTRY_MEDIA_TYPE_MAX 128
 /* Where a CA bundle is looked for when opts.ca_file is NULL (Debian's). */
-#define REGISTRY_SYSTEM_CA     "/etc/ssl/certs/ca-certificates.crt"
+#define REGISTRY_SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
 
 /* A reference: [https://]host[:port]/repo[:tag|@sha256:hex]. */
 struct registry_ref {
 	char host[REGISTRY_HOST_MAX];
 	char repo[REGISTRY_REPO_MAX];
-	char tag[REGISTRY_TAG_MAX + 1];         /* "" when none */
-	char digest[REGISTRY_DIGEST_LEN + 1];   /* "" when none */
+	char tag[REGISTRY_TAG_MAX + 1];       /* "" when none */
+	char digest[REGISTRY_DIGEST_LEN + 1]; /* "" when none */
 };
 
 /* Parses a reference; need_target requires a tag or digest. The error
  * names the reference and what is wrong with it. */
 int registry_ref_parse(const char *s, int need_target, struct registry_ref *ref,
-		       struct bh_error *err);
+                       struct bh_error *err);
 /* True when s is "sha256:" followed by 64 lower-case hex digits. */
 int registry_digest_valid(const char *s);
 /* True when s is a tag: [A-Za-z0-9_][A-Za-z0-9._-]{0,127}. */
@@ -54,12 +54,12 @@ struct registry_opts {
 	const char *ca_file;     /* PEM bundle; NULL: REGISTRY_SYSTEM_CA */
 	const char *client_cert; /* PEM, with client_key: mutual TLS */
 	const char *client_key;
-	const char *username;    /* Basic, or the token endpoint's Basic */
+	const char *username; /* Basic, or the token endpoint's Basic */
 	const char *password;
-	long connect_timeout_s;  /* 0: 30 */
-	long request_timeout_s;  /* small requests (HEAD, manifests, tokens); 0: 120 */
-	long low_speed_bytes;    /* a transfer slower than this ... (0: 1024) */
-	long low_speed_time_s;   /* ... for this long fails (0: 30) */
+	long connect_timeout_s; /* 0: 30 */
+	long request_timeout_s; /* small requests (HEAD, manifests, tokens); 0: 120 */
+	long low_speed_bytes;   /* a transfer slower than this ... (0: 1024) */
+	long low_speed_time_s;  /* ... for this long fails (0: 30) */
 };
 
 enum registry_fault {
@@ -80,8 +80,8 @@ enum registry_fault {
 /* The outcome of the last operation. */
 struct registry_result {
 	enum registry_fault fault;
-	long http_status;       /* of the last answer, 0 when none came */
-	long retry_after_s;     /* Retry-After of the last answer, -1 when none */
+	long http_status;   /* of the last answer, 0 when none came */
+	long retry_after_s; /* Retry-After of the last answer, -1 when none */
 };
 
 /* Counters since registry_open (or registry_stats_reset): what a poll
@@ -98,7 +98,7 @@ struct registry;
 /* A client for one registry (host) and its repositories. No request is
  * made until the first operation. */
 int registry_open(struct registry **r, const char *host, const struct registry_opts *opts,
-		  struct bh_error *err);
+                  struct bh_error *err);
 void registry_close(struct registry *r);
 const struct registry_result *registry_last(const struct registry *r);
 const struct registry_stats *registry_stats(const struct registry *r);
@@ -107,28 +107,28 @@ void registry_stats_reset(struct registry *r);
 /* HEAD of a manifest by tag or digest: its digest (from the
  * Docker-Content-Digest header), the conditional poll. */
 int registry_head_manifest(struct registry *r, const char *repo, const char *tag_or_digest,
-			   char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err);
+                           char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err);
 
 /* GET of a manifest (at most REGISTRY_MANIFEST_MAX bytes): the body
  * (malloc'd, NUL-terminated, the caller frees it), its media type and its
  * digest, computed here and checked against the reference when that is a
  * digest and against Docker-Content-Digest when the registry sent one. */
 int registry_get_manifest(struct registry *r, const char *repo, const char *tag_or_digest,
-			  char **body, size_t *len, char media_type[REGISTRY_MEDIA_TYPE_MAX],
-			  char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err);
+                          char **body, size_t *len, char media_type[REGISTRY_MEDIA_TYPE_MAX],
+                          char digest[REGISTRY_DIGEST_LEN + 1], struct bh_error *err);
 
 /* GET of a small blob into memory (at most max bytes), digest checked. */
 int registry_get_blob_mem(struct registry *r, const char *repo, const char *digest, size_t max,
-			  char **body, size_t *len, struct bh_error *err);
+                          char **body, size_t *len, struct bh_error *err);
 
 /* What a blob download did. */
 struct registry_fetch {
-	uint64_t size;          /* the blob's size */
-	uint64_t resumed_from;  /* bytes already in dest.part when it started */
-	uint64_t downloaded;    /* body bytes received in this call */
-	uint64_t refetched;     /* of those, bytes that were already in dest.part
-				   (a server that ignored Range) */
-	unsigned resumes;       /* Range requests after a cut connection */
+	uint64_t size;         /* the blob's size */
+	uint64_t resumed_from; /* bytes already in dest.part when it started */
+	uint64_t downloaded;   /* body bytes received in this call */
+	uint64_t refetched;    /* of those, bytes that were already in dest.part
+	                          (a server that ignored Range) */
+	unsigned resumes;      /* Range requests after a cut connection */
 };
 
 /* GET of a blob of known size into the file dest. The data goes to
@@ -139,7 +139,7 @@ struct registry_fetch {
  * dest.part left by an earlier call is resumed too. On a digest mismatch
  * dest.part is removed; on other failures it is kept for the next try. */
 int registry_get_blob(struct registry *r, const char *repo, const char *digest, uint64_t size,
-		      const char *dest, unsigned max_resumes, struct registry_fetch *fetch,
-		      struct bh_error *err);
+                      const char *dest, unsigned max_resumes, struct registry_fetch *fetch,
+                      struct bh_error *err);
 
 #endif

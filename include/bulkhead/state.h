@@ -27,7 +27,7 @@
 #define STATE_PAYLOAD_TYPE  "application/vnd.bulkhead.state.v1+json"
 #define STATE_MAX_BYTES     (256 * 1024) /* the envelope */
 #define STATE_MAX_WORKLOADS 64
-#define STATE_NAME_MAX      64  /* group and workload names, with the NUL */
+#define STATE_NAME_MAX      64 /* group and workload names, with the NUL */
 #define STATE_VERSION_MAX   64
 #define STATE_POLL_MIN      10
 #define STATE_POLL_MAX      (7 * 24 * 3600)
@@ -41,8 +41,8 @@ struct state_workload {
 struct state {
 	char group[STATE_NAME_MAX];
 	uint64_t serial;
-	int64_t issued, expires;       /* seconds since the epoch, UTC */
-	uint32_t poll_interval;        /* seconds */
+	int64_t issued, expires; /* seconds since the epoch, UTC */
+	uint32_t poll_interval;  /* seconds */
 	int has_firmware;
 	char firmware_version[STATE_VERSION_MAX];
 	char firmware_update[REGISTRY_DIGEST_LEN + 1];
@@ -66,10 +66,10 @@ const char *state_verdict_name(enum state_verdict v);
 
 /* What the device holds the state against. */
 struct state_check {
-	const char *keys_dir;     /* trusted public keys (*.pem) */
-	const char *group;        /* the device's group; NULL: any */
-	uint64_t applied_serial;  /* 0: nothing applied yet */
-	int64_t now;              /* seconds since the epoch */
+	const char *keys_dir;    /* trusted public keys (*.pem) */
+	const char *group;       /* the device's group; NULL: any */
+	uint64_t applied_serial; /* 0: nothing applied yet */
+	int64_t now;             /* seconds since the epoch */
 };
 
 /* Verifies the envelope's signature against c->keys_dir BEFORE any field
@@ -79,12 +79,12 @@ struct state_check {
  * saying why; for WRONG_GROUP, REPLAYED and EXPIRED *s is filled (the
  * signature was good), so a caller can report what it saw. */
 int state_read(const char *envelope, size_t len, const char *what, const struct state_check *c,
-	       struct state *s, enum state_verdict *v, struct bh_error *err);
+               struct state *s, enum state_verdict *v, struct bh_error *err);
 
 /* Parses and validates a payload's fields only (no signature: for the
  * signer's own checks and the fuzzer). Errors name the field. */
 int state_parse(const char *json, size_t len, const char *what, struct state *s,
-		struct bh_error *err);
+                struct bh_error *err);
 
 /* The payload JSON of s (malloc'd), fields in the documented order. */
 int state_write(const struct state *s, char **json, size_t *len, struct bh_error *err);

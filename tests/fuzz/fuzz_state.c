@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct state s;
-	struct state_check c = {.keys_dir = KEYS_DIR, .group = "lab", .applied_serial = 5,
-				.now = 1800000000};
+	struct state_check c = {
+	    .keys_dir = KEYS_DIR, .group = "lab", .applied_serial = 5, .now = 1800000000};
 	enum state_verdict v;
 	struct bh_error err;
 

@@ -129,6 +129,27 @@ try:
          len(m.get("layers", [])) == 1 and m["layers"][0]["size"] == bundle_size,
          "the manifest is an OCI 1.1 artifact: artifactType, empty config, one layer",
          show(r) + "\n" + json.dumps(m))
+    # An update file is published as an update artifact (its SBOM comes
+    # from the built image, as in test_update_file.py).
+    sbom = os.path.join(out, "images", "sbom", "image.spdx.json")
+    if os.path.exists(sbom):
+        for name, size in (("uki-a.efi", 10000), ("uki-b.efi", 10001), ("slot.img", 3 * 4096)):
+            with open(p(name), "wb") as f:
+                f.write(os.urandom(size))
+        r = bh("update", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem"),
+               "--board", "qemu-x86_64", "--arch", "x86_64", "--version", "9.9.9", "--sbom", sbom,
+               "--uki-a", p("uki-a.efi"), "--uki-b", p("uki-b.efi"), "--slot", p("slot.img"),
+               "-o", p("u.bhu"))
+        r1 = bh("push", *auth(), p("u.bhu"), reg.host + "/fleet/firmware:9.9.9")
+        r2 = bh("fetch", "pull", *auth(), "--type", "update", "-o", p("u-pulled.bhu"),
+                reg.host + "/fleet/firmware:9.9.9")
+        t.ok(r[0] == 0 and r1[0] == 0 and r2[0] == 0 and
+             r2[3].get("artifact_type") == "application/vnd.bulkhead.update.v1" and
+             rs.sha256_file(p("u-pulled.bhu")) == rs.sha256_file(p("u.bhu")),
+             "an update file round-trips as an update artifact", show(r) + show(r1) + show(r2))
+    else:
+        t.skip("an update file round-trips as an update artifact",
+               "no images/sbom/image.spdx.json in BH_OUTPUT (build the image first)")
     r = bh("push", *auth(), p("web.json"), REPO + ":junk")
     t.ok(r[0] != 0 and "neither a workload bundle nor an update file" in r[2],
          "push refuses a file that is neither a bundle nor an update", show(r))
