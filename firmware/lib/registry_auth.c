@@ -169,3 +169,40 @@ int reg_auth_challenge(struct registry *r, const char *url, const char *www_auth
 	return bh_error(err, 0, "%s: HTTP 401 with an auth scheme we do not speak: %s", url,
 	                www_auth);
 }
+
+int registry_auth_export(const struct registry *r, char *out, size_t size)
+{
+	int n = 0;
+
+	if (r->auth == REG_AUTH_BASIC)
+		n = snprintf(out, size, "basic");
+	else if (r->auth == REG_AUTH_BEARER && r->token)
+		n = snprintf(out, size, "bearer %s", r->token);
+	else if (size)
+		out[0] = 0;
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int registry_auth_import(struct registry *r, const char *saved)
+{
+	if (!strcmp(saved, "basic")) {
+		if (!r->username)
+			return -1;
+		r->auth = REG_AUTH_BASIC;
+	} else if (!strncmp(saved, "bearer ", 7) && saved[7] && strlen(saved + 7) <= REG_TOKEN_MAX &&
+		   !strpbrk(saved + 7, " \r\n\t")) {
+		char *t = strdup(saved + 7);
+
+		if (!t)
+			return -1;
+		if (r->token) {
+			memset(r->token, 0, strlen(r->token));
+			free(r->token);
+		}
+		r->token = t;
+		r->auth = REG_AUTH_BEARER;
+	} else if (saved[0]) {
+		return -1;
+	}
+	return 0;
+}

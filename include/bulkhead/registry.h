@@ -104,6 +104,14 @@ const struct registry_result *registry_last(const struct registry *r);
 const struct registry_stats *registry_stats(const struct registry *r);
 void registry_stats_reset(struct registry *r);
 
+/* The auth scheme the client settled on, to carry to the next process (a
+ * gateway's fetcher runs once per poll, and an unchanged poll must stay one
+ * request): "basic", "bearer <token>", or "" before any. A secret: keep
+ * it as the password is kept. Import before the first request; an expired
+ * token is answered with 401 and replaced by the usual flow. */
+int registry_auth_export(const struct registry *r, char *out, size_t size);
+int registry_auth_import(struct registry *r, const char *saved);
+
 /* HEAD of a manifest by tag or digest: its digest (from the
  * Docker-Content-Digest header), the conditional poll. */
 int registry_head_manifest(struct registry *r, const char *repo, const char *tag_or_digest,
