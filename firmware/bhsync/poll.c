@@ -327,6 +327,7 @@ int sync_poll(const struct sync_request *q, struct sync_result *res)
 	    .ca_file = q->cfg.ca_file[0] ? q->cfg.ca_file : NULL,
 	    .client_cert = q->cfg.client_cert[0] ? q->cfg.client_cert : NULL,
 	    .client_key = q->cfg.client_key[0] ? q->cfg.client_key : NULL,
+	    .client_key_pem = q->cfg.client_key_pem[0] ? q->cfg.client_key_pem : NULL,
 	    .username = q->cfg.username[0] ? q->cfg.username : NULL,
 	    .password = q->cfg.password[0] ? q->cfg.password : NULL,
 	};

@@ -40,7 +40,7 @@ int registry_open(struct registry **out, const char *host, const struct registry
 	}
 	if (access(ca, R_OK) < 0)
 		return bh_error(err, errno, "registry %s: CA bundle %s", host, ca);
-	if (o && (!o->client_cert != !o->client_key))
+	if (o && (!o->client_cert != !(o->client_key || o->client_key_pem)))
 		return bh_error(err, 0,
 		                "registry %s: a client certificate needs its key and the "
 		                "other way round",
@@ -59,6 +59,7 @@ int registry_open(struct registry **out, const char *host, const struct registry
 	if (o) {
 		r->client_cert = dup_opt(o->client_cert);
 		r->client_key = dup_opt(o->client_key);
+		r->client_key_pem = dup_opt(o->client_key_pem);
 		r->username = dup_opt(o->username);
 		r->password = dup_opt(o->password);
 	}
@@ -93,6 +94,7 @@ void registry_close(struct registry *r)
 	free(r->ca_file);
 	free(r->client_cert);
 	free(r->client_key);
+	free_secret(r->client_key_pem);
 	free(r->username);
 	free_secret(r->password);
 	free_secret(r->token);
@@ -450,7 +452,15 @@ int reg_exchange(struct registry *r, struct reg_req *req, const char *url, const
 	curl_easy_setopt(c, CURLOPT_CAINFO, r->ca_file);
 	if (r->client_cert) {
 		curl_easy_setopt(c, CURLOPT_SSLCERT, r->client_cert);
-		curl_easy_setopt(c, CURLOPT_SSLKEY, r->client_key);
+		if (r->client_key_pem) {
+			/* Mbed TLS reads PEM only with its terminating NUL. */
+			struct curl_blob key = {r->client_key_pem, strlen(r->client_key_pem) + 1,
+			                        CURL_BLOB_COPY};
+
+			curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+		} else {
+			curl_easy_setopt(c, CURLOPT_SSLKEY, r->client_key);
+		}
 	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, r->connect_timeout_s);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, r->low_speed_bytes);

@@ -18,7 +18,7 @@ struct registry {
 	CURL *curl;
 	char host[REGISTRY_HOST_MAX];
 	char origin[REGISTRY_HOST_MAX + 16]; /* https://host[:port] */
-	char *ca_file, *client_cert, *client_key, *username, *password;
+	char *ca_file, *client_cert, *client_key, *client_key_pem, *username, *password;
 	long connect_timeout_s, request_timeout_s, low_speed_bytes, low_speed_time_s;
 	enum reg_auth auth;
 	char *token;

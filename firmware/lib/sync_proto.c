@@ -47,6 +47,7 @@ int sync_request_write(const struct sync_request *q, char **json, size_t *len,
 	yyjson_mut_obj_add_strcpy(doc, cfg, "ca_file", q->cfg.ca_file);
 	yyjson_mut_obj_add_strcpy(doc, cfg, "client_cert", q->cfg.client_cert);
 	yyjson_mut_obj_add_strcpy(doc, cfg, "client_key", q->cfg.client_key);
+	yyjson_mut_obj_add_strcpy(doc, cfg, "client_key_pem", q->cfg.client_key_pem);
 	yyjson_mut_obj_add_strcpy(doc, cfg, "username", q->cfg.username);
 	yyjson_mut_obj_add_strcpy(doc, cfg, "password", q->cfg.password);
 	yyjson_mut_obj_add_uint(doc, cfg, "poll_interval", q->cfg.poll_interval);
@@ -231,6 +232,7 @@ int sync_request_read(const char *json, size_t len, struct sync_request *q, stru
 					  "have",           NULL};
 	static const char *const cfgkeys[] = {"registry",    "repository", "group",
 					      "ca_file",     "client_cert", "client_key",
+					      "client_key_pem",
 					      "username",    "password",   "poll_interval",
 					      NULL};
 	struct reader rd = {"request", err};
@@ -255,6 +257,8 @@ int sync_request_read(const char *json, size_t len, struct sync_request *q, stru
 	    get_str(&rd, cfg, "ca_file", q->cfg.ca_file, sizeof(q->cfg.ca_file)) < 0 ||
 	    get_str(&rd, cfg, "client_cert", q->cfg.client_cert, sizeof(q->cfg.client_cert)) < 0 ||
 	    get_str(&rd, cfg, "client_key", q->cfg.client_key, sizeof(q->cfg.client_key)) < 0 ||
+	    get_str(&rd, cfg, "client_key_pem", q->cfg.client_key_pem,
+		    sizeof(q->cfg.client_key_pem)) < 0 ||
 	    get_str(&rd, cfg, "username", q->cfg.username, sizeof(q->cfg.username)) < 0 ||
 	    get_str(&rd, cfg, "password", q->cfg.password, sizeof(q->cfg.password)) < 0 ||
 	    get_uint(&rd, cfg, "poll_interval", &interval) < 0 ||

@@ -54,6 +54,8 @@ struct registry_opts {
 	const char *ca_file;     /* PEM bundle; NULL: REGISTRY_SYSTEM_CA */
 	const char *client_cert; /* PEM, with client_key: mutual TLS */
 	const char *client_key;
+	const char *client_key_pem; /* or the key itself (PEM text), for a process that
+	                              may not open the key file */
 	const char *username; /* Basic, or the token endpoint's Basic */
 	const char *password;
 	long connect_timeout_s; /* 0: 30 */

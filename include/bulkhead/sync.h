@@ -24,6 +24,7 @@
 
 #define SYNC_PATH_MAX     256
 #define SYNC_SECRET_MAX   256
+#define SYNC_KEY_PEM_MAX  4096
 #define SYNC_FAILED_MAX   8
 #define SYNC_HAVE_MAX     (STATE_MAX_WORKLOADS * 2)
 #define SYNC_MESSAGE_MAX  (64 * 1024) /* either message, as JSON */
@@ -38,6 +39,8 @@ struct sync_config {
 	char ca_file[SYNC_PATH_MAX];        /* PEM bundle the registry must chain to */
 	char client_cert[SYNC_PATH_MAX];    /* mutual TLS, with client_key; "" when none */
 	char client_key[SYNC_PATH_MAX];
+	char client_key_pem[SYNC_KEY_PEM_MAX]; /* or the key itself: bhd reads the key file,
+						  which its unprivileged fetcher may not */
 	char username[128];                 /* Basic / token endpoint; "" anonymous */
 	char password[SYNC_SECRET_MAX];
 	uint32_t poll_interval;             /* seconds, until a state says otherwise */

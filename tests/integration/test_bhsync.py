@@ -118,7 +118,7 @@ def put_manifest(tag, body):
 
 def request(**kw):
     q = {"config": {"registry": reg.host, "repository": "fleet", "group": "lab",
-                    "ca_file": pki.ca, "client_cert": "", "client_key": "",
+                    "ca_file": pki.ca, "client_cert": "", "client_key": "", "client_key_pem": "",
                     "username": "gw", "password": USERS["gw"], "poll_interval": 60},
          "keys_dir": state_keys, "work_dir": p("work"), "settled": "", "force": False,
          "applied_serial": 0, "running_version": "1.0", "update_allowed": True,
@@ -238,13 +238,29 @@ try:
     t.ok(r[1].get("outcome") == "failed" and r[1].get("verdict") == "wrong-group",
          "another group's state under our tag is refused (wrong-group)", show(r))
 
-    # 6. The registry down: a network fault the caller backs off from.
+    # 6. Mutual TLS with the key handed over as PEM text (bhd reads the
+    # device key; its unprivileged fetcher may not): through a front that
+    # requires a client certificate from our CA.
+    front = rs.Front(pki, reg.port, client_ca=pki.ca)
+    try:
+        key_pem = open(pki.client_key).read()
+        r = poll(request(registry=front.host, client_cert=pki.client, client_key_pem=key_pem,
+                         work_dir=p("work-mtls")))
+        t.ok(r[1].get("outcome") == "ready", "mutual TLS with the client key given as PEM text",
+             show(r))
+        r = poll(request(registry=front.host, work_dir=p("work-mtls2")))
+        t.ok(r[1].get("outcome") == "failed" and r[1].get("fault") in (1, 2),
+             "without a client certificate the front refuses the connection", show(r))
+    finally:
+        front.stop()
+
+    # 7. The registry down: a network fault the caller backs off from.
     r = poll(request(registry="127.0.0.1:%d" % rs.free_port()))
     t.ok(r[0] == 0 and r[1].get("outcome") == "failed" and r[1].get("fault") == 1 and
          r[1].get("error"), "a registry that is down is a network fault, with its cause",
          show(r))
 
-    # 7. A bad request is refused, naming the field.
+    # 8. A bad request is refused, naming the field.
     bad = request()
     bad["config"]["poll_interval"] = 1
     r = poll(None, raw=json.dumps(bad))
