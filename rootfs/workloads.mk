@@ -7,11 +7,13 @@
 
 keypath = $(if $(filter /%,$(1)),$(1),$(TOPDIR)/$(1))
 TRUSTED_KEYS := $(foreach k,$(call qstrip,$(BH_TRUSTED_KEYS)),$(call keypath,$(k)))
+STATE_TRUSTED_KEYS := $(foreach k,$(call qstrip,$(BH_STATE_TRUSTED_KEYS)),$(call keypath,$(k)))
 SIGNING_KEY := $(call keypath,$(call qstrip,$(BH_WORKLOAD_SIGNING_KEY)))
-ifneq ($(filter %TEST-ONLY%,$(TRUSTED_KEYS)),)
+ifneq ($(filter %TEST-ONLY%,$(TRUSTED_KEYS) $(STATE_TRUSTED_KEYS)),)
 $(info NOTE: this image trusts a TEST key (board/common/keys): fine for QEMU, never ship it)
 endif
 $(foreach k,$(TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_TRUSTED_KEYS: $(k) does not exist)))
+$(foreach k,$(STATE_TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_STATE_TRUSTED_KEYS: $(k) does not exist)))
 
 DEMO_DIR := $(BUILD_DIR)/demo
 DEMO_PART := $(PARTS_DIR)/demo-workloads

@@ -7,6 +7,8 @@
 # runc, crun and patchelf: bhc's spec-compatibility tests and its benchmark
 # peers. cryptsetup-bin to OVMF/AAVMF: the verified disk image (dm-verity,
 # GPT, the EFI system partition, Secure Boot signing, bmap) and its firmware.
+# docker-registry (distribution 2.8) and apache2-utils (htpasswd): the local
+# OCI registry of the fleet tests.
 set -eu
 check_only=false
 [ "${1:-}" = --check ] && check_only=true
@@ -55,6 +57,8 @@ cert-to-efi-sig-list         efitools
 bmaptool                     bmap-tools
 faketime                     faketime
 openssl                      openssl
+docker-registry              docker-registry
+htpasswd                     apache2-utils
 aarch64-linux-gnu-objcopy    binutils-aarch64-linux-gnu
 /usr/share/OVMF/OVMF_CODE_4M.fd     ovmf
 /usr/share/AAVMF/AAVMF_CODE.fd      qemu-efi-aarch64

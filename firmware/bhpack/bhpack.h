@@ -16,6 +16,9 @@ int cmd_sign(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_update(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 
 /* A root filesystem folder as a reproducible tar (sorted, owner 0:0,
  * the given mtime; setuid and setgid bits dropped). */
