@@ -18,6 +18,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 
 /* A root filesystem folder as a reproducible tar (sorted, owner 0:0,
