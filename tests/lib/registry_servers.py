@@ -61,13 +61,14 @@ def run(cmd, **kw):
 
 
 class Pki:
-    def __init__(self, d):
+    def __init__(self, d, server_san="DNS:localhost,IP:127.0.0.1"):
+        """server_san: the names of the server certificate (a gateway in
+        QEMU reaches the host's loopback as 10.0.2.2)."""
         self.d = d
         os.makedirs(d, exist_ok=True)
         self.ca_key, self.ca = self._ca("ca", "Bulkhead test CA")
         self.other_ca_key, self.other_ca = self._ca("other-ca", "Untrusted test CA")
-        self.server_key, self.server = self._leaf("server", "localhost",
-                                                  "DNS:localhost,IP:127.0.0.1", "serverAuth")
+        self.server_key, self.server = self._leaf("server", "localhost", server_san, "serverAuth")
         self.wrong_key, self.wrong = self._leaf("wrong", "wrong.example", "DNS:wrong.example",
                                                 "serverAuth")
         self.client_key, self.client = self._leaf("client", "gateway-0001", None, "clientAuth")
