@@ -56,6 +56,7 @@ sbsign                       sbsigntool
 cert-to-efi-sig-list         efitools
 bmaptool                     bmap-tools
 faketime                     faketime
+skopeo                       skopeo
 openssl                      openssl
 docker-registry              docker-registry
 htpasswd                     apache2-utils

@@ -441,6 +441,9 @@ int reg_exchange(struct registry *r, struct reg_req *req, const char *url, const
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	/* Large reads: a blob of 100 MiB takes fewer write and hash calls
+	 * (libcurl's default is 16 KiB). */
+	curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curl_error);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "bulkhead-registry/1");
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
