@@ -43,7 +43,12 @@ for tool in (MOSQUITTO, shutil.which("mosquitto_sub"), shutil.which("openssl")):
         t.done()
 
 tmp = tempfile.mkdtemp(prefix="bh-mqtt-")
-exe = build_device(tmp, os.environ["BH_OUTPUT"])
+try:
+    exe = build_device(tmp, os.environ["BH_OUTPUT"])
+except subprocess.CalledProcessError as e:
+    t.ok(False, "test_mqtt_device.c builds with libbulkhead's MQTT client", e.stderr)
+    shutil.rmtree(tmp, ignore_errors=True)
+    t.done()
 pki = Pki(os.path.join(tmp, "pki"))
 for name in ("devA", "devB", "operator", "devR"):
     pki.issue(name, name)

@@ -205,7 +205,8 @@ class Device:
             [exe, "--host", "127.0.0.1", "--server-name", "localhost", "--port", str(port),
              "--ca", ca or pki.ca, "--cert", pki.path(name + ".pem"), "--key", pki.path(name + ".key"),
              "--id", name] + list(extra),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+            errors="backslashreplace")  # a broker's topic may be any bytes
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

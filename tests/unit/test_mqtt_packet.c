@@ -76,8 +76,10 @@ static void encoders(void)
 	ok(same(buf, n, "c000"), "PINGREQ is c0 00");
 	n = mqtt_encode_puback(buf, sizeof(buf), 0x1234, &err);
 	ok(same(buf, n, "40021234"), "PUBACK carries the packet id");
-	n = mqtt_encode_publish(buf, 10, &p, &err);
-	ok(n == 32, "a buffer too small gets the needed length (%zd) and nothing written", n);
+	memset(buf, 0xaa, sizeof(buf));
+	n = mqtt_encode_publish(buf, 31, &p, &err);
+	ok(n == 32 && buf[0] == 0xaa && buf[30] == 0xaa,
+	   "a buffer one byte too small gets the needed length (%zd) and nothing written", n);
 }
 
 static void remaining_lengths(void)
@@ -201,6 +203,7 @@ static void malformed(void)
 		{"308000", "remaining length 0 is not in its shortest encoding",
 		 "a non-minimal remaining length"},
 		{"d00200", "PINGRESP: remaining length 2, but 1 bytes follow", "a length past the end"},
+		{"d00000", "PINGRESP: remaining length 0, but 1 bytes follow", "bytes past the length"},
 		{"d0", "ends inside its fixed header", "a lone first byte"},
 	};
 	size_t i;
