@@ -26,6 +26,34 @@ struct mqtt_client {
 
 #define DEFAULT(v, d) ((v) ? (v) : (d))
 
+static struct mqtt_connect connect_packet(const struct mqtt_config *cfg)
+{
+	return (struct mqtt_connect){
+		.client_id = cfg->client_id,
+		.keepalive_s = cfg->keepalive_s,
+		.clean_session = cfg->clean_session,
+		.will_topic = cfg->will_topic,
+		.will_payload = cfg->will_payload,
+		.will_len = cfg->will_len,
+		.will_qos = cfg->will_qos,
+		.will_retain = cfg->will_retain,
+	};
+}
+
+/* A configuration mistake is reported once, here, not at every attempt. */
+static int check_config(const struct mqtt_config *cfg, struct bh_error *err)
+{
+	struct mqtt_connect m = connect_packet(cfg);
+
+	if (!cfg->host || !cfg->port || !cfg->client_id || !cfg->tls.ca_file ||
+	    !cfg->tls.cert_file || !cfg->tls.key_file)
+		return bh_error(err, EINVAL, "mqtt: host, port, client id, CA, certificate and key "
+					     "are all needed");
+	if (mqtt_encode_connect(NULL, 0, &m, err) < 0)
+		return bh_error_wrap(err, "mqtt");
+	return 0;
+}
+
 struct mqtt_client *mqtt_client_new(const struct mqtt_config *cfg, int64_t now_ms,
 				    struct bh_error *err)
 {
@@ -36,6 +64,10 @@ struct mqtt_client *mqtt_client_new(const struct mqtt_config *cfg, int64_t now_m
 		return NULL;
 	}
 	c->cfg = *cfg;
+	if (check_config(cfg, err) < 0) {
+		free(c);
+		return NULL;
+	}
 	c->cfg.connect_timeout_ms = DEFAULT(cfg->connect_timeout_ms, 10000);
 	c->cfg.ping_timeout_ms = DEFAULT(cfg->ping_timeout_ms, 10000);
 	c->cfg.max_packet = DEFAULT(cfg->max_packet, 65536);
@@ -180,16 +212,7 @@ static int start_attempt(struct mqtt_client *c, int64_t now, struct bh_error *er
 /* TCP and TLS are up: CONNECT goes first. */
 static int send_connect(struct mqtt_client *c, int64_t now, struct bh_error *err)
 {
-	struct mqtt_connect m = {
-		.client_id = c->cfg.client_id,
-		.keepalive_s = c->cfg.keepalive_s,
-		.clean_session = c->cfg.clean_session,
-		.will_topic = c->cfg.will_topic,
-		.will_payload = c->cfg.will_payload,
-		.will_len = c->cfg.will_len,
-		.will_qos = c->cfg.will_qos,
-		.will_retain = c->cfg.will_retain,
-	};
+	struct mqtt_connect m = connect_packet(&c->cfg);
 
 	if (mqtt_session_connect(&c->s, &m, err) < 0)
 		return fail(c, now, err);

@@ -164,6 +164,13 @@ try:
          and not lines_of(watch, 1),
          "after DISCONNECT the broker publishes no will", dev.output())
 
+    # A configuration MQTT cannot carry is refused at start, once.
+    dev = Device(exe, broker.port, pki, "devA", "--will", "--id", "dev+1")
+    rc = dev.stop()
+    err = dev.stderr()
+    t.ok(rc == 1 and "mqtt: connect: will topic holds the wildcard '+' at byte 12" in err,
+         "a will topic with a wildcard is refused when the client is made", "%s %s" % (rc, err))
+
     # --- The broker's and the device's certificates ------------------------
     other = Mosquitto(tmp, pki, cert=pki.other_broker)
     started.append(other)
