@@ -17,8 +17,8 @@ struct mqtt_client {
 	struct mqtt_stats stats;
 	enum mqtt_state state;
 	int64_t due;       /* next attempt (WAITING) or the deadline of this phase */
-	int64_t last_sent; /* last packet written or read, for keepalive */
-	int64_t last_recv;
+	int64_t last_sent; /* last bytes written, for keepalive */
+	int64_t last_recv; /* last whole packet read */
 	int64_t ping_sent;
 	uint8_t *in; /* received bytes not yet a whole packet: at most max_packet */
 	size_t in_len;
