@@ -160,9 +160,9 @@ try:
     dev.wait_for(lambda l: l.startswith("connected"))
     dev.send("disconnect")
     t.run("disconnect ends the program cleanly", clean_exit, dev)
+    seen = lines_of(watch, 1)
     t.ok(dev.wait_for(lambda l: l == "stopped", 1) and "Received DISCONNECT from devB" in broker.read_log()
-         and not lines_of(watch, 1),
-         "after DISCONNECT the broker publishes no will", dev.output())
+         and not seen, "after DISCONNECT the broker publishes no will", "%s\n%s" % (seen, dev.output()))
 
     # A configuration MQTT cannot carry is refused at start, once.
     dev = Device(exe, broker.port, pki, "devA", "--will", "--id", "dev+1")
@@ -321,6 +321,7 @@ try:
     t.run("... and the client disconnects cleanly", clean_exit, dev)
     fb.stop()
 finally:
+    Device.kill_all()
     for b in started:
         b.stop()
     shutil.rmtree(tmp, ignore_errors=True)

@@ -174,31 +174,45 @@ class Mosquitto:
             return ""
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """Stops the clients started through client(), then the broker."""
+        for p in getattr(self, "clients", []) + [self.proc]:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
 
     def client(self, tool, name, *args):
         """mosquitto_sub or mosquitto_pub with identity `name` (its user
         name; the client id is unique, or the broker would drop the other
         connection of that name), started."""
         pem, key = self.pki.path(name + ".pem"), self.pki.path(name + ".key")
-        self.clients = getattr(self, "clients", 0) + 1
-        return subprocess.Popen([tool, "-h", "localhost", "-p", str(self.port), "-V", "mqttv311",
-                                 "--cafile", self.pki.ca, "--cert", pem, "--key", key,
-                                 "-i", "%s-%s-%d" % (name, os.path.basename(tool), self.clients)]
-                                + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.clients = getattr(self, "clients", [])
+        p = subprocess.Popen([tool, "-h", "localhost", "-p", str(self.port), "-V", "mqttv311",
+                              "--cafile", self.pki.ca, "--cert", pem, "--key", key,
+                              "-i", "%s-%s-%d" % (name, os.path.basename(tool), len(self.clients) + 1)]
+                             + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.clients.append(p)
+        return p
 
 
 class Device:
     """The device program, fed commands on stdin; its stdout lines are
-    collected by a thread so that a test can wait for one."""
+    collected by a thread so that a test can wait for one. Device.kill_all()
+    ends every one still running (a test's cleanup)."""
+    started = []
+
+    @classmethod
+    def kill_all(cls):
+        for d in cls.started:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
 
     def __init__(self, exe, port, pki, name, *extra, ca=None):
+        Device.started.append(self)
         self.lines = []
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(
