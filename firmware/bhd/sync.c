@@ -41,6 +41,8 @@ static struct {
 	int status;
 	int64_t started, next_at;
 	unsigned failures;
+	struct backoff retry;
+	bool retry_ready;
 	bool force, scheduled;
 	/* For bhctl fleet. */
 	int64_t last_poll; /* wall clock */
@@ -186,7 +188,14 @@ static void schedule(int64_t ms)
 
 static void failed(const char *why, long retry_after_s)
 {
-	int64_t wait = sync_backoff_ms(++sy.failures, retry_after_s, jitter());
+	int64_t wait;
+
+	if (!sy.retry_ready) {
+		sync_backoff_init(&sy.retry, (uint64_t)now_ms() ^ (uint64_t)getpid() << 32);
+		sy.retry_ready = true;
+	}
+	sy.failures++;
+	wait = sync_retry_ms(&sy.retry, retry_after_s);
 
 	snprintf(sy.last_outcome, sizeof(sy.last_outcome), "failed");
 	snprintf(sy.last_error, sizeof(sy.last_error), "%s", why);
@@ -239,6 +248,8 @@ static void finish(int epfd)
 		return;
 	}
 	sy.failures = 0;
+	if (sy.retry_ready)
+		backoff_reset(&sy.retry);
 	sy.last_error[0] = 0;
 	snprintf(sy.last_outcome, sizeof(sy.last_outcome), "%s",
 		 res.outcome == SYNC_READY ? "ready" : "unchanged");

@@ -116,7 +116,7 @@ int agent_main(int argc, char **argv)
 	const char *dir = NULL, *config = NULL;
 	char progress[SYNC_PATH_MAX];
 	int64_t start = mono_ms(), until = -1;
-	unsigned failures = 0;
+	struct backoff retry;
 	struct bh_error err;
 	int c;
 
@@ -135,6 +135,7 @@ int agent_main(int argc, char **argv)
 		return 2;
 	}
 	srand48((long)getpid() ^ (long)start);
+	sync_backoff_init(&retry, (uint64_t)getpid() << 32 ^ (uint64_t)start);
 	snprintf(progress, sizeof(progress), "%s/agent.json", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "bhsync agent: mkdir %s: %s\n", dir, strerror(errno));
@@ -159,9 +160,9 @@ int agent_main(int argc, char **argv)
 		       res.error);
 		fflush(stdout);
 		if (res.outcome == SYNC_FAILED) {
-			wait = sync_backoff_ms(++failures, res.retry_after_s, drand48());
+			wait = sync_retry_ms(&retry, res.retry_after_s);
 		} else {
-			failures = 0;
+			backoff_reset(&retry);
 			if (res.outcome == SYNC_READY) {
 				apply(&q, &res);
 				if (res.poll_interval)

@@ -14,6 +14,7 @@
 #ifndef BULKHEAD_SYNC_H
 #define BULKHEAD_SYNC_H
 
+#include <bulkhead/backoff.h>
 #include <bulkhead/error.h>
 #include <bulkhead/registry.h>
 #include <bulkhead/state.h>
@@ -101,9 +102,12 @@ int sync_result_read(const char *json, size_t len, struct sync_result *r, struct
 /* The next poll: interval seconds with +-20% jitter (r: a random value in
  * [0, 1)), in milliseconds. */
 int64_t sync_next_poll_ms(uint32_t interval, double r);
-/* After `failures` failed polls in a row (1 and up): exponential backoff
- * from 30 s, doubling up to an hour, with jitter, never sooner than the
- * server's Retry-After (-1: none). */
-int64_t sync_backoff_ms(unsigned failures, long retry_after_s, double r);
+/* After a failed poll: exponential backoff from 30 s, doubling up to an
+ * hour, with jitter (backoff.h), never sooner than the registry's
+ * Retry-After (-1: none). backoff_reset() after a poll that worked. */
+#define SYNC_BACKOFF_FIRST_MS 30000
+#define SYNC_BACKOFF_MAX_MS   3600000
+void sync_backoff_init(struct backoff *b, uint64_t seed);
+int64_t sync_retry_ms(struct backoff *b, long retry_after_s);
 
 #endif
