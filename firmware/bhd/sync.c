@@ -43,7 +43,7 @@ static struct {
 	unsigned failures;
 	struct backoff retry;
 	bool retry_ready;
-	bool force, scheduled;
+	bool scheduled;
 	/* For bhctl fleet. */
 	int64_t last_poll; /* wall clock */
 	char last_outcome[16];
@@ -70,7 +70,6 @@ static uint32_t interval(void)
 
 void sync_now(void)
 {
-	sy.force = true;
 	sy.scheduled = true;
 	sy.next_at = now_ms();
 }
@@ -97,7 +96,7 @@ static int request_json(char **json, size_t *len, struct bh_error *err)
 	snprintf(q.keys_dir, sizeof(q.keys_dir), "%s", STATE_KEYS);
 	snprintf(q.work_dir, sizeof(q.work_dir), "%s", SYNC_DIR);
 	snprintf(q.settled, sizeof(q.settled), "%s", fleet.applied.settled);
-	q.force = sy.force;
+	q.force = false;
 	q.applied_serial = fleet.applied.serial;
 	if (os_release("IMAGE_VERSION", q.running_version, sizeof(q.running_version)) < 0)
 		q.running_version[0] = 0;
@@ -239,7 +238,6 @@ static void finish(int epfd)
 	}
 	sy.last_requests = res.requests;
 	sy.last_bytes = res.bytes_received;
-	sy.force = false;
 	if (res.outcome == SYNC_FAILED) {
 		snprintf(why, sizeof(why), "%s%s%s%s%s", res.error, res.fault ? " [" : "",
 			 fault_name(res.fault), res.fault ? "]" : "",
