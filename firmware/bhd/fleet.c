@@ -48,7 +48,7 @@ struct fleet fleet;
 /* Status ------------------------------------------------------------------ */
 
 static void add_digests(yyjson_mut_doc *doc, yyjson_mut_val *o, const char *key,
-			const char (*v)[REGISTRY_DIGEST_LEN + 1], size_t n)
+                        const char (*v)[REGISTRY_DIGEST_LEN + 1], size_t n)
 {
 	yyjson_mut_val *a = yyjson_mut_arr(doc);
 
@@ -96,7 +96,7 @@ int fleet_save(struct bh_error *err)
 }
 
 static int read_digest(yyjson_val *o, const char *key, const char *path, char *out,
-		       struct bh_error *err)
+                       struct bh_error *err)
 {
 	if (json_string_copy(yyjson_obj_get(o, key), path, out, REGISTRY_DIGEST_LEN + 1, err) < 0)
 		return -1;
@@ -133,22 +133,22 @@ static int load_status(struct bh_error *err)
 	    read_digest(root, "settled", "$.settled", a->settled, err) < 0 ||
 	    json_i64(yyjson_obj_get(root, "expires"), "$.expires", &a->expires, err) < 0 ||
 	    json_array_max(yyjson_obj_get(root, "failed_updates"), "$.failed_updates",
-			   SYNC_FAILED_MAX, err) < 0 ||
+	                   SYNC_FAILED_MAX, err) < 0 ||
 	    json_object(pending, "$.pending", err) < 0 ||
 	    read_digest(pending, "update", "$.pending.update", a->pending_update, err) < 0 ||
 	    json_string_copy(yyjson_obj_get(pending, "version"), "$.pending.version",
-			     a->pending_version, sizeof(a->pending_version), err) < 0 ||
+	                     a->pending_version, sizeof(a->pending_version), err) < 0 ||
 	    read_digest(pending, "state", "$.pending.state", a->pending_state, err) < 0 ||
 	    json_u64(yyjson_obj_get(pending, "serial"), "$.pending.serial", &a->pending_serial,
-		     err) < 0 ||
+	             err) < 0 ||
 	    json_string_copy(yyjson_obj_get(pending, "boot"), "$.pending.boot", a->pending_boot,
-			     sizeof(a->pending_boot), err) < 0 ||
+	                     sizeof(a->pending_boot), err) < 0 ||
 	    json_object(bundles, "$.bundles", err) < 0)
 		goto out;
 	yyjson_arr_foreach(yyjson_obj_get(root, "failed_updates"), i, n, v)
 	{
 		if (json_string_copy(v, json_at(&at, "$.failed_updates", "[%zu]", i), a->failed[i],
-				     sizeof(a->failed[i]), err) < 0)
+		                     sizeof(a->failed[i]), err) < 0)
 			goto out;
 		a->n_failed = i + 1;
 	}
@@ -157,8 +157,8 @@ static int load_status(struct bh_error *err)
 		struct fleet_bundle *b = &a->bundles[a->n_bundles];
 
 		snprintf(b->name, sizeof(b->name), "%s", yyjson_get_str(k));
-		if (read_digest(bundles, b->name, json_at(&at, "$.bundles.", "%s", b->name), b->layer,
-				err) < 0)
+		if (read_digest(bundles, b->name, json_at(&at, "$.bundles.", "%s", b->name),
+		                b->layer, err) < 0)
 			goto out;
 		a->n_bundles++;
 	}
@@ -213,7 +213,7 @@ void fleet_note_install(const char *name, int fd)
 	struct bh_error err;
 
 	int rc = lseek(fd, 0, SEEK_SET) < 0 ? bh_error(&err, errno, "seek the bundle")
-					    : sha256_fd(fd, "bundle", UINT64_MAX, hex, NULL, &err);
+	                                    : sha256_fd(fd, "bundle", UINT64_MAX, hex, NULL, &err);
 
 	if (rc < 0) {
 		bhd_log("bhd: fleet: cannot hash the bundle of %s: %s", name, err.msg);
@@ -261,7 +261,7 @@ static void take_provisioning(void)
 	text = bh_read_file(path, PROVISION_MAX, &len, &err);
 	if (!text || provision_parse(text, len, path, &p, &err) < 0) {
 		bhd_log("bhd: fleet: the provisioning on the ESP is refused and left there: %s",
-			err.msg);
+		        err.msg);
 		free(text);
 		esp_umount();
 		return;
@@ -275,8 +275,9 @@ static void take_provisioning(void)
 		bhd_log("bhd: fleet: remove %s from the ESP: %s", path, strerror(errno));
 	} else {
 		bhd_log("bhd: fleet: provisioned from the ESP: registry %s, group %s%s%s",
-			p.registry[0] ? p.registry : "(built in)", p.group[0] ? p.group : "(built in)",
-			p.device_id[0] ? ", device " : "", p.device_id);
+		        p.registry[0] ? p.registry : "(built in)",
+		        p.group[0] ? p.group : "(built in)", p.device_id[0] ? ", device " : "",
+		        p.device_id);
 	}
 	memset(text, 0, len);
 	free(text);
@@ -301,8 +302,8 @@ static void load_config(void)
 		snprintf(c->ca_file, sizeof(c->ca_file), "%s", FLEET_BUILTIN_CA);
 	fleet.device_id[0] = 0;
 	text = access(FLEET_PROVISION, F_OK) == 0
-		       ? bh_read_file(FLEET_PROVISION, PROVISION_MAX, &len, &err)
-		       : NULL;
+	           ? bh_read_file(FLEET_PROVISION, PROVISION_MAX, &len, &err)
+	           : NULL;
 	if (text && provision_parse(text, len, FLEET_PROVISION, &p, &err) == 0) {
 #define TAKE(f)                                                                                    \
 	if (p.f[0])                                                                                \
@@ -350,7 +351,7 @@ void fleet_init(void)
 		bhd_log("bhd: fleet: %s; starting from nothing applied", err.msg);
 	if (fleet.provisioned)
 		bhd_log("bhd: fleet: syncing from %s/%s, group %s, every %u s", fleet.cfg.registry,
-			fleet.cfg.repository, fleet.cfg.group, fleet.cfg.poll_interval);
+		        fleet.cfg.repository, fleet.cfg.group, fleet.cfg.poll_interval);
 	else
 		bhd_log("bhd: fleet: not provisioned (no registry, repository or group): no sync");
 }

@@ -35,7 +35,7 @@ static int open_blob(const struct sync_file *f, struct bh_error *err)
 	snprintf(want, sizeof(want), SYNC_DIR "/blobs/sha256-%s", f->layer + 7);
 	if (!registry_digest_valid(f->layer) || strcmp(f->path, want))
 		return bh_error(err, 0, "bhsync named %s for %s: not where its files are", f->path,
-				f->layer);
+		                f->layer);
 	fd = open(want, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return bh_error(err, errno, "open %s", want);
@@ -67,7 +67,7 @@ static const struct sync_file *file_of(const struct sync_result *res, const char
 /* One listed workload: nothing when its bundle is installed already, else
  * the new bundle, checked in full before the old one goes. */
 static int apply_workload(const struct state_workload *sw, const struct sync_file *f, int epfd,
-			  struct bh_error *err)
+                          struct bh_error *err)
 {
 	const char *have = fleet_bundle(sw->name);
 	struct workload *w = workload_find(sw->name);
@@ -103,7 +103,7 @@ static int apply_workload(const struct state_workload *sw, const struct sync_fil
 	if (rc < 0)
 		return bh_error_wrap(err, "workload %s", sw->name);
 	bhd_log("bhd: fleet: workload %s %s %s", sw->name, sw->version,
-		w ? "replaced" : "installed");
+	        w ? "replaced" : "installed");
 	w = workload_find(name);
 	if (w && workload_start(w, epfd, err) < 0)
 		bhd_log("bhd: fleet: %s: %s", name, err->msg);
@@ -132,8 +132,8 @@ static bool failed_before(const char *digest)
  * on failure. */
 enum { FW_DONE, FW_REBOOT, FW_LATER };
 
-static int apply_firmware(const struct state *s, const struct sync_result *res,
-			  char *note, size_t size, struct bh_error *err)
+static int apply_firmware(const struct state *s, const struct sync_result *res, char *note,
+                          size_t size, struct bh_error *err)
 {
 	struct fleet_applied *a = &fleet.applied;
 	char version[STATE_VERSION_MAX] = "", out[512];
@@ -146,12 +146,13 @@ static int apply_firmware(const struct state *s, const struct sync_result *res,
 		return FW_DONE;
 	if (failed_before(s->firmware_update)) {
 		snprintf(note, size, "update %s rolled back before: not tried again",
-			 s->firmware_version);
+		         s->firmware_version);
 		return FW_DONE;
 	}
 	if (!res->update.layer[0] || !boot_is_confirmed()) {
 		snprintf(note, size, "%s",
-			 res->note[0] ? res->note : "the update waits until this boot is confirmed");
+		         res->note[0] ? res->note
+		                      : "the update waits until this boot is confirmed");
 		return FW_LATER;
 	}
 	fd = open_blob(&res->update, err);
@@ -170,10 +171,10 @@ static int apply_firmware(const struct state *s, const struct sync_result *res,
 }
 
 int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
-	      struct bh_error *err)
+              struct bh_error *err)
 {
 	struct state_check chk = {STATE_KEYS, fleet.cfg.group, fleet.applied.serial,
-				  (int64_t)time(NULL)};
+	                          (int64_t)time(NULL)};
 	struct fleet_applied *a = &fleet.applied;
 	struct state *s = calloc(1, sizeof(*s));
 	enum state_verdict v;
@@ -192,15 +193,15 @@ int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
 	}
 	if (s->serial != res->serial) {
 		bh_error(err, 0, "bhsync reported serial %llu for a state of serial %llu",
-			 (unsigned long long)res->serial, (unsigned long long)s->serial);
+		         (unsigned long long)res->serial, (unsigned long long)s->serial);
 		goto out;
 	}
 	bhd_log("bhd: fleet: applying state serial %llu (%zu workloads%s%s)",
-		(unsigned long long)s->serial, s->n_workloads, s->has_firmware ? ", firmware " : "",
-		s->has_firmware ? s->firmware_version : "");
+	        (unsigned long long)s->serial, s->n_workloads, s->has_firmware ? ", firmware " : "",
+	        s->has_firmware ? s->firmware_version : "");
 	for (size_t i = 0; i < s->n_workloads; i++)
-		if (apply_workload(&s->workloads[i], file_of(res, s->workloads[i].name), epfd, err) <
-		    0)
+		if (apply_workload(&s->workloads[i], file_of(res, s->workloads[i].name), epfd,
+		                   err) < 0)
 			goto out;
 	for (int i = 0; i < WORKLOADS_MAX; i++) {
 		char name[WL_NAME_MAX];
@@ -226,7 +227,7 @@ int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
 		bhd_log("bhd: fleet: state serial %llu applied", (unsigned long long)s->serial);
 	} else if (note[0]) {
 		bhd_log("bhd: fleet: state serial %llu applied but for its firmware: %s",
-			(unsigned long long)s->serial, note);
+		        (unsigned long long)s->serial, note);
 	}
 	rc = fleet_save(err) < 0 ? -1 : fw == FW_REBOOT ? 1 : fw == FW_LATER ? 2 : 0;
 out:

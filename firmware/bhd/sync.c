@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SYNC_FIRST_POLL_MS  5000
+#define SYNC_FIRST_POLL_MS   5000
 #define SYNC_POLL_TIMEOUT_MS (3600 * 1000LL)
 
 static struct {
@@ -101,15 +101,15 @@ static int request_json(char **json, size_t *len, struct bh_error *err)
 	if (os_release("IMAGE_VERSION", q.running_version, sizeof(q.running_version)) < 0)
 		q.running_version[0] = 0;
 	/* Only a confirmed boot of an A/B slot may write the other slot. */
-	q.update_allowed = bh_running_slot() != 0 && boot_is_confirmed() &&
-			   !fleet.applied.pending_update[0];
+	q.update_allowed =
+	    bh_running_slot() != 0 && boot_is_confirmed() && !fleet.applied.pending_update[0];
 	for (size_t i = 0; i < fleet.applied.n_failed; i++)
 		snprintf(q.failed_updates[q.n_failed++], sizeof(q.failed_updates[0]), "%s",
-			 fleet.applied.failed[i]);
+		         fleet.applied.failed[i]);
 	for (size_t i = 0; i < fleet.applied.n_bundles && q.n_have < SYNC_HAVE_MAX; i++)
 		if (workload_find(fleet.applied.bundles[i].name))
 			snprintf(q.have[q.n_have++], sizeof(q.have[0]), "%s",
-				 fleet.applied.bundles[i].layer);
+			         fleet.applied.bundles[i].layer);
 	rc = sync_request_write(&q, json, len, err);
 	memset(&q, 0, sizeof(q));
 	return rc;
@@ -123,7 +123,8 @@ static void exec_fetcher(int in, int out)
 	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || setgroups(0, NULL) < 0 ||
 	    setresgid(gid, gid, gid) < 0 || setresuid(BHSYNC_UID, BHSYNC_UID, BHSYNC_UID) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
-		fprintf(stderr, "bhd: fleet: drop privileges for %s: %s\n", BHSYNC, strerror(errno));
+		fprintf(stderr, "bhd: fleet: drop privileges for %s: %s\n", BHSYNC,
+		        strerror(errno));
 		_exit(126);
 	}
 	execl(BHSYNC, "bhsync", "poll", (char *)NULL);
@@ -205,12 +206,18 @@ static void failed(const char *why, long retry_after_s)
 static const char *fault_name(enum registry_fault f)
 {
 	static const char *const names[] = {
-	    [REGISTRY_OK] = "",           [REGISTRY_NETWORK] = "network",
-	    [REGISTRY_TLS] = "tls",       [REGISTRY_AUTH] = "auth",
-	    [REGISTRY_NOT_FOUND] = "not found", [REGISTRY_RATE_LIMITED] = "rate limited",
-	    [REGISTRY_SERVER] = "server", [REGISTRY_PROTOCOL] = "protocol",
-	    [REGISTRY_INTEGRITY] = "integrity", [REGISTRY_TOO_LARGE] = "too large",
-	    [REGISTRY_NO_SPACE] = "no space", [REGISTRY_LOCAL] = "local",
+	    [REGISTRY_OK] = "",
+	    [REGISTRY_NETWORK] = "network",
+	    [REGISTRY_TLS] = "tls",
+	    [REGISTRY_AUTH] = "auth",
+	    [REGISTRY_NOT_FOUND] = "not found",
+	    [REGISTRY_RATE_LIMITED] = "rate limited",
+	    [REGISTRY_SERVER] = "server",
+	    [REGISTRY_PROTOCOL] = "protocol",
+	    [REGISTRY_INTEGRITY] = "integrity",
+	    [REGISTRY_TOO_LARGE] = "too large",
+	    [REGISTRY_NO_SPACE] = "no space",
+	    [REGISTRY_LOCAL] = "local",
 	};
 
 	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "?";
@@ -227,8 +234,8 @@ static void finish(int epfd)
 	sy.last_poll = (int64_t)time(NULL);
 	if (!sy.buf || !WIFEXITED(sy.status) || WEXITSTATUS(sy.status) != 0) {
 		snprintf(why, sizeof(why), "bhsync %s %d (see its messages above)",
-			 WIFEXITED(sy.status) ? "exited with status" : "was killed by signal",
-			 WIFEXITED(sy.status) ? WEXITSTATUS(sy.status) : WTERMSIG(sy.status));
+		         WIFEXITED(sy.status) ? "exited with status" : "was killed by signal",
+		         WIFEXITED(sy.status) ? WEXITSTATUS(sy.status) : WTERMSIG(sy.status));
 		failed(why, -1);
 		return;
 	}
@@ -240,8 +247,8 @@ static void finish(int epfd)
 	sy.last_bytes = res.bytes_received;
 	if (res.outcome == SYNC_FAILED) {
 		snprintf(why, sizeof(why), "%s%s%s%s%s", res.error, res.fault ? " [" : "",
-			 fault_name(res.fault), res.fault ? "]" : "",
-			 res.verdict[0] ? " [state refused]" : "");
+		         fault_name(res.fault), res.fault ? "]" : "",
+		         res.verdict[0] ? " [state refused]" : "");
 		failed(why, res.retry_after_s);
 		return;
 	}
@@ -250,7 +257,7 @@ static void finish(int epfd)
 		backoff_reset(&sy.retry);
 	sy.last_error[0] = 0;
 	snprintf(sy.last_outcome, sizeof(sy.last_outcome), "%s",
-		 res.outcome == SYNC_READY ? "ready" : "unchanged");
+	         res.outcome == SYNC_READY ? "ready" : "unchanged");
 	if (res.outcome == SYNC_READY) {
 		if (res.poll_interval)
 			fleet.cfg.poll_interval = res.poll_interval;
@@ -287,14 +294,14 @@ static void pending_update(void)
 		if (!boot_is_confirmed())
 			return;
 		bhd_log("bhd: fleet: update %s kept; state serial %llu applied", version,
-			(unsigned long long)a->pending_serial);
+		        (unsigned long long)a->pending_serial);
 		a->serial = a->pending_serial;
 		snprintf(a->applied, sizeof(a->applied), "%s", a->pending_state);
 	} else if (!strcmp(boot, a->pending_boot)) {
 		return; /* bhd restarted before the reboot */
 	} else {
 		bhd_log("bhd: fleet: update %s rolled back (running %s): it is not tried again",
-			a->pending_version, version);
+		        a->pending_version, version);
 		if (a->n_failed == SYNC_FAILED_MAX)
 			memmove(a->failed[0], a->failed[1], sizeof(a->failed[0]) * --a->n_failed);
 		snprintf(a->failed[a->n_failed++], sizeof(a->failed[0]), "%s", a->pending_update);
@@ -318,7 +325,7 @@ int64_t sync_tick(int epfd)
 	if (sy.pid) {
 		if (now - sy.started > SYNC_POLL_TIMEOUT_MS) {
 			bhd_log("bhd: fleet: bhsync (pid %d) ran over %lld s: killed", sy.pid,
-				SYNC_POLL_TIMEOUT_MS / 1000);
+			        SYNC_POLL_TIMEOUT_MS / 1000);
 			kill(sy.pid, SIGKILL);
 			sy.started = now; /* once */
 		}
@@ -409,8 +416,8 @@ int sync_status(char *out, size_t size)
 	} else {
 		OUT("last poll:   none yet\n");
 	}
-	OUT("applied:     serial %llu%s%s\n", (unsigned long long)a->serial, a->applied[0] ? ", " : "",
-	    a->applied);
+	OUT("applied:     serial %llu%s%s\n", (unsigned long long)a->serial,
+	    a->applied[0] ? ", " : "", a->applied);
 	if (a->settled[0] && strcmp(a->settled, a->applied))
 		OUT("settled:     %s (applied as far as it goes)\n", a->settled);
 	if (a->expires) {

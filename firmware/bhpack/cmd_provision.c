@@ -24,7 +24,7 @@
 
 /* C12A7328-F81F-11D2-BA4B-00A0C93EC93B as it is stored (mixed endian). */
 static const unsigned char ESP_TYPE[16] = {0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
-					   0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b};
+                                           0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b};
 
 static uint64_t le64(const unsigned char *p)
 {
@@ -83,7 +83,7 @@ static int run(char *const argv[], struct bh_error *err)
 		setenv("MTOOLS_SKIP_CHECK", "1", 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "bhpack provision: %s: %s (Debian package mtools)\n", argv[0],
-			strerror(errno));
+		        strerror(errno));
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)
@@ -126,27 +126,32 @@ static char *read_pem(const char *path, struct bh_error *err)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: bhpack provision (--disk DISK | -o FILE) [--registry HOST[:PORT]]\n"
-		"           [--repository REPO] [--group NAME] [--ca CA.pem] [--poll-interval S]\n"
-		"           [--user NAME --password-file FILE]\n"
-		"           [--device-id ID --device-cert CERT.pem --device-key KEY.pem]\n"
-		"Writes the gateway's provisioning onto the EFI system partition of DISK (a\n"
-		"disk.img, or a flashed disk) as %s, or into FILE.\n"
-		"What is not given comes from the image's built-in defaults (Kconfig, Fleet).\n",
-		PROVISION_ESP_PATH);
+	        "usage: bhpack provision (--disk DISK | -o FILE) [--registry HOST[:PORT]]\n"
+	        "           [--repository REPO] [--group NAME] [--ca CA.pem] [--poll-interval S]\n"
+	        "           [--user NAME --password-file FILE]\n"
+	        "           [--device-id ID --device-cert CERT.pem --device-key KEY.pem]\n"
+	        "Writes the gateway's provisioning onto the EFI system partition of DISK (a\n"
+	        "disk.img, or a flashed disk) as %s, or into FILE.\n"
+	        "What is not given comes from the image's built-in defaults (Kconfig, Fleet).\n",
+	        PROVISION_ESP_PATH);
 	return EXIT_ERROR;
 }
 
 int cmd_provision(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"disk", required_argument, NULL, 'd'},       {"output", required_argument, NULL, 'o'},
-	    {"registry", required_argument, NULL, 'r'},   {"repository", required_argument, NULL, 'R'},
-	    {"group", required_argument, NULL, 'g'},      {"ca", required_argument, NULL, 'c'},
-	    {"poll-interval", required_argument, NULL, 'i'}, {"user", required_argument, NULL, 'u'},
-	    {"password-file", required_argument, NULL, 'p'},
-	    {"device-id", required_argument, NULL, 'D'},  {"device-cert", required_argument, NULL, 'C'},
-	    {"device-key", required_argument, NULL, 'K'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"disk", required_argument, NULL, 'd'},
+	                                     {"output", required_argument, NULL, 'o'},
+	                                     {"registry", required_argument, NULL, 'r'},
+	                                     {"repository", required_argument, NULL, 'R'},
+	                                     {"group", required_argument, NULL, 'g'},
+	                                     {"ca", required_argument, NULL, 'c'},
+	                                     {"poll-interval", required_argument, NULL, 'i'},
+	                                     {"user", required_argument, NULL, 'u'},
+	                                     {"password-file", required_argument, NULL, 'p'},
+	                                     {"device-id", required_argument, NULL, 'D'},
+	                                     {"device-cert", required_argument, NULL, 'C'},
+	                                     {"device-key", required_argument, NULL, 'K'},
+	                                     {NULL, 0, NULL, 0}};
 	const char *disk = NULL, *out = NULL, *ca = NULL, *cert = NULL, *key = NULL, *pwfile = NULL;
 	struct provision p = {0}, check;
 	struct bh_error err;
@@ -156,19 +161,44 @@ int cmd_provision(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': disk = optarg; break;
-		case 'o': out = optarg; break;
-		case 'r': snprintf(p.registry, sizeof(p.registry), "%s", optarg); break;
-		case 'R': snprintf(p.repository, sizeof(p.repository), "%s", optarg); break;
-		case 'g': snprintf(p.group, sizeof(p.group), "%s", optarg); break;
-		case 'c': ca = optarg; break;
-		case 'i': p.poll_interval = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'u': snprintf(p.username, sizeof(p.username), "%s", optarg); break;
-		case 'p': pwfile = optarg; break;
-		case 'D': snprintf(p.device_id, sizeof(p.device_id), "%s", optarg); break;
-		case 'C': cert = optarg; break;
-		case 'K': key = optarg; break;
-		default: return usage();
+		case 'd':
+			disk = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'r':
+			snprintf(p.registry, sizeof(p.registry), "%s", optarg);
+			break;
+		case 'R':
+			snprintf(p.repository, sizeof(p.repository), "%s", optarg);
+			break;
+		case 'g':
+			snprintf(p.group, sizeof(p.group), "%s", optarg);
+			break;
+		case 'c':
+			ca = optarg;
+			break;
+		case 'i':
+			p.poll_interval = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'u':
+			snprintf(p.username, sizeof(p.username), "%s", optarg);
+			break;
+		case 'p':
+			pwfile = optarg;
+			break;
+		case 'D':
+			snprintf(p.device_id, sizeof(p.device_id), "%s", optarg);
+			break;
+		case 'C':
+			cert = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
+		default:
+			return usage();
 		}
 	}
 	if (optind != argc || !disk == !out)
@@ -183,7 +213,8 @@ int cmd_provision(int argc, char **argv)
 		memset(pw, 0, strlen(pw));
 		free(pw);
 	}
-	if ((ca && !(p.ca = read_pem(ca, &err))) || (cert && !(p.device_cert = read_pem(cert, &err))) ||
+	if ((ca && !(p.ca = read_pem(ca, &err))) ||
+	    (cert && !(p.device_cert = read_pem(cert, &err))) ||
 	    (key && !(p.device_key = read_pem(key, &err))))
 		goto fail;
 	if (provision_write(&p, &json, &len, &err) < 0)

@@ -56,7 +56,7 @@ static char *slurp(const char *path, size_t *len)
 /* The request as it stands: the base from --config, the progress from
  * DIR/agent.json (itself a request: what the agent has applied). */
 static int load(const char *config, const char *progress, struct sync_request *q,
-		struct bh_error *err)
+                struct bh_error *err)
 {
 	size_t len;
 	char *text = slurp(progress, &len);
@@ -97,7 +97,7 @@ static void apply(struct sync_request *q, const struct sync_result *res)
 	q->n_have = 0;
 	for (size_t i = 0; i < res->n_workloads && q->n_have < SYNC_HAVE_MAX; i++)
 		snprintf(q->have[q->n_have++], REGISTRY_DIGEST_LEN + 1, "%s",
-			 res->workloads[i].layer);
+		         res->workloads[i].layer);
 	if (res->update.layer[0] && q->n_have < SYNC_HAVE_MAX)
 		snprintf(q->have[q->n_have++], REGISTRY_DIGEST_LEN + 1, "%s", res->update.layer);
 	snprintf(q->settled, sizeof(q->settled), "%s", res->state_digest);
@@ -108,9 +108,9 @@ static void apply(struct sync_request *q, const struct sync_result *res)
 int agent_main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"dir", required_argument, NULL, 'd'},
-					     {"config", required_argument, NULL, 'c'},
-					     {"seconds", required_argument, NULL, 's'},
-					     {NULL, 0, NULL, 0}};
+	                                     {"config", required_argument, NULL, 'c'},
+	                                     {"seconds", required_argument, NULL, 's'},
+	                                     {NULL, 0, NULL, 0}};
 	static struct sync_request q;
 	static struct sync_result res;
 	const char *dir = NULL, *config = NULL;
@@ -155,7 +155,7 @@ int agent_main(int argc, char **argv)
 		       mono_ms() - start,
 		       res.outcome == SYNC_READY       ? "ready"
 		       : res.outcome == SYNC_UNCHANGED ? "unchanged"
-						       : "failed",
+		                                       : "failed",
 		       res.serial, res.requests, res.bytes_received, res.error[0] ? " error=" : "",
 		       res.error);
 		fflush(stdout);

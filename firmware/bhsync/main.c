@@ -44,7 +44,7 @@ static int poll_main(void)
 
 	if (read_all(0, in, sizeof(in), &len) < 0) {
 		fprintf(stderr, "bhsync: the request on stdin is unreadable or over %d bytes\n",
-			SYNC_MESSAGE_MAX);
+		        SYNC_MESSAGE_MAX);
 		return 2;
 	}
 	if (sync_request_read(in, len, &q, &err) < 0) {
@@ -73,6 +73,6 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "agent"))
 		return agent_main(argc - 1, argv + 1);
 	fprintf(stderr, "usage: bhsync poll < request.json > result.json\n"
-			"       bhsync agent --dir DIR --config FILE [--seconds N]\n");
+	                "       bhsync agent --dir DIR --config FILE [--seconds N]\n");
 	return 2;
 }

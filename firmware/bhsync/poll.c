@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BLOB_RESUMES 5
+#define BLOB_RESUMES       5
 #define REG_AUTH_SAVED_MAX 9000 /* "bearer " and a token of registries' sizes */
 
 static void digest_of(const void *data, size_t len, char out[REGISTRY_DIGEST_LEN + 1])
@@ -37,7 +37,7 @@ static void digest_of(const void *data, size_t len, char out[REGISTRY_DIGEST_LEN
 }
 
 static void path_in(const struct sync_request *q, const char *sub, const char *digest, char *out,
-		    size_t size)
+                    size_t size)
 {
 	snprintf(out, size, "%s/%s/sha256-%s", q->work_dir, sub, digest + 7);
 }
@@ -102,7 +102,7 @@ static char *cached_manifest(const char *path, const char *digest, size_t *len)
 
 /* The artifact behind a manifest digest, of the type the state says. */
 static int resolve(struct registry *r, const struct sync_request *q, const char *digest,
-		   const char *type, struct artifact *a, struct bh_error *err)
+                   const char *type, struct artifact *a, struct bh_error *err)
 {
 	char path[SYNC_PATH_MAX], mtype[REGISTRY_MEDIA_TYPE_MAX], got[REGISTRY_DIGEST_LEN + 1];
 	size_t len = 0;
@@ -113,7 +113,7 @@ static int resolve(struct registry *r, const struct sync_request *q, const char 
 	body = cached_manifest(path, digest, &len);
 	if (!body) {
 		if (registry_get_manifest(r, q->cfg.repository, digest, &body, &len, mtype, got,
-					  err) < 0)
+		                          err) < 0)
 			return -1;
 		if (write_file(path, body, len, err) < 0) {
 			free(body);
@@ -127,7 +127,7 @@ static int resolve(struct registry *r, const struct sync_request *q, const char 
 
 /* Downloads a file unless it is complete already. */
 static int fetch(struct registry *r, const struct sync_request *q, const struct artifact *a,
-		 char *path, size_t size, struct sync_result *res, struct bh_error *err)
+                 char *path, size_t size, struct sync_result *res, struct bh_error *err)
 {
 	struct registry_fetch f = {0};
 	struct stat st;
@@ -136,14 +136,14 @@ static int fetch(struct registry *r, const struct sync_request *q, const struct 
 	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == a->layer_size)
 		return 0;
 	if (registry_get_blob(r, q->cfg.repository, a->layer_digest, a->layer_size, path,
-			      BLOB_RESUMES, &f, err) < 0)
+	                      BLOB_RESUMES, &f, err) < 0)
 		return -1;
 	res->refetched += f.refetched;
 	if (f.resumed_from || f.resumes)
 		fprintf(stderr,
-			"bhsync: %s: resumed at byte %" PRIu64 " (%u Range requests, %" PRIu64
-			" bytes fetched again)\n",
-			a->layer_digest, f.resumed_from, f.resumes, f.refetched);
+		        "bhsync: %s: resumed at byte %" PRIu64 " (%u Range requests, %" PRIu64
+		        " bytes fetched again)\n",
+		        a->layer_digest, f.resumed_from, f.resumes, f.refetched);
 	return 0;
 }
 
@@ -204,9 +204,10 @@ static int make_dirs(const struct sync_request *q, struct bh_error *err)
 
 /* The state: manifest, envelope, signature, fields, freshness. */
 static int read_state(struct registry *r, const struct sync_request *q, const char *digest,
-		      struct state *s, struct sync_result *res, struct bh_error *err)
+                      struct state *s, struct sync_result *res, struct bh_error *err)
 {
-	struct state_check chk = {q->keys_dir, q->cfg.group, q->applied_serial, (int64_t)time(NULL)};
+	struct state_check chk = {q->keys_dir, q->cfg.group, q->applied_serial,
+	                          (int64_t)time(NULL)};
 	char path[SYNC_PATH_MAX], *env = NULL;
 	enum state_verdict v = STATE_MALFORMED;
 	struct artifact a;
@@ -217,9 +218,9 @@ static int read_state(struct registry *r, const struct sync_request *q, const ch
 		return -1;
 	if (a.layer_size > STATE_MAX_BYTES)
 		return bh_error(err, 0, "%s: the state is %" PRIu64 " bytes, at most %d", digest,
-				a.layer_size, STATE_MAX_BYTES);
+		                a.layer_size, STATE_MAX_BYTES);
 	if (registry_get_blob_mem(r, q->cfg.repository, a.layer_digest, STATE_MAX_BYTES, &env, &len,
-				  err) < 0)
+	                          err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", q->work_dir, SYNC_STATE_FILE);
 	rc = write_file(path, env, len, err);
@@ -267,8 +268,8 @@ static void auth_save(struct registry *r, const struct sync_request *q)
 	memset(saved, 0, sizeof(saved));
 }
 
-static int poll_registry(struct registry *r, const struct sync_request *q,
-			 struct sync_result *res, struct state *s, struct bh_error *err)
+static int poll_registry(struct registry *r, const struct sync_request *q, struct sync_result *res,
+                         struct state *s, struct bh_error *err)
 {
 	char tag[REGISTRY_TAG_MAX + 1], digest[REGISTRY_DIGEST_LEN + 1];
 	struct artifact a;
@@ -278,8 +279,7 @@ static int poll_registry(struct registry *r, const struct sync_request *q,
 	auth_load(r, q);
 	snprintf(tag, sizeof(tag), "group-%s", q->cfg.group);
 	if (registry_head_manifest(r, q->cfg.repository, tag, digest, err) < 0)
-		return bh_error_wrap(err, "poll %s/%s:%s", q->cfg.registry, q->cfg.repository,
-				     tag);
+		return bh_error_wrap(err, "poll %s/%s:%s", q->cfg.registry, q->cfg.repository, tag);
 	if (!q->force && !strcmp(digest, q->settled)) {
 		res->outcome = SYNC_UNCHANGED;
 		snprintf(res->state_digest, sizeof(res->state_digest), "%s", digest);
@@ -297,24 +297,26 @@ static int poll_registry(struct registry *r, const struct sync_request *q,
 		if (resolve(r, q, s->workloads[i].bundle, ARTIFACT_BUNDLE, &a, err) < 0)
 			return bh_error_wrap(err, "workload %s", f->name);
 		snprintf(f->layer, sizeof(f->layer), "%s", a.layer_digest);
-		if (!have(q, a.layer_digest) && fetch(r, q, &a, f->path, sizeof(f->path), res, err) < 0)
+		if (!have(q, a.layer_digest) &&
+		    fetch(r, q, &a, f->path, sizeof(f->path), res, err) < 0)
 			return bh_error_wrap(err, "workload %s", f->name);
 	}
 	res->n_workloads = s->n_workloads;
 	if (s->has_firmware && strcmp(s->firmware_version, q->running_version)) {
 		if (failed_before(q, s->firmware_update))
 			snprintf(res->note, sizeof(res->note),
-				 "update %s (%s) rolled back before: not fetched again",
-				 s->firmware_version, s->firmware_update);
+			         "update %s (%s) rolled back before: not fetched again",
+			         s->firmware_version, s->firmware_update);
 		else if (!q->update_allowed)
 			snprintf(res->note, sizeof(res->note),
-				 "update %s waits until the running boot is confirmed",
-				 s->firmware_version);
+			         "update %s waits until the running boot is confirmed",
+			         s->firmware_version);
 		else if (resolve(r, q, s->firmware_update, ARTIFACT_UPDATE, &a, err) < 0 ||
-			 fetch(r, q, &a, res->update.path, sizeof(res->update.path), res, err) < 0)
+		         fetch(r, q, &a, res->update.path, sizeof(res->update.path), res, err) < 0)
 			return bh_error_wrap(err, "update %s", s->firmware_version);
 		else
-			snprintf(res->update.layer, sizeof(res->update.layer), "%s", a.layer_digest);
+			snprintf(res->update.layer, sizeof(res->update.layer), "%s",
+			         a.layer_digest);
 	}
 	res->outcome = SYNC_READY;
 	prune(q, res);

@@ -24,8 +24,7 @@ void provision_free(struct provision *p)
 }
 
 /* An optional string field into a fixed buffer. */
-static int opt_str(yyjson_val *root, const char *key, char *out, size_t size,
-		   struct bh_error *err)
+static int opt_str(yyjson_val *root, const char *key, char *out, size_t size, struct bh_error *err)
 {
 	yyjson_val *v = yyjson_obj_get(root, key);
 	struct json_path path;
@@ -35,7 +34,7 @@ static int opt_str(yyjson_val *root, const char *key, char *out, size_t size,
 
 /* An optional PEM text of one or more blocks of the kind `what`. */
 static int opt_pem(yyjson_val *root, const char *key, const char *kind, char **out,
-		   struct bh_error *err)
+                   struct bh_error *err)
 {
 	yyjson_val *v = yyjson_obj_get(root, key);
 	struct json_path path;
@@ -55,11 +54,11 @@ static int opt_pem(yyjson_val *root, const char *key, const char *kind, char **o
 }
 
 int provision_parse(const char *json, size_t len, const char *what, struct provision *p,
-		    struct bh_error *err)
+                    struct bh_error *err)
 {
-	static const char *const keys[] = {"format",      "registry",   "repository",  "group",
-					   "ca",          "username",   "password",    "poll_interval",
-					   "device_id",   "device_cert", "device_key", NULL};
+	static const char *const keys[] = {
+	    "format",   "registry",      "repository", "group",       "ca",         "username",
+	    "password", "poll_interval", "device_id",  "device_cert", "device_key", NULL};
 	char format[32] = "";
 	yyjson_read_err e;
 	yyjson_doc *doc;
@@ -75,7 +74,7 @@ int provision_parse(const char *json, size_t len, const char *what, struct provi
 	root = yyjson_doc_get_root(doc);
 	if (json_object(root, "$", err) < 0 || json_known_keys(root, "$", keys, err) < 0 ||
 	    json_string_copy(yyjson_obj_get(root, "format"), "$.format", format, sizeof(format),
-			     err) < 0)
+	                     err) < 0)
 		goto out;
 	if (strcmp(format, PROVISION_FORMAT)) {
 		bh_error(err, 0, "$.format: \"%s\", expected \"%s\"", format, PROVISION_FORMAT);
@@ -94,7 +93,8 @@ int provision_parse(const char *json, size_t len, const char *what, struct provi
 	if ((v = yyjson_obj_get(root, "poll_interval"))) {
 		uint64_t n;
 
-		if (json_u64_range(v, "$.poll_interval", STATE_POLL_MIN, STATE_POLL_MAX, &n, err) < 0)
+		if (json_u64_range(v, "$.poll_interval", STATE_POLL_MIN, STATE_POLL_MAX, &n, err) <
+		    0)
 			goto out;
 		p->poll_interval = (uint32_t)n;
 	}

@@ -15,7 +15,7 @@ static const char *const outcome_names[] = {"unchanged", "ready", "failed"};
 /* Writing ---------------------------------------------------------------- */
 
 static int finish(yyjson_mut_doc *doc, yyjson_mut_val *root, char **json, size_t *len,
-		  struct bh_error *err)
+                  struct bh_error *err)
 {
 	yyjson_mut_doc_set_root(doc, root);
 	*json = yyjson_mut_write(doc, 0, len);
@@ -24,7 +24,7 @@ static int finish(yyjson_mut_doc *doc, yyjson_mut_val *root, char **json, size_t
 }
 
 static yyjson_mut_val *strarr(yyjson_mut_doc *doc, const char (*v)[REGISTRY_DIGEST_LEN + 1],
-			      size_t n)
+                              size_t n)
 {
 	yyjson_mut_val *a = yyjson_mut_arr(doc);
 
@@ -33,8 +33,7 @@ static yyjson_mut_val *strarr(yyjson_mut_doc *doc, const char (*v)[REGISTRY_DIGE
 	return a;
 }
 
-int sync_request_write(const struct sync_request *q, char **json, size_t *len,
-		       struct bh_error *err)
+int sync_request_write(const struct sync_request *q, char **json, size_t *len, struct bh_error *err)
 {
 	yyjson_mut_doc *doc = yyjson_mut_doc_new(NULL);
 	yyjson_mut_val *root, *cfg;
@@ -62,7 +61,7 @@ int sync_request_write(const struct sync_request *q, char **json, size_t *len,
 	yyjson_mut_obj_add_strcpy(doc, root, "running_version", q->running_version);
 	yyjson_mut_obj_add_bool(doc, root, "update_allowed", q->update_allowed);
 	yyjson_mut_obj_add_val(doc, root, "failed_updates",
-			       strarr(doc, q->failed_updates, q->n_failed));
+	                       strarr(doc, q->failed_updates, q->n_failed));
 	yyjson_mut_obj_add_val(doc, root, "have", strarr(doc, q->have, q->n_have));
 	return finish(doc, root, json, len, err);
 }
@@ -109,8 +108,8 @@ int sync_result_write(const struct sync_result *r, char **json, size_t *len, str
 /* Reading ---------------------------------------------------------------- */
 
 static int get_digests(yyjson_val *obj, const char *path, const char *key,
-		       char (*out)[REGISTRY_DIGEST_LEN + 1], size_t max, size_t *n,
-		       struct bh_error *err)
+                       char (*out)[REGISTRY_DIGEST_LEN + 1], size_t max, size_t *n,
+                       struct bh_error *err)
 {
 	yyjson_val *a = yyjson_obj_get(obj, key), *v;
 	struct json_path at, item;
@@ -132,7 +131,7 @@ static int get_digests(yyjson_val *obj, const char *path, const char *key,
 }
 
 static int get_digest(yyjson_val *obj, const char *path, const char *key, char *out,
-		      struct bh_error *err)
+                      struct bh_error *err)
 {
 	struct json_path at;
 
@@ -166,19 +165,26 @@ static yyjson_doc *parse(const char *what, const char *json, size_t len, struct 
 	return doc;
 }
 
-#define STR(obj, path, key, dst) \
+#define STR(obj, path, key, dst)                                                                   \
 	json_string_copy(yyjson_obj_get(obj, key), path "." key, dst, sizeof(dst), err)
 
 int sync_request_read(const char *json, size_t len, struct sync_request *q, struct bh_error *err)
 {
-	static const char *const top[] = {"config",          "keys_dir",       "work_dir",
-					  "settled",         "force",          "applied_serial",
-					  "running_version", "update_allowed", "failed_updates",
-					  "have",            NULL};
+	static const char *const top[] = {"config",
+	                                  "keys_dir",
+	                                  "work_dir",
+	                                  "settled",
+	                                  "force",
+	                                  "applied_serial",
+	                                  "running_version",
+	                                  "update_allowed",
+	                                  "failed_updates",
+	                                  "have",
+	                                  NULL};
 	static const char *const cfgkeys[] = {"registry",       "repository",  "group",
-					      "ca_file",        "client_cert", "client_key",
-					      "client_key_pem", "username",    "password",
-					      "poll_interval",  NULL};
+	                                      "ca_file",        "client_cert", "client_key",
+	                                      "client_key_pem", "username",    "password",
+	                                      "poll_interval",  NULL};
 	yyjson_doc *doc = parse("request", json, len, err);
 	yyjson_val *root, *cfg;
 	uint64_t interval;
@@ -201,18 +207,18 @@ int sync_request_read(const char *json, size_t len, struct sync_request *q, stru
 	    STR(cfg, "$.config", "username", q->cfg.username) < 0 ||
 	    STR(cfg, "$.config", "password", q->cfg.password) < 0 ||
 	    json_u64_range(yyjson_obj_get(cfg, "poll_interval"), "$.config.poll_interval",
-			   STATE_POLL_MIN, STATE_POLL_MAX, &interval, err) < 0 ||
+	                   STATE_POLL_MIN, STATE_POLL_MAX, &interval, err) < 0 ||
 	    STR(root, "$", "keys_dir", q->keys_dir) < 0 ||
 	    STR(root, "$", "work_dir", q->work_dir) < 0 ||
 	    get_digest(root, "$", "settled", q->settled, err) < 0 ||
 	    json_bool(yyjson_obj_get(root, "force"), "$.force", &q->force, err) < 0 ||
 	    json_u64(yyjson_obj_get(root, "applied_serial"), "$.applied_serial", &q->applied_serial,
-		     err) < 0 ||
+	             err) < 0 ||
 	    STR(root, "$", "running_version", q->running_version) < 0 ||
 	    json_bool(yyjson_obj_get(root, "update_allowed"), "$.update_allowed",
-		      &q->update_allowed, err) < 0 ||
+	              &q->update_allowed, err) < 0 ||
 	    get_digests(root, "$", "failed_updates", q->failed_updates, SYNC_FAILED_MAX,
-			&q->n_failed, err) < 0 ||
+	                &q->n_failed, err) < 0 ||
 	    get_digests(root, "$", "have", q->have, SYNC_HAVE_MAX, &q->n_have, err) < 0)
 		goto out;
 	q->cfg.poll_interval = (uint32_t)interval;
@@ -229,10 +235,10 @@ static int get_file(yyjson_val *o, const char *path, struct sync_file *f, struct
 
 	if (json_object(o, path, err) < 0 || json_known_keys(o, path, keys, err) < 0 ||
 	    json_string_copy(yyjson_obj_get(o, "name"), json_at(&at, path, ".name"), f->name,
-			     sizeof(f->name), err) < 0 ||
+	                     sizeof(f->name), err) < 0 ||
 	    get_digest(o, path, "layer", f->layer, err) < 0 ||
 	    json_string_copy(yyjson_obj_get(o, "path"), json_at(&at, path, ".path"), f->path,
-			     sizeof(f->path), err) < 0)
+	                     sizeof(f->path), err) < 0)
 		return -1;
 	return 0;
 }
@@ -240,10 +246,10 @@ static int get_file(yyjson_val *o, const char *path, struct sync_file *f, struct
 int sync_result_read(const char *json, size_t len, struct sync_result *r, struct bh_error *err)
 {
 	static const char *const top[] = {
-	    "outcome",  "state_digest",   "serial",    "poll_interval", "workloads",
-	    "update",   "note",           "requests",  "bytes_received", "refetched",
-	    "error",    "fault",          "http_status", "retry_after",  "verdict",
-	    NULL};
+	    "outcome",        "state_digest", "serial",  "poll_interval",
+	    "workloads",      "update",       "note",    "requests",
+	    "bytes_received", "refetched",    "error",   "fault",
+	    "http_status",    "retry_after",  "verdict", NULL};
 	yyjson_doc *doc = parse("result", json, len, err);
 	yyjson_val *root, *wl, *v;
 	uint64_t interval, fault;
@@ -262,16 +268,16 @@ int sync_result_read(const char *json, size_t len, struct sync_result *r, struct
 	    get_digest(root, "$", "state_digest", r->state_digest, err) < 0 ||
 	    json_u64(yyjson_obj_get(root, "serial"), "$.serial", &r->serial, err) < 0 ||
 	    json_u64_range(yyjson_obj_get(root, "poll_interval"), "$.poll_interval", 0,
-			   STATE_POLL_MAX, &interval, err) < 0 ||
+	                   STATE_POLL_MAX, &interval, err) < 0 ||
 	    get_file(yyjson_obj_get(root, "update"), "$.update", &r->update, err) < 0 ||
 	    STR(root, "$", "note", r->note) < 0 ||
 	    json_u64(yyjson_obj_get(root, "requests"), "$.requests", &r->requests, err) < 0 ||
-	    json_u64(yyjson_obj_get(root, "bytes_received"), "$.bytes_received",
-		     &r->bytes_received, err) < 0 ||
+	    json_u64(yyjson_obj_get(root, "bytes_received"), "$.bytes_received", &r->bytes_received,
+	             err) < 0 ||
 	    json_u64(yyjson_obj_get(root, "refetched"), "$.refetched", &r->refetched, err) < 0 ||
 	    STR(root, "$", "error", r->error) < 0 ||
 	    json_u64_range(yyjson_obj_get(root, "fault"), "$.fault", 0, REGISTRY_LOCAL, &fault,
-			   err) < 0 ||
+	                   err) < 0 ||
 	    json_i64(yyjson_obj_get(root, "http_status"), "$.http_status", &n64, err) < 0)
 		goto out;
 	r->http_status = (long)n64;

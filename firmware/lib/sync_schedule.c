@@ -23,10 +23,10 @@ int64_t sync_retry_ms(struct backoff *b, long retry_after_s)
 	int64_t ms = backoff_next(b);
 
 	if (retry_after_s > 0) {
-		int64_t floor_ms = (retry_after_s > SYNC_BACKOFF_MAX_MS / 1000
-					    ? SYNC_BACKOFF_MAX_MS / 1000
-					    : retry_after_s) *
-				   1000LL;
+		int64_t floor_ms =
+		    (retry_after_s > SYNC_BACKOFF_MAX_MS / 1000 ? SYNC_BACKOFF_MAX_MS / 1000
+		                                                : retry_after_s) *
+		    1000LL;
 
 		if (ms < floor_ms)
 			ms = floor_ms;

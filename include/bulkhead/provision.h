@@ -40,7 +40,7 @@ struct provision {
 /* Parses and checks a provisioning document; errors name `what` and the
  * field. provision_free() releases the PEM texts (the key wiped). */
 int provision_parse(const char *json, size_t len, const char *what, struct provision *p,
-		    struct bh_error *err);
+                    struct bh_error *err);
 void provision_free(struct provision *p);
 /* The document for p (malloc'd). */
 int provision_write(const struct provision *p, char **json, size_t *len, struct bh_error *err);

@@ -23,40 +23,40 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SYNC_PATH_MAX     256
-#define SYNC_SECRET_MAX   256
-#define SYNC_KEY_PEM_MAX  4096
-#define SYNC_FAILED_MAX   8
-#define SYNC_HAVE_MAX     (STATE_MAX_WORKLOADS * 2)
-#define SYNC_MESSAGE_MAX  (64 * 1024) /* either message, as JSON */
-#define SYNC_STATE_FILE   "state.dsse" /* in the work folder */
+#define SYNC_PATH_MAX    256
+#define SYNC_SECRET_MAX  256
+#define SYNC_KEY_PEM_MAX 4096
+#define SYNC_FAILED_MAX  8
+#define SYNC_HAVE_MAX    (STATE_MAX_WORKLOADS * 2)
+#define SYNC_MESSAGE_MAX (64 * 1024)  /* either message, as JSON */
+#define SYNC_STATE_FILE  "state.dsse" /* in the work folder */
 
 /* Where a device syncs from: built-in defaults (Kconfig), overridden by
  * the device's provisioning (/data/fleet/config.json). */
 struct sync_config {
-	char registry[REGISTRY_HOST_MAX];   /* host[:port]; "" when not provisioned */
+	char registry[REGISTRY_HOST_MAX]; /* host[:port]; "" when not provisioned */
 	char repository[REGISTRY_REPO_MAX];
 	char group[STATE_NAME_MAX];
-	char ca_file[SYNC_PATH_MAX];        /* PEM bundle the registry must chain to */
-	char client_cert[SYNC_PATH_MAX];    /* mutual TLS, with client_key; "" when none */
+	char ca_file[SYNC_PATH_MAX];     /* PEM bundle the registry must chain to */
+	char client_cert[SYNC_PATH_MAX]; /* mutual TLS, with client_key; "" when none */
 	char client_key[SYNC_PATH_MAX];
 	char client_key_pem[SYNC_KEY_PEM_MAX]; /* or the key itself: bhd reads the key file,
-						  which its unprivileged fetcher may not */
-	char username[128];                 /* Basic / token endpoint; "" anonymous */
+	                                          which its unprivileged fetcher may not */
+	char username[128];                    /* Basic / token endpoint; "" anonymous */
 	char password[SYNC_SECRET_MAX];
-	uint32_t poll_interval;             /* seconds, until a state says otherwise */
+	uint32_t poll_interval; /* seconds, until a state says otherwise */
 };
 
 struct sync_request {
 	struct sync_config cfg;
-	char keys_dir[SYNC_PATH_MAX];       /* trusted state keys */
-	char work_dir[SYNC_PATH_MAX];       /* where downloads go */
+	char keys_dir[SYNC_PATH_MAX];          /* trusted state keys */
+	char work_dir[SYNC_PATH_MAX];          /* where downloads go */
 	char settled[REGISTRY_DIGEST_LEN + 1]; /* the state manifest last applied as far
-						 as it goes ("": none) */
-	bool force;                         /* fetch the state even when unchanged */
+	                                         as it goes ("": none) */
+	bool force;                            /* fetch the state even when unchanged */
 	uint64_t applied_serial;
 	char running_version[STATE_VERSION_MAX];
-	bool update_allowed;                /* the running boot is confirmed */
+	bool update_allowed; /* the running boot is confirmed */
 	char failed_updates[SYNC_FAILED_MAX][REGISTRY_DIGEST_LEN + 1];
 	size_t n_failed;
 	char have[SYNC_HAVE_MAX][REGISTRY_DIGEST_LEN + 1]; /* bundle files installed (SHA-256) */
@@ -70,31 +70,31 @@ enum sync_outcome {
 };
 
 struct sync_file {
-	char name[STATE_NAME_MAX];              /* the workload ("" for the update) */
-	char layer[REGISTRY_DIGEST_LEN + 1];    /* SHA-256 of the bundle / update file */
-	char path[SYNC_PATH_MAX];               /* downloaded file; "" when the device has it */
+	char name[STATE_NAME_MAX];           /* the workload ("" for the update) */
+	char layer[REGISTRY_DIGEST_LEN + 1]; /* SHA-256 of the bundle / update file */
+	char path[SYNC_PATH_MAX];            /* downloaded file; "" when the device has it */
 };
 
 struct sync_result {
 	enum sync_outcome outcome;
 	char state_digest[REGISTRY_DIGEST_LEN + 1]; /* the state artifact's manifest */
 	uint64_t serial;
-	uint32_t poll_interval;                 /* the state's, seconds */
+	uint32_t poll_interval; /* the state's, seconds */
 	struct sync_file workloads[STATE_MAX_WORKLOADS];
 	size_t n_workloads;
-	struct sync_file update;                /* layer "" when no update is due */
-	char note[256];                         /* e.g. why a due update was not fetched */
+	struct sync_file update; /* layer "" when no update is due */
+	char note[256];          /* e.g. why a due update was not fetched */
 	/* What the poll cost. */
 	uint64_t requests, bytes_received, refetched;
 	/* SYNC_FAILED: the cause. */
 	char error[BH_ERROR_MAX];
-	enum registry_fault fault;              /* REGISTRY_OK when not the registry's */
+	enum registry_fault fault; /* REGISTRY_OK when not the registry's */
 	long http_status, retry_after_s;
-	char verdict[32];                       /* state_verdict_name(), "" when not the state's */
+	char verdict[32]; /* state_verdict_name(), "" when not the state's */
 };
 
 int sync_request_write(const struct sync_request *q, char **json, size_t *len,
-		       struct bh_error *err);
+                       struct bh_error *err);
 int sync_request_read(const char *json, size_t len, struct sync_request *q, struct bh_error *err);
 int sync_result_write(const struct sync_result *r, char **json, size_t *len, struct bh_error *err);
 int sync_result_read(const char *json, size_t len, struct sync_result *r, struct bh_error *err);

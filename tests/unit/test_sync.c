@@ -49,7 +49,8 @@ int main(void)
 	snprintf(q.cfg.registry, sizeof(q.cfg.registry), "10.0.2.2:5000");
 	snprintf(q.cfg.repository, sizeof(q.cfg.repository), "acme/fleet");
 	snprintf(q.cfg.group, sizeof(q.cfg.group), "lab");
-	snprintf(q.cfg.client_key_pem, sizeof(q.cfg.client_key_pem), "-----BEGIN EC PRIVATE KEY-----");
+	snprintf(q.cfg.client_key_pem, sizeof(q.cfg.client_key_pem),
+	         "-----BEGIN EC PRIVATE KEY-----");
 	snprintf(q.cfg.password, sizeof(q.cfg.password), "pa\"ss\\word");
 	q.cfg.poll_interval = 60;
 	snprintf(q.keys_dir, sizeof(q.keys_dir), "/etc/bulkhead/keys/state");
@@ -60,7 +61,7 @@ int main(void)
 	snprintf(q.have[q.n_have++], sizeof(q.have[0]), D2);
 	snprintf(q.failed_updates[q.n_failed++], sizeof(q.failed_updates[0]), D2);
 	ok(sync_request_write(&q, &json, &len, &err) == 0 &&
-		   sync_request_read(json, len, &q2, &err) == 0,
+	       sync_request_read(json, len, &q2, &err) == 0,
 	   "a request round-trips: %s", err.msg);
 	free(json);
 	ok(!memcmp(&q, &q2, sizeof(q)), "every field of the request survives, quotes included");
@@ -77,7 +78,8 @@ int main(void)
 	r.fault = REGISTRY_RATE_LIMITED;
 	r.http_status = 429;
 	r.retry_after_s = -1;
-	ok(sync_result_write(&r, &json, &len, &err) == 0 && sync_result_read(json, len, &r2, &err) == 0,
+	ok(sync_result_write(&r, &json, &len, &err) == 0 &&
+	       sync_result_read(json, len, &r2, &err) == 0,
 	   "a result round-trips: %s", err.msg);
 	free(json);
 	ok(!memcmp(&r, &r2, sizeof(r)), "every field of the result survives");
@@ -93,7 +95,7 @@ int main(void)
 		char *t = malloc(len + 64), *at = strstr(json, "\"poll_interval\":60");
 
 		snprintf(t, len + 64, "%.*s\"poll_interval\":1%s", (int)(at - json), json,
-			 at + strlen("\"poll_interval\":60"));
+		         at + strlen("\"poll_interval\":60"));
 		bad_request(t, "$.config.poll_interval", "a poll interval of 1 s");
 		at = strstr(json, D1);
 		snprintf(t, len + 64, "%.*ssha256:xyz%s", (int)(at - json), json, at + strlen(D1));
@@ -114,7 +116,7 @@ int main(void)
 
 	/* When to poll. */
 	ok(sync_next_poll_ms(100, 0.0) == 80000 && sync_next_poll_ms(100, 0.999999) <= 120000 &&
-		   sync_next_poll_ms(100, 0.5) == 100000,
+	       sync_next_poll_ms(100, 0.5) == 100000,
 	   "polls are jittered within +-20%% of the interval");
 	sync_backoff_init(&b, 1);
 	{
@@ -146,29 +148,30 @@ int main(void)
 	p.poll_interval = 120;
 	p.ca = strdup("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
 	ok(provision_write(&p, &json, &len, &err) == 0 &&
-		   provision_parse(json, len, "p.json", &p2, &err) == 0,
+	       provision_parse(json, len, "p.json", &p2, &err) == 0,
 	   "provisioning round-trips: %s", err.msg);
-	ok(!strcmp(p2.registry, p.registry) && !strcmp(p2.group, "lab") && p2.poll_interval == 120 &&
-		   p2.ca && !strcmp(p2.ca, p.ca) && !strcmp(p2.password, "secret") && !p2.device_key,
+	ok(!strcmp(p2.registry, p.registry) && !strcmp(p2.group, "lab") &&
+	       p2.poll_interval == 120 && p2.ca && !strcmp(p2.ca, p.ca) &&
+	       !strcmp(p2.password, "secret") && !p2.device_key,
 	   "provisioning fields survive");
 	free(json);
 	provision_free(&p);
 	provision_free(&p2);
 	bad_provision("{}", "$.format", "no format");
 	bad_provision("{\"format\":\"bulkhead-provision/2\"}", "bulkhead-provision/1",
-		      "another format");
+	              "another format");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"group\":\"a b\"}", "$.group",
-		      "a group that cannot be part of a tag");
+	              "a group that cannot be part of a tag");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"ca\":\"hello\"}", "$.ca",
-		      "a CA that is not PEM");
+	              "a CA that is not PEM");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"username\":\"u\"}", "password",
-		      "a user without a password");
+	              "a user without a password");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"device_cert\":"
-		      "\"-----BEGIN CERTIFICATE-----x-----END \"}",
-		      "device_key", "a certificate without its key");
+	              "\"-----BEGIN CERTIFICATE-----x-----END \"}",
+	              "device_key", "a certificate without its key");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"poll_interval\":5}",
-		      "$.poll_interval", "a poll interval under 10 s");
+	              "$.poll_interval", "a poll interval under 10 s");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"colour\":\"red\"}", "colour",
-		      "an unknown field");
+	              "an unknown field");
 	return done();
 }
