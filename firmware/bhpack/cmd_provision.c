@@ -129,10 +129,13 @@ static int usage(void)
 	        "usage: bhpack provision (--disk DISK | -o FILE) [--registry HOST[:PORT]]\n"
 	        "           [--repository REPO] [--group NAME] [--ca CA.pem] [--poll-interval S]\n"
 	        "           [--user NAME --password-file FILE]\n"
-	        "           [--device-id ID --device-cert CERT.pem --device-key KEY.pem]\n"
+	        "           [--device-id ID (--ca-key CA.key --ca-cert CA.pem [--days N] |\n"
+	        "                            --device-cert CERT.pem --device-key KEY.pem)]\n"
 	        "Writes the gateway's provisioning onto the EFI system partition of DISK (a\n"
 	        "disk.img, or a flashed disk) as %s, or into FILE.\n"
-	        "What is not given comes from the image's built-in defaults (Kconfig, Fleet).\n",
+	        "What is not given comes from the image's built-in defaults (Kconfig, Fleet).\n"
+	        "--ca-key/--ca-cert make a new device key and certificate (CN = the device id,\n"
+	        "client auth, --days, default 3650) signed by the vendor's device CA.\n",
 	        PROVISION_ESP_PATH);
 	return EXIT_ERROR;
 }
@@ -151,7 +154,12 @@ int cmd_provision(int argc, char **argv)
 	                                     {"device-id", required_argument, NULL, 'D'},
 	                                     {"device-cert", required_argument, NULL, 'C'},
 	                                     {"device-key", required_argument, NULL, 'K'},
+	                                     {"ca-key", required_argument, NULL, 'k'},
+	                                     {"ca-cert", required_argument, NULL, 'A'},
+	                                     {"days", required_argument, NULL, 'y'},
 	                                     {NULL, 0, NULL, 0}};
+	const char *ca_key = NULL, *ca_cert = NULL;
+	unsigned days = 3650;
 	const char *disk = NULL, *out = NULL, *ca = NULL, *cert = NULL, *key = NULL, *pwfile = NULL;
 	struct provision p = {0}, check;
 	struct bh_error err;
@@ -197,6 +205,15 @@ int cmd_provision(int argc, char **argv)
 		case 'K':
 			key = optarg;
 			break;
+		case 'k':
+			ca_key = optarg;
+			break;
+		case 'A':
+			ca_cert = optarg;
+			break;
+		case 'y':
+			days = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		default:
 			return usage();
 		}
@@ -216,6 +233,17 @@ int cmd_provision(int argc, char **argv)
 	if ((ca && !(p.ca = read_pem(ca, &err))) ||
 	    (cert && !(p.device_cert = read_pem(cert, &err))) ||
 	    (key && !(p.device_key = read_pem(key, &err))))
+		goto fail;
+	/* A new identity signed by the vendor's device CA, or the factory's own. */
+	if (!ca_key != !ca_cert || (ca_key && (cert || key)) || (ca_key && !p.device_id[0]) ||
+	    days < 1 || days > 36500) {
+		fprintf(stderr,
+		        "bhpack provision: --ca-key and --ca-cert go together, with "
+		        "--device-id, instead of --device-cert/--device-key; --days 1..36500\n");
+		goto out;
+	}
+	if (ca_key && device_identity_make(p.device_id, ca_key, ca_cert, days, &p.device_cert,
+	                                   &p.device_key, &err) < 0)
 		goto fail;
 	if (provision_write(&p, &json, &len, &err) < 0)
 		goto fail;

@@ -260,7 +260,37 @@ try:
          r[1].get("error"), "a registry that is down is a network fault, with its cause",
          show(r))
 
-    # 8. A bad request is refused, naming the field.
+    # 8. bhpack provision: a device identity signed by the vendor's device
+    # CA, the document 0600; bad input named.
+    rc, o, e = run([bhpack, "provision", "-o", p("prov.json"), "--registry", reg.host,
+                    "--repository", "fleet", "--group", "lab", "--device-id", "gw-0042",
+                    "--ca-key", pki.ca_key, "--ca-cert", pki.ca, "--days", "30"])
+    doc = json.load(open(p("prov.json"))) if rc == 0 else {}
+    with open(p("dev.pem"), "w") as f:
+        f.write(doc.get("device_cert", ""))
+    v = subprocess.run(["openssl", "verify", "-purpose", "sslclient", "-CAfile", pki.ca,
+                        p("dev.pem")], capture_output=True, text=True)
+    subj = subprocess.run(["openssl", "x509", "-in", p("dev.pem"), "-noout", "-subject"],
+                          capture_output=True, text=True).stdout
+    t.ok(rc == 0 and v.returncode == 0 and "CN = gw-0042" in subj and
+         "PRIVATE KEY" in doc.get("device_key", "") and
+         oct(os.stat(p("prov.json")).st_mode & 0o777) == "0o600",
+         "bhpack provision makes a client certificate for the device id, signed by the "
+         "device CA; the document is 0600", e + v.stdout + v.stderr + subj)
+    rc, o, e = run([bhpack, "provision", "-o", p("bad.json"), "--device-id", "gw 42",
+                    "--ca-key", pki.ca_key, "--ca-cert", pki.ca])
+    t.ok(rc != 0 and "--device-id" in e and not os.path.exists(p("bad.json")),
+         "a device id that cannot be a name is refused, nothing written", e)
+    rc, o, e = run([bhpack, "provision", "-o", p("bad.json"), "--device-id", "gw-1",
+                    "--ca-key", pki.other_ca_key, "--ca-cert", pki.ca])
+    t.ok(rc != 0 and "is not the key of" in e and not os.path.exists(p("bad.json")),
+         "a CA key that does not match its certificate is refused", e)
+    with open(p("notadisk.img"), "wb") as f:
+        f.write(b"\0" * 65536)
+    rc, o, e = run([bhpack, "provision", "--disk", p("notadisk.img"), "--group", "lab"])
+    t.ok(rc != 0 and "no GPT" in e, "a disk without a GPT is refused, naming it", e)
+
+    # 9. A bad request is refused, naming the field.
     bad = request()
     bad["config"]["poll_interval"] = 1
     r = poll(None, raw=json.dumps(bad))
