@@ -10,6 +10,7 @@
 #include "bhsync.h"
 
 #include <bulkhead/artifact.h>
+#include <bulkhead/fs.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,32 +41,6 @@ static void path_in(const struct sync_request *q, const char *sub, const char *d
                     size_t size)
 {
 	snprintf(out, size, "%s/%s/sha256-%s", q->work_dir, sub, digest + 7);
-}
-
-static int write_file(const char *path, const char *data, size_t len, struct bh_error *err)
-{
-	char tmp[SYNC_PATH_MAX + 8];
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return bh_error(err, errno, "create %s", tmp);
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		return bh_error(err, e, "write %s", tmp);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return bh_error(err, e, "rename %s", tmp);
-	}
-	return 0;
 }
 
 /* A manifest cached by digest: read back and hashed, so a damaged copy is
@@ -115,7 +90,7 @@ static int resolve(struct registry *r, const struct sync_request *q, const char 
 		if (registry_get_manifest(r, q->cfg.repository, digest, &body, &len, mtype, got,
 		                          err) < 0)
 			return -1;
-		if (write_file(path, body, len, err) < 0) {
+		if (bh_write_atomic(path, body, len, 0644, err) < 0) {
 			free(body);
 			return -1;
 		}
@@ -223,7 +198,7 @@ static int read_state(struct registry *r, const struct sync_request *q, const ch
 	                          err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", q->work_dir, SYNC_STATE_FILE);
-	rc = write_file(path, env, len, err);
+	rc = bh_write_atomic(path, env, len, 0644, err);
 	if (rc == 0 && (rc = state_read(env, len, digest, &chk, s, &v, err)) < 0)
 		snprintf(res->verdict, sizeof(res->verdict), "%s", state_verdict_name(v));
 	free(env);
@@ -251,20 +226,14 @@ static void auth_load(struct registry *r, const struct sync_request *q)
 
 static void auth_save(struct registry *r, const struct sync_request *q)
 {
-	char path[SYNC_PATH_MAX], tmp[SYNC_PATH_MAX + 8], saved[REG_AUTH_SAVED_MAX];
-	int fd;
+	char path[SYNC_PATH_MAX], saved[REG_AUTH_SAVED_MAX];
+	struct bh_error err;
 
 	if (registry_auth_export(r, saved, sizeof(saved)) < 0 || !saved[0])
 		return;
 	snprintf(path, sizeof(path), "%s/auth", q->work_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return;
-	if (write(fd, saved, strlen(saved)) == (ssize_t)strlen(saved) && fsync(fd) == 0)
-		rename(tmp, path);
-	close(fd);
-	unlink(tmp);
+	if (bh_write_atomic(path, saved, strlen(saved), 0600, &err) < 0)
+		fprintf(stderr, "bhsync: %s (the next poll begins with a 401)\n", err.msg);
 	memset(saved, 0, sizeof(saved));
 }
 
