@@ -357,7 +357,9 @@ static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_err
 
 static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
-	struct bhc_mount_attr ro = {MOUNT_ATTR_RDONLY, 0, 0, 0};
+	/* No setuid binary or device node of the image works, whether the
+	 * rootfs is read-only or not. */
+	struct bhc_mount_attr attr = {MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, 0};
 
 	if (fchdir(rootfd) < 0)
 		return bh_error(err, errno, "enter the rootfs");
@@ -369,8 +371,11 @@ static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_erro
 		return bh_error(err, errno, "detach the host's root");
 	if (chdir("/") < 0)
 		return bh_error(err, errno, "chdir /");
-	if (cfg->readonly && bhc_mount_setattr(AT_FDCWD, "/", 0, &ro) < 0)
-		return bh_error(err, errno, "make the rootfs read-only");
+	if (cfg->readonly)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (bhc_mount_setattr(AT_FDCWD, "/", 0, &attr) < 0)
+		return bh_error(err, errno, "make the rootfs nosuid, nodev%s",
+		                cfg->readonly ? ", read-only" : "");
 	return 0;
 }
 

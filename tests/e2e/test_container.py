@@ -3,14 +3,19 @@
 delegates memory, pids and cpu to /sys/fs/cgroup/workloads) and bhc runs
 as root on our own kernel:
 
-- the escape probes in a `bhc spec` container: every one BLOCKED;
+- the escape probes in a `bhc spec` container, with bait on the image's
+  host (a host process's pid, another container's secret file, an
+  abstract socket, bhd's control socket): every one BLOCKED but those
+  whose kernel feature the image's kernel does not have, which are
+  skipped by name, and BLOCKED equal to the program's own total less those;
 - limits from the config land in the container's cgroup under /workloads
-  (memory.max, memory.swap.max, pids.max, cpu.max) and the init is born in it;
+  (memory.max, memory.swap.max, pids.max, cpu.max) and the init is born in
+  it; bhc delete removes that cgroup;
 - a memory hog is OOM-killed inside its container (status 137, oom_kill
   counted) while the host lives on;
-- a fork bomb stops at pids.max;
-- a cgroupsPath outside /workloads is refused; nothing is left behind in
-  /run/bhc or /sys/fs/cgroup/workloads.
+- a fork bomb stops at pids.max, having reached it;
+- a cgroupsPath outside /workloads is refused and that cgroup is not made;
+  nothing is left behind in /run/bhc or /sys/fs/cgroup/workloads.
 
 The payload (BusyBox rootfs with the static probe, memhog and forkbomb
 programs, built with the board's compiler) goes in as a squashfs disk.
@@ -48,7 +53,8 @@ if "usr/bin/bhc" not in manifest:
 # Payload disk --------------------------------------------------------------------
 tmp = tempfile.mkdtemp(prefix="bhc-e2e-")
 bins = [bhctest.build_static(out, src, os.path.join(tmp, name))
-        for src, name in (("probes.c", "bhc-probes"), ("memhog.c", "bhc-memhog"), ("forkbomb.c", "bhc-forkbomb"))]
+        for src, name in (("probes.c", "bhc-probes"), ("memhog.c", "bhc-memhog"), ("forkbomb.c", "bhc-forkbomb"),
+                          ("bait.c", "bhc-bait"))]
 subprocess.run(["make", "-s", "-C", bhctest.TOP, "O=" + out, "busybox"], check=True, capture_output=True)
 payload_dir = os.path.join(tmp, "payload")
 bhctest.make_rootfs(os.path.join(payload_dir, "rootfs"), bhctest.busybox(out), bins)
@@ -93,17 +99,25 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
     st, o = m.shell("bhc --version")
     t.ok(st == 0 and "bhc version" in o, "/usr/bin/bhc runs: %s" % o.splitlines()[-1] if o else "", o)
 
-    # Escape probes.
-    b = bundle(m, "probes", "/bin/bhc-probes")
-    st, o = m.shell("bhc run --bundle %s probes" % b, timeout=300)
-    blocked, escaped, summary = bhctest.parse_probes(o)
-    t.diag(summary or "no summary")
-    t.ok(len(blocked) + len(escaped) >= 30, "%d escape probes ran in the image" % (len(blocked) + len(escaped)), o)
-    for name in blocked:
-        t.ok(True, "image: BLOCKED %s" % name)
-    for line in escaped:
-        t.ok(False, "image: " + line)
-    t.ok(st == 0 and not escaped, "no probe escapes in the image", o)
+    # Escape probes, with bait on the image's host: a process of the host
+    # (its pid), listening on an abstract socket, and another container's
+    # secret file; bhd's control socket is there already.
+    absent = bhctest.absent_probes(image.kernel_config(out))
+    st, o = m.shell("mkdir -p /run/bhc-bait/other/rootfs; echo 'host secret' > /run/bhc-bait/other/rootfs/secret; "
+                    "/tmp/payload/rootfs/bin/bhc-bait bhc-probe-bait </dev/null >/run/bhc-bait/log 2>&1 & "
+                    "sleep 1; cat /run/bhc-bait/log; ls -l /run/bulkhead/bhd.sock")
+    bait = re.search(r"bhc-bait: pid (\d+) listening", o)
+    t.ok(bait is not None and "bhd.sock" in o, "bait on the image's host: a pid, an abstract socket, a secret file, "
+         "bhd's socket", o)
+    env = ['"BHC_PROBE_HOST_PID=%s"' % (bait.group(1) if bait else "0"),
+           '"BHC_PROBE_SECRET=/run/bhc-bait/other/rootfs/secret"', '"BHC_PROBE_ABSTRACT=bhc-probe-bait"',
+           '"BHC_PROBE_SKIP=%s"' % " ".join(sorted(absent))]
+    b = bundle(m, "probes", "/bin/bhc-probes", extra_sed='s|"env": \\[|"env": [%s, |' % ", ".join(env))
+    st, o = m.shell("grep -c BHC_PROBE_HOST_PID %s/config.json && bhc run --bundle %s probes" % (b, b), timeout=300)
+    bhctest.check_blocked(t, "image: ", o, absent)
+    t.ok(st == 0, "bhc run of the probes exits 0 in the image (no escape)", o[-1500:])
+    if bait:
+        m.shell("kill %s" % bait.group(1))
 
     # Limits land in the container's cgroup, and its init is born there.
     b = bundle(m, "limits", "sleep 1000", limits=True)
@@ -116,8 +130,10 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
      "memory.max, pids.max, cpu.max (and memory.swap.max if the kernel has swap) come from the config", o)
     pid = re.search(r'"pid": (\d+)', o)
     t.ok(pid is not None and pid.group(1) in lines, "the container's init is in its cgroup", o)
-    st, o = m.shell("bhc delete --force limits; ls /sys/fs/cgroup/workloads/limits 2>&1")
-    t.ok("No such file" in o, "delete removes the cgroup", o)
+    st, o = m.shell("test -d /sys/fs/cgroup/workloads/limits && echo was-there; bhc delete --force limits; "
+                    "echo delete=$?; test -e /sys/fs/cgroup/workloads/limits && echo still-there || echo gone")
+    t.ok("was-there" in o and "delete=0" in o and "gone" in o and "still-there" not in o,
+         "bhc delete removes the container's cgroup", o)
 
     # A memory hog is OOM-killed in its container; the host lives on.
     b = bundle(m, "memhog", "/bin/bhc-memhog 256", limits=True)
@@ -134,15 +150,22 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
     # A fork bomb stops at pids.max.
     b = bundle(m, "forkbomb", "/bin/bhc-forkbomb 1000", limits=True)
     st, o = m.shell("bhc run --bundle %s forkbomb; echo status=$?" % b, timeout=300)
+    # pids.max counts the bomb itself: it stops at 31 children.
     mm = re.search(r"forkbomb: (\d+) children, stopped by (.*)", o)
-    t.ok(mm is not None and int(mm.group(1)) < 32 and "unavailable" in mm.group(2).lower(),
-         "the fork bomb stops below pids.max = 32 (%s)" % (mm.group(0) if mm else "no report"), o[-600:])
+    t.ok(mm is not None and int(mm.group(1)) == 31 and "unavailable" in mm.group(2).lower(),
+         "the fork bomb stops at pids.max = 32: itself and 31 children (%s)" % (mm.group(0) if mm else "no report"),
+         o[-600:])
 
     # A cgroupsPath outside the delegated subtree is refused.
+    st, before = m.shell("test -e /sys/fs/cgroup/system && echo system-exists; echo ok")
     b = bundle(m, "outside", "true", extra_sed='s|"linux": {|"linux": {"cgroupsPath": "/system/evil",|')
     st, o = m.shell("bhc run --bundle %s outside; echo status=$?" % b)
     t.ok("status=1" in o and "cgroupsPath" in o and "outside /workloads" in o,
          "a cgroupsPath outside /workloads is refused", o)
+    st, after = m.shell("test -e /sys/fs/cgroup/system/evil && echo evil-made; "
+                        "test -e /sys/fs/cgroup/system && echo system-exists; echo ok")
+    t.ok("evil-made" not in after and ("system-exists" in after) == ("system-exists" in before),
+         "... and the refused cgroup (/system/evil) was not made", before + "\n" + after)
 
     # bhd's own workloads (the debug image's demos) live there too; only
     # what this test started must be gone.

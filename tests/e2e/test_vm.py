@@ -3,7 +3,7 @@
 
 The image runs under QEMU (TCG, nested virtualization), and inside it
 /usr/bin/bhv boots a Linux guest: the image's own kernel with a small
-initramfs whose /init (tests/integration/test_bhv_guest_init.c) prints what
+initramfs whose /init (tests/helpers/bhv_guest_init.c) prints what
 it finds on the console. The payload (kernel, vmlinux, initramfs and the
 tapwrap helper) is built here and attached as a squashfs disk.
 
@@ -37,7 +37,7 @@ from tap import Tap  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
 import image  # noqa: E402
 
-GUEST_INIT = os.path.join(TOP, "tests", "integration", "test_bhv_guest_init.c")
+GUEST_INIT = os.path.join(TOP, "tests", "helpers", "bhv_guest_init.c")
 DISK_IN = "BHV-DISK-IN hello from the host"
 # Every serial character is a nested exit: guests boot quiet.
 QUIET = "quiet"
@@ -64,9 +64,9 @@ def target_cc(out):
 
 
 def build_payload(out, work, helpers=("tapwrap",)):
-    """Builds the guest's initramfs and the helpers (tests/integration/
-    test_bhv_<helper>.c) with the target compiler and packs them with the
-    kernels into work/payload.sqfs."""
+    """Builds the guest's initramfs and the helpers
+    (tests/helpers/bhv_<helper>.c) with the target compiler and packs them
+    with the kernels into work/payload.sqfs."""
     cfg = image.config(out)
     sq = os.path.join(work, "sq")
     os.makedirs(sq, exist_ok=True)
@@ -75,7 +75,7 @@ def build_payload(out, work, helpers=("tapwrap",)):
     subprocess.run(cc + ["-static", "-Os", "-o", init, GUEST_INIT], check=True)
     for h in helpers:
         subprocess.run(cc + ["-static", "-Os", "-o", os.path.join(sq, h),
-                             os.path.join(TOP, "tests", "integration", "test_bhv_%s.c" % h)],
+                             os.path.join(TOP, "tests", "helpers", "bhv_%s.c" % h)],
                        check=True)
     initrd = cpio_newc([
         ("dev", stat.S_IFDIR | 0o755, b"", (0, 0)),

@@ -6,6 +6,7 @@ Used by tests/integration/test_bhc_* (build host) and tests/e2e/
 test_container.py (payload disk for the booted image)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,16 +93,193 @@ def write_config(bundle, cfg):
 
 
 def parse_probes(text):
-    """(blocked names, escaped lines, summary line or None)."""
-    blocked, escaped, summary = [], [], None
+    """The probe program's report: ({name: (status, detail)}, summary) with
+    status BLOCKED, ESCAPED, SKIPPED or BROKEN, and the summary line's
+    counts as a dict ("probes", "blocked", ...) or None."""
+    probes, summary = {}, None
     for line in text.splitlines():
-        if line.startswith("BLOCKED "):
-            blocked.append(line.split()[1])
-        elif line.startswith("ESCAPED "):
-            escaped.append(line)
-        elif line.startswith("probes: "):
-            summary = line
-    return blocked, escaped, summary
+        m = re.match(r"(BLOCKED|ESCAPED|SKIPPED|BROKEN) (\w+)(?:: (.*))?$", line.strip())
+        if m:
+            probes[m.group(2)] = (m.group(1), m.group(3) or "")
+        m = re.match(r"probes: (\d+)((?:, \w+: \d+)*)$", line.strip())
+        if m:
+            summary = dict(probes=int(m.group(1)),
+                           **{k: int(v) for k, v in re.findall(r"(\w+): (\d+)", m.group(2))})
+    return probes, summary
+
+
+# Kernel options a probe needs (any one of them). A kernel without them
+# cannot do what the probe tries, hardened or not: the probe is skipped by
+# name, not counted as BLOCKED.
+PROBE_FEATURES = {
+    "keyctl": ["CONFIG_KEYS"],
+    "bpf": ["CONFIG_BPF_SYSCALL"],
+    "open_by_handle_at_shocker": ["CONFIG_FHANDLE"],
+    "proc_sysrq_trigger": ["CONFIG_MAGIC_SYSRQ"],
+    "proc_kcore": ["CONFIG_PROC_KCORE"],
+    "module_loading": ["CONFIG_MODULES"],
+    "kexec": ["CONFIG_KEXEC", "CONFIG_KEXEC_FILE"],
+    "io_uring": ["CONFIG_IO_URING"],
+    "userfaultfd": ["CONFIG_USERFAULTFD"],
+    "af_alg": ["CONFIG_CRYPTO_USER_API"],
+    "af_vsock": ["CONFIG_VSOCKETS"],
+    "perf_event_open": ["CONFIG_PERF_EVENTS"],
+    "swapon": ["CONFIG_SWAP"],
+}
+# Switches of a running kernel that turn a probe's feature off for
+# everyone, root included (the positive control on the build host).
+PROBE_SWITCHES = {
+    "kexec": ("kernel/kexec_load_disabled", "1"),
+    "module_loading": ("kernel/modules_disabled", "1"),
+    "io_uring": ("kernel/io_uring_disabled", "2"),
+    "ptrace": ("kernel/yama/ptrace_scope", "3"),
+}
+
+
+def read_kernel_config(path=None):
+    """A kernel's options as {CONFIG_X: value}: the file at path, else the
+    running kernel's (/proc/config.gz, /boot/config-RELEASE); None when
+    there is none to read."""
+    import gzip
+    cands = [path] if path else ["/proc/config.gz", "/boot/config-" + os.uname().release]
+    for c in cands:
+        try:
+            with (gzip.open(c, "rt") if c.endswith(".gz") else open(c)) as f:
+                return dict(re.findall(r"^(CONFIG_\w+)=(.*)$", f.read(), re.M))
+        except OSError:
+            continue
+    return None
+
+
+def block_device_refused():
+    """Why root on this machine cannot open its own first block device
+    (some sandboxes refuse it), or None: then no container can either."""
+    try:
+        with open("/proc/partitions") as f:
+            names = [l.split()[3] for l in f if len(l.split()) == 4 and l.split()[0].isdigit()]
+    except OSError:
+        names = []
+    if not names:
+        return "this machine has no block device"
+    try:
+        os.close(os.open("/dev/" + names[0], os.O_RDONLY | os.O_NONBLOCK))
+    except OSError as e:
+        return "root on this machine cannot open /dev/%s itself (%s)" % (names[0], e.strerror)
+    return None
+
+
+def absent_probes(kconfig, running=False):
+    """{probe: why it is skipped} for a kernel with options kconfig; with
+    running=True also what this machine's running kernel turns off for
+    everyone, root included."""
+    absent = {}
+    for name, opts in PROBE_FEATURES.items():
+        if kconfig is not None and not any(kconfig.get(o) in ("y", "m") for o in opts):
+            absent[name] = "the kernel has no %s" % " or ".join(opts)
+    for name, (sysctl, off) in PROBE_SWITCHES.items() if running else ():
+        try:
+            if open("/proc/sys/" + sysctl).read().strip() == off and name not in absent:
+                absent[name] = "%s = %s on this machine" % (sysctl.replace("/", "."), off)
+        except OSError:
+            pass
+    why = block_device_refused() if running else None
+    if why:
+        absent["mknod_block_device"] = why
+    return absent
+
+
+def check_blocked(t, where, text, absent):
+    """TAP for a hardened container's probe report: every probe BLOCKED but
+    those skipped by name (exactly the ones in absent), and BLOCKED equal
+    to the program's own total less those."""
+    probes, summary = parse_probes(text)
+    t.ok(summary is not None and summary["probes"] == len(probes),
+         "%sthe probe program reports every probe it ran (%s)" % (where, summary), text[-3000:])
+    skipped = {n for n, (st, _) in probes.items() if st == "SKIPPED"}
+    t.ok(skipped == set(absent), "%sthe probes skipped are those whose kernel feature is absent" % where,
+         "skipped %s, absent %s" % (sorted(skipped), sorted(absent)))
+    for name, (st, why) in sorted(probes.items()):
+        if st == "SKIPPED":
+            t.skip("%sprobe %s" % (where, name), absent.get(name, "skipped without a reason"))
+        else:
+            t.ok(st == "BLOCKED", "%s%s %s" % (where, st, name), why)
+    blocked = sum(1 for st, _ in probes.values() if st == "BLOCKED")
+    total = summary["probes"] if summary else -1
+    t.ok(blocked == total - len(skipped),
+         "%s%d of the program's %d probes BLOCKED, %d skipped" % (where, blocked, total, len(skipped)))
+
+
+def check_escaped(t, text, absent):
+    """TAP for the positive control: in a weak container every probe but
+    those skipped by name fires."""
+    probes, summary = parse_probes(text)
+    t.ok(summary is not None and summary["probes"] == len(probes) and len(probes) > 0,
+         "control: the probe program reports every probe it ran (%s)" % summary, text[-3000:])
+    for name, (st, why) in sorted(probes.items()):
+        if st == "SKIPPED":
+            t.skip("control: probe %s fires in a weak container" % name, absent.get(name, "?"))
+        else:
+            t.ok(st == "ESCAPED", "control: probe %s fires in a weak container%s"
+                 % (name, " (%s)" % why if st == "ESCAPED" else ""), "%s %s" % (st, why))
+    skipped = {n for n, (st, _) in probes.items() if st == "SKIPPED"}
+    t.ok(skipped == set(absent), "control: the probes skipped are those whose kernel feature is absent",
+         "skipped %s, absent %s" % (sorted(skipped), sorted(absent)))
+
+
+# Capability names in the order of their bits.
+CAPS = ["CAP_" + c for c in (
+    "CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
+    "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO "
+    "SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME "
+    "SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG "
+    "WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE").split()]
+
+
+def own_capabilities():
+    """Every capability this process may hand on (its bounding set)."""
+    bnd = int(re.search(r"^CapBnd:\s*([0-9a-f]+)", open("/proc/self/status").read(), re.M).group(1), 16)
+    return [c for i, c in enumerate(CAPS) if bnd >> i & 1]
+
+
+def weak_bundle(runc, path, rootfs, env):
+    """A runc bundle as weak as a container gets, so that every probe has
+    something to find: all capabilities (that the test holds), no seccomp, no masked or
+    read-only paths, a writable root, no_new_privs off, every device
+    allowed and the host's /dev, /sys and cgroups writable, and the
+    host's pid and network namespaces (the probes looking for host
+    processes, the runtime, /proc/1/root, abstract sockets and host
+    interfaces need them). Its own mount, uts and ipc namespaces keep
+    the probes' mounts and hostname off the host."""
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    subprocess.run([runc, "spec"], cwd=path, check=True)
+    cfgp = os.path.join(path, "config.json")
+    with open(cfgp) as f:
+        cfg = json.load(f)
+    cfg["root"] = {"path": os.path.realpath(rootfs), "readonly": False}
+    proc = cfg["process"]
+    proc.update(terminal=False, args=["/bin/bhc-probes"], noNewPrivileges=False)
+    proc["env"] = proc.get("env", []) + ["BHC_PROBE_NOT_PID1=1"] + list(env)
+    proc["capabilities"] = {k: own_capabilities() for k in ("bounding", "effective", "permitted", "inheritable",
+                                                        "ambient")}
+    proc.pop("rlimits", None)
+    lx = cfg["linux"]
+    lx.update(maskedPaths=[], readonlyPaths=[])
+    lx.pop("seccomp", None)
+    lx["namespaces"] = [{"type": n} for n in ("mount", "uts", "ipc")]
+    lx.setdefault("resources", {})["devices"] = [{"allow": True, "access": "rwm"}]
+    mounts = []
+    for m in cfg["mounts"]:
+        if m["destination"].startswith("/dev"):
+            continue
+        if m["type"] in ("sysfs", "cgroup"):
+            m["options"] = [o for o in m.get("options", []) if o != "ro"] + ["rw"]
+        mounts.append(m)
+    mounts.append({"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind", "rw"]})
+    cfg["mounts"] = mounts
+    with open(cfgp, "w") as f:
+        json.dump(cfg, f, indent=1)
+    return path
 
 
 def arch_of(out):

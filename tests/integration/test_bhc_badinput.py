@@ -6,7 +6,6 @@ state, no process, no mount, no cgroup). Also the classes of past runtime
 escapes that a config or an image can set up: a working directory on a
 leaked fd (CVE-2024-21626), symlinks in the image pointing mounts out of the
 rootfs, a masked path that is a symlink, mapping host root."""
-import json
 import os
 import shutil
 import subprocess
@@ -30,8 +29,21 @@ root = os.path.join(tmp, "state")
 n = [0]
 
 
+PREFIX = "bhcbad%d-" % os.getpid()  # every container of this test, and so its cgroups
+
+
+def cgroups():
+    """Cgroups of this test's containers anywhere under /sys/fs/cgroup
+    (cgroup v2, or every v1 hierarchy)."""
+    found = []
+    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
+        found += [os.path.join(top, d) for d in dirs if d.startswith(PREFIX)]
+    return sorted(found)
+
+
 def host_snapshot():
-    """Mounts, processes and the state folder, to compare after a failure."""
+    """Mounts, processes, cgroups and the state folder, to compare after a
+    failure."""
     mounts = open("/proc/self/mountinfo").read().count("\n")
     procs = set()
     for pid in os.listdir("/proc"):
@@ -42,12 +54,12 @@ def host_snapshot():
                     procs.add(pid)
             except OSError:
                 pass
-    return mounts, procs, sorted(os.listdir(root)) if os.path.isdir(root) else []
+    return mounts, procs, cgroups(), sorted(os.listdir(root)) if os.path.isdir(root) else []
 
 
 def create(edit=None, raw=None, args=("true",), name=None, rootfs_dir=None):
     n[0] += 1
-    name = name or "c%d" % n[0]
+    name = name or "%sc%d" % (PREFIX, n[0])
     b = bhctest.make_bundle(bhc, os.path.join(tmp, name), rootfs_dir or rootfs, list(args), edit)
     if raw is not None:
         with open(os.path.join(b, "config.json"), "w") as f:
@@ -64,7 +76,7 @@ def refused(what, want, **kw):
     rc, err, name = create(**kw)
     after = host_snapshot()
     t.ok(rc != 0 and all(w in err for w in want), "refused: %s" % what, "status %d: %s" % (rc, err))
-    t.ok(after == before, "  ... and nothing left behind (state, processes, mounts)",
+    t.ok(after == before, "  ... and nothing left behind (state, processes, mounts, cgroups)",
          "before %s\nafter %s" % (before, after))
     if rc == 0:
         subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True)
@@ -151,15 +163,27 @@ else:
     t.skip("limits without a cgroup v2 hierarchy", "this host has cgroup v2 with /workloads")
 
 # CVE-2024-21626: a working directory through a leaked fd of the runtime.
-leaks = []
+# Every such cwd is refused, for the reason that it is not a folder of the
+# container: either no such fd or not a folder (chdir fails), or a folder
+# outside the rootfs (bhc's getcwd check).
+leaks, reasons = [], {}
 for fd in range(3, 12):
     rc, err, name = create(edit=setp(["process", "cwd"], "/proc/self/fd/%d" % fd), args=("pwd",))
     if rc == 0:
         leaks.append("fd %d: created" % fd)
         subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True)
-t.ok(not leaks, "process.cwd on /proc/self/fd/N never starts a container outside its rootfs", str(leaks))
+    elif "working directory /proc/self/fd/%d is outside the container" % fd in err:
+        reasons[fd] = "outside the container"
+    elif "chdir to process.cwd /proc/self/fd/%d" % fd in err:
+        reasons[fd] = "chdir fails"
+    else:
+        leaks.append("fd %d: refused for another reason: %s" % (fd, err.strip()))
+t.ok(not leaks, "process.cwd on /proc/self/fd/N never starts a container outside its rootfs, and is refused "
+     "as outside the container or as no folder", "\n".join(leaks))
+t.diag("refusals by fd: %s" % reasons)
 
 # An image whose /proc is a symlink out of the rootfs: the mount stays inside.
+PROC_SYMLINK_REASON = "mount target /proc is not a directory"
 evil_target = os.path.join(tmp, "evil-proc")
 os.makedirs(evil_target)
 evil = os.path.join(tmp, "evil-rootfs")
@@ -171,6 +195,8 @@ rc, err, name = create(rootfs_dir=evil, args=("true",))
 subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True)
 t.ok(rc != 0 and os.listdir(evil_target) == [] and " %s " % evil_target not in open("/proc/self/mountinfo").read(),
      "a /proc symlink pointing out of the rootfs cannot make bhc mount on the host", err)
+t.ok(PROC_SYMLINK_REASON in err, "... it is refused because /proc is a symlink (%s)" % PROC_SYMLINK_REASON, err)
+t.ok(host_snapshot() == before, "  ... and nothing left behind (state, processes, mounts, cgroups)")
 
 # A masked path that is a symlink is refused (the 2025 runc class).
 linked = os.path.join(tmp, "linked-rootfs")

@@ -118,7 +118,11 @@ t.ok("Read-only file system" in o and "tmp-writable" in o, "rootfs read-only, tm
 mounts = [l.split() for l in o.splitlines() if len(l.split()) == 6]
 t.ok(any(m[1] == "/proc/sys" and "ro" in m[3].split(",") for m in mounts), "/proc/sys is read-only")
 t.ok(any(m[1] == "/sys/firmware" and m[0] == "tmpfs" for m in mounts), "/sys/firmware is masked")
-t.ok(not any(m[1] in ("/", "/proc", "/sys") and "suid" in m[3].split(",") for m in mounts), "no suid mounts")
+# /proc/mounts says "nosuid" when a mount is; it never says "suid".
+roots = [m[3].split(",") for m in mounts if m[1] == "/"]
+t.ok(roots and all({"nosuid", "nodev"} <= set(r) for r in roots), "the rootfs is mounted nosuid,nodev", str(roots))
+t.ok(all("nosuid" in m[3].split(",") for m in mounts if m[1] in ("/proc", "/sys")),
+     "/proc and /sys are mounted nosuid", str([m for m in mounts if m[1] in ("/proc", "/sys")]))
 
 p = run("sec", "unshare -U true; echo unshare=$?; mount -t tmpfs x /tmp; echo mount=$?; "
         "hostname evil; echo hostname=$?")

@@ -3,8 +3,8 @@
 
 The build host's KVM (PVM here) runs small hand-made guests but no Linux,
 so these guests are built on the spot with the host's gcc:
-test_bhv_guest_real.c (real mode: COM1 output, ACPI power-off) and
-test_bhv_guest_long.c (long mode: MMIO exits, virtio-blk and virtio-rng
+tests/helpers/bhv_guest_real.c (real mode: COM1 output, ACPI power-off) and
+tests/helpers/bhv_guest_long.c (long mode: MMIO exits, virtio-blk and virtio-rng
 round trips, hostile descriptor chains and registers, then the end its
 SCENARIO says). The real bhv binary of an x86_64 build runs them, jailed
 when we are root:
@@ -37,6 +37,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = os.path.join(HERE, "..", "helpers")
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from tap import Tap  # noqa: E402
 import bhbin  # noqa: E402
@@ -72,7 +73,7 @@ def find_bhv():
 def build_guests(work):
     run = lambda *a: subprocess.run(a, check=True, capture_output=True)  # noqa: E731
     run("gcc", "-m32", "-c", "-o", os.path.join(work, "real.o"),
-        os.path.join(HERE, "test_bhv_guest_real.c"))
+        os.path.join(HELPERS, "bhv_guest_real.c"))
     run("ld", "-m", "elf_i386", "-Ttext", "0x8000", "--oformat", "binary", "-o",
         os.path.join(work, "real.bin"), os.path.join(work, "real.o"))
     with open(os.path.join(work, "long.ld"), "w") as f:
@@ -82,7 +83,7 @@ def build_guests(work):
         run("gcc", "-O2", "-ffreestanding", "-fno-pic", "-no-pie", "-nostdlib", "-mno-red-zone",
             "-fno-stack-protector", "-fcf-protection=none", "-mgeneral-regs-only", "-static",
             "-DSCENARIO=" + sc, "-T", os.path.join(work, "long.ld"), "-Wl,--build-id=none",
-            "-Wl,--no-warn-rwx-segments", "-o", elf, os.path.join(HERE, "test_bhv_guest_long.c"))
+            "-Wl,--no-warn-rwx-segments", "-o", elf, os.path.join(HELPERS, "bhv_guest_long.c"))
         run("objcopy", "-O", "binary", elf, os.path.join(work, "long-%s.bin" % sc))
 
 

@@ -11,6 +11,7 @@ image's SBOM).
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,7 +94,8 @@ t.ok(rc == 1 and "slot.img does not match its signed hash" in o, "a changed byte
 data[slot_off + 100] ^= 1
 open(p("truncated.bhu"), "wb").write(data[:slot_off + 4096])
 rc, o = check("truncated.bhu")
-t.ok(rc == 1 and "truncated" in o, "a file cut short: refused", o)
+# The reader's own words, not the file's name ("truncated.bhu").
+t.ok(rc == 1 and re.search(r": truncated at byte \d+", o), "a file cut short: refused, the reader says where", o)
 rc, o = check("good.bhu", "1.2.0")
 t.ok(rc == 1 and "not newer" in o, "the running version again: refused", o)
 rc, o = check("good.bhu", "1.10.0")
@@ -111,12 +113,10 @@ open(p("wl.json"), "w").write(json.dumps({"name": "wl", "mode": "container",
                                           "container": {"args": ["/bin/x"]}}))
 rc, o = run("build", "--key", key, "--arch", "x86_64", "--rootfs", p("wl"), "--manifest", p("wl.json"),
             "-o", p("wl.bundle"))
-if rc == 0:
-    rc, o = check("wl.bundle")
-    t.ok(rc == 1 and "is not \"bulkhead-update/1\" (this is a workload bundle)" in o,
-         "a workload bundle passed as an update: refused", o)
-else:
-    t.skip("a workload bundle passed as an update: refused", "bhpack build took other options: " + o[:200])
+t.ok(rc == 0, "bhpack build makes a workload bundle", o)
+rc, o = check("wl.bundle")
+t.ok(rc == 1 and "is not \"bulkhead-update/1\" (this is a workload bundle)" in o,
+     "a workload bundle passed as an update: refused", o)
 rc, o = run("verify", "--keys", trusted, p("good.bhu"))
 t.ok(rc == 1 and "this is a firmware update" in o, "bhpack verify refuses an update as a bundle", o)
 # The slot payload must be whole 4 KiB blocks (dm-verity's data blocks).
