@@ -42,7 +42,7 @@ FORCE:
 LIBBULKHEAD_SOURCES := $(sort $(wildcard $(TOPDIR)/firmware/lib/*.c))
 LIBBULKHEAD_OBJS := $(patsubst $(TOPDIR)/firmware/lib/%.c,$(PROGRAMS_BUILD_DIR)/lib/%.o,$(LIBBULKHEAD_SOURCES))
 LIBBULKHEAD := $(PROGRAMS_BUILD_DIR)/lib/libbulkhead.a
-LIBBULKHEAD_PACKAGES := yyjson mbedtls
+LIBBULKHEAD_PACKAGES := yyjson mbedtls curl
 
 TARGET_PROGRAM_CFLAGS = $(TARGET_CFLAGS) $(C_STD_FLAGS) -I$(TOPDIR)/include \
 	-I$(GENERATED_INCLUDE) -MMD -MP

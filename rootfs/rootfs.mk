@@ -34,6 +34,7 @@ $(IMAGE_VERSION_FILE): FORCE
 # name this build.
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
 $(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
+		$(STATE_TRUSTED_KEYS) $(FLEET_CA) \
 		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(IMAGE_VERSION_FILE) $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
@@ -48,6 +49,11 @@ endif
 	$(Q)sed -n p $(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
 	$(Q)mkdir -p $(@D)/etc/bulkhead/trusted-keys
 	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/trusted-keys/$(notdir $(k)) &&) true
+	$(Q)mkdir -p $(@D)/etc/bulkhead/keys/state
+	$(Q)$(foreach k,$(STATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/state/$(notdir $(k)) &&) true
+ifneq ($(FLEET_CA),)
+	$(Q)install -D -m 0644 $(FLEET_CA) $(@D)/etc/bulkhead/fleet/ca.pem
+endif
 ifneq ($(NTP_SERVERS),)
 	$(Q)sed -e 's|@SERVERS@|$(foreach s,$(NTP_SERVERS),-p $(s))|' \
 		$(if $(filter y,$(BH_NET_DHCP)),,-e '/^after = dhcp/d') \

@@ -7,6 +7,10 @@
 # runc, crun and patchelf: bhc's spec-compatibility tests and its benchmark
 # peers. cryptsetup-bin to OVMF/AAVMF: the verified disk image (dm-verity,
 # GPT, the EFI system partition, Secure Boot signing, bmap) and its firmware.
+# docker-registry (distribution 2.8) and apache2-utils (htpasswd): the local
+# OCI registry of the fleet tests.
+# mosquitto and mosquitto-clients: the broker and the operator's tools the
+# MQTT client's tests run on loopback.
 set -eu
 check_only=false
 [ "${1:-}" = --check ] && check_only=true
@@ -54,7 +58,12 @@ sbsign                       sbsigntool
 cert-to-efi-sig-list         efitools
 bmaptool                     bmap-tools
 faketime                     faketime
+skopeo                       skopeo
 openssl                      openssl
+docker-registry              docker-registry
+htpasswd                     apache2-utils
+/usr/sbin/mosquitto          mosquitto
+mosquitto_sub                mosquitto-clients
 aarch64-linux-gnu-objcopy    binutils-aarch64-linux-gnu
 /usr/share/OVMF/OVMF_CODE_4M.fd     ovmf
 /usr/share/AAVMF/AAVMF_CODE.fd      qemu-efi-aarch64

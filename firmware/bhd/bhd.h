@@ -2,9 +2,11 @@
 #ifndef BULKHEAD_BHD_H
 #define BULKHEAD_BHD_H
 
+#include <bulkhead/autoconf.h>
 #include <bulkhead/control.h>
 #include <bulkhead/error.h>
 #include <bulkhead/manifest.h>
+#include <bulkhead/sync.h>
 #include <bulkhead/update.h>
 
 #include <stdbool.h>
@@ -137,6 +139,75 @@ bool proxy_event(int fd, uint32_t events, int epfd);
 /* Each workload's output (workload_log.c). */
 void workload_log_line(const char *name, const char *line);
 int workload_log_read(const char *name, char **text, struct bh_error *err);
+
+/* The fleet (fleet.c, sync.c, reconcile.c; docs/fleet.md). */
+#define FLEET_DIR        "/data/fleet"
+#define FLEET_STATUS     FLEET_DIR "/status.json"
+#define FLEET_PROVISION  FLEET_DIR "/provision.json"
+#define FLEET_CA         FLEET_DIR "/ca.pem"
+#define FLEET_CERT       FLEET_DIR "/device.pem"
+#define FLEET_KEY        FLEET_DIR "/device.key"
+#define FLEET_BUILTIN_CA "/etc/bulkhead/fleet/ca.pem"
+#define SYNC_DIR         "/data/sync" /* the fetcher's, and only its */
+#define STATE_KEYS       "/etc/bulkhead/keys/state"
+#define BHSYNC           "/usr/libexec/bhsync"
+#define BHSYNC_UID       64001 /* the fetcher's user and group */
+
+struct fleet_bundle {
+	char name[WL_NAME_MAX];
+	char layer[REGISTRY_DIGEST_LEN + 1]; /* SHA-256 of the installed bundle file */
+};
+
+/* What this gateway applied, in FLEET_STATUS. */
+struct fleet_applied {
+	uint64_t serial;                           /* of the state applied whole */
+	char applied[REGISTRY_DIGEST_LEN + 1];     /* that state's manifest */
+	char settled[REGISTRY_DIGEST_LEN + 1];     /* the state applied as far as it goes */
+	int64_t expires;                           /* the settled state's expiry */
+	char failed[SYNC_FAILED_MAX][REGISTRY_DIGEST_LEN + 1]; /* updates that rolled back */
+	size_t n_failed;
+	char pending_update[REGISTRY_DIGEST_LEN + 1]; /* written, rebooted into on trial */
+	char pending_version[STATE_VERSION_MAX];
+	char pending_state[REGISTRY_DIGEST_LEN + 1];
+	uint64_t pending_serial;
+	char pending_boot[40];                        /* the boot that wrote it */
+	struct fleet_bundle bundles[WORKLOADS_MAX];
+	size_t n_bundles;
+};
+
+struct fleet {
+	struct sync_config cfg;
+	bool provisioned;
+	char device_id[STATE_NAME_MAX];
+	struct fleet_applied applied;
+};
+extern struct fleet fleet;
+
+/* Configuration, provisioning and FLEET_STATUS (fleet.c). */
+void fleet_init(void);
+int fleet_save(struct bh_error *err);
+/* The SHA-256 of name's installed bundle, or NULL when unknown. */
+const char *fleet_bundle(const char *name);
+/* Records it (NULL: forgets it) and saves. */
+void fleet_bundle_set(const char *name, const char *layer);
+/* Records the bundle file fd as name's, whichever way it was installed. */
+void fleet_note_install(const char *name, int fd);
+/* This boot's id (/proc/sys/kernel/random/boot_id). */
+void fleet_boot_id(char *out, size_t size);
+
+/* Polling (sync.c): when to poll, the fetcher's process, its result. */
+int64_t sync_tick(int epfd);
+bool sync_output(int fd, int epfd);
+bool sync_child_exited(pid_t pid, int status);
+void sync_now(void);
+int sync_status(char *out, size_t size);
+
+/* Applying a verified state (reconcile.c): the same install and update
+ * paths as bhctl. Returns 1 when the device must reboot into a new slot,
+ * 2 when its firmware must wait for this boot's confirmation, 0 when the
+ * state is settled, -1 with err when it could not be applied. */
+int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
+	      struct bh_error *err);
 
 /* Control socket (control.c). */
 int control_open(struct bh_error *err);

@@ -3,7 +3,7 @@
 ################################################################################
 
 BHD_SOURCES = main.c log.c workloads.c control.c install.c run.c workload_log.c container.c vm.c \
-	net.c proxy.c update.c confirm.c esp.c os_release.c
+	net.c proxy.c update.c confirm.c esp.c os_release.c fleet.c sync.c reconcile.c
 BHD_INSTALL = usr/sbin/bhd
 BHD_UNIT_TESTS = test_bhd_update
 BHD_UNIT_SOURCES = esp.c

@@ -229,6 +229,25 @@ static void do_update(struct request *r)
 	reply(r->fd, rc == 0, rc == 0 ? text : err.msg);
 }
 
+static void do_sync(struct request *r)
+{
+	if (!fleet.provisioned) {
+		reply(r->fd, false, "sync: this gateway is not provisioned (no registry, repository "
+				    "or group; see bhpack provision)");
+		return;
+	}
+	sync_now();
+	reply(r->fd, true, "polling now (bhctl fleet shows the outcome)");
+}
+
+static void do_fleet(struct request *r)
+{
+	static char text[4096];
+
+	sync_status(text, sizeof(text));
+	reply(r->fd, true, text);
+}
+
 /* Every verb of control_verbs, and what bhd does for it. */
 static const struct {
 	const char *verb;
@@ -237,6 +256,7 @@ static const struct {
 	{"install", do_install}, {"list", do_list},     {"status", do_status},
 	{"start", do_start},     {"stop", do_stop},     {"remove", do_remove},
 	{"logs", do_logs},       {"sbom", do_sbom},     {"update", do_update},
+	{"sync", do_sync},       {"fleet", do_fleet},
 };
 
 static void handle(int fd, int epfd)

@@ -147,6 +147,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 	if (load_one(m.name, err) < 0)
 		goto out;
 	strcpy(name_out, m.name);
+	fleet_note_install(m.name, fd);
 	bhd_log("bhd: installed %s %s (%s), signed by key %s", m.name, m.version,
 		m.mode == WL_VM ? "vm" : "container", b.key_id);
 	rc = 0;
@@ -176,6 +177,7 @@ int workload_remove(const char *name, struct bh_error *err)
 	sync();
 	wl_manifest_free(&w->m);
 	w->used = false;
+	fleet_bundle_set(name, NULL);
 	bhd_log("bhd: removed %s", name);
 	return 0;
 }

@@ -20,7 +20,8 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		workload_child_exited(pid, status);
+		if (!sync_child_exited(pid, status))
+			workload_child_exited(pid, status);
 }
 
 int main(void)
@@ -54,16 +55,20 @@ int main(void)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = lfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	fleet_init();
 	workloads_load();
 	workloads_install_embedded();
 	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);
 	for (;;) {
 		struct epoll_event events[32];
-		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started);
+		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started),
+			poll = sync_tick(epfd);
 		int n;
 
 		if (bless >= 0 && (timeout < 0 || bless < timeout))
 			timeout = bless;
+		if (poll >= 0 && (timeout < 0 || poll < timeout))
+			timeout = poll;
 		n = epoll_wait(epfd, events, 32, timeout < 0 ? -1 : (int)timeout);
 
 		for (int i = 0; i < n; i++) {
@@ -83,7 +88,7 @@ int main(void)
 				reap();
 			} else if (fd == lfd) {
 				control_handle(lfd, epfd);
-			} else if (!workload_output(fd)) {
+			} else if (!sync_output(fd, epfd) && !workload_output(fd)) {
 				proxy_event(fd, events[i].events, epfd);
 			}
 		}

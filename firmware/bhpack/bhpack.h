@@ -16,6 +16,15 @@ int cmd_sign(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_update(int argc, char **argv);
+int cmd_push(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_provision(int argc, char **argv);
+
+/* A new device key and its certificate (CN = id, client auth, days long)
+ * signed by the device CA, both PEM, malloc'd (device_identity.c). */
+int device_identity_make(const char *id, const char *ca_key, const char *ca_cert, unsigned days,
+			 char **cert_pem, char **key_pem, struct bh_error *err);
+int cmd_fetch(int argc, char **argv);
 
 /* A root filesystem folder as a reproducible tar (sorted, owner 0:0,
  * the given mtime; setuid and setgid bits dropped). */

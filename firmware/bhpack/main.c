@@ -17,13 +17,19 @@ static const struct {
 	{"inspect", cmd_inspect, "show a bundle's index, manifest and SBOM summary"},
 	{"verify", cmd_verify, "check a bundle as the device does: signature, hashes, SBOM"},
 	{"update", cmd_update, "build a signed firmware update file, or --check one as the device does"},
+	{"push", cmd_push, "publish a bundle, update file or desired state in an OCI registry"},
+	{"state", cmd_state, "write and sign a desired state, or --check one as the device does"},
+	{"provision", cmd_provision, "write a gateway's fleet provisioning onto its disk's ESP"},
+	/* Not listed: drives the registry client as the device does (tests). */
+	{"fetch", cmd_fetch, NULL},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: bhpack COMMAND [OPTIONS]   (bhpack %s)\n\n", BH_VERSION);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		if (commands[i].help)
+			fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nExit status: 0 success, 1 bundle refused (verify), 2 error.\n");
 }
 

@@ -18,6 +18,9 @@ const struct control_verb control_verbs[] = {
 	 "check a signed firmware update and write it to the other slot\n"
 	 "                   (--allow-downgrade FILE: also an older version;\n"
 	 "                   --status: both slots, versions, tries)"},
+	{"sync", CONTROL_ARG_NONE, "", "poll the fleet's registry now (docs/fleet.md)"},
+	{"fleet", CONTROL_ARG_NONE, "", "the fleet sync: registry, last poll, applied serial,\n"
+					"                   what is in progress, the last error"},
 	{NULL, CONTROL_ARG_NONE, NULL, NULL},
 };
 

@@ -7,5 +7,6 @@ include $(TOPDIR)/firmware/packages/systemd-boot/systemd-boot.mk
 include $(TOPDIR)/firmware/packages/busybox/busybox.mk
 include $(TOPDIR)/firmware/packages/libseccomp/libseccomp.mk
 include $(TOPDIR)/firmware/packages/mbedtls/mbedtls.mk
+include $(TOPDIR)/firmware/packages/curl/curl.mk
 include $(TOPDIR)/firmware/packages/yyjson/yyjson.mk
 include $(TOPDIR)/firmware/packages/libfdt/libfdt.mk

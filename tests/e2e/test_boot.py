@@ -15,6 +15,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine  # noqa: E402
+from ports import free_port  # noqa: E402
 import image  # noqa: E402
 
 t = Tap()
@@ -28,12 +29,6 @@ kimage = os.path.join(images, image.kernel_name(cfg))
 built = image.kernel_version_string(kimage, cfg["BH_ARCH"])
 t.ok(built.startswith("6.12."), "built kernel image carries a 6.12 version string", built)
 
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def accepts(port):

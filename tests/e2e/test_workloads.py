@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
+from ports import free_port  # noqa: E402
 import image  # noqa: E402
 import schemas  # noqa: E402
 
@@ -43,14 +44,6 @@ images = os.path.join(out, "images")
 tmp = tempfile.mkdtemp(prefix="bh-wl-")
 bhpack = os.path.join(out, "host", "bin", "bhpack")
 key = os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 web_port, vm_port = free_port(), free_port()

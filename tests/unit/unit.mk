@@ -6,11 +6,11 @@
 # code:
 #   <PROG>_UNIT_TESTS = test_x test_y      tests/unit/test_x.c, ...
 #   <PROG>_UNIT_SOURCES = a.c b.c          files of firmware/<prog>/ they link
-#   <PROG>_UNIT_LIBS = libseccomp          host packages beyond yyjson and mbedtls
+#   <PROG>_UNIT_LIBS = libseccomp          host packages beyond yyjson, mbedtls and curl
 ################################################################################
 
 UNIT_BUILD_DIR := $(BUILD_DIR)/unit
-UNIT_HOST_LIBS := yyjson mbedtls
+UNIT_HOST_LIBS := yyjson mbedtls curl
 UNIT_CFLAGS := -O1 -g $(C_STD_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -I$(TOPDIR)/include -I$(GENERATED_INCLUDE) -I$(TOPDIR)/tests/unit
 

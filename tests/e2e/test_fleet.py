@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""Fleet sync end to end (docs/fleet.md): a production image, which has no
+shell, provisioned through its ESP, converges to the desired state its
+group's tag names in a registry, with no console input.
+
+The test starts Debian's docker-registry on the build host's 127.0.0.1
+(TLS from a CA the test makes, whose server certificate also names
+10.0.2.2, the host as the gateway sees it through QEMU's user network;
+htpasswd auth) and pushes:
+  - the image's own demo workloads (demo-web, demo-vm) as bundle artifacts;
+  - a good update file (this tree at a newer version);
+  - a bad update file (newer still: the good one's parts, a byte of its
+    root changed, signed again: dm-verity refuses that root on every try,
+    so it never gets healthy);
+  - state 1: both demo workloads and the good update, polled every 10 s.
+Then a copy of disk.img, provisioned with `bhpack provision`, boots through
+the firmware (start-qemu.sh) and:
+  1. takes its provisioning from the ESP, polls, confirms its boot,
+     downloads the update;
+  2. writes it, reboots into slot B on trial, keeps it, and applies state 1
+     whole; demo-web answers through a forwarded port;
+  3. state 2 drops demo-vm: it is removed;
+  4. state 3 names the bad update: written, tried three times, rolled
+     back; the gateway says so and runs the good version on.
+
+Runs on the QEMU boards' production images (x86_64 and ARM64).
+Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+from qemu import Machine, Timeout  # noqa: E402
+import image  # noqa: E402
+import registry_servers as rs  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+if cfg["BH_PROFILE"] != "production" or not os.path.exists(
+        os.path.join(TOP, "board", cfg["BH_BOARD_NAME"], "qemu-kernel.args")):
+    t.skip("fleet sync end to end", "runs on the QEMU boards' production images")
+    t.done()
+
+images = os.path.join(out, "images")
+bhpack = os.path.join(out, "host", "bin", "bhpack")
+scratch = tempfile.mkdtemp(prefix="bh-fleet-", dir=os.environ.get("BH_TESTS_OUTPUT"))
+KEYS = os.path.join(TOP, "board", "common", "keys")
+STATE_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-state.key.pem")
+PASSWORD = "fleet test password"
+ENV = dict(os.environ, BHPACK_REGISTRY_PASSWORD=PASSWORD)
+GROUP = "lab"
+POLL = 10
+
+
+def p(*x):
+    return os.path.join(scratch, *x)
+
+
+def make(*args, o=out):
+    r = subprocess.run(["make", "-C", TOP, "O=" + o] + list(args), capture_output=True, text=True)
+    return r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+
+
+def bh(*args):
+    r = subprocess.run([bhpack] + list(args), capture_output=True, text=True, env=ENV, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError("bhpack %s: %s" % (args[0], r.stderr.strip()))
+    return r.stdout.strip()
+
+
+def push(path, tag):
+    return bh("push", "--ca", pki.ca, "--user", "gw", path, "%s/fleet:%s" % (reg.host, tag))
+
+
+def publish(serial, workloads, firmware):
+    args = ["state", "--key", STATE_KEY, "--group", GROUP, "--serial", str(serial),
+            "--valid-days", "2", "--poll-interval", str(POLL), "-o", p("state-%d" % serial)]
+    for name, digest in workloads:
+        args += ["--workload", "%s=1.0@%s" % (name, digest)]
+    args += ["--firmware", "%s@%s" % firmware]
+    bh(*args)
+    return bh("push", "--ca", pki.ca, "--user", "gw", "--state", p("state-%d" % serial),
+              "%s/fleet:group-%s" % (reg.host, GROUP))
+
+
+def web_answers(port):
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(b"GET / HTTP/1.0\r\nHost: gw\r\n\r\n")
+        s.settimeout(10)
+        data = s.recv(200)
+        s.close()
+        return data.startswith(b"HTTP/1.") and b" 200 " in data.split(b"\r\n")[0]
+    except OSError:
+        return False
+
+
+def step(name, m, pattern, timeout):
+    """One expected console line: a check, and its match (None on timeout)."""
+    try:
+        mt = m.expect(pattern, timeout)
+        t.ok(True, name)
+        return mt
+    except Timeout as e:
+        t.ok(False, name, str(e)[-2500:])
+        return None
+
+
+# --- the artifacts -----------------------------------------------------------
+ok, log = make("all")
+t.ok(ok, "the image of this tree", log)
+cur = open(os.path.join(out, "build", "image-version")).read().strip()
+good_ver, bad_ver = cur + ".1", cur + ".2"
+ok, log = make("BH_IMAGE_VERSION=" + good_ver, "update-image")
+t.ok(ok, "make update-image BH_IMAGE_VERSION=%s (the good update)" % good_ver, log)
+shutil.copy(os.path.join(images, "update-%s.bhu" % good_ver), p("good.bhu"))
+# The bad update: the good one's members with a byte of its root changed,
+# signed again with the (TEST-ONLY) update key as a vendor's bad build
+# would be: every check passes, and dm-verity refuses the root on each try.
+members = p("members")
+with tarfile.open(p("good.bhu")) as tf:
+    for n in ("sbom.spdx.json", "uki-a.efi", "uki-b.efi", "slot.img", "manifest.json"):
+        tf.extract(n, members)
+with open(os.path.join(members, "manifest.json")) as f:
+    um = json.load(f)
+with open(os.path.join(members, "slot.img"), "r+b") as f:
+    f.seek(1024)
+    b = f.read(1)
+    f.seek(1024)
+    f.write(bytes([b[0] ^ 0xFF]))
+r = subprocess.run([bhpack, "update", "--key", os.path.join(TOP, cfg.get(
+    "BH_UPDATE_SIGNING_KEY", "board/common/keys/bulkhead-TEST-ONLY-vendor.key.pem")),
+    "--board", um["board"], "--arch", um["arch"], "--version", bad_ver,
+    "--sbom", os.path.join(members, "sbom.spdx.json"),
+    "--uki-a", os.path.join(members, "uki-a.efi"), "--uki-b", os.path.join(members, "uki-b.efi"),
+    "--slot", os.path.join(members, "slot.img"), "-o", p("bad.bhu")],
+    capture_output=True, text=True)
+t.ok(r.returncode == 0, "a signed update %s whose root dm-verity refuses (the bad update)"
+     % bad_ver, r.stderr)
+shutil.rmtree(members, ignore_errors=True)
+ok, log = make("all")  # disk.img is this tree's own version again
+t.ok(ok and open(os.path.join(out, "build", "image-version")).read().strip() == cur,
+     "the image is version %s again" % cur, log)
+
+pki = rs.Pki(p("pki"), server_san="DNS:localhost,IP:127.0.0.1,IP:10.0.2.2")
+reg = rs.Registry(p("reg"), pki, users={"gw": PASSWORD})
+m = None
+try:
+    demo = os.path.join(out, "build", "demo")
+    web = push(os.path.join(demo, "demo-web.bundle"), "demo-web")
+    vm = push(os.path.join(demo, "demo-vm.bundle"), "demo-vm")
+    good = push(p("good.bhu"), "firmware-" + good_ver)
+    bad = push(p("bad.bhu"), "firmware-" + bad_ver)
+    publish(1, [("demo-web", web), ("demo-vm", vm)], (good_ver, good))
+    t.ok(True, "pushed the demo bundles, two updates and state 1 to %s" % reg.host)
+
+    disk = p("disk.img")
+    subprocess.run(["cp", "--sparse=always", os.path.join(images, "disk.img"), disk], check=True)
+    with open(p("password"), "w") as f:
+        f.write(PASSWORD + "\n")
+    bh("provision", "--disk", disk, "--registry", "10.0.2.2:%d" % reg.port,
+       "--repository", "fleet", "--group", GROUP, "--ca", pki.ca, "--user", "gw",
+       "--password-file", p("password"), "--poll-interval", str(POLL))
+    t.ok(True, "bhpack provision wrote the provisioning onto the ESP of a copy of disk.img")
+
+    web_port = rs.free_port()
+    env = dict(os.environ, BULKHEAD_DISK=disk,
+               BULKHEAD_HOSTFWD="tcp:127.0.0.1:%d-:8080" % web_port)
+    log = os.path.join(out, "e2e-fleet.log")
+    arm = cfg["BH_ARCH"] == "aarch64"
+    slow = 2 if arm else 1
+
+    # 1. First boot: provisioning, a poll, the confirmed boot, the update.
+    m = Machine(images, log_path=log, env=env, script="start-qemu.sh")
+    step("the gateway takes its provisioning from the ESP", m,
+         r"bhd: fleet: provisioned from the ESP: registry 10\.0\.2\.2:%d, group %s"
+         % (reg.port, GROUP), 240 * slow)
+    step("state 1 is verified and applied but for its firmware (the boot is not confirmed "
+         "yet)", m, r"fleet: state serial 1 applied but for its firmware", 120 * slow)
+    step("the boot is confirmed", m, r"bhd: slot a \(version [^)]*\) boot healthy", 180 * slow)
+    step("the update is written and the gateway reboots into it", m,
+         r"fleet: rebooting into the new slot on trial", 300 * slow)
+    step("slot b boots the new version on trial", m,
+         r"bhd: slot b, version %s: new \(on trial\)" % re.escape(good_ver), 300 * slow)
+    step("the update is kept and state 1 applied whole", m,
+         r"bhd: fleet: update %s kept; state serial 1 applied" % re.escape(good_ver),
+         300 * slow)
+    deadline = time.time() + 120 * slow
+    while not web_answers(web_port) and time.time() < deadline:
+        time.sleep(3)
+    t.ok(web_answers(web_port), "demo-web answers through the forwarded port")
+
+    # 3. A state without demo-vm.
+    publish(2, [("demo-web", web)], (good_ver, good))
+    step("state 2: demo-vm is removed", m, r"fleet: workload demo-vm removed \(not in the state\)",
+         120 * slow)
+    step("state 2 is applied", m, r"bhd: fleet: state serial 2 applied", 60 * slow)
+
+    # 4. A state naming an update that never gets healthy.
+    publish(3, [("demo-web", web)], (bad_ver, bad))
+    step("state 3: the bad update is written and booted on trial", m,
+         r"fleet: rebooting into the new slot on trial", 180 * slow)
+    step("dm-verity refuses the bad update's root", m,
+         r"verity: [0-9:]+: data block \d+ is corrupted", 300 * slow)
+    step("after its tries the gateway rolls back and says so", m,
+         r"bhd: fleet: update %s rolled back \(running %s\)" % (re.escape(bad_ver),
+                                                                  re.escape(good_ver)),
+         600 * slow)
+    deadline = time.time() + 120 * slow
+    while not web_answers(web_port) and time.time() < deadline:
+        time.sleep(3)
+    t.ok(web_answers(web_port), "demo-web answers again after the rollback")
+finally:
+    if m:
+        m.kill()
+    reg.stop()
+shutil.rmtree(scratch, ignore_errors=True)
+t.done()
