@@ -80,21 +80,21 @@ struct reg_resp {
 	char final_url[REG_URL_MAX];
 };
 
-/* Sends req to url once, with auth_header (NULL: none): no auth flow, no
+/* registry_http.c: sends req to url once, with auth_header (NULL: none): no auth flow, no
  * redirects. Returns 0 when an answer arrived, else -1 (r->last, err). */
 int reg_exchange(struct registry *r, struct reg_req *req, const char *url, const char *auth_header,
                  struct reg_resp *resp, struct bh_error *err);
 /* "Authorization: Basic ..." of the client's credentials into out. */
 int reg_basic_header(struct registry *r, char *out, size_t cap);
 
-/* One request with the client's auth (401 -> challenge -> retry) and, when
+/* registry.c: one request with the client's auth (401 -> challenge -> retry) and, when
  * req->follow, redirects (Authorization only to the registry's origin).
  * Returns 0 when an answer arrived (any status: see resp->status), or -1
  * on a transfer failure, with r->last and err filled. */
 int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
                 struct bh_error *err);
 
-/* Fills r->last and err for an answer with a status the caller did not
+/* registry_http.c: fills r->last and err for an answer with a status the caller did not
  * want, naming the request and the registry's error code. Returns -1. */
 int reg_status_error(struct registry *r, const struct reg_req *req, const struct reg_resp *resp,
                      struct bh_error *err);
