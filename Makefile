@@ -177,8 +177,10 @@ include $(TOPDIR)/tests/sanitize/sanitize.mk
 $(foreach p,musl linux systemd-boot busybox,$(if $(filter $(p),$(PACKAGES)),,$(error \
 	every image needs $(p): BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
 
-# Every selected package is built, whether or not a program uses it yet.
-all: images $(PACKAGES)
+# Every selected package is built, whether or not a program uses it yet,
+# and every program's build-host twin in O/host/bin (bhpack, bhsbom,
+# bhsync): the tools a vendor runs and the tests drive.
+all: images $(PACKAGES) $(addprefix host-,$(HOST_PROGRAMS))
 
 # For scripts and tests: make -s printvars VARS='LINUX_PREFIX BUSYBOX_PREFIX'
 printvars:
