@@ -19,7 +19,10 @@ int main(void)
 
 	for (v = control_verbs; v->name; v++)
 		n++;
-	ok(n == 9, "nine verbs (%d)", n);
+	ok(n == 11, "eleven verbs (%d)", n);
+	ok(control_verb("sync") && control_verb("sync")->arg == CONTROL_ARG_NONE &&
+	       control_verb("fleet") && control_verb("fleet")->arg == CONTROL_ARG_NONE,
+	   "sync and fleet take nothing");
 	v = control_verb("install");
 	ok(v && v->arg == CONTROL_ARG_FILE && control_verb("update")->arg == CONTROL_ARG_FILE,
 	   "install and update pass a file");
