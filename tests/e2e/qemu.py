@@ -138,6 +138,7 @@ class Machine:
                 reply = json.loads(f.readline())
                 if "return" in reply or "error" in reply:
                     break
+        f.close()
         s.close()
         return reply
 
@@ -222,4 +223,7 @@ class QmpEvents:
                 return None
 
     def close(self):
+        # The file from makefile() holds the descriptor too: QEMU would
+        # keep this client, and the next qmp() would wait for its greeting.
+        self.f.close()
         self.sock.close()
