@@ -62,7 +62,7 @@ download=$(BULKHEAD_URL)
 source=rootfs/demo
 license_file=$(TOPDIR)/LICENSE
 endef
-$(SBOM_INFO_DIR)/demo-workloads.info: $(TOPDIR)/rootfs/workloads.mk | $(SBOM_INFO_DIR)
+$(SBOM_INFO_DIR)/demo-workloads.info: $(TOPDIR)/rootfs/workloads.mk $(GENERATED_INCLUDE)/bulkhead/version.h | $(SBOM_INFO_DIR)
 	$(file >$@.tmp,$(SBOM_INFO_TEXT_demo-workloads))
 	$(Q)mv $@.tmp $@
 
