@@ -4,6 +4,7 @@
 # through sudo); anywhere else the exact list is printed and the build stops.
 # Each line: a command or file that proves the tool is here, then the Debian
 # package that provides it. `host-tools.sh --check` only reports.
+# zstd: the kernel compresses the x86_64 image with it (CONFIG_KERNEL_ZSTD).
 # runc, crun and patchelf: bhc's spec-compatibility tests and its benchmark
 # peers. cryptsetup-bin to OVMF/AAVMF: the verified disk image (dm-verity,
 # GPT, the EFI system partition, Secure Boot signing, bmap) and its firmware.
@@ -37,6 +38,7 @@ perl                         perl
 /usr/include/openssl/ssl.h   libssl-dev
 /usr/include/zlib.h          zlib1g-dev
 xz                           xz-utils
+zstd                         zstd
 bzip2                        bzip2
 cpio                         cpio
 ccache                       ccache
