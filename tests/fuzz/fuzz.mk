@@ -23,23 +23,10 @@ FUZZ_COMMON_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE \
 FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined $(FUZZ_COMMON_CFLAGS)
 FUZZ_LIB_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_COMMON_CFLAGS)
 
-# libbulkhead is compiled once, instrumented for coverage
-# (fuzzer-no-link) with the same sanitizers, and archived; each harness
-# links the objects it uses.
-FUZZ_LIB_OBJS := $(patsubst $(TOPDIR)/firmware/lib/%.c,$(FUZZ_BUILD_DIR)/lib/%.o,$(LIBBULKHEAD_SOURCES))
+# libbulkhead instrumented for coverage (fuzzer-no-link) with the same
+# sanitizers, archived once (libbulkhead-variant, tests/unit/unit.mk).
 FUZZ_LIB := $(FUZZ_BUILD_DIR)/lib/libbulkhead-fuzz.a
-
-$(FUZZ_BUILD_DIR)/lib/%.o: $(TOPDIR)/firmware/lib/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
-		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(sort $(UNIT_HOST_LIBS) $(LIBBULKHEAD_PACKAGES)),host-$(p))
-	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_LIB_CFLAGS) -MMD -MP \
-		$(foreach p,$(sort $(UNIT_HOST_LIBS) $(LIBBULKHEAD_PACKAGES)),-I$(HOST_$(call UPPERCASE,$(p))_PREFIX)/include) \
-		-c $< -o $@
-
-$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
-	$(Q)rm -f $@ && ar rcD $@ $^
-
--include $(FUZZ_LIB_OBJS:.o=.d)
+$(eval $(call libbulkhead-variant,$(FUZZ_BUILD_DIR)/lib,clang $(FUZZ_LIB_CFLAGS),$(FUZZ_LIB)))
 
 # $(1): harness, $(2): extra sources, $(3): extra host packages, $(4): program folder.
 define fuzzer

@@ -14,23 +14,25 @@ UNIT_HOST_LIBS := yyjson mbedtls curl
 UNIT_CFLAGS := -O1 -g $(C_STD_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -I$(TOPDIR)/include -I$(GENERATED_INCLUDE) -I$(TOPDIR)/tests/unit
 
-# libbulkhead is compiled once with the same flags and archived: each test
-# links the objects it uses (compiling every source into every test took
-# most of the unit tests' time).
-UNIT_LIB_OBJS := $(patsubst $(TOPDIR)/firmware/lib/%.c,$(UNIT_BUILD_DIR)/lib/%.o,$(LIBBULKHEAD_SOURCES))
+# libbulkhead compiled once more for the build host with other flags and
+# archived, so that each test (or fuzz harness) links the objects it uses
+# instead of compiling every source again: $(1) folder, $(2) the compile
+# command, $(3) the archive.
+LIBBULKHEAD_VARIANT_PKGS := $(sort $(UNIT_HOST_LIBS) $(LIBBULKHEAD_PACKAGES))
+define libbulkhead-variant
+$(1)/%.o: $(TOPDIR)/firmware/lib/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(LIBBULKHEAD_VARIANT_PKGS),host-$(p))
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$(2) -MMD -MP \
+		$(foreach p,$(LIBBULKHEAD_VARIANT_PKGS),-I$$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/include) \
+		-c $$< -o $$@
+$(3): $(patsubst $(TOPDIR)/firmware/lib/%.c,$(1)/%.o,$(LIBBULKHEAD_SOURCES))
+	$$(Q)rm -f $$@ && ar rcD $$@ $$^
+-include $(patsubst $(TOPDIR)/firmware/lib/%.c,$(1)/%.d,$(LIBBULKHEAD_SOURCES))
+endef
+
 UNIT_LIB := $(UNIT_BUILD_DIR)/lib/libbulkhead-asan.a
-
-$(UNIT_BUILD_DIR)/lib/%.o: $(TOPDIR)/firmware/lib/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
-		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(sort $(UNIT_HOST_LIBS) $(LIBBULKHEAD_PACKAGES)),host-$(p))
-	$(Q)mkdir -p $(@D)
-	$(Q)gcc $(UNIT_CFLAGS) -MMD -MP \
-		$(foreach p,$(sort $(UNIT_HOST_LIBS) $(LIBBULKHEAD_PACKAGES)),-I$(HOST_$(call UPPERCASE,$(p))_PREFIX)/include) \
-		-c $< -o $@
-
-$(UNIT_LIB): $(UNIT_LIB_OBJS)
-	$(Q)rm -f $@ && ar rcD $@ $^
-
--include $(UNIT_LIB_OBJS:.o=.d)
+$(eval $(call libbulkhead-variant,$(UNIT_BUILD_DIR)/lib,gcc $(UNIT_CFLAGS),$(UNIT_LIB)))
 
 # $(1): test name, $(2): extra sources (absolute), $(3): extra host packages,
 # $(4): the program's folder (for its private headers).
