@@ -130,7 +130,10 @@ undocumented = [r for r in failing if r["option_name"] not in accepted]
 t.ok(not undocumented, "every failing check (%d) is in docs/hardening.md with its reason"
      % len(failing),
      "\n".join("%s (%s): %s" % (r["option_name"], r["type"], r["check_result"]) for r in undocumented))
-stale = sorted(accepted - {r["option_name"] for r in failing})
+# Rows for checks this run does not make (sysctls need a booted image) are
+# left alone.
+evaluated = {r["option_name"] for r in lresults}
+stale = sorted((accepted & evaluated) - {r["option_name"] for r in failing})
 t.ok(not stale, "docs/hardening.md lists no check as failing on %s that passes" % ARCH_NAMES[arch],
      ", ".join(stale))
 t.done()
