@@ -63,6 +63,15 @@ t.ok("-device nvme," in qemu_line and "-device e1000e," in qemu_line and "ICH9-L
      and "virtio" not in qemu_line,
      "start-qemu.sh emulates a PC: NVMe disk, e1000e NIC, ICH9 TCO watchdog, no virtio device", qemu_line)
 
+# Issue 17: a gateway on real hardware ships no demo workloads (no HTTP
+# server on 8080, no microVM on 8081 that nobody asked for).
+with open(os.path.join(images, "rootfs.manifest")) as f:
+    demos = [l.split("\t")[0] for l in f if l.split("\t")[1:2] == ["demo-workloads"]
+             or "/demo-" in l.split("\t")[0]]
+t.ok(cfg.get("BH_DEMO_WORKLOADS") != "y" and not demos,
+     "the PC board's image has no demo workloads (BH_DEMO_WORKLOADS off by default)",
+     "BH_DEMO_WORKLOADS=%s; in the rootfs: %s" % (cfg.get("BH_DEMO_WORKLOADS"), demos))
+
 # Slot A and /data as the GPT of disk.img has them: the partition number
 # gives the kernel's name on the NVMe disk (nvme0n1p<n>).
 try:

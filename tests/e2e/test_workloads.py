@@ -40,6 +40,10 @@ debug = cfg["BH_PROFILE"] == "debug"
 arm = cfg["BH_ARCH"] == "aarch64"
 # A nested Linux guest under TCG is slow, on ARM64 much slower.
 VM_BOOT = 600 if arm else 240
+if cfg.get("BH_DEMO_WORKLOADS") != "y":
+    t.skip("the demo workloads on the booted image",
+           "this image has no demo workloads (BH_DEMO_WORKLOADS is off on real hardware's boards)")
+    t.done()
 images = os.path.join(out, "images")
 tmp = tempfile.mkdtemp(prefix="bh-wl-")
 bhpack = os.path.join(out, "host", "bin", "bhpack")
