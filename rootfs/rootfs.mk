@@ -46,7 +46,8 @@ ifeq ($(BH_NET_DHCP),y)
 	$(Q)sed 's|@INTERFACE@|$(call qstrip,$(BH_NET_INTERFACE))|' $(TOPDIR)/rootfs/services/dhcp.service \
 		> $(@D)/etc/bulkhead/services.d/dhcp.service
 endif
-	$(Q)sed -n p $(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
+	$(Q)sed -e '$(if $(filter y,$(BH_WORKLOAD_OUTPUT_CONSOLE)),s|^exec = /usr/sbin/bhd$$|& --workload-output-console|)' \
+		$(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
 	$(Q)mkdir -p $(@D)/etc/bulkhead/trusted-keys
 	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/trusted-keys/$(notdir $(k)) &&) true
 	$(Q)mkdir -p $(@D)/etc/bulkhead/keys/state

@@ -47,6 +47,10 @@ struct workload {
 	int last_status; /* wait status of the last run */
 	char partial[512];
 	size_t partial_len;
+	/* Output rate limit (workload_log.c): a token bucket in bytes, and
+	 * the lines dropped over it (since the last report, and in all). */
+	int64_t out_tokens, out_refilled_ms;
+	uint64_t out_dropped, out_dropped_total;
 };
 
 /* The table (workloads.c). */
@@ -136,7 +140,14 @@ int proxies_open(struct workload *w, int epfd, struct bh_error *err);
 void proxies_close(struct workload *w);
 bool proxy_event(int fd, uint32_t events, int epfd);
 
-/* Each workload's output (workload_log.c). */
+/* Limits for a manifest that names none (limits.c). */
+uint64_t workload_default_memory(void);
+void workload_default_limits(struct wl_manifest *m);
+
+/* Each workload's output (workload_log.c): read from its pipe with a byte
+ * budget per wakeup, split into lines, rate-limited, logged. */
+extern bool workload_output_console;
+void workload_output_read(struct workload *w);
 void workload_log_line(const char *name, const char *line);
 int workload_log_read(const char *name, char **text, struct bh_error *err);
 

@@ -78,6 +78,7 @@ static int load_one(const char *name, struct bh_error *err)
 	free(text);
 	if (rc < 0)
 		return -1;
+	workload_default_limits(&w->m);
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/initrd", name);
 	w->has_initrd = access(dir, F_OK) == 0;
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/disk.img", name);

@@ -214,28 +214,10 @@ bool workload_output(int fd)
 {
 	for (int i = 0; i < WORKLOADS_MAX; i++) {
 		struct workload *w = &workloads[i];
-		char buf[4096];
-		ssize_t n;
 
 		if (!w->used || w->out_fd != fd)
 			continue;
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			for (ssize_t j = 0; j < n; j++) {
-				if (buf[j] == '\n' || buf[j] == '\r' || w->partial_len == sizeof(w->partial) - 1) {
-					if (w->partial_len) {
-						w->partial[w->partial_len] = 0;
-						workload_log_line(w->m.name, w->partial);
-					}
-					w->partial_len = 0;
-					if (buf[j] == '\n' || buf[j] == '\r')
-						continue;
-				}
-				w->partial[w->partial_len++] = buf[j];
-			}
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			close(fd);
-			w->out_fd = -1;
-		}
+		workload_output_read(w);
 		return true;
 	}
 	return false;

@@ -291,12 +291,17 @@ bool services_output(int fd)
 {
 	for (int i = 0; i < n_services; i++) {
 		struct service *s = &services[i];
+		/* At most this much of one service per wakeup: the epoll set is
+		 * level-triggered, so a service that writes without pause
+		 * cannot keep init from its signals, timers and watchdog. */
+		size_t budget = 16 * 1024;
 		char buf[4096];
-		ssize_t n;
+		ssize_t n = -1;
 
 		if (s->out_fd != fd)
 			continue;
-		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		while (budget > 0 && (n = read(fd, buf, sizeof(buf))) > 0) {
+			budget = (size_t)n < budget ? budget - (size_t)n : 0;
 			for (ssize_t j = 0; j < n; j++) {
 				if (buf[j] == '\n' || s->partial_len == sizeof(s->partial)) {
 					emit(s, s->partial, s->partial_len);

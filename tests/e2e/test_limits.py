@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Workloads cannot take the gateway down (issue 17, items 1 and 2), on one
+boot of the x86_64 debug image:
+
+- init caps /sys/fs/cgroup/workloads as a whole: memory.max below MemTotal
+  (a reserve for the host) and pids.max below the kernel's pid_max;
+- bundles whose manifests name no "resources" get bhd's default limits: a
+  fork bomb stops at the default pids.max, a memory hog is killed at the
+  default memory.max, and bhd says which defaults it applied;
+- a container printing as fast as it can: bhd keeps answering (`bhctl list`,
+  timed and printed, while the bomb, the hog and the flood run), its log
+  stays bounded and says how many lines it dropped over the rate limit, and
+  neither bhd nor init restarts.
+
+Environment: BH_OUTPUT, the O folder of a built image.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.join(TOP, "tests", "escape"))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+from qemu import Machine, Timeout  # noqa: E402
+import bhctest  # noqa: E402
+import image  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+if cfg["BH_PROFILE"] != "debug" or cfg["BH_ARCH"] != "x86_64":
+    t.skip("default limits and output floods",
+           "runs on the x86_64 debug image (a shell to drive it; the limits are the same C on every board)")
+    t.done()
+
+images = os.path.join(out, "images")
+bhpack = os.path.join(out, "host", "bin", "bhpack")
+key = os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem")
+tmp = tempfile.mkdtemp(prefix="bh-limits-", dir=os.environ.get("BH_TESTS_OUTPUT"))
+MiB = 1 << 20
+
+# Payload: three container bundles, none with "resources".
+root = os.path.join(tmp, "root")
+os.makedirs(os.path.join(root, "bin"))
+for src, name in (("forkbomb.c", "bomb"), ("memhog.c", "hog"), ("flood.c", "flood")):
+    bhctest.build_static(out, src, os.path.join(root, "bin", name))
+payload = os.path.join(tmp, "payload")
+os.makedirs(payload)
+ARGS = {"bomb": ["/bin/bomb", "100000"], "hog": ["/bin/hog", "100000"], "flood": ["/bin/flood"]}
+for name, args in ARGS.items():
+    mpath = os.path.join(tmp, name + ".json")
+    with open(mpath, "w") as f:
+        json.dump({"name": name, "version": "1.0", "mode": "container", "container": {"args": args},
+                   "restart": {"policy": "never"}}, f)
+    subprocess.run([bhpack, "build", "--manifest", mpath, "--key", key, "--arch", cfg["BH_ARCH"],
+                    "--rootfs", root, "-o", os.path.join(payload, name + ".bundle")],
+                   check=True, capture_output=True)
+sq = os.path.join(tmp, "payload.sqfs")
+subprocess.run(["mksquashfs", payload, sq, "-quiet", "-no-progress", "-all-root"], check=True,
+               capture_output=True)
+extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % sq,
+         "-device", "virtio-blk-pci,drive=payload,serial=payload"]
+env = dict(os.environ, BULKHEAD_DATA=os.path.join(tmp, "data.img"))
+
+
+def number(text):
+    m = re.search(r"(?m)^\S+: (\d+)\s*$", text)
+    return int(m.group(1)) if m else None
+
+
+def timed_list(m):
+    """`bhctl list` in the image, timed there: (status, ms, output)."""
+    st, o = m.shell("a=$(date +%s%N); bhctl list; s=$?; b=$(date +%s%N); "
+                    "echo took=$(( (b - a) / 1000000 )); exit $s", timeout=120)
+    took = re.search(r"took=(\d+)", o)
+    return st, int(took.group(1)) if took else -1, o
+
+
+with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-limits.log")) as m:
+    try:
+        m.expect(r"bhd: ready", 300)
+        m.send("\n")
+        m.expect(r"# ", 30)
+    except Timeout as e:
+        t.ok(False, "the image boots to bhd ready and a shell", str(e))
+        t.done()
+
+    # init's cap on the workloads as a whole.
+    st, o = m.shell("grep MemTotal /proc/meminfo; cat /proc/sys/kernel/pid_max "
+                    "/sys/fs/cgroup/workloads/memory.max /sys/fs/cgroup/workloads/pids.max")
+    nums = [int(x) for x in re.findall(r"(?m)^\S+: (?:MemTotal:\s+)?(\d+)(?: kB)?\s*$", o)]
+    if len(nums) == 4:
+        total, pid_max, wl_mem, wl_pids = nums[0] * 1024, nums[1], nums[2], nums[3]
+        t.ok(wl_mem <= total - 128 * MiB,
+             "init caps the workloads' memory.max below MemTotal less the host's reserve (%d of %d MiB)"
+             % (wl_mem // MiB, total // MiB), o)
+        t.ok(wl_pids < pid_max, "init caps the workloads' pids.max below pid_max (%d of %d)"
+             % (wl_pids, pid_max), o)
+    else:
+        t.ok(False, "init caps the workloads' memory.max and pids.max (numbers, not max)", o)
+    st, bhd_before = m.shell("pidof bhd")
+
+    m.shell("mkdir -p /tmp/payload && for d in /sys/class/block/*; do "
+            "[ \"$(cat $d/serial 2>/dev/null)\" = payload ] && mount -t squashfs -o ro /dev/${d##*/} /tmp/payload; "
+            "done")
+    for name in ("bomb", "hog"):
+        pos = m.mark()
+        st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name, timeout=120)
+        t.ok(st == 0 and "installed " + name in o, "bhctl install %s (a manifest without resources)" % name, o)
+        try:
+            d = m.expect(r"bhd: %s: its manifest names no limits: pids\.max (\d+), memory\.max (\d+)M" % name,
+                         60, pos)
+            t.ok(True, "bhd applies default limits to %s and says so (pids.max %s, memory.max %sM)"
+                 % (name, d.group(1).decode(), d.group(2).decode()))
+        except Timeout as e:
+            t.ok(False, "bhd applies default limits to %s and says so" % name, str(e))
+
+    # The fork bomb stops at the default pids.max.
+    end, o = time.monotonic() + 180, ""
+    while time.monotonic() < end:
+        st, o = m.shell("bhctl logs bomb; cat /sys/fs/cgroup/workloads/bomb/pids.max")
+        if "forkbomb:" in o:
+            break
+        time.sleep(5)
+    b = re.search(r"forkbomb: (\d+) children, stopped by (.*)", o)
+    limit = number(o.split("forkbomb:")[-1]) if b else None
+    t.ok(b is not None and limit is not None and int(b.group(1)) < limit
+         and "Resource temporarily unavailable" in b.group(2),
+         "a fork bomb without limits in its manifest stops at the default pids.max (%s)"
+         % (b.group(0) if b else "no report"), o[-1500:])
+
+    # The memory hog is OOM-killed at the default memory.max.
+    try:
+        m.expect(r"bhd: hog (ended by signal 9|exited with status 137)", 300, 0)
+        st, o = m.shell("bhctl logs hog | tail -2")
+        mib = re.findall(r"memhog: (\d+) MiB", o)
+        t.ok(True, "a memory hog without limits is OOM-killed (last report: %s MiB)" % (mib[-1] if mib else "?"))
+    except Timeout as e:
+        t.ok(False, "a memory hog without limits is OOM-killed", str(e))
+
+    # The flood, while the bomb's children still hold their pids.
+    st, o = m.shell("bhctl install /tmp/payload/flood.bundle", timeout=120)
+    t.ok(st == 0 and "installed flood" in o, "bhctl install flood (prints as fast as it can)", o)
+    times, bad = [], []
+    for i in range(6):
+        time.sleep(10)
+        st, ms, o = timed_list(m)
+        times.append(ms)
+        if st != 0 or not re.search(r"(?m)^flood\s+container\s+running", o):
+            bad.append(o)
+    t.diag("bhctl list during the flood: %s ms (TCG)" % ", ".join(str(x) for x in times))
+    t.ok(not bad, "bhd answers bhctl list six times over a minute of flood, the flood running",
+         "\n---\n".join(bad)[-1500:])
+    st, o = m.shell("bhctl logs flood | grep -c '^flood: line'; bhctl logs flood | grep 'dropped' | tail -1; "
+                    "cat /run/bulkhead/logs/flood.log* | wc -c")
+    dropped = re.search(r"dropped (\d+) lines of output over the rate limit", o)
+    t.ok(dropped is not None and int(dropped.group(1)) > 0,
+         "the flood's excess lines are dropped and counted in its log (%s)"
+         % (dropped.group(0) if dropped else "none"), o)
+    size = re.findall(r"(?m)^\S+: (\d+)\s*$", o)
+    t.ok(size and int(size[-1]) <= 2 * 256 * 1024 + 4096, "the flood's log stays bounded (%s bytes)"
+         % (size[-1] if size else "?"), o)
+    st, bhd_after = m.shell("pidof bhd")
+    t.ok(bhd_before.strip() and bhd_before == bhd_after and "service bhd (pid" not in m.text(),
+         "bhd ran through all of it without a restart (pid %s)" % bhd_after.strip(), bhd_before + bhd_after)
+    m.shell("bhctl remove flood; bhctl remove bomb; bhctl remove hog", timeout=120)
+    m.qmp("quit")
+    m.wait_exit(30)
+shutil.rmtree(tmp, ignore_errors=True)
+t.done()
