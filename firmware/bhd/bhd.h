@@ -37,6 +37,7 @@ struct workload {
 	bool used;
 	struct wl_manifest m;
 	bool has_initrd, has_disk;
+	bool verified; /* its files matched its SBOM since bhd started */
 	enum wl_state state;
 	pid_t pid;
 	int out_fd;
@@ -139,6 +140,10 @@ void net_teardown(struct workload *w);
 int proxies_open(struct workload *w, int epfd, struct bh_error *err);
 void proxies_close(struct workload *w);
 bool proxy_event(int fd, uint32_t events, int epfd);
+
+/* Its installed files against its stored SBOM, once per start of bhd
+ * (verify.c). */
+int workload_verify(struct workload *w, struct bh_error *err);
 
 /* Limits for a manifest that names none (limits.c). */
 uint64_t workload_default_memory(void);

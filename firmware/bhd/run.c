@@ -74,6 +74,10 @@ int workload_start(struct workload *w, int epfd, struct bh_error *err)
 
 	if (w->state == WS_RUNNING)
 		return 0;
+	if (!w->verified && workload_verify(w, err) < 0) {
+		w->state = WS_FAILED;
+		return -1;
+	}
 	if (net_setup(w, err) < 0)
 		goto fail;
 	if (w->m.mode == WL_CONTAINER) {

@@ -245,6 +245,19 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         m.expect(r"bhd: ready", 300)
         t.run("the container is back after the reboot", lambda: "demo container" in http(web_port, 180))
         t.run("the microVM is back after the reboot", lambda: "demo VM" in http(vm_port, VM_BOOT))
+        # Issue 17 item 4: the files are checked against the SBOM before the
+        # first start after boot; the VM whose initrd was changed above
+        # is not started.
+        text = m.text()[pos:]
+        costs = re.findall(r"bhd: (\S+): (\d+) files match its SBOM \((\d+) ms\)", text)
+        t.diag("checked before the first start: %s" % ", ".join("%s %s files in %s ms" % c for c in costs))
+        t.ok({"demo-web", "demo-vm", "probe"} <= {c[0] for c in costs},
+             "after a reboot each workload's files are checked against its SBOM before it starts", text[-1500:])
+        t.ok(re.search(r"bhd: test-vm: not started: 1 of its files differ from its SBOM "
+                       r"\(modified data/workloads/test-vm/initrd\)", text) is not None
+             and not re.search(r"bhd: started test-vm", text),
+             "a workload whose files were changed offline is not started after the reboot",
+             "\n".join(l for l in text.splitlines() if "test-vm" in l)[-1500:])
     m.qmp("quit")
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
