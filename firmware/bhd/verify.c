@@ -34,12 +34,12 @@ int workload_verify(struct workload *w, struct bh_error *err)
 	snprintf(base, sizeof(base), WORKLOADS_DIR "/%s", w->m.name);
 	snprintf(prefix, sizeof(prefix), "data/workloads/%s/", w->m.name);
 	if (spdx_read(sbom, &doc, err) < 0)
-		return bh_error_wrap(err, "%s: check its files before the first start", w->m.name);
+		return bh_error_wrap(err, "check its files before the first start");
 	rc = sbom_verify_tree(&doc, base, prefix, &rep, err);
 	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
 		if (!doc.files[i].outside)
 			rc = strv_push(&covered, doc.files[i].path) < 0
-				     ? bh_error(err, 0, "%s: out of memory", w->m.name)
+				     ? bh_error(err, 0, "out of memory")
 				     : 0;
 	if (rc == 0)
 		rc = sbom_find_unlisted(base, &covered, &none, prefix, &rep, err);
@@ -47,7 +47,7 @@ int workload_verify(struct workload *w, struct bh_error *err)
 	strv_free(&covered);
 	if (rc < 0) {
 		verify_report_free(&rep);
-		return bh_error_wrap(err, "%s: check its files against %s", w->m.name, sbom);
+		return bh_error_wrap(err, "check its files against %s", sbom);
 	}
 	/* A VM's writable disk is the guest's to change. */
 	if (w->m.mode == WL_VM && !w->m.disk_readonly)
@@ -69,9 +69,9 @@ int workload_verify(struct workload *w, struct bh_error *err)
 	verify_report_free(&rep);
 	if (bad)
 		return bh_error(err, 0,
-				"%s: not started: %zu of its files differ from its SBOM (%s); install "
-				"it again",
-				w->m.name, bad, found);
+				"not started: %zu of its files differ from its SBOM (%s); install it "
+				"again",
+				bad, found);
 	w->verified = true;
 	return 0;
 }
