@@ -5,6 +5,7 @@
 #include "init.h"
 
 #include <bulkhead/autoconf.h>
+#include <bulkhead/boot_disk.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,13 +34,20 @@ static bool read_file(const char *path, char *buf, size_t size)
 	return true;
 }
 
-static bool is_data_device(const char *name)
+/* On a system booted from a disk image (its root a dm-verity slot), /data
+ * is the partition of that name on the same disk: a USB stick whose
+ * partitions carry our names never stands in. A board that boots its
+ * kernel directly has / on a whole disk and /data on a disk of its own
+ * with that serial. */
+static bool is_data_device(const char *name, const char *boot_disk)
 {
 	char path[300], buf[1024];
 
-	snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", name);
-	if (read_file(path, buf, sizeof(buf)) && strstr(buf, "\nPARTNAME=" DATA_LABEL "\n"))
-		return true;
+	if (boot_disk) {
+		snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", name);
+		return bh_is_partition_of(name, boot_disk) && read_file(path, buf, sizeof(buf)) &&
+		       strstr(buf, "\nPARTNAME=" DATA_LABEL "\n");
+	}
 	snprintf(path, sizeof(path), "/sys/class/block/%s/serial", name);
 	if (!read_file(path, buf, sizeof(buf)))
 		return false;
@@ -50,13 +58,18 @@ static bool is_data_device(const char *name)
 static bool find_device(char *dev, size_t size)
 {
 	struct dirent *e;
+	struct bh_error err;
+	char disk[64];
+	bool booted_from_disk = bh_boot_disk(disk, sizeof(disk), &err) == 0;
 	DIR *d = opendir("/sys/class/block");
 	bool found = false;
 
 	if (!d)
 		return false;
+	if (booted_from_disk)
+		init_log("data: looking for " DATA_LABEL " on the boot disk %s", disk);
 	while (!found && (e = readdir(d)))
-		if (e->d_name[0] != '.' && is_data_device(e->d_name)) {
+		if (e->d_name[0] != '.' && is_data_device(e->d_name, booted_from_disk ? disk : NULL)) {
 			snprintf(dev, size, "/dev/%s", e->d_name);
 			found = true;
 		}

@@ -92,8 +92,18 @@ def boot_ready(m):
 grown = os.path.join(scratch, "grown.img")
 subprocess.run(["cp", "--sparse=always", disk, grown], check=True)
 os.truncate(grown, 1 << 30)
+# Debug: a second disk whose partitions carry our names (a copy of
+# disk.img, as a USB stick could be) is attached too: init and bhd must use
+# the disk the system booted from, and never write to the decoy.
+decoy_args, decoy_sum = [], None
+if cfg["BH_PROFILE"] == "debug":
+    decoy = os.path.join(scratch, "decoy.img")
+    subprocess.run(["cp", "--sparse=always", disk, decoy], check=True)
+    decoy_sum = subprocess.run(["sha256sum", decoy], capture_output=True, text=True, check=True).stdout.split()[0]
+    decoy_args = ["-drive", "file=%s,if=none,id=decoy,format=raw" % decoy,
+                  "-device", "virtio-blk-pci,drive=decoy,serial=decoy"]
 start = time.monotonic()
-with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
+with Machine(images, ["-no-reboot"] + decoy_args, log_path=os.path.join(out, "e2e-disk.log"),
              script="start-qemu.sh", env=dict(os.environ, BULKHEAD_DISK=grown)) as m:
     booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
                    boot_ready, m)
@@ -121,12 +131,26 @@ with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
         st, data = m.shell("awk '$2 == \"/data\" { print $1 }' /proc/mounts; "
                            "cat /sys/class/block/$(basename $(awk '$2 == \"/data\" { print $1 }' /proc/mounts))/uevent")
         t.ok("PARTNAME=bulkhead-data" in data, "/data is the bulkhead-data partition", data)
+        st, disks = m.shell("s=$(ls /sys/block/dm-0/slaves); d=$(awk '$2 == \"/data\" { print $1 }' /proc/mounts); "
+                            "echo slave=$s data=${d#/dev/}; "
+                            "echo boot=$(basename $(dirname $(readlink -f /sys/class/block/$s))) "
+                            "datadisk=$(basename $(dirname $(readlink -f /sys/class/block/${d#/dev/})))")
+        b = re.search(r"boot=(\S+) datadisk=(\S+)", disks)
+        t.ok(b is not None and b.group(1) == b.group(2) and
+             re.search(r"init: data: looking for bulkhead-data on the boot disk %s" % b.group(1), m.text()),
+             "with a decoy disk carrying the same partition names, /data is on the boot disk "
+             "(the disk of the root's dm-verity slot)", disks)
         st, df = m.shell("df -k /data | awk 'NR == 2 { print $2 }'")
         t.ok(st == 0 and df.isdigit() and int(df) > 700 * 1024, "/data has the grown size (%s KiB)" % df, df)
         st, osr = m.shell("grep IMAGE_VERSION /etc/os-release")
         t.ok(osr == "IMAGE_VERSION=%s" % version, "the running image is version %s" % version, osr)
     m.qmp("quit")
     m.wait_exit(30)
+if decoy_sum:
+    after = subprocess.run(["sha256sum", decoy], capture_output=True, text=True, check=True).stdout.split()[0]
+    t.ok(after == decoy_sum, "the decoy disk is left as it was: not grown, formatted, or written to by bhd "
+         "(its ESP)")
+    os.unlink(decoy)
 try:
     q, why = disk_image.partitions(grown).get("bulkhead-data"), ""
 except RuntimeError as e:
