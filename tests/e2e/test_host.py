@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
 import image  # noqa: E402
+import hardening_checker as khc  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
@@ -103,6 +104,39 @@ with Machine(images, log_path=os.path.join(out, "e2e-host.log"), env=env) as m:
                      "got %r" % val)
             else:
                 t.ok(False, "sysctl %s is absent (feature not built)" % key, "exists: %r" % val)
+        # kernel-hardening-checker with the booted command line and
+        # sysctls (issue 17): the counts for docs/hardening.md, and every
+        # failing check must be one the doc lists with its reason.
+        st1, booted_cmdline = m.shell("cat /proc/cmdline")
+        st2, sysctls = m.shell("sysctl -a 2>/dev/null", timeout=120)
+        checker = khc.find_checker()
+        if not checker:
+            t.ok(False, "kernel-hardening-checker is available for the booted checks")
+        else:
+            import tempfile
+            with tempfile.TemporaryDirectory() as d:
+                cl, sc = os.path.join(d, "cmdline"), os.path.join(d, "sysctl")
+                open(cl, "w").write(booted_cmdline.strip() + "\n")
+                open(sc, "w").write(sysctls + "\n")
+                kc = os.path.join(image.make_vars(out, "LINUX_PREFIX")["LINUX_PREFIX"], "config")
+                try:
+                    res_l = khc.run_checker(checker, kc, cl)
+                    res_ls = khc.run_checker(checker, kc, cl, sc)
+                except (RuntimeError, ValueError) as e:
+                    res_l = res_ls = []
+                    t.ok(False, "kernel-hardening-checker runs with the booted cmdline and sysctls", str(e))
+            if res_ls:
+                for name, res in (("-l /proc/cmdline", res_l), ("-l /proc/cmdline -s sysctl -a", res_ls)):
+                    n_ok = sum(1 for r in res if r["check_result_bool"])
+                    t.diag("kernel-hardening-checker %s (booted): %d of %d checks pass (%.1f%%)"
+                           % (name, n_ok, len(res), 100.0 * n_ok / len(res)))
+                accepted = khc.documented_failures(cfg["BH_ARCH"])
+                undocumented = [r for r in res_ls if not r["check_result_bool"]
+                                and r["option_name"] not in accepted]
+                t.ok(st1 == 0 and st2 == 0 and not undocumented,
+                     "every check failing on the booted image (cmdline and sysctls) is in docs/hardening.md",
+                     "\n".join("%s (%s): %s" % (r["option_name"], r["type"], r["check_result"])
+                               for r in undocumented))
         st, mounts = m.shell("cat /proc/mounts")
 
         def opts(target):

@@ -13,12 +13,8 @@ shared/tools/kernel-hardening-checker beside the checkout or its main
 checkout). BH_KERNEL_CONFIG: check this .config instead of the build's (to
 measure a configuration before building it).
 """
-import json
 import math
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -26,64 +22,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 import image  # noqa: E402
-
-# The floor: this share of the checker's Kconfig checks must pass.
-FLOOR = 0.90
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DOC = os.path.join(TOP, "docs", "hardening.md")
-DOC_SECTION = "### Checks that still fail"
-ARCH_NAMES = {"x86_64": "x86_64", "aarch64": "ARM64"}
-
-
-def find_checker():
-    """The checker's program: the environment's, the one on PATH, or the
-    shared tools folder beside this checkout (or beside its main checkout,
-    for a git worktree)."""
-    if os.environ.get("BH_KERNEL_HARDENING_CHECKER"):
-        return os.environ["BH_KERNEL_HARDENING_CHECKER"]
-    found = shutil.which("kernel-hardening-checker")
-    if found:
-        return found
-    tops = [TOP]
-    p = subprocess.run(["git", "-C", TOP, "rev-parse", "--path-format=absolute", "--git-common-dir"],
-                       capture_output=True, text=True)
-    if p.returncode == 0:
-        tops.append(os.path.dirname(p.stdout.strip()))
-    for top in tops:
-        path = os.path.join(top, "..", "shared", "tools", "kernel-hardening-checker", "bin",
-                            "kernel-hardening-checker")
-        if os.path.isfile(path):
-            return os.path.normpath(path)
-    return None
-
-
-def documented_failures(arch):
-    """The checks docs/hardening.md accepts as failing on this architecture:
-    the backquoted names in the first column of its table, for rows whose
-    second column names the architecture or says `both`."""
-    names, in_section = set(), False
-    with open(DOC) as f:
-        for line in f:
-            if line.startswith("#"):
-                in_section = line.strip() == DOC_SECTION
-                continue
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not in_section or not line.startswith("|") or len(cells) < 3:
-                continue
-            if cells[1] in ("both", ARCH_NAMES[arch]):
-                names.update(re.findall(r"`([^`]+)`", cells[0]))
-    return names
-
-
-def run_checker(checker, kconfig, cmdline=None):
-    argv = [sys.executable, checker, "-m", "json", "-c", kconfig]
-    if cmdline is not None:
-        argv += ["-l", cmdline]
-    p = subprocess.run(argv, capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(argv), p.returncode, p.stderr.strip()))
-    return json.loads(p.stdout)
-
+from hardening_checker import (FLOOR, DOC, DOC_SECTION, ARCH_NAMES, find_checker,  # noqa: E402
+                               documented_failures, run_checker)
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
