@@ -100,5 +100,12 @@ struct virtio_dev *virtio_net_new(int tap_fd, const uint8_t mac[6], const struct
  * has no buffer left (stop polling the tap until it adds some). */
 bool virtio_net_receive(struct virtio_dev *d);
 bool virtio_net_rx_ready(struct virtio_dev *d);
+/* The header a frame the guest sends goes out with: false when the
+ * guest's asks for an offload (the frame is then dropped and counted),
+ * else out is all zeros. */
+struct virtio_net_hdr_v1;
+bool virtio_net_tx_header(const struct virtio_net_hdr_v1 *guest, struct virtio_net_hdr_v1 *out);
+/* How many frames were dropped for their header since the device began. */
+uint64_t virtio_net_tx_refused(struct virtio_dev *d);
 
 #endif
