@@ -59,6 +59,7 @@ struct vm {
 	struct pl011 pl011;         /* ARM64 */
 	struct pl061 gpio;          /* ARM64: the power button */
 	bool has_serial;
+	struct console_limit console_limit; /* all guest console output */
 	int button_fd; /* x86_64: eventfd of the power button's interrupt */
 	char cmdline[BHV_CMDLINE_MAX];
 	/* How the VM ended: -1 while running, then a BHV_EXIT_* status. The

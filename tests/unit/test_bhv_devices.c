@@ -5,6 +5,7 @@
  * file is never touched outside the disk. */
 #include "tap.h"
 
+#include "console_limit.h"
 #include "virtio/virtio.h"
 
 #include <fcntl.h>
@@ -277,6 +278,22 @@ static void test_console(void)
 	ok(request(d, 1, 2, a, l, w) == 0 && read(p[0], out, sizeof(out)) == 11 &&
 	       !memcmp(out, "hello world", 11),
 	   "virtio-console: the transmit queue reaches the output");
+	{
+		/* Over its rate limit the output is cut and counted; the
+		 * buffers are still used, so the queue never stalls. */
+		struct console_limit lim;
+
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		console_limit_init(&lim, 1000, 8, 0);
+		virtio_console_set_limit(d, &lim);
+		ok(request(d, 1, 2, a, l, w) == 0 && read(p[0], out, sizeof(out)) == 8 &&
+		       !memcmp(out, "hello wo", 8) && console_limit_dropped(&lim) == 3,
+		   "virtio-console: output past the rate limit is dropped and counted");
+		ok(request(d, 1, 2, a, l, w) == 0 && console_limit_dropped(&lim) == 14 &&
+		       virtio_running(d),
+		   "with no tokens left the buffers are still used, nothing written");
+		virtio_console_set_limit(d, NULL);
+	}
 	ok(virtio_console_input(d, (const uint8_t *)"typed", 5) == 5, "input is buffered");
 	ok(request(d, 0, 1, &ra, &rl, &wr1) == 5 && !memcmp(ram + DATA + 0x1000, "typed", 5),
 	   "and delivered into the next receive buffer");

@@ -93,6 +93,9 @@ struct virtio_dev *virtio_rng_new(const struct guest_mem *gm, struct bh_error *e
 /* Console (hvc0): output to out_fd, input from virtio_console_input(). */
 struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm, struct bh_error *err);
 size_t virtio_console_input(struct virtio_dev *d, const uint8_t *buf, size_t len);
+/* Puts its output under a rate limit (console_limit.h). */
+struct console_limit;
+void virtio_console_set_limit(struct virtio_dev *d, struct console_limit *limit);
 /* Network: frames to and from an open tap fd. */
 struct virtio_dev *virtio_net_new(int tap_fd, const uint8_t mac[6], const struct guest_mem *gm,
                                   struct bh_error *err);
