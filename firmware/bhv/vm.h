@@ -38,6 +38,7 @@ struct vm_files {
 	int initrd; /* -1 without one */
 	uint64_t initrd_size;
 	int disks[BHV_MAX_DISKS];
+	uint64_t largest_disk; /* bytes */
 	struct kernel_info kernel_info;
 };
 
