@@ -239,8 +239,18 @@ def run_jail_tests(t, m, g):
     if not mon.isdigit():
         return
     st, status = sh(m, "cat /proc/%s/status" % mon)
-    t.ok(re.search(r"Uid:\s+64000\s+64000\s+64000\s+64000", status) is not None,
-         "the monitor runs as uid 64000", status)
+    # Each VM has a uid of its own from bhv's range (0x20000000 + slot),
+    # the first free slot while no other VM runs; the gid follows.
+    t.ok(re.search(r"Uid:\s+536870912\s+536870912\s+536870912\s+536870912\nGid:\s+536870912\s", status)
+         is not None, "the monitor runs as the first uid (and gid) of bhv's range", status)
+    st, o = sh(m, "grep -E 'open files|processes|file size|core file' /proc/%s/limits" % mon)
+    want = [r"Max core file size\s+0\s+0", r"Max file size\s+67108864\s+67108864",
+            r"Max processes\s+5\s+5", r"Max open files\s+64\s+64"]
+    t.ok(all(re.search(w, o) for w in want),
+         "the monitor's rlimits: NOFILE 64, NPROC 5 (1 vCPU), FSIZE 64 MiB, CORE 0", o)
+    st, o = sh(m, "ls /proc/%s/fd | wc -l" % mon)
+    t.ok(o.strip().isdigit() and int(o.strip()) <= 32,
+         "the monitor holds %s fds, well under its limit" % o.strip(), o)
     t.ok(all(re.search(r"%s:\s+0+\s" % c, status) for c in ("CapEff", "CapPrm", "CapBnd", "CapAmb")),
          "the monitor has no capabilities (effective, permitted, bounding)", status)
     t.ok(re.search(r"NoNewPrivs:\s+1", status) is not None, "no_new_privs is set", status)

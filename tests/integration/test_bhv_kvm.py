@@ -114,11 +114,10 @@ def proc_status(pid):
         return f.read()
 
 
-def jail_checks(t, bhv, work, jail):
-    """A spinning guest, jailed; the monitor inspected from outside."""
+def start_spin(bhv, work, args):
+    """A spinning guest; returns the process once it runs, or None."""
     p = subprocess.Popen([bhv, "--kernel", os.path.join(work, "long-spin.bin"),
-                          "--kernel-format", "raw64", "--disk", new_disk(work)] +
-                         ([] if jail else ["--no-jail"]),
+                          "--kernel-format", "raw64"] + args,
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     out = ""
@@ -126,15 +125,73 @@ def jail_checks(t, bhv, work, jail):
     while "scenario spin" not in out and time.monotonic() < deadline and p.poll() is None:
         out += p.stdout.readline()
     if "scenario spin" not in out:
-        t.ok(False, "a spinning guest starts", out)
         p.kill()
+        p.communicate()
+        return None
+    return p
+
+
+def monitor_of(p):
+    kids = open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()
+    return int(kids[0]) if kids else p.pid
+
+
+def limits_of(pid):
+    """/proc/<pid>/limits as {name: (soft, hard)}."""
+    lim = {}
+    for line in open("/proc/%d/limits" % pid).read().splitlines()[1:]:
+        m = re.match(r"(.+?)\s{2,}(\S+)\s+(\S+)", line)
+        if m:
+            lim[m.group(1).strip()] = (m.group(2), m.group(3))
+    return lim
+
+
+UID_BASE, UID_SLOTS = 0x20000000, 1024
+
+
+def jail_checks(t, bhv, work, jail):
+    """A spinning guest, jailed; the monitor inspected from outside."""
+    p = start_spin(bhv, work, ["--disk", new_disk(work)] + ([] if jail else ["--no-jail"]))
+    if p is None:
+        t.ok(False, "a spinning guest starts")
         return
     try:
-        kids = open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()
-        mon = int(kids[0]) if kids else p.pid
+        mon = monitor_of(p)
         st = proc_status(mon)
-        t.ok(re.search(r"Uid:\s+64000\s+64000\s+64000\s+64000", st) is not None,
-             "jail: the monitor runs as uid 64000")
+        ids = re.search(r"Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\nGid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)", st)
+        uid = int(ids.group(1)) if ids else -1
+        t.ok(ids is not None and len(set(ids.groups())) == 1 and
+             UID_BASE <= uid < UID_BASE + UID_SLOTS,
+             "jail: the monitor runs as a uid (and gid) of bhv's range: %d" % uid,
+             ids.group(0) if ids else st)
+        # Limits: the largest VM's fds fit in 64; threads: 1 vCPU, the
+        # device thread and the outer process, plus pids.max's spare; files
+        # grow to the largest disk or 64 MiB of console file.
+        lim = limits_of(mon)
+        want = {"Max open files": ("64", "64"), "Max processes": ("5", "5"),
+                "Max file size": (str(64 << 20), str(64 << 20)), "Max core file size": ("0", "0")}
+        t.ok(all(lim.get(k) == v for k, v in want.items()),
+             "jail: RLIMIT_NOFILE 64, NPROC 5, FSIZE 64 MiB, CORE 0",
+             "\n".join("%s: %s" % (k, lim.get(k)) for k in want))
+        fds = len(os.listdir("/proc/%d/fd" % mon))
+        t.ok(fds <= 32, "jail: the monitor holds %d fds, well under its limit" % fds)
+        # A second VM at the same time gets a uid of its own.
+        q = start_spin(bhv, work, [])
+        if q is None:
+            t.ok(False, "a second spinning guest starts beside the first")
+        else:
+            st2 = proc_status(monitor_of(q))
+            m2 = re.search(r"Uid:\s+(\d+)", st2)
+            t.ok(m2 is not None and int(m2.group(1)) != uid and
+                 UID_BASE <= int(m2.group(1)) < UID_BASE + UID_SLOTS,
+                 "jail: a second VM runs as another uid (%s, the first %d)"
+                 % (m2.group(1) if m2 else "?", uid))
+            q.send_signal(signal.SIGINT)
+            try:
+                q.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                q.kill()
+                q.communicate()
         t.ok(all(re.search(r"%s:\s+0+\n" % c, st) for c in ("CapInh", "CapPrm", "CapEff",
                                                              "CapBnd", "CapAmb")),
              "jail: the monitor has no capabilities in any set")
