@@ -91,8 +91,14 @@ static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 	if (pid < 0)
 		return bh_error(err, errno, "clone3 the container's init");
 	if (pid == 0) {
-		struct bhc_init_args a = {&c->cfg,    c->seccomp,         c->sync[1],
-		                          c->fifo_fd, c->o->preserve_fds, c->o->foreground};
+		struct bhc_init_args a = {&c->cfg,
+		                          c->seccomp,
+		                          c->sync[1],
+		                          c->fifo_fd,
+		                          c->o->preserve_fds,
+		                          c->o->foreground,
+		                          {c->rootfd, c->dirfd, c->fifo_fd, c->cgroup_fd,
+		                           c->sync[0], c->sync[1], -1, -1}};
 
 		close(c->sync[0]);
 		bhc_init_run(&a);
@@ -336,6 +342,8 @@ int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struc
 
 	memset(out, 0, sizeof(*out));
 	out->pidfd = out->console_master = out->rootfd = -1;
+	if (bhc_preserved_fds_open(o->preserve_fds, err) < 0)
+		return bh_error_wrap(err, "create '%s'", o->id);
 	if (prepare(&c, err) < 0)
 		goto fail;
 	out->pid = spawn(&c, &out->pidfd, err);

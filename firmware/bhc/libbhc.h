@@ -198,7 +198,12 @@ int bhc_kill(const char *root, const char *id, int sig, bool all, struct bh_erro
 int bhc_delete(const char *root, const char *id, bool force, struct bh_error *err);
 int bhc_wait(struct bhc_container *c, int *status, struct bh_error *err);
 
+/* fds.c: --preserve-fds, checked in the caller and in the init. */
+int bhc_preserved_fds_open(int n, struct bh_error *err);
+int bhc_preserved_fds_check(int n, const int *own, size_t n_own, struct bh_error *err);
+
 /* init.c: the container side, from clone to execve. Never returns. */
+#define BHC_MAX_OWN_FDS 8
 struct bhc_init_args {
 	const struct bhc_config *cfg;
 	void *seccomp;
@@ -206,6 +211,7 @@ struct bhc_init_args {
 	int fifo_fd; /* exec.fifo, opened read-write */
 	int preserve_fds;
 	bool foreground;
+	int own_fds[BHC_MAX_OWN_FDS]; /* bhc's fds the init inherited (-1: none) */
 };
 __attribute__((noreturn)) void bhc_init_run(const struct bhc_init_args *a);
 
