@@ -211,6 +211,10 @@ static scmp_filter_ctx deny_filter(struct bh_error *err)
 	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &alg, "socket", err) < 0 ||
 	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &vsock, "socket", err) <
 	        0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1, &alg, "socketpair",
+	         err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1, &vsock, "socketpair",
+	         err) < 0 ||
 	    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, &sti, "ioctl", err) < 0 ||
 	    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, &linux_tty, "ioctl", err) < 0)
 		goto fail;

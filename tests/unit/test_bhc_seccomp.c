@@ -100,6 +100,13 @@ static int c_af_alg_high(void)
 	    SYS_socket, (long)AF_ALG | (sizeof(long) > 4 ? 1L << (sizeof(long) * 4) : 0), 9999, 0));
 }
 
+static int c_af_alg_pair(void)
+{
+	int sv[2];
+
+	return err_of(socketpair(AF_ALG, 9999, 0, sv)); /* EINVAL: no such type */
+}
+
 static int c_af_vsock(void)
 {
 	return err_of(socket(AF_VSOCK, 9999, 0)); /* EINVAL */
@@ -163,6 +170,7 @@ static const struct {
     {"socket(AF_ALG)", c_af_alg, EAFNOSUPPORT, EAFNOSUPPORT},
     {"socket(AF_ALG with high bits set)", c_af_alg_high, EAFNOSUPPORT, EAFNOSUPPORT},
     {"socket(AF_VSOCK)", c_af_vsock, EAFNOSUPPORT, EAFNOSUPPORT},
+    {"socketpair(AF_ALG)", c_af_alg_pair, EAFNOSUPPORT, EAFNOSUPPORT},
     {"clone with namespace flags", c_clone_ns, EPERM, EPERM},
     {"clone3", c_clone3, ENOSYS, ENOSYS},
     {"ioctl(TIOCSTI)", c_tiocsti, EPERM, EPERM},
