@@ -164,7 +164,10 @@ int bhc_idmaps_check(const struct bhc_idmap *m, size_t n, const char *path, stru
 int bhc_idmap_write(pid_t pid, const char *file, const struct bhc_idmap *m, size_t n,
                     struct bh_error *err);
 
-/* cgroup.c: cgroup v2 limits under the delegated subtree. */
+/* cgroup.c: cgroup v2 limits under the delegated subtree. A config
+ * without pids or memory limits gets these (where the controller is). */
+#define BHC_DEFAULT_PIDS_MAX 1024
+int64_t bhc_default_memory_max(uint64_t mem_total);
 bool bhc_cgroup2_available(void);
 int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
                     struct bh_error *err);
