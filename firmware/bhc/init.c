@@ -3,8 +3,10 @@
  * can open its /proc/<pid>/exe, the host's bhc binary) until execve replaces
  * it with the container's program; bhc never re-executes itself.
  *
- * Order matters: mounts and pivot_root, then hostname, console, cwd, the
- * user switch and capabilities, no_new_privs; the parent hears "ready";
+ * Order matters: the preserved fds checked, a session of its own, mounts
+ * and pivot_root, then hostname, console, cwd, the user switch and
+ * capabilities, no_new_privs, the parent-death signal and non-dumpable set
+ * again (the id changes cleared them); the parent hears "ready";
  * start releases the exec fifo; then every fd but 0-2 (and any preserved)
  * is closed, seccomp is loaded last, and execve runs. */
 #include "libbhc.h"
