@@ -10,7 +10,9 @@ as root on our own kernel:
   skipped by name, and BLOCKED equal to the program's own total less those;
 - limits from the config land in the container's cgroup under /workloads
   (memory.max, memory.swap.max, pids.max, cpu.max) and the init is born in
-  it; bhc delete removes that cgroup;
+  it; bhc delete removes that cgroup; a config without limits gets bhc's
+  defaults (pids.max 1024, memory.max a quarter of MemTotal,
+  memory.oom.group 1);
 - a memory hog is OOM-killed inside its container (status 137, oom_kill
   counted) while the host lives on;
 - a fork bomb stops at pids.max, having reached it;
@@ -134,6 +136,20 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
                     "echo delete=$?; test -e /sys/fs/cgroup/workloads/limits && echo still-there || echo gone")
     t.ok("was-there" in o and "delete=0" in o and "gone" in o and "still-there" not in o,
          "bhc delete removes the container's cgroup", o)
+
+    # A config without limits gets bhc's defaults: pids.max 1024, memory.max
+    # a quarter of MemTotal (whole pages), and the whole container is
+    # OOM-killed together (memory.oom.group).
+    b = bundle(m, "defaults", "sleep 1000")
+    st, o = m.shell("bhc run --detach --bundle %s defaults < /dev/null > /dev/null 2>&1; "
+                    "cd /sys/fs/cgroup/workloads/defaults && echo pids=$(cat pids.max) mem=$(cat memory.max) "
+                    "oom=$(cat memory.oom.group); cd /; grep MemTotal /proc/meminfo; "
+                    "bhc delete --force defaults" % b)
+    mt = re.search(r"MemTotal:\s+(\d+) kB", o)
+    want = (int(mt.group(1)) * 1024 // 4) & ~4095 if mt else -1
+    t.ok("pids=1024" in o and "mem=%d" % want in o and "oom=1" in o,
+         "a config without limits: pids.max 1024, memory.max a quarter of MemTotal (%d), memory.oom.group 1" % want,
+         o)
 
     # A memory hog is OOM-killed in its container; the host lives on.
     b = bundle(m, "memhog", "/bin/bhc-memhog 256", limits=True)

@@ -16,6 +16,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -89,6 +92,21 @@ static int c_af_alg(void)
 	return err_of(socket(AF_ALG, 9999, 0)); /* EINVAL: no such type */
 }
 
+/* The kernel reads the family as an int: high bits must not smuggle
+ * AF_ALG past a 64-bit comparison. */
+static int c_af_alg_high(void)
+{
+	return err_of(syscall(
+	    SYS_socket, (long)AF_ALG | (sizeof(long) > 4 ? 1L << (sizeof(long) * 4) : 0), 9999, 0));
+}
+
+static int c_af_alg_pair(void)
+{
+	int sv[2];
+
+	return err_of(socketpair(AF_ALG, 9999, 0, sv)); /* EINVAL: no such type */
+}
+
 static int c_af_vsock(void)
 {
 	return err_of(socket(AF_VSOCK, 9999, 0)); /* EINVAL */
@@ -105,6 +123,38 @@ static int c_clone3(void)
 	return err_of(syscall(SYS_clone3, NULL, 0)); /* EINVAL: size */
 }
 
+/* TIOCSTI and TIOCLINUX on a pipe: ENOTTY from the kernel. */
+static int tty_ioctl(unsigned long req)
+{
+	int p[2], r;
+	char c = 'x';
+
+	if (pipe(p) < 0)
+		return 255;
+	r = err_of(syscall(SYS_ioctl, p[0], req, &c));
+	close(p[0]);
+	close(p[1]);
+	return r;
+}
+
+static int c_tiocsti(void)
+{
+	return tty_ioctl(TIOCSTI);
+}
+
+static int c_tioclinux(void)
+{
+	return tty_ioctl(TIOCLINUX);
+}
+
+/* The kernel reads the request as an int: high bits must not smuggle
+ * TIOCSTI past a 64-bit comparison. */
+static int c_tiocsti_high(void)
+{
+	return tty_ioctl((unsigned long)TIOCSTI |
+	                 (sizeof(long) > 4 ? 1UL << (sizeof(long) * 4) : 0));
+}
+
 static const struct {
 	const char *name;
 	int (*call)(void);
@@ -117,10 +167,15 @@ static const struct {
     {"keyctl", c_keyctl, EPERM, EPERM},
     {"bpf", c_bpf, EPERM, EPERM},
     {"io_uring_setup", c_io_uring, EPERM, EPERM},
-    {"socket(AF_ALG)", c_af_alg, EPERM, EAFNOSUPPORT},
-    {"socket(AF_VSOCK)", c_af_vsock, EPERM, EAFNOSUPPORT},
+    {"socket(AF_ALG)", c_af_alg, EAFNOSUPPORT, EAFNOSUPPORT},
+    {"socket(AF_ALG with high bits set)", c_af_alg_high, EAFNOSUPPORT, EAFNOSUPPORT},
+    {"socket(AF_VSOCK)", c_af_vsock, EAFNOSUPPORT, EAFNOSUPPORT},
+    {"socketpair(AF_ALG)", c_af_alg_pair, EAFNOSUPPORT, EAFNOSUPPORT},
     {"clone with namespace flags", c_clone_ns, EPERM, EPERM},
     {"clone3", c_clone3, ENOSYS, ENOSYS},
+    {"ioctl(TIOCSTI)", c_tiocsti, EPERM, EPERM},
+    {"ioctl(TIOCLINUX)", c_tioclinux, EPERM, EPERM},
+    {"ioctl(TIOCSTI with high bits set)", c_tiocsti_high, EPERM, EPERM},
 };
 
 /* One check per denied call: the kernel alone answers something else, the
@@ -165,6 +220,58 @@ static int ordinary(void)
 	return bad;
 }
 
+/* ioctls on both sides of TIOCSTI..TIOCLINUX and between them work. */
+static int ordinary_ioctls(void)
+{
+	int p[2], n = -1, bad = 0, bsz = 0;
+
+	if (pipe(p) < 0)
+		return 255;
+	bad |= (ioctl(p[0], FIGETBSZ, &bsz) < 0) << 0;         /* 2: below TIOCSTI */
+	bad |= (ioctl(p[0], FIONREAD, &n) < 0 || n != 0) << 1; /* between */
+	bad |= (ioctl(p[0], FIOCLEX) < 0) << 2;                /* above TIOCLINUX */
+	close(p[0]);
+	close(p[1]);
+	return bad;
+}
+
+/* The number of a system call libseccomp does not know on this
+ * architecture (no name: not assigned, or newer than its table). */
+static long unknown_nr;
+
+static int unknown_call(void)
+{
+	return err_of(syscall(unknown_nr, 0, 0, 0, 0, 0, 0));
+}
+
+/* A call libseccomp knows but the kernel has dropped (ENOSYS without a
+ * filter), and that the default allow-list does not hold. */
+static long nfsservctl_nr;
+
+static int known_disallowed_call(void)
+{
+	return err_of(syscall(nfsservctl_nr, 0, 0, 0));
+}
+
+static void check_unknown(void *f, const char *which)
+{
+	static const long tries[] = {335, 400, 499, 777, 1000, 1023};
+
+	for (size_t i = 0; i < sizeof(tries) / sizeof(*tries); i++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)tries[i]);
+		int got;
+
+		if (name) {
+			free(name);
+			continue;
+		}
+		unknown_nr = tries[i];
+		got = under(f, unknown_call);
+		ok(got == ENOSYS, "%s: unknown system call %ld fails with ENOSYS (got %d)", which,
+		   unknown_nr, got);
+	}
+}
+
 static int getppid_errno(void)
 {
 	return syscall(SYS_getppid) < 0 ? errno : 0;
@@ -187,7 +294,35 @@ int main(void)
 	check_denied(f, "the default filter", 0);
 	r = under(f, ordinary);
 	ok(r == 0, "default filter allows ordinary calls, fork (status %d)", r);
+	r = under(f, ordinary_ioctls);
+	ok(r == 0, "default filter allows ioctls around TIOCSTI and TIOCLINUX (status %d)", r);
+	check_unknown(f, "the default filter");
+	nfsservctl_nr = seccomp_syscall_resolve_name("nfsservctl");
+	if (nfsservctl_nr < 0 || under(NULL, known_disallowed_call) != ENOSYS) {
+		skip("the default filter answers EPERM for a known call it does not allow",
+		     "libseccomp has no nfsservctl here, or the kernel does not answer ENOSYS");
+	} else {
+		r = under(f, known_disallowed_call);
+		ok(r == EPERM,
+		   "the default filter answers EPERM for a known call it does not allow "
+		   "(nfsservctl: "
+		   "%d)",
+		   r);
+	}
 	bhc_seccomp_free(f);
+
+	/* What a process (and ASan in this test) needs after the load. */
+	f = profile("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": "
+	            "[\"exit\", \"exit_group\", \"getpid\", \"write\", \"brk\", \"mmap\", "
+	            "\"munmap\", \"mprotect\", \"madvise\", \"futex\", \"rt_sigprocmask\", "
+	            "\"rt_sigaction\", \"sigaltstack\", \"close\", \"prctl\"], "
+	            "\"action\": \"SCMP_ACT_ALLOW\"}]}",
+	            &doc, &err);
+	ok(f != NULL, "a deny-by-default profile builds: %s", err.msg);
+	if (f)
+		check_unknown(f, "a deny-by-default profile");
+	bhc_seccomp_free(f);
+	yyjson_doc_free(doc);
 
 	f = profile(
 	    "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getppid\"], "
