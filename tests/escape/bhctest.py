@@ -125,6 +125,13 @@ PROBE_FEATURES = {
     "af_vsock": ["CONFIG_VSOCKETS"],
     "perf_event_open": ["CONFIG_PERF_EVENTS"],
     "swapon": ["CONFIG_SWAP"],
+    # x86_64's other entry points; an ARM64 kernel has neither, so there
+    # these two are skipped by name too.
+    "ia32_syscalls": ["CONFIG_IA32_EMULATION"],
+    "x32_syscalls": ["CONFIG_X86_X32_ABI"],
+    "process_vm_readv_writev": ["CONFIG_CROSS_MEMORY_ATTACH"],
+    "kcmp": ["CONFIG_KCMP"],
+    "sys_host_info": ["CONFIG_DMIID", "CONFIG_X86_THERMAL_VECTOR"],
 }
 # Switches of a running kernel that turn a probe's feature off for
 # everyone, root included (the positive control on the build host).
@@ -168,10 +175,19 @@ def block_device_refused():
     return None
 
 
-def absent_probes(kconfig, running=False):
+def entry_points(probe):
+    """{"ia32": bool, "x32": bool}: which of x86_64's other syscall entry
+    points this machine's kernel answers (the probe program's
+    --entry-points, a getpid through each: no probe)."""
+    p = subprocess.run([probe, "--entry-points"], capture_output=True, text=True, timeout=30)
+    return {k: v == "yes" for k, v in re.findall(r"^(\w+) (yes|no)$", p.stdout, re.M)}
+
+
+def absent_probes(kconfig, running=False, probe=None):
     """{probe: why it is skipped} for a kernel with options kconfig; with
     running=True also what this machine's running kernel turns off for
-    everyone, root included."""
+    everyone, root included (probe: the probe program, built for this
+    machine, which says which syscall entry points the kernel answers)."""
     absent = {}
     for name, opts in PROBE_FEATURES.items():
         if kconfig is not None and not any(kconfig.get(o) in ("y", "m") for o in opts):
@@ -185,28 +201,74 @@ def absent_probes(kconfig, running=False):
     why = block_device_refused() if running else None
     if why:
         absent["mknod_block_device"] = why
+    for abi, points in (entry_points(probe) if running and probe else {}).items():
+        name = abi + "_syscalls"
+        if not points and name not in absent:
+            absent[name] = "this machine's kernel does not answer syscalls through its %s entry point" % abi
+    if running and "sys_host_info" not in absent and not any(os.path.exists(p) for p in SYS_HOST_INFO):
+        absent["sys_host_info"] = "this machine has none of %s" % ", ".join(SYS_HOST_INFO)
     return absent
 
 
-def check_blocked(t, where, text, absent):
+# What the probe sys_host_info looks for (besides the thermal_throttle
+# folders of the other CPUs).
+SYS_HOST_INFO = ["/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/product_serial",
+                 "/sys/class/dmi/id/board_serial", "/sys/devices/system/cpu/cpu0/thermal_throttle"]
+
+
+def known_open(kconfig, running=False):
+    """{probe: why} for gaps in bhc that are known and being fixed: there
+    such a probe may print ESCAPED, which is reported as a skip that names
+    the gap, not a failure. Once the probe prints BLOCKED the runner fails
+    until its entry here is removed, so that the gap cannot reopen
+    unseen."""
+    gaps = {"proc_interrupts": "bhc does not mask /proc/interrupts yet (issue 17, item 10)"}
+    # Without legacy TIOCSTI (dev.tty.legacy_tiocsti = 0) the kernel itself
+    # refuses it to anyone without CAP_SYS_ADMIN.
+    if running:
+        try:
+            legacy = open("/proc/sys/dev/tty/legacy_tiocsti").read().strip() == "1"
+        except OSError:
+            legacy = True
+    else:
+        legacy = kconfig is None or kconfig.get("CONFIG_LEGACY_TIOCSTI") == "y"
+    if legacy:
+        gaps["tiocsti"] = ("bhc leaves the container in the caller's session, so TIOCSTI reaches the caller's "
+                           "terminal (issue 17, item 6)")
+    return gaps
+
+
+def check_blocked(t, where, text, absent, gaps=None):
     """TAP for a hardened container's probe report: every probe BLOCKED but
-    those skipped by name (exactly the ones in absent), and BLOCKED equal
-    to the program's own total less those."""
+    those skipped by name (exactly the ones in absent) and those of a
+    known gap (known_open) that print ESCAPED, and BLOCKED equal to the
+    program's own total less those. Returns the names of the known gaps
+    that escaped."""
+    gaps = gaps or {}
     probes, summary = parse_probes(text)
     t.ok(summary is not None and summary["probes"] == len(probes),
          "%sthe probe program reports every probe it ran (%s)" % (where, summary), text[-3000:])
     skipped = {n for n, (st, _) in probes.items() if st == "SKIPPED"}
     t.ok(skipped == set(absent), "%sthe probes skipped are those whose kernel feature is absent" % where,
          "skipped %s, absent %s" % (sorted(skipped), sorted(absent)))
+    open_now = set()
     for name, (st, why) in sorted(probes.items()):
         if st == "SKIPPED":
             t.skip("%sprobe %s" % (where, name), absent.get(name, "skipped without a reason"))
+        elif name in gaps and st == "ESCAPED":
+            open_now.add(name)
+            t.skip("%sprobe %s" % (where, name), "ESCAPED, a known gap: %s; it printed: %s" % (gaps[name], why))
+        elif name in gaps:
+            t.ok(False, "%s%s %s, a known gap: take it off bhctest.known_open now" % (where, st, name),
+                 gaps[name])
         else:
             t.ok(st == "BLOCKED", "%s%s %s" % (where, st, name), why)
     blocked = sum(1 for st, _ in probes.values() if st == "BLOCKED")
     total = summary["probes"] if summary else -1
-    t.ok(blocked == total - len(skipped),
-         "%s%d of the program's %d probes BLOCKED, %d skipped" % (where, blocked, total, len(skipped)))
+    t.ok(blocked == total - len(skipped) - len(open_now),
+         "%s%d of the program's %d probes BLOCKED, %d skipped, %d known gaps open" % (
+             where, blocked, total, len(skipped), len(open_now)))
+    return open_now
 
 
 def check_escaped(t, text, absent):
@@ -241,7 +303,7 @@ def own_capabilities():
     return [c for i, c in enumerate(CAPS) if bnd >> i & 1]
 
 
-def weak_bundle(runc, path, rootfs, env):
+def weak_bundle(runc, path, rootfs, env, args=("/bin/bhc-probes",)):
     """A runc bundle as weak as a container gets, so that every probe has
     something to find: all capabilities (that the test holds), no seccomp, no masked or
     read-only paths, a writable root, no_new_privs off, every device
@@ -258,7 +320,7 @@ def weak_bundle(runc, path, rootfs, env):
         cfg = json.load(f)
     cfg["root"] = {"path": os.path.realpath(rootfs), "readonly": False}
     proc = cfg["process"]
-    proc.update(terminal=False, args=["/bin/bhc-probes"], noNewPrivileges=False)
+    proc.update(terminal=False, args=list(args), noNewPrivileges=False)
     proc["env"] = proc.get("env", []) + ["BHC_PROBE_NOT_PID1=1"] + list(env)
     proc["capabilities"] = {k: own_capabilities() for k in ("bounding", "effective", "permitted", "inheritable",
                                                         "ambient")}
