@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -46,9 +47,12 @@ def build_static(out, source, dest, extra=()):
     return dest
 
 
-def make_rootfs(path, bb, binaries=()):
+def make_rootfs(path, bb, binaries=(), probe_files=False):
     """A minimal rootfs: BusyBox with every applet, the mount points bhc
-    needs, and the given static binaries in /bin."""
+    needs, and the given static binaries in /bin. With probe_files, also
+    what the probes rootfs_device_nodes and rootfs_setuid_file look for:
+    device nodes in /bhc-probe-dev and a setuid copy of bhc-probes (one of
+    the binaries) owned by uid 1234."""
     shutil.rmtree(path, ignore_errors=True)
     for d in ("bin", "proc", "sys", "dev", "tmp", "etc", "run"):
         os.makedirs(os.path.join(path, d), exist_ok=True)
@@ -69,7 +73,23 @@ def make_rootfs(path, bb, binaries=()):
         shutil.copy(b, os.path.join(path, "bin", os.path.basename(b)))
     with open(os.path.join(path, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
+    if probe_files:
+        add_probe_files(path)
     return path
+
+
+def add_probe_files(path):
+    dev = os.path.join(path, "bhc-probe-dev")
+    os.makedirs(dev)
+    os.mknod(os.path.join(dev, "kmsg"), 0o600 | stat.S_IFCHR, os.makedev(1, 11))
+    with open("/proc/partitions") as f:
+        nums = [l.split()[:2] for l in f if len(l.split()) == 4 and l.split()[0].isdigit()]
+    if nums:
+        os.mknod(os.path.join(dev, "disk"), 0o600 | stat.S_IFBLK, os.makedev(int(nums[0][0]), int(nums[0][1])))
+    suid = os.path.join(path, "bin", "bhc-probes-suid")
+    shutil.copy(os.path.join(path, "bin", "bhc-probes"), suid)
+    os.chown(suid, 1234, 1234)
+    os.chmod(suid, 0o4755)
 
 
 def make_bundle(bhc, path, rootfs, args, edit=None):
@@ -372,8 +392,9 @@ def host_output():
     return None
 
 
-def prepare(tap, tmp):
-    """Everything a host test needs, or a skip reason: (bhc, rootfs, out)."""
+def prepare(tap, tmp, probe_files=False):
+    """Everything a host test needs, or a skip reason: (bhc, rootfs, out);
+    probe_files as for make_rootfs."""
     if os.geteuid() != 0:
         return None, "needs root (namespaces, id maps)"
     out = host_output()
@@ -384,5 +405,5 @@ def prepare(tap, tmp):
         return None, bhbin.missing_reason("bhc")
     subprocess.run(["make", "-s", "-C", TOP, "O=" + out, "busybox"], check=True, capture_output=True)
     probe = build_static(out, "probes.c", os.path.join(tmp, "bhc-probes"))
-    rootfs = make_rootfs(os.path.join(tmp, "rootfs"), busybox(out), [probe])
+    rootfs = make_rootfs(os.path.join(tmp, "rootfs"), busybox(out), [probe], probe_files)
     return (bhc, rootfs, out), None

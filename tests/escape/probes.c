@@ -33,6 +33,9 @@
  * BHC_PROBE_TTY (the fd of a pty it made, that is the controlling terminal
  * of the session that started the runtime: tests/escape/withpty.c),
  * BHC_PROBE_SKIP (names of probes whose kernel feature is compiled out).
+ * The rootfs the runner makes holds device nodes (/bhc-probe-dev) and a
+ * setuid copy of this program (/bin/bhc-probes-suid: --ids says whose
+ * rights it runs with).
  * An argument names the one probe to run; --list lists them, and
  * --entry-points (no probe) says which of x86_64's ia32 and x32 syscall
  * entry points the kernel answers, for the runner's skips.
@@ -1202,6 +1205,61 @@ static int p_cgroup_own_limits(void)
 	return for_each_cgroup_dir(limits_in);
 }
 
+/* Device nodes the image's rootfs itself carries (the runner puts them in
+ * /bhc-probe-dev: the kernel log, c 1:11, and a block device of this
+ * machine): opened read-only, never read. A runtime must mount the rootfs
+ * nodev, or keep them out by the device cgroup. */
+static int p_rootfs_device_nodes(void)
+{
+	const char *nodes[] = {"/bhc-probe-dev/kmsg", "/bhc-probe-dev/disk"};
+	struct stat sb;
+
+	if (stat(nodes[0], &sb) < 0) {
+		SAY("no %s: the runner put no device nodes in the rootfs", nodes[0]);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (worked(open(nodes[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC),
+		           i ? "open the rootfs's block device node" : "open the rootfs's node of /dev/kmsg"))
+			return 1;
+	return 0;
+}
+
+/* A setuid file the image's rootfs carries (the runner puts a copy of
+ * this program there, owned by another user, mode 4755): run with --ids,
+ * it says whose rights it got. A runtime must mount the rootfs nosuid or
+ * set no_new_privs. */
+static int p_rootfs_setuid_file(void)
+{
+	const char *suid = "/bin/bhc-probes-suid";
+	int fds[2], r = 0, uid = -1, euid = -1;
+	char buf[64] = {0};
+	pid_t pid;
+
+	if (access(suid, X_OK) < 0) {
+		SAY("no %s: the runner put no setuid file in the rootfs", suid);
+		return -1;
+	}
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		execl(suid, "bhc-probes-suid", "--ids", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], buf, sizeof(buf) - 1) > 0 && sscanf(buf, "%d %d", &uid, &euid) == 2 &&
+	    uid != euid) {
+		SAY("the rootfs's setuid file ran with euid %d (uid %d)", euid, uid);
+		r = 1;
+	}
+	close(fds[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return r;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -1266,6 +1324,8 @@ static const struct {
     {"proc_interrupts", p_proc_interrupts},
     {"sys_host_info", p_sys_host_info},
     {"cgroup_own_limits", p_cgroup_own_limits},
+    {"rootfs_device_nodes", p_rootfs_device_nodes},
+    {"rootfs_setuid_file", p_rootfs_setuid_file},
 };
 
 static int named(const char *list, const char *name)
@@ -1322,6 +1382,12 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--list")) {
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", probes[i].name);
+		return 0;
+	}
+	/* Not a probe: whose rights it runs with (the setuid copy that
+	 * rootfs_setuid_file runs). */
+	if (argc > 1 && !strcmp(argv[1], "--ids")) {
+		printf("%d %d\n", (int)getuid(), (int)geteuid());
 		return 0;
 	}
 	/* Not a probe: which of x86_64's other entry points this kernel

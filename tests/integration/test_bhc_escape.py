@@ -35,7 +35,7 @@ import bhctest  # noqa: E402
 
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="bhc-esc-")
-ready, why = bhctest.prepare(t, tmp)
+ready, why = bhctest.prepare(t, tmp, probe_files=True)
 if not ready:
     t.skip("escape probes on the build host", why)
     t.done()
