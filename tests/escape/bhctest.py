@@ -52,7 +52,8 @@ def make_rootfs(path, bb, binaries=(), probe_files=False):
     needs, and the given static binaries in /bin. With probe_files, also
     what the probes rootfs_device_nodes and rootfs_setuid_file look for:
     device nodes in /bhc-probe-dev and a setuid copy of bhc-probes (one of
-    the binaries) owned by uid 1234."""
+    the binaries) owned by uid 1234, and the script /bin/bhc-selfexe
+    (#!/proc/self/exe) that the runner's shebang_proc_self_exe starts."""
     shutil.rmtree(path, ignore_errors=True)
     for d in ("bin", "proc", "sys", "dev", "tmp", "etc", "run"):
         os.makedirs(os.path.join(path, d), exist_ok=True)
@@ -86,6 +87,11 @@ def add_probe_files(path):
         nums = [l.split()[:2] for l in f if len(l.split()) == 4 and l.split()[0].isdigit()]
     if nums:
         os.mknod(os.path.join(dev, "disk"), 0o600 | stat.S_IFBLK, os.makedev(int(nums[0][0]), int(nums[0][1])))
+    # process.args[0] for shebang_proc_self_exe: the kernel runs the
+    # binary of whoever execs it, the runtime, with --version.
+    with open(os.path.join(path, "bin", "bhc-selfexe"), "w") as f:
+        f.write("#!/proc/self/exe --version\n")
+    os.chmod(os.path.join(path, "bin", "bhc-selfexe"), 0o755)
     suid = os.path.join(path, "bin", "bhc-probes-suid")
     shutil.copy(os.path.join(path, "bin", "bhc-probes"), suid)
     os.chown(suid, 1234, 1234)
@@ -242,7 +248,10 @@ def known_open(kconfig, running=False):
     the gap, not a failure. Once the probe prints BLOCKED the runner fails
     until its entry here is removed, so that the gap cannot reopen
     unseen."""
-    gaps = {"proc_interrupts": "bhc does not mask /proc/interrupts yet (issue 17, item 10)"}
+    gaps = {"proc_interrupts": "bhc does not mask /proc/interrupts yet (issue 17, item 10)",
+            "shebang_proc_self_exe": "bhc's init execs the entrypoint from bhc's own binary, so a "
+                                     "#!/proc/self/exe script runs the host's bhc inside the container, where "
+                                     "its /proc/<pid>/exe is the host file (not in issue 17: a new finding)"}
     # Without legacy TIOCSTI (dev.tty.legacy_tiocsti = 0) the kernel itself
     # refuses it to anyone without CAP_SYS_ADMIN.
     if running:
@@ -289,6 +298,36 @@ def check_blocked(t, where, text, absent, gaps=None):
          "%s%d of the program's %d probes BLOCKED, %d skipped, %d known gaps open" % (
              where, blocked, total, len(skipped), len(open_now)))
     return open_now
+
+
+# What a runtime's binary prints for --version: run inside the container
+# by a #!/proc/self/exe entrypoint, it reached the runtime's own binary.
+RUNTIME_RAN = re.compile(r"^(bhc|runc|crun) version", re.M)
+# What `bhc-probes --list` prints first: the file ran.
+PROBES_RAN = re.compile(r"^inherited_fds$", re.M)
+
+
+def add_libraries(rootfs, program):
+    """Copies the shared libraries of a host program (ldd) into rootfs at
+    their own paths, as a distribution's image carries them: so that the
+    host's dynamically linked runc can run inside it, as the kernel does
+    for a #!/proc/self/exe entrypoint."""
+    p = subprocess.run(["ldd", program], capture_output=True, text=True)
+    for lib in re.findall(r"(/\S+) \(0x", p.stdout):
+        dest = os.path.join(rootfs, lib.lstrip("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy(lib, dest)
+
+
+def check_runner_probe(t, where, name, escaped, detail, gaps):
+    """TAP for a probe that the runner makes (a container's config or its
+    rootfs, not the probe program): as check_blocked for one probe."""
+    if name in gaps and escaped:
+        t.skip("%sprobe %s" % (where, name), "ESCAPED, a known gap: %s; it printed: %s" % (gaps[name], detail))
+    elif name in gaps:
+        t.ok(False, "%sBLOCKED %s, a known gap: take it off bhctest.known_open now" % (where, name), gaps[name])
+    else:
+        t.ok(not escaped, "%s%s %s" % (where, "ESCAPED" if escaped else "BLOCKED", name), detail)
 
 
 def check_escaped(t, text, absent):

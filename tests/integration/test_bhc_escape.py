@@ -11,6 +11,11 @@
 3. Inside a container made with `bhc spec` defaults every probe must print
    BLOCKED, and their number must be the program's own total less the
    skipped ones.
+4. Probes the runner makes, with a runc control each: a #!/proc/self/exe
+   script as process.args[0] must not run the runtime's binary in the
+   container (shebang_proc_self_exe), and /proc/self/fd/N as
+   process.args[0] must not run any file the runtime has open
+   (args0_proc_self_fd).
 
 The host side is set up so that an escape would be seen: a listening
 control socket at /run/bulkhead/bhd.sock and an abstract one, a secret
@@ -102,6 +107,31 @@ try:
                            capture_output=True, text=True, timeout=300)
         subprocess.run([runc, "--root", runc_state, "delete", "--force", name], capture_output=True, timeout=60)
         bhctest.check_escaped(t, p.stdout + p.stderr, {k: v for k, v in absent.items() if k == "tiocsti"})
+        # The probes the runner makes. A #!/proc/self/exe entrypoint: the
+        # kernel runs the runtime's binary (runc's copy of itself) in the
+        # container; runc is dynamically linked, so the rootfs gets its
+        # libraries, as a distribution's image has them.
+        bhctest.add_libraries(rootfs, runc)
+        wb = bhctest.weak_bundle(runc, os.path.join(tmp, "weak-selfexe"), rootfs, bait, args=["/bin/bhc-selfexe"])
+        p = subprocess.run([runc, "--root", runc_state, "run", "--bundle", wb, "bhc-weak-x-%d" % os.getpid()],
+                           capture_output=True, text=True, timeout=120)
+        m = bhctest.RUNTIME_RAN.search(p.stdout)
+        t.ok(m is not None, "control: probe shebang_proc_self_exe fires in a weak container%s"
+             % (" (the runtime's binary ran in it: %s)" % p.stdout.splitlines()[0] if m else ""),
+             p.stdout + p.stderr)
+        # process.args[0] /proc/self/fd/3: a file of the host that the
+        # runtime left open in the container's init (here handed on on
+        # purpose) runs there.
+        os.makedirs(os.path.join(tmp, "host-bin"))
+        host_bin = shutil.copy(probe, os.path.join(tmp, "host-bin", "bhc-probes"))
+        wb = bhctest.weak_bundle(runc, os.path.join(tmp, "weak-fd"), rootfs, bait,
+                                 args=["/proc/self/fd/3", "--list"])
+        p = subprocess.run(["sh", "-c", 'exec 3<"$1"; shift; exec "$@"', "sh", host_bin, runc, "--root",
+                            runc_state, "run", "--preserve-fds", "1", "--bundle", wb, "bhc-weak-f-%d" % os.getpid()],
+                           capture_output=True, text=True, timeout=120)
+        t.ok(bhctest.PROBES_RAN.search(p.stdout) is not None, "control: probe args0_proc_self_fd fires in a weak "
+             "container%s" % (" (/proc/self/fd/3, a host file, ran in it)" if bhctest.PROBES_RAN.search(p.stdout)
+                              else ""), p.stdout[-1000:] + p.stderr)
     else:
         t.skip("control: every probe fires in a weak container",
                "runc is not installed (support/host-tools.sh installs it)")
@@ -118,6 +148,24 @@ try:
     open_now = bhctest.check_blocked(t, "", p.stdout + p.stderr, absent, gaps)
     t.ok(p.returncode == (1 if open_now else 0), "bhc run of the probes exits %d (%s)"
          % (1 if open_now else 0, "only known gaps escaped" if open_now else "no escape"), p.stderr)
+    # 4. The probes the runner makes, under bhc.
+    b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-selfexe"), rootfs, ["/bin/bhc-selfexe"])
+    p = subprocess.run([bhc, "--root", root, "run", "--bundle", b, "selfexe"], capture_output=True, text=True,
+                       timeout=120)
+    m = bhctest.RUNTIME_RAN.search(p.stdout)
+    bhctest.check_runner_probe(t, "", "shebang_proc_self_exe", m is not None,
+                               "the runtime's binary ran in the container: %s" % p.stdout.splitlines()[0] if m
+                               else p.stdout + p.stderr, gaps)
+    ran = []
+    for n in range(3, 10):
+        b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-fd%d" % n), rootfs, ["/proc/self/fd/%d" % n,
+                                                                                  "--list"])
+        p = subprocess.run([bhc, "--root", root, "run", "--bundle", b, "fd%d" % n], capture_output=True, text=True,
+                           timeout=120)
+        if p.stdout.strip():
+            ran.append("/proc/self/fd/%d: %s" % (n, p.stdout.strip().splitlines()[0]))
+    bhctest.check_runner_probe(t, "", "args0_proc_self_fd", bool(ran),
+                               "; ".join(ran) or "none of /proc/self/fd/3..9 ran as process.args[0]", gaps)
     t.ok(subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip() != "bhc-escaped",
          "the host's hostname is unchanged")
 finally:
