@@ -9,7 +9,9 @@ as root on our own kernel:
   whose kernel feature the image's kernel does not have, which are
   skipped by name, and those of a known gap in bhc (bhctest.known_open),
   and BLOCKED equal to the program's own total less those; bhc runs with
-  a pty of its own as its terminal (for the probe tiocsti);
+  a pty of its own as its terminal (for the probe tiocsti); and the
+  probes the runner makes: a #!/proc/self/exe entrypoint and
+  /proc/self/fd/N as process.args[0];
 - limits from the config land in the container's cgroup under /workloads
   (memory.max, memory.swap.max, pids.max, cpu.max) and the init is born in
   it; bhc delete removes that cgroup;
@@ -126,6 +128,20 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
          % (1 if open_now else 0, "only known gaps escaped" if open_now else "no escape"), o[-1500:])
     if bait:
         m.shell("kill %s" % bait.group(1))
+    # The probes the runner makes (tests/integration/test_bhc_escape.py has
+    # their runc controls): a #!/proc/self/exe entrypoint must not run
+    # bhc's binary in the container, /proc/self/fd/N as args[0] nothing.
+    b = bundle(m, "selfexe", "/bin/bhc-selfexe")
+    st, o = m.shell("bhc run --bundle %s selfexe" % b, timeout=120)
+    ran = bhctest.RUNTIME_RAN.search(o)
+    bhctest.check_runner_probe(t, "image: ", "shebang_proc_self_exe", ran is not None,
+                               "the runtime's binary ran in the container: %s" % ran.group(0) if ran else o, gaps)
+    st, o = m.shell("for n in 3 4 5 6 7 8 9; do d=/tmp/b/fd$n; rm -rf $d; mkdir -p $d; "
+                    "ln -s /tmp/payload/rootfs $d/rootfs; bhc spec --bundle $d -- /proc/self/fd/$n --list; "
+                    "bhc run --bundle $d fd$n 2>/dev/null | sed -n \"1s|^|fd$n ran: |p\"; done; echo end", timeout=300)
+    ran = [l for l in o.splitlines() if " ran: " in l]
+    bhctest.check_runner_probe(t, "image: ", "args0_proc_self_fd", bool(ran),
+                               "; ".join(ran) or "none of /proc/self/fd/3..9 ran as process.args[0]", gaps)
 
     # Limits land in the container's cgroup, and its init is born there.
     b = bundle(m, "limits", "sleep 1000", limits=True)

@@ -319,6 +319,23 @@ def add_libraries(rootfs, program):
         shutil.copy(lib, dest)
 
 
+def id_ranges(pid):
+    """The host ids a process's user namespace maps: [(uid|gid, first, end)]."""
+    ranges = []
+    for kind in ("uid", "gid"):
+        with open("/proc/%d/%s_map" % (pid, kind)) as f:
+            for line in f:
+                inside, outside, count = map(int, line.split())
+                ranges.append((kind, outside, outside + count))
+    return ranges
+
+
+def shared_ids(a, b):
+    """The host id ranges that two lists of id_ranges have in common, in words."""
+    return ["%s %d-%d" % (k, max(f, g), min(e, h) - 1) for k, f, e in a for l, g, h in b
+            if k == l and f < h and g < e]
+
+
 def check_runner_probe(t, where, name, escaped, detail, gaps):
     """TAP for a probe that the runner makes (a container's config or its
     rootfs, not the probe program): as check_blocked for one probe."""

@@ -15,7 +15,8 @@
    script as process.args[0] must not run the runtime's binary in the
    container (shebang_proc_self_exe), and /proc/self/fd/N as
    process.args[0] must not run any file the runtime has open
-   (args0_proc_self_fd).
+   (args0_proc_self_fd), and two containers at once must map disjoint
+   host uid and gid ranges (two_containers_uid_ranges).
 
 The host side is set up so that an escape would be seen: a listening
 control socket at /run/bulkhead/bhd.sock and an abstract one, a secret
@@ -25,6 +26,7 @@ controlling terminal and stdin (tests/escape/withpty.c), as when a
 person starts a container from a shell. Probes of a known gap in bhc
 (bhctest.known_open) may print ESCAPED under bhc: a skip naming the gap,
 and a failure once they print BLOCKED."""
+import json
 import os
 import shutil
 import socket
@@ -38,6 +40,27 @@ sys.path.insert(0, os.path.join(TOP, "tests", "escape"))
 from tap import Tap  # noqa: E402
 import bhctest  # noqa: E402
 
+
+
+def weak_userns_bundle(runc, path, rootfs):
+    """`runc spec` with a user namespace that maps host ids 100000-165535,
+    whoever else maps them: a runtime that gives every container the same
+    range. Its process sleeps."""
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    subprocess.run([runc, "spec"], cwd=path, check=True)
+    with open(os.path.join(path, "config.json")) as f:
+        cfg = json.load(f)
+    cfg["root"] = {"path": os.path.realpath(rootfs), "readonly": True}
+    cfg["process"].update(terminal=False, args=["/bin/sleep", "60"])
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000,
+                                                                   "size": 65536}]
+    with open(os.path.join(path, "config.json"), "w") as f:
+        json.dump(cfg, f)
+    return path
+
+
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="bhc-esc-")
 ready, why = bhctest.prepare(t, tmp, probe_files=True)
@@ -45,6 +68,7 @@ if not ready:
     t.skip("escape probes on the build host", why)
     t.done()
 bhc, rootfs, out = ready
+pub = tempfile.mkdtemp(prefix="bhc-esc-pub-")
 root = os.path.join(tmp, "state")
 probe = os.path.join(rootfs, "bin", "bhc-probes")
 
@@ -132,6 +156,29 @@ try:
         t.ok(bhctest.PROBES_RAN.search(p.stdout) is not None, "control: probe args0_proc_self_fd fires in a weak "
              "container%s" % (" (/proc/self/fd/3, a host file, ran in it)" if bhctest.PROBES_RAN.search(p.stdout)
                               else ""), p.stdout[-1000:] + p.stderr)
+        # Two containers at once whose user namespaces map the same host
+        # ids: each one's root owns the other's files and processes.
+        # Their root must reach the rootfs: not below the test's 0700 tmp.
+        os.chmod(pub, 0o755)
+        userns_rootfs = bhctest.make_rootfs(os.path.join(pub, "rootfs"), bhctest.busybox(out))
+        pids = []
+        for n in ("a", "b"):
+            wb = weak_userns_bundle(runc, os.path.join(tmp, "weak-userns-" + n), userns_rootfs)
+            name = "bhc-weak-u%s-%d" % (n, os.getpid())
+            with open(os.path.join(tmp, "weak-userns-%s.log" % n), "w") as log:
+                subprocess.run([runc, "--root", runc_state, "run", "--detach", "--bundle", wb, name],
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=log, timeout=120)
+            st = subprocess.run([runc, "--root", runc_state, "state", name], capture_output=True, text=True)
+            pids.append((name, json.loads(st.stdout)["pid"] if st.returncode == 0 else 0))
+        try:
+            shared = bhctest.shared_ids(*[bhctest.id_ranges(pid) for _, pid in pids]) if all(
+                pid for _, pid in pids) else []
+        except OSError:
+            shared = []
+        t.ok(bool(shared), "control: probe two_containers_uid_ranges fires in weak containers%s"
+             % (" (both map host %s)" % ", ".join(shared) if shared else ""), str(pids))
+        for name, _ in pids:
+            subprocess.run([runc, "--root", runc_state, "delete", "--force", name], capture_output=True, timeout=60)
     else:
         t.skip("control: every probe fires in a weak container",
                "runc is not installed (support/host-tools.sh installs it)")
@@ -166,6 +213,19 @@ try:
             ran.append("/proc/self/fd/%d: %s" % (n, p.stdout.strip().splitlines()[0]))
     bhctest.check_runner_probe(t, "", "args0_proc_self_fd", bool(ran),
                                "; ".join(ran) or "none of /proc/self/fd/3..9 ran as process.args[0]", gaps)
+    pids = []
+    for n in ("a", "b"):
+        b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-two-" + n), rootfs, ["sleep", "60"])
+        subprocess.run([bhc, "--root", root, "run", "--detach", "--bundle", b, "two-" + n], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        st = subprocess.run([bhc, "--root", root, "state", "two-" + n], capture_output=True, text=True)
+        pids.append(json.loads(st.stdout).get("pid", 0) if st.returncode == 0 else 0)
+    t.ok(all(pids), "two bhc containers run at once (pids %s)" % pids)
+    shared = bhctest.shared_ids(*[bhctest.id_ranges(pid) for pid in pids]) if all(pids) else ["none read"]
+    bhctest.check_runner_probe(t, "", "two_containers_uid_ranges", bool(shared),
+                               "both map host %s" % ", ".join(shared) if shared else "disjoint host id ranges", gaps)
+    for n in ("a", "b"):
+        subprocess.run([bhc, "--root", root, "delete", "--force", "two-" + n], capture_output=True, timeout=60)
     t.ok(subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip() != "bhc-escaped",
          "the host's hostname is unchanged")
 finally:
@@ -176,4 +236,5 @@ finally:
     if made_run:
         shutil.rmtree("/run/bulkhead", ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(pub, ignore_errors=True)
 t.done()
