@@ -111,12 +111,12 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
-#define PROBE_FSCONFIG_CMD_CREATE  6
-#define PROBE_MOVE_MOUNT_F_EMPTY   0x4
-#define PROBE_OPEN_TREE_CLONE      1
-#define PROBE_MOUNT_ATTR_RDONLY    0x1
-#define PROBE_KCMP_VM              1
-#define PROBE_SECONDS 20
+#define PROBE_FSCONFIG_CMD_CREATE 6
+#define PROBE_MOVE_MOUNT_F_EMPTY  0x4
+#define PROBE_OPEN_TREE_CLONE     1
+#define PROBE_MOUNT_ATTR_RDONLY   0x1
+#define PROBE_KCMP_VM             1
+#define PROBE_SECONDS             20
 
 /* Shared with the child that runs a probe: what worked, in words. */
 static char *detail;
@@ -1103,7 +1103,8 @@ static int p_pidfd_getfd(void)
 	pid_t pid = peer();
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), r;
 
-	r = pfd >= 0 && worked(syscall(SYS_pidfd_getfd, pfd, 0, 0), "pidfd_getfd of another process");
+	r = pfd >= 0 &&
+	    worked(syscall(SYS_pidfd_getfd, pfd, 0, 0), "pidfd_getfd of another process");
 	peer_end(pid);
 	return r;
 }
@@ -1131,7 +1132,8 @@ static int p_tiocsti(void)
 	int fd = s ? atoi(s) : -1;
 
 	if (!s || !isatty(fd)) {
-		SAY("BHC_PROBE_TTY names no tty (%s): the runner must give one of its own", s ? s : "unset");
+		SAY("BHC_PROBE_TTY names no tty (%s): the runner must give one of its own",
+		    s ? s : "unset");
 		return -1;
 	}
 	if (push_byte(fd)) {
@@ -1139,7 +1141,8 @@ static int p_tiocsti(void)
 		return 1;
 	}
 	if (setsid() >= 0 && ioctl(fd, TIOCSCTTY, 0) == 0 && push_byte(fd)) {
-		SAY("took the inherited tty on fd %d as its terminal (TIOCSCTTY) and pushed a byte", fd);
+		SAY("took the inherited tty on fd %d as its terminal (TIOCSCTTY) and pushed a byte",
+		    fd);
 		return 1;
 	}
 	return 0;
@@ -1220,7 +1223,8 @@ static int p_rootfs_device_nodes(void)
 	}
 	for (int i = 0; i < 2; i++)
 		if (worked(open(nodes[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC),
-		           i ? "open the rootfs's block device node" : "open the rootfs's node of /dev/kmsg"))
+		           i ? "open the rootfs's block device node"
+		             : "open the rootfs's node of /dev/kmsg"))
 			return 1;
 	return 0;
 }

@@ -29,7 +29,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || !(slave = ptsname(master))) {
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    !(slave = ptsname(master))) {
 		fprintf(stderr, "bhc-withpty: open a pty: %s\n", strerror(errno));
 		return 2;
 	}
@@ -44,7 +45,8 @@ int main(int argc, char **argv)
 		/* A session leader's first tty opened becomes its terminal. */
 		if (setsid() < 0 || (fd = open(slave, O_RDWR)) < 0 || ioctl(fd, TIOCSCTTY, 0) < 0 ||
 		    dup2(fd, 0) < 0) {
-			fprintf(stderr, "bhc-withpty: make %s the terminal: %s\n", slave, strerror(errno));
+			fprintf(stderr, "bhc-withpty: make %s the terminal: %s\n", slave,
+			        strerror(errno));
 			_exit(2);
 		}
 		if (fd != 0)
