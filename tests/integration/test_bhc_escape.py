@@ -15,8 +15,11 @@
    script as process.args[0] must not run the runtime's binary in the
    container (shebang_proc_self_exe), and /proc/self/fd/N as
    process.args[0] must not run any file the runtime has open
-   (args0_proc_self_fd), and two containers at once must map disjoint
-   host uid and gid ranges (two_containers_uid_ranges).
+   (args0_proc_self_fd), two containers at once must map disjoint
+   host uid and gid ranges (two_containers_uid_ranges), and bhc kill and
+   delete must not signal a host process that reused the pid of a
+   container's init (signal_reused_pid; its control signals the recorded
+   pid, as a naive runtime would).
 
 The host side is set up so that an escape would be seen: a listening
 control socket at /run/bulkhead/bhd.sock and an abstract one, a secret
@@ -29,10 +32,12 @@ and a failure once they print BLOCKED."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
@@ -59,6 +64,40 @@ def weak_userns_bundle(runc, path, rootfs):
     with open(os.path.join(path, "config.json"), "w") as f:
         json.dump(cfg, f)
     return path
+
+
+def reuse_pid(pid, path):
+    """Kills the process pid (a container's init, not our child) and
+    starts a host process (the bait) with the same pid, through the pid
+    namespace's ns_last_pid; the bait creates path + ".ready", then
+    path + ".got" when it gets SIGWINCH. The bait's Popen, or None when
+    another process took the pid first (or the kernel has no
+    ns_last_pid)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return None
+    deadline = time.monotonic() + 10
+    while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    code = ("import os, signal, time\n"
+            "signal.signal(signal.SIGWINCH, lambda *a: open(%r, 'w').close())\n"
+            "open(%r, 'w').close()\n"
+            "time.sleep(60)\n" % (path + ".got", path + ".ready"))
+    for _ in range(5):
+        try:
+            with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+                f.write(str(pid - 1))
+        except OSError:
+            return None
+        p = subprocess.Popen([sys.executable, "-c", code])
+        if p.pid == pid:
+            while not os.path.exists(path + ".ready") and p.poll() is None:
+                time.sleep(0.05)
+            return p if p.poll() is None else None
+        p.kill()
+        p.wait()
+    return None
 
 
 t = Tap()
@@ -226,6 +265,40 @@ try:
                                "both map host %s" % ", ".join(shared) if shared else "disjoint host id ranges", gaps)
     for n in ("a", "b"):
         subprocess.run([bhc, "--root", root, "delete", "--force", "two-" + n], capture_output=True, timeout=60)
+    # A signal to a reused pid: the container's init dies behind bhc's
+    # back and a host process (the bait) gets its pid. bhc kill and bhc
+    # delete --force must not reach it; a runtime that signals the pid it
+    # recorded does (the control). The signal is SIGWINCH, which any
+    # other process ignores.
+    b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-reuse"), rootfs, ["sleep", "60"])
+    subprocess.run([bhc, "--root", root, "run", "--detach", "--bundle", b, "reuse"], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    st = subprocess.run([bhc, "--root", root, "state", "reuse"], capture_output=True, text=True)
+    pid = json.loads(st.stdout).get("pid", 0) if st.returncode == 0 else 0
+    bait_proc = reuse_pid(pid, os.path.join(tmp, "reuse-bait")) if pid > 1 else None
+    if not bait_proc:
+        t.skip("probe signal_reused_pid", "the bait did not get the container's pid %d (another process took it)"
+               % pid)
+    else:
+        got = os.path.join(tmp, "reuse-bait.got")
+        subprocess.run([bhc, "--root", root, "kill", "reuse", "WINCH"], capture_output=True, timeout=60)
+        subprocess.run([bhc, "--root", root, "delete", "--force", "reuse"], capture_output=True, timeout=60)
+        time.sleep(0.5)
+        reached = os.path.exists(got) or bait_proc.poll() is not None
+        bhctest.check_runner_probe(t, "", "signal_reused_pid", reached,
+                                   "bhc kill or delete reached the host process that reused the init's pid %d" % pid
+                                   if reached else "the host process with the reused pid %d was not signalled" % pid,
+                                   gaps)
+        # The control: signal the recorded pid, as a naive runtime does.
+        os.kill(pid, signal.SIGWINCH)
+        deadline = time.monotonic() + 5
+        while not os.path.exists(got) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        t.ok(os.path.exists(got), "control: probe signal_reused_pid fires for a runtime that signals the pid it "
+             "recorded (pid %d, now a host process)" % pid)
+        bait_proc.kill()
+        bait_proc.wait()
+    subprocess.run([bhc, "--root", root, "delete", "--force", "reuse"], capture_output=True, timeout=60)
     t.ok(subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip() != "bhc-escaped",
          "the host's hostname is unchanged")
 finally:
