@@ -249,6 +249,9 @@ def known_open(kconfig, running=False):
     until its entry here is removed, so that the gap cannot reopen
     unseen."""
     gaps = {"proc_interrupts": "bhc does not mask /proc/interrupts yet (issue 17, item 10)",
+            "procfs_redirect_sysctl": "bhc writes a config's sysctls through whatever the container's /proc "
+                                      "holds, without checking that it is procfs (the checked proc fd of issue 17, "
+                                      "item 10, is not used for sysctls yet)",
             "shebang_proc_self_exe": "bhc's init execs the entrypoint from bhc's own binary, so a "
                                      "#!/proc/self/exe script runs the host's bhc inside the container, where "
                                      "its /proc/<pid>/exe is the host file (not in issue 17: a new finding)"}

@@ -19,7 +19,9 @@
    host uid and gid ranges (two_containers_uid_ranges), and bhc kill and
    delete must not signal a host process that reused the pid of a
    container's init (signal_reused_pid; its control signals the recorded
-   pid, as a naive runtime would).
+   pid, as a naive runtime would), and bhc's own write of a sysctl must
+   not land in a host file bound as /proc or over the sysctl's file
+   (procfs_redirect_sysctl; runc refuses such configs, so no control).
 
 The host side is set up so that an escape would be seen: a listening
 control socket at /run/bulkhead/bhd.sock and an abstract one, a secret
@@ -265,6 +267,41 @@ try:
                                "both map host %s" % ", ".join(shared) if shared else "disjoint host id ranges", gaps)
     for n in ("a", "b"):
         subprocess.run([bhc, "--root", root, "delete", "--force", "two-" + n], capture_output=True, timeout=60)
+    # Procfs redirection of the runtime's own writes (the CVE-2025-52881
+    # class): a config whose /proc, or whose sysctl's file in it, is a
+    # bind of a host file. bhc's write of the sysctl must reach the
+    # kernel's sysctl (in the container's own network namespace) or be
+    # refused, never land in that file. runc refuses both configs (no
+    # mounts on or inside /proc but procfs), so there is no runc control:
+    # bhc at the time of writing is its own (the write lands).
+    redirected = []
+    for how in ("proc", "file"):
+        fake = os.path.join(pub, "fakeproc-" + how)
+        target = os.path.join(fake, "sys", "net", "ipv4", "ip_forward")
+        os.makedirs(os.path.dirname(target))
+        with open(target, "w") as f:
+            f.write("untouched\n")
+        # Writable by anyone: a file the container's root could write too.
+        os.chmod(target, 0o666)
+
+        def redirect(c, how=how, fake=fake, target=target):
+            if how == "proc":
+                c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/proc"] + [
+                    {"destination": "/proc", "type": "bind", "source": fake, "options": ["rbind", "rw"]}]
+            else:
+                c["mounts"].append({"destination": "/proc/sys/net/ipv4/ip_forward", "type": "bind",
+                                    "source": target, "options": ["bind", "rw"]})
+            c["linux"]["sysctl"] = {"net.ipv4.ip_forward": "1"}
+        b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-redirect-" + how), rootfs, ["true"], redirect)
+        subprocess.run([bhc, "--root", root, "run", "--bundle", b, "redirect-" + how], capture_output=True,
+                       timeout=120)
+        with open(target) as f:
+            if f.read() != "untouched\n":
+                redirected.append("a bind of a host file %s" % ("as /proc" if how == "proc" else
+                                                                "over /proc/sys/net/ipv4/ip_forward"))
+    bhctest.check_runner_probe(t, "", "procfs_redirect_sysctl", bool(redirected),
+                               "bhc's write of net.ipv4.ip_forward landed in " + " and in ".join(redirected)
+                               if redirected else "bhc's sysctl write never landed in a host file", gaps)
     # A signal to a reused pid: the container's init dies behind bhc's
     # back and a host process (the bait) gets its pid. bhc kill and bhc
     # delete --force must not reach it; a runtime that signals the pid it
