@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -46,9 +47,13 @@ def build_static(out, source, dest, extra=()):
     return dest
 
 
-def make_rootfs(path, bb, binaries=()):
+def make_rootfs(path, bb, binaries=(), probe_files=False):
     """A minimal rootfs: BusyBox with every applet, the mount points bhc
-    needs, and the given static binaries in /bin."""
+    needs, and the given static binaries in /bin. With probe_files, also
+    what the probes rootfs_device_nodes and rootfs_setuid_file look for:
+    device nodes in /bhc-probe-dev and a setuid copy of bhc-probes (one of
+    the binaries) owned by uid 1234, and the script /bin/bhc-selfexe
+    (#!/proc/self/exe) that the runner's shebang_proc_self_exe starts."""
     shutil.rmtree(path, ignore_errors=True)
     for d in ("bin", "proc", "sys", "dev", "tmp", "etc", "run"):
         os.makedirs(os.path.join(path, d), exist_ok=True)
@@ -69,7 +74,28 @@ def make_rootfs(path, bb, binaries=()):
         shutil.copy(b, os.path.join(path, "bin", os.path.basename(b)))
     with open(os.path.join(path, "etc", "passwd"), "w") as f:
         f.write("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
+    if probe_files:
+        add_probe_files(path)
     return path
+
+
+def add_probe_files(path):
+    dev = os.path.join(path, "bhc-probe-dev")
+    os.makedirs(dev)
+    os.mknod(os.path.join(dev, "kmsg"), 0o600 | stat.S_IFCHR, os.makedev(1, 11))
+    with open("/proc/partitions") as f:
+        nums = [l.split()[:2] for l in f if len(l.split()) == 4 and l.split()[0].isdigit()]
+    if nums:
+        os.mknod(os.path.join(dev, "disk"), 0o600 | stat.S_IFBLK, os.makedev(int(nums[0][0]), int(nums[0][1])))
+    # process.args[0] for shebang_proc_self_exe: the kernel runs the
+    # binary of whoever execs it, the runtime, with --version.
+    with open(os.path.join(path, "bin", "bhc-selfexe"), "w") as f:
+        f.write("#!/proc/self/exe --version\n")
+    os.chmod(os.path.join(path, "bin", "bhc-selfexe"), 0o755)
+    suid = os.path.join(path, "bin", "bhc-probes-suid")
+    shutil.copy(os.path.join(path, "bin", "bhc-probes"), suid)
+    os.chown(suid, 1234, 1234)
+    os.chmod(suid, 0o4755)
 
 
 def make_bundle(bhc, path, rootfs, args, edit=None):
@@ -125,6 +151,13 @@ PROBE_FEATURES = {
     "af_vsock": ["CONFIG_VSOCKETS"],
     "perf_event_open": ["CONFIG_PERF_EVENTS"],
     "swapon": ["CONFIG_SWAP"],
+    # x86_64's other entry points; an ARM64 kernel has neither, so there
+    # these two are skipped by name too.
+    "ia32_syscalls": ["CONFIG_IA32_EMULATION"],
+    "x32_syscalls": ["CONFIG_X86_X32_ABI"],
+    "process_vm_readv_writev": ["CONFIG_CROSS_MEMORY_ATTACH"],
+    "kcmp": ["CONFIG_KCMP"],
+    "sys_host_info": ["CONFIG_DMIID", "CONFIG_X86_THERMAL_VECTOR"],
 }
 # Switches of a running kernel that turn a probe's feature off for
 # everyone, root included (the positive control on the build host).
@@ -168,10 +201,19 @@ def block_device_refused():
     return None
 
 
-def absent_probes(kconfig, running=False):
+def entry_points(probe):
+    """{"ia32": bool, "x32": bool}: which of x86_64's other syscall entry
+    points this machine's kernel answers (the probe program's
+    --entry-points, a getpid through each: no probe)."""
+    p = subprocess.run([probe, "--entry-points"], capture_output=True, text=True, timeout=30)
+    return {k: v == "yes" for k, v in re.findall(r"^(\w+) (yes|no)$", p.stdout, re.M)}
+
+
+def absent_probes(kconfig, running=False, probe=None):
     """{probe: why it is skipped} for a kernel with options kconfig; with
     running=True also what this machine's running kernel turns off for
-    everyone, root included."""
+    everyone, root included (probe: the probe program, built for this
+    machine, which says which syscall entry points the kernel answers)."""
     absent = {}
     for name, opts in PROBE_FEATURES.items():
         if kconfig is not None and not any(kconfig.get(o) in ("y", "m") for o in opts):
@@ -185,28 +227,127 @@ def absent_probes(kconfig, running=False):
     why = block_device_refused() if running else None
     if why:
         absent["mknod_block_device"] = why
+    for abi, points in (entry_points(probe) if running and probe else {}).items():
+        name = abi + "_syscalls"
+        if not points and name not in absent:
+            absent[name] = "this machine's kernel does not answer syscalls through its %s entry point" % abi
+    if running and "sys_host_info" not in absent and not any(os.path.exists(p) for p in SYS_HOST_INFO):
+        absent["sys_host_info"] = "this machine has none of %s" % ", ".join(SYS_HOST_INFO)
     return absent
 
 
-def check_blocked(t, where, text, absent):
+# What the probe sys_host_info looks for (besides the thermal_throttle
+# folders of the other CPUs).
+SYS_HOST_INFO = ["/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/product_serial",
+                 "/sys/class/dmi/id/board_serial", "/sys/devices/system/cpu/cpu0/thermal_throttle"]
+
+
+def known_open(kconfig, running=False):
+    """{probe: why} for gaps in bhc that are known and being fixed: there
+    such a probe may print ESCAPED, which is reported as a skip that names
+    the gap, not a failure. Once the probe prints BLOCKED the runner fails
+    until its entry here is removed, so that the gap cannot reopen
+    unseen."""
+    gaps = {"proc_interrupts": "bhc does not mask /proc/interrupts yet (issue 17, item 10)",
+            "procfs_redirect_sysctl": "bhc writes a config's sysctls through whatever the container's /proc "
+                                      "holds, without checking that it is procfs (the checked proc fd of issue 17, "
+                                      "item 10, is not used for sysctls yet)",
+            "shebang_proc_self_exe": "bhc's init execs the entrypoint from bhc's own binary, so a "
+                                     "#!/proc/self/exe script runs the host's bhc inside the container, where "
+                                     "its /proc/<pid>/exe is the host file (not in issue 17: a new finding)"}
+    # Without legacy TIOCSTI (dev.tty.legacy_tiocsti = 0) the kernel itself
+    # refuses it to anyone without CAP_SYS_ADMIN.
+    if running:
+        try:
+            legacy = open("/proc/sys/dev/tty/legacy_tiocsti").read().strip() == "1"
+        except OSError:
+            legacy = True
+    else:
+        legacy = kconfig is None or kconfig.get("CONFIG_LEGACY_TIOCSTI") == "y"
+    if legacy:
+        gaps["tiocsti"] = ("bhc leaves the container in the caller's session, so TIOCSTI reaches the caller's "
+                           "terminal (issue 17, item 6)")
+    return gaps
+
+
+def check_blocked(t, where, text, absent, gaps=None):
     """TAP for a hardened container's probe report: every probe BLOCKED but
-    those skipped by name (exactly the ones in absent), and BLOCKED equal
-    to the program's own total less those."""
+    those skipped by name (exactly the ones in absent) and those of a
+    known gap (known_open) that print ESCAPED, and BLOCKED equal to the
+    program's own total less those. Returns the names of the known gaps
+    that escaped."""
+    gaps = gaps or {}
     probes, summary = parse_probes(text)
     t.ok(summary is not None and summary["probes"] == len(probes),
          "%sthe probe program reports every probe it ran (%s)" % (where, summary), text[-3000:])
     skipped = {n for n, (st, _) in probes.items() if st == "SKIPPED"}
     t.ok(skipped == set(absent), "%sthe probes skipped are those whose kernel feature is absent" % where,
          "skipped %s, absent %s" % (sorted(skipped), sorted(absent)))
+    open_now = set()
     for name, (st, why) in sorted(probes.items()):
         if st == "SKIPPED":
             t.skip("%sprobe %s" % (where, name), absent.get(name, "skipped without a reason"))
+        elif name in gaps and st == "ESCAPED":
+            open_now.add(name)
+            t.skip("%sprobe %s" % (where, name), "ESCAPED, a known gap: %s; it printed: %s" % (gaps[name], why))
+        elif name in gaps:
+            t.ok(False, "%s%s %s, a known gap: take it off bhctest.known_open now" % (where, st, name),
+                 gaps[name])
         else:
             t.ok(st == "BLOCKED", "%s%s %s" % (where, st, name), why)
     blocked = sum(1 for st, _ in probes.values() if st == "BLOCKED")
     total = summary["probes"] if summary else -1
-    t.ok(blocked == total - len(skipped),
-         "%s%d of the program's %d probes BLOCKED, %d skipped" % (where, blocked, total, len(skipped)))
+    t.ok(blocked == total - len(skipped) - len(open_now),
+         "%s%d of the program's %d probes BLOCKED, %d skipped, %d known gaps open" % (
+             where, blocked, total, len(skipped), len(open_now)))
+    return open_now
+
+
+# What a runtime's binary prints for --version: run inside the container
+# by a #!/proc/self/exe entrypoint, it reached the runtime's own binary.
+RUNTIME_RAN = re.compile(r"^(bhc|runc|crun) version", re.M)
+# What `bhc-probes --list` prints first: the file ran.
+PROBES_RAN = re.compile(r"^inherited_fds$", re.M)
+
+
+def add_libraries(rootfs, program):
+    """Copies the shared libraries of a host program (ldd) into rootfs at
+    their own paths, as a distribution's image carries them: so that the
+    host's dynamically linked runc can run inside it, as the kernel does
+    for a #!/proc/self/exe entrypoint."""
+    p = subprocess.run(["ldd", program], capture_output=True, text=True)
+    for lib in re.findall(r"(/\S+) \(0x", p.stdout):
+        dest = os.path.join(rootfs, lib.lstrip("/"))
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy(lib, dest)
+
+
+def id_ranges(pid):
+    """The host ids a process's user namespace maps: [(uid|gid, first, end)]."""
+    ranges = []
+    for kind in ("uid", "gid"):
+        with open("/proc/%d/%s_map" % (pid, kind)) as f:
+            for line in f:
+                inside, outside, count = map(int, line.split())
+                ranges.append((kind, outside, outside + count))
+    return ranges
+
+
+def shared_ids(a, b):
+    """The host id ranges that two lists of id_ranges have in common, in words."""
+    return ["%s %d-%d" % (k, max(f, g), min(e, h) - 1) for k, f, e in a for l, g, h in b
+            if k == l and f < h and g < e]
+
+
+def check_runner_probe(t, where, name, escaped, detail, gaps):
+    """TAP for a probe that the runner makes (a container's config or its
+    rootfs, not the probe program): as check_blocked for one probe."""
+    if name in gaps and escaped:
+        t.skip("%sprobe %s" % (where, name), "ESCAPED, a known gap: %s; it printed: %s" % (gaps[name], detail))
+    elif name in gaps:
+        t.ok(False, "%sBLOCKED %s, a known gap: take it off bhctest.known_open now" % (where, name), gaps[name])
+    else:
+        t.ok(not escaped, "%s%s %s" % (where, "ESCAPED" if escaped else "BLOCKED", name), detail)
 
 
 def check_escaped(t, text, absent):
@@ -241,7 +382,7 @@ def own_capabilities():
     return [c for i, c in enumerate(CAPS) if bnd >> i & 1]
 
 
-def weak_bundle(runc, path, rootfs, env):
+def weak_bundle(runc, path, rootfs, env, args=("/bin/bhc-probes",)):
     """A runc bundle as weak as a container gets, so that every probe has
     something to find: all capabilities (that the test holds), no seccomp, no masked or
     read-only paths, a writable root, no_new_privs off, every device
@@ -258,7 +399,7 @@ def weak_bundle(runc, path, rootfs, env):
         cfg = json.load(f)
     cfg["root"] = {"path": os.path.realpath(rootfs), "readonly": False}
     proc = cfg["process"]
-    proc.update(terminal=False, args=["/bin/bhc-probes"], noNewPrivileges=False)
+    proc.update(terminal=False, args=list(args), noNewPrivileges=False)
     proc["env"] = proc.get("env", []) + ["BHC_PROBE_NOT_PID1=1"] + list(env)
     proc["capabilities"] = {k: own_capabilities() for k in ("bounding", "effective", "permitted", "inheritable",
                                                         "ambient")}
@@ -310,8 +451,9 @@ def host_output():
     return None
 
 
-def prepare(tap, tmp):
-    """Everything a host test needs, or a skip reason: (bhc, rootfs, out)."""
+def prepare(tap, tmp, probe_files=False):
+    """Everything a host test needs, or a skip reason: (bhc, rootfs, out);
+    probe_files as for make_rootfs."""
     if os.geteuid() != 0:
         return None, "needs root (namespaces, id maps)"
     out = host_output()
@@ -322,5 +464,5 @@ def prepare(tap, tmp):
         return None, bhbin.missing_reason("bhc")
     subprocess.run(["make", "-s", "-C", TOP, "O=" + out, "busybox"], check=True, capture_output=True)
     probe = build_static(out, "probes.c", os.path.join(tmp, "bhc-probes"))
-    rootfs = make_rootfs(os.path.join(tmp, "rootfs"), busybox(out), [probe])
+    rootfs = make_rootfs(os.path.join(tmp, "rootfs"), busybox(out), [probe], probe_files)
     return (bhc, rootfs, out), None

@@ -22,10 +22,23 @@
  * - each probe runs in a child process of its own, so a namespace, root or
  *   keyring it changes ends with it, and no probe sees another's leftovers.
  *
+ * - calls through another architecture's entry point, which a seccomp
+ *   filter may answer by killing the caller, run in a grandchild;
+ * - TIOCSTI pushes one space into a tty the runner made for it (never a
+ *   console) and flushes it again.
+ *
  * The runner passes, in the environment: BHC_PROBE_HOST_PID (a pid on the
  * host), BHC_PROBE_SECRET (a host path of another container's file),
  * BHC_PROBE_ABSTRACT (an abstract unix socket name the host listens on),
+ * BHC_PROBE_TTY (the fd of a pty it made, that is the controlling terminal
+ * of the session that started the runtime: tests/escape/withpty.c),
  * BHC_PROBE_SKIP (names of probes whose kernel feature is compiled out).
+ * The rootfs the runner makes holds device nodes (/bhc-probe-dev) and a
+ * setuid copy of this program (/bin/bhc-probes-suid: --ids says whose
+ * rights it runs with).
+ * An argument names the one probe to run; --list lists them, and
+ * --entry-points (no probe) says which of x86_64's ia32 and x32 syscall
+ * entry points the kernel answers, for the runner's skips.
  * Built static with the target's musl compiler; needs nothing else. */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -44,6 +57,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,8 +65,10 @@
 #include <sys/syscall.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #ifndef AF_ALG
@@ -67,7 +83,40 @@
 #ifndef PTRACE_SEIZE
 #define PTRACE_SEIZE 0x4206
 #endif
-#define PROBE_SECONDS 20
+/* The new mount API and friends: the same numbers on every architecture. */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#ifndef SYS_fspick
+#define SYS_fspick 433
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define PROBE_FSCONFIG_CMD_CREATE 6
+#define PROBE_MOVE_MOUNT_F_EMPTY  0x4
+#define PROBE_OPEN_TREE_CLONE     1
+#define PROBE_MOUNT_ATTR_RDONLY   0x1
+#define PROBE_KCMP_VM             1
+#define PROBE_SECONDS             20
 
 /* Shared with the child that runs a probe: what worked, in words. */
 static char *detail;
@@ -855,6 +904,366 @@ static int p_cgroup_escape(void)
 	return for_each_cgroup_dir(move_in);
 }
 
+#if defined(__x86_64__)
+/* Runs fn in a process of its own and says how it ended: its exit status
+ * (0..255), or 256 + the signal that killed it. Probes whose call a
+ * seccomp filter may answer by killing the caller (a call of another
+ * architecture) make it there, so that the probe itself lives to say so. */
+static int in_grandchild(int (*fn)(void))
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0)
+		_exit(fn() & 0xff);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFSIGNALED(st) ? 256 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+/* unshare(CLONE_NEWUTS) through the 32-bit entry point: number 310 on
+ * i386 (x86_64's 310 is process_vm_readv). A filter that checks only the
+ * numbers of the native table, not the architecture, lets it through.
+ * The new uts namespace is the grandchild's own and dies with it. */
+static int ia32_unshare(void)
+{
+	long r;
+
+	__asm__ volatile("int $0x80"
+	                 : "=a"(r)
+	                 : "a"(310L), "b"((long)CLONE_NEWUTS)
+	                 : "memory", "cc", "r8", "r9", "r10", "r11");
+	return (int)r == 0;
+}
+
+/* The same call through the x32 entry point: x86_64's number with bit 30. */
+static int x32_unshare(void)
+{
+	return syscall(0x40000000L | SYS_unshare, CLONE_NEWUTS) == 0;
+}
+
+/* getpid through each entry point, for --entry-points. */
+static int ia32_getpid(void)
+{
+	long r;
+
+	__asm__ volatile("int $0x80"
+	                 : "=a"(r)
+	                 : "a"(20L)
+	                 : "memory", "cc", "r8", "r9", "r10", "r11");
+	return (int)r == getpid();
+}
+
+static int x32_getpid(void)
+{
+	return syscall(0x40000000L | SYS_getpid) == getpid();
+}
+
+static int other_abi(int (*call)(void), const char *what)
+{
+	int r = in_grandchild(call);
+
+	if (r == 1) {
+		SAY("unshare(CLONE_NEWUTS) through the %s succeeded", what);
+		return 1;
+	}
+	return 0;
+}
+#endif
+
+static int p_ia32_syscalls(void)
+{
+#if defined(__x86_64__)
+	return other_abi(ia32_unshare, "ia32 entry point (int 0x80)");
+#else
+	SAY("an x86_64 probe: skip it by name on this architecture");
+	return -1;
+#endif
+}
+
+static int p_x32_syscalls(void)
+{
+#if defined(__x86_64__)
+	return other_abi(x32_unshare, "x32 entry point (nr | 0x40000000)");
+#else
+	SAY("an x86_64 probe: skip it by name on this architecture");
+	return -1;
+#endif
+}
+
+/* A tmpfs made with the new mount API (fsopen, fsconfig, fsmount) and
+ * attached with move_mount in a mount namespace of the probe's own. */
+static int p_mount_api_fsopen(void)
+{
+	const char *dir = "/tmp/bhc-probe-nm";
+	int fs, mnt, moved = 0;
+
+	private_mounts();
+	fs = (int)syscall(SYS_fsopen, "tmpfs", 1 /* FSOPEN_CLOEXEC */);
+	if (fs < 0)
+		return 0;
+	if (syscall(SYS_fsconfig, fs, PROBE_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		SAY("fsopen(tmpfs) succeeded");
+		return 1;
+	}
+	mnt = (int)syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, 0);
+	if (mnt < 0) {
+		SAY("fsopen and fsconfig(CMD_CREATE) succeeded");
+		return 1;
+	}
+	mkdir(dir, 0700);
+	moved = syscall(SYS_move_mount, mnt, "", AT_FDCWD, dir, PROBE_MOVE_MOUNT_F_EMPTY) == 0;
+	if (moved)
+		umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	SAY("fsopen, fsconfig and fsmount made a tmpfs%s", moved ? ", move_mount attached it" : "");
+	return 1;
+}
+
+/* A copy of /proc's mount without the masks mounted over its files, and a
+ * handle to reconfigure the root's filesystem. Both are only made. */
+static int p_mount_api_open_tree(void)
+{
+	private_mounts();
+	return worked(syscall(SYS_open_tree, AT_FDCWD, "/proc", PROBE_OPEN_TREE_CLONE | O_CLOEXEC),
+	              "open_tree(/proc, OPEN_TREE_CLONE), a copy without the masks") ||
+	       worked(syscall(SYS_fspick, AT_FDCWD, "/", 1 /* FSPICK_CLOEXEC */), "fspick(/)");
+}
+
+/* Clears read-only on the root mount: in a mount namespace of the
+ * probe's own, where it can. */
+static int p_mount_setattr(void)
+{
+	struct {
+		uint64_t attr_set, attr_clr, propagation, userns_fd;
+	} attr = {0, PROBE_MOUNT_ATTR_RDONLY, 0, 0};
+
+	private_mounts();
+	return worked(syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &attr, sizeof(attr)),
+	              "mount_setattr(/, clear MOUNT_ATTR_RDONLY)");
+}
+
+/* A process of the probe's own to reach into: it waits to be killed. */
+static volatile char peer_byte = 'p';
+
+static pid_t peer(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static void peer_end(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* Another process's memory read and written without ptrace: the peer's
+ * copy of one byte, the same byte back. */
+static int p_process_vm(void)
+{
+	pid_t pid = peer();
+	char c = 0;
+	struct iovec local = {&c, 1}, remote = {(void *)&peer_byte, 1};
+	int r;
+
+	r = worked(syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0),
+	           "process_vm_readv of another process") ||
+	    worked(syscall(SYS_process_vm_writev, pid, &local, 1, &remote, 1, 0),
+	           "process_vm_writev into another process");
+	peer_end(pid);
+	return r;
+}
+
+/* kcmp tells whether two processes share a kernel object: a way to learn
+ * about another process's files and memory. */
+static int p_kcmp(void)
+{
+	pid_t pid = peer();
+	int r = worked(syscall(SYS_kcmp, getpid(), pid, PROBE_KCMP_VM, 0, 0),
+	               "kcmp of another process");
+
+	peer_end(pid);
+	return r;
+}
+
+/* A copy of another process's fd 0, taken through its pidfd. */
+static int p_pidfd_getfd(void)
+{
+	pid_t pid = peer();
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0), r;
+
+	r = pfd >= 0 &&
+	    worked(syscall(SYS_pidfd_getfd, pfd, 0, 0), "pidfd_getfd of another process");
+	peer_end(pid);
+	return r;
+}
+
+/* TIOCSTI pushes bytes into a terminal's input as if typed: through a tty
+ * the container inherited from whoever started it, the next command of
+ * that person's shell. Only a tty the runner made for this (named in
+ * BHC_PROBE_TTY, an fd) is tried, never a real console; the byte pushed is
+ * a space, flushed again at once. A process in another session may take a
+ * tty that is nobody's controlling terminal (TIOCSCTTY), so that is tried
+ * too. */
+static int push_byte(int fd)
+{
+	char c = ' ';
+
+	if (ioctl(fd, TIOCSTI, &c) < 0)
+		return 0;
+	tcflush(fd, TCIFLUSH);
+	return 1;
+}
+
+static int p_tiocsti(void)
+{
+	const char *s = getenv("BHC_PROBE_TTY");
+	int fd = s ? atoi(s) : -1;
+
+	if (!s || !isatty(fd)) {
+		SAY("BHC_PROBE_TTY names no tty (%s): the runner must give one of its own",
+		    s ? s : "unset");
+		return -1;
+	}
+	if (push_byte(fd)) {
+		SAY("TIOCSTI pushed a byte into the inherited tty on fd %d", fd);
+		return 1;
+	}
+	if (setsid() >= 0 && ioctl(fd, TIOCSCTTY, 0) == 0 && push_byte(fd)) {
+		SAY("took the inherited tty on fd %d as its terminal (TIOCSCTTY) and pushed a byte",
+		    fd);
+		return 1;
+	}
+	return 0;
+}
+
+/* Counts of the host's interrupts per CPU: a side channel on what the
+ * host and other workloads do (keystrokes, network, disk). */
+static int p_proc_interrupts(void)
+{
+	if (readable_bytes("/proc/interrupts")) {
+		SAY("/proc/interrupts is readable");
+		return 1;
+	}
+	return 0;
+}
+
+/* The machine's identity and thermal state in /sys. */
+static int p_sys_host_info(void)
+{
+	const char *files[] = {"/sys/class/dmi/id/product_uuid", "/sys/class/dmi/id/product_serial",
+	                       "/sys/class/dmi/id/board_serial"};
+	char path[128];
+
+	for (int i = 0; i < 3; i++)
+		if (readable_bytes(files[i])) {
+			SAY("%s is readable", files[i]);
+			return 1;
+		}
+	for (int cpu = 0; cpu < 4; cpu++) {
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/thermal_throttle", cpu);
+		if (dir_entries(path)) {
+			SAY("%s has entries", path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The container's own limits, opened for writing (never written): a
+ * workload that may raise them is not limited. cgroup v2 names, and v1's
+ * for a v1 host. */
+static int limits_in(const char *dir)
+{
+	const char *names[] = {"memory.max", "pids.max", "memory.limit_in_bytes"};
+	char path[600];
+
+	for (int i = 0; i < 3; i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			close(fd);
+			SAY("opened its own %s for writing", path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int p_cgroup_own_limits(void)
+{
+	return for_each_cgroup_dir(limits_in);
+}
+
+/* Device nodes the image's rootfs itself carries (the runner puts them in
+ * /bhc-probe-dev: the kernel log, c 1:11, and a block device of this
+ * machine): opened read-only, never read. A runtime must mount the rootfs
+ * nodev, or keep them out by the device cgroup. */
+static int p_rootfs_device_nodes(void)
+{
+	const char *nodes[] = {"/bhc-probe-dev/kmsg", "/bhc-probe-dev/disk"};
+	struct stat sb;
+
+	if (stat(nodes[0], &sb) < 0) {
+		SAY("no %s: the runner put no device nodes in the rootfs", nodes[0]);
+		return -1;
+	}
+	for (int i = 0; i < 2; i++)
+		if (worked(open(nodes[i], O_RDONLY | O_NONBLOCK | O_CLOEXEC),
+		           i ? "open the rootfs's block device node"
+		             : "open the rootfs's node of /dev/kmsg"))
+			return 1;
+	return 0;
+}
+
+/* A setuid file the image's rootfs carries (the runner puts a copy of
+ * this program there, owned by another user, mode 4755): run with --ids,
+ * it says whose rights it got. A runtime must mount the rootfs nosuid or
+ * set no_new_privs. */
+static int p_rootfs_setuid_file(void)
+{
+	const char *suid = "/bin/bhc-probes-suid";
+	int fds[2], r = 0, uid = -1, euid = -1;
+	char buf[64] = {0};
+	pid_t pid;
+
+	if (access(suid, X_OK) < 0) {
+		SAY("no %s: the runner put no setuid file in the rootfs", suid);
+		return -1;
+	}
+	if (pipe(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		execl(suid, "bhc-probes-suid", "--ids", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], buf, sizeof(buf) - 1) > 0 && sscanf(buf, "%d %d", &uid, &euid) == 2 &&
+	    uid != euid) {
+		SAY("the rootfs's setuid file ran with euid %d (uid %d)", euid, uid);
+		r = 1;
+	}
+	close(fds[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return r;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -907,6 +1316,20 @@ static const struct {
     {"seccomp_enabled", p_seccomp_on},
     {"host_network", p_host_network},
     {"cgroup_escape", p_cgroup_escape},
+    {"ia32_syscalls", p_ia32_syscalls},
+    {"x32_syscalls", p_x32_syscalls},
+    {"mount_api_fsopen", p_mount_api_fsopen},
+    {"mount_api_open_tree", p_mount_api_open_tree},
+    {"mount_setattr", p_mount_setattr},
+    {"process_vm_readv_writev", p_process_vm},
+    {"kcmp", p_kcmp},
+    {"pidfd_getfd", p_pidfd_getfd},
+    {"tiocsti", p_tiocsti},
+    {"proc_interrupts", p_proc_interrupts},
+    {"sys_host_info", p_sys_host_info},
+    {"cgroup_own_limits", p_cgroup_own_limits},
+    {"rootfs_device_nodes", p_rootfs_device_nodes},
+    {"rootfs_setuid_file", p_rootfs_setuid_file},
 };
 
 static int named(const char *list, const char *name)
@@ -963,6 +1386,25 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "--list")) {
 		for (size_t i = 0; i < n; i++)
 			printf("%s\n", probes[i].name);
+		return 0;
+	}
+	/* Not a probe: whose rights it runs with (the setuid copy that
+	 * rootfs_setuid_file runs). */
+	if (argc > 1 && !strcmp(argv[1], "--ids")) {
+		printf("%d %d\n", (int)getuid(), (int)geteuid());
+		return 0;
+	}
+	/* Not a probe: which of x86_64's other entry points this kernel
+	 * answers at all (getpid through each), so that a runner can skip
+	 * the probes of those it lacks (a kernel booted with
+	 * ia32_emulation=0, or a hypervisor that refuses int 0x80). */
+	if (argc > 1 && !strcmp(argv[1], "--entry-points")) {
+#if defined(__x86_64__)
+		printf("ia32 %s\n", in_grandchild(ia32_getpid) == 1 ? "yes" : "no");
+		printf("x32 %s\n", in_grandchild(x32_getpid) == 1 ? "yes" : "no");
+#else
+		printf("ia32 no\nx32 no\n");
+#endif
 		return 0;
 	}
 	/* Some probes would look around a host they escaped to: run only as
