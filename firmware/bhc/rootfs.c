@@ -18,20 +18,29 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* The inode number of procfs's root folder (fs/proc/root.c). */
+#ifndef PROC_ROOT_INO
+#define PROC_ROOT_INO 1
+#endif
 
 /* Applied to every container whatever its config says, and written out by
  * `bhc spec` (spec.c): one list for both. */
 const char *const bhc_default_masked[] = {
     "/proc/asound",
     "/proc/acpi",
+    "/proc/interrupts",
     "/proc/kcore",
     "/proc/keys",
     "/proc/latency_stats",
@@ -261,29 +270,66 @@ static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *
 	return 0;
 }
 
+/* The container's /proc, checked to be the root of a procfs mount: a
+ * config mount that puts a host file or folder there must not receive the
+ * sysctls' writes (the CVE-2025-52881 class). */
+static int open_proc(int rootfd, struct bh_error *err)
+{
+	int fd = bh_open_in_root(rootfd, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW, err);
+	struct statfs sfs;
+	struct stat st;
+
+	if (fd < 0)
+		return bh_error_wrap(err, "sysctls need the config's /proc mount");
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC || fstat(fd, &st) < 0 ||
+	    st.st_ino != PROC_ROOT_INO) {
+		close(fd);
+		return bh_error(err, 0, "/proc in the container is not the root of a procfs mount (a "
+				"config mount covers it): refusing to write sysctls through it");
+	}
+	return fd;
+}
+
+/* Each sysctl is opened beneath that /proc without crossing a mount or
+ * following a symlink, so a config mount over /proc/sys or over one of its
+ * files cannot redirect the write to another file. */
 static int apply_sysctls(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
+	int procfd = cfg->n_sysctls ? open_proc(rootfd, err) : -1;
+
+	if (cfg->n_sysctls && procfd < 0)
+		return -1;
 	for (size_t i = 0; i < cfg->n_sysctls; i++) {
+		struct open_how how = {.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+				       .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV |
+						  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 		char path[512];
 		int fd;
 
-		snprintf(path, sizeof(path), "/proc/sys/%s", cfg->sysctls[i].key);
-		for (char *c = path + 10; *c; c++)
+		snprintf(path, sizeof(path), "sys/%s", cfg->sysctls[i].key);
+		for (char *c = path + 4; *c; c++)
 			if (*c == '.')
 				*c = '/';
-		fd = bh_open_in_root(rootfd, path, O_WRONLY, err);
-		if (fd < 0)
-			return bh_error_wrap(err, "sysctl %s (the config needs a /proc mount)",
-			                     cfg->sysctls[i].key);
+		fd = (int)syscall(SYS_openat2, procfd, path, &how, sizeof(how));
+		if (fd < 0) {
+			int e = errno;
+
+			close(procfd);
+			return bh_error(err, e, "sysctl %s: open /proc/%s%s", cfg->sysctls[i].key, path,
+					e == EXDEV ? " (a config mount covers it)" : "");
+		}
 		if (write(fd, cfg->sysctls[i].value, strlen(cfg->sysctls[i].value)) < 0) {
 			int e = errno;
 
 			close(fd);
+			close(procfd);
 			return bh_error(err, e, "sysctl %s = %s", cfg->sysctls[i].key,
 			                cfg->sysctls[i].value);
 		}
 		close(fd);
 	}
+	if (procfd >= 0)
+		close(procfd);
 	return 0;
 }
 

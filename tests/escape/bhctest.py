@@ -248,25 +248,9 @@ def known_open(kconfig, running=False):
     the gap, not a failure. Once the probe prints BLOCKED the runner fails
     until its entry here is removed, so that the gap cannot reopen
     unseen."""
-    gaps = {"proc_interrupts": "bhc does not mask /proc/interrupts yet (issue 17, item 10)",
-            "procfs_redirect_sysctl": "bhc writes a config's sysctls through whatever the container's /proc "
-                                      "holds, without checking that it is procfs (the checked proc fd of issue 17, "
-                                      "item 10, is not used for sysctls yet)",
-            "shebang_proc_self_exe": "bhc's init execs the entrypoint from bhc's own binary, so a "
+    gaps = {"shebang_proc_self_exe": "bhc's init execs the entrypoint from bhc's own binary, so a "
                                      "#!/proc/self/exe script runs the host's bhc inside the container, where "
                                      "its /proc/<pid>/exe is the host file (not in issue 17: a new finding)"}
-    # Without legacy TIOCSTI (dev.tty.legacy_tiocsti = 0) the kernel itself
-    # refuses it to anyone without CAP_SYS_ADMIN.
-    if running:
-        try:
-            legacy = open("/proc/sys/dev/tty/legacy_tiocsti").read().strip() == "1"
-        except OSError:
-            legacy = True
-    else:
-        legacy = kconfig is None or kconfig.get("CONFIG_LEGACY_TIOCSTI") == "y"
-    if legacy:
-        gaps["tiocsti"] = ("bhc leaves the container in the caller's session, so TIOCSTI reaches the caller's "
-                           "terminal (issue 17, item 6)")
     return gaps
 
 
