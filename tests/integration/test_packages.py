@@ -41,7 +41,7 @@ if p.returncode != 0:
     t.ok(False, "make qemu_x86_64_debug_defconfig in a scratch O folder", p.stdout + p.stderr)
     sys.exit(t.done())
 p, packages, sbom = printvars()
-t.ok(p.returncode == 0 and {"musl", "linux", "systemd-boot", "busybox", "libseccomp", "mbedtls",
+t.ok(p.returncode == 0 and {"musl", "linux", "systemd-boot", "busybox", "e2fsprogs", "libseccomp", "mbedtls",
                             "yyjson", "libfdt"} <= set(packages),
      "the configuration selects every package", p.stdout + p.stderr)
 
