@@ -184,7 +184,7 @@ static void mount_data(const char *dev, struct data_status *st)
 		return;
 	}
 	if (kind != EXT) {
-		init_log(kind == BLANK ? "data: %s is blank: formatting it as ext4 (first boot)"
+		init_log(kind == BLANK ? "data: %s is blank: formatting it (first boot) as journaled ext4"
 				       : "data: %s: formatting it again as ext4 (a power cut "
 					 "interrupted its format)", dev);
 		if (format(dev, &err) < 0) {

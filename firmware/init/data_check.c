@@ -1,10 +1,17 @@
 /* Checking /data at every boot, and what init does with what e2fsck finds
  * (docs/hardening.md, "Power cuts and /data").
  *
- * e2fsck -p runs before every mount. Its exit status decides:
+ * e2fsck -p runs before every mount. After a power cut it replays the
+ * journal; it checks the whole filesystem only when the kernel marked it
+ * as having errors (ext4 does when it meets damage at run time, as in
+ * "deleted inode referenced"). Its exit status decides:
  *   0       clean: mount;
- *   1, 2    repaired what is safe to repair unattended (a journal
- *           replayed, counts fixed): mount;
+ *   1, 2    repaired what is safe to repair unattended: mount. When the
+ *           filesystem was marked as having errors, those repairs can
+ *           have cleared entries of installed files (an entry naming a
+ *           deleted inode is cleared, its file gone): the installed
+ *           workloads are reinstalled as below. A journal replayed or
+ *           counts fixed on a filesystem without errors lose nothing;
  *   4       damage -p must not repair alone (a block claimed twice, an
  *           entry naming a deleted inode): e2fsck -fy repairs it, which
  *           may delete what it cannot place. Files may be gone, so after
@@ -32,6 +39,19 @@
 #define FSCK_REBOOT        2
 #define FSCK_UNCORRECTED   4
 
+/* The superblock's s_state has EXT2_ERROR_FS: the kernel (or tune2fs -E
+ * force_fsck) marked the filesystem as damaged. */
+static bool marked_with_errors(const char *dev)
+{
+	uint8_t sb[1024];
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : pread(fd, sb, sizeof(sb), 1024);
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)sizeof(sb) && (sb[56] | sb[57] << 8) == 0xEF53 && (sb[0x3a] & 0x02);
+}
+
 static bool mountable(int status)
 {
 	return status >= 0 && (status & ~(FSCK_CORRECTED | FSCK_REBOOT)) == 0;
@@ -41,11 +61,18 @@ int data_check(const char *dev, struct data_status *st)
 {
 	char *const preen[] = {"/sbin/e2fsck", "-p", (char *)dev, NULL};
 	char *const fix[] = {"/sbin/e2fsck", "-f", "-y", (char *)dev, NULL};
+	bool damaged = marked_with_errors(dev);
 
+	if (damaged)
+		init_log("data: %s is marked as having errors: e2fsck checks all of it", dev);
 	st->fsck = data_run(preen);
 	if (mountable(st->fsck)) {
 		if (st->fsck)
 			init_log("data: e2fsck repaired %s (exit status %d)", dev, st->fsck);
+		if (st->fsck && damaged) {
+			init_log("data: the repairs on %s may have removed installed files", dev);
+			st->reinstall = true;
+		}
 		return 0;
 	}
 	if (st->fsck != FSCK_UNCORRECTED) {
