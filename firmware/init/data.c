@@ -101,12 +101,14 @@ static enum kind probe(const char *dev)
 			kind = FOREIGN;
 			break;
 		}
-		if (off == 0 && (buf[1024 + 56] | buf[1024 + 57] << 8) == EXT_MAGIC) {
-			kind = EXT;
-			break;
-		}
+		/* The marker first: a format cut short may have written the
+		 * superblock already, but not the rest. */
 		if (off == 0 && !memcmp(buf, FORMAT_MARKER, strlen(FORMAT_MARKER))) {
 			kind = HALF_FORMATTED;
+			break;
+		}
+		if (off == 0 && (buf[1024 + 56] | buf[1024 + 57] << 8) == EXT_MAGIC) {
+			kind = EXT;
 			break;
 		}
 		for (size_t i = 0; i < sizeof(buf); i++)
