@@ -121,6 +121,14 @@ def blank_disk(name):
     return path
 
 
+def wait(m, secs):
+    """secs of the machine running, its console read meanwhile (a full
+    pipe would stall it)."""
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        m._read(max(0.0, min(0.2, deadline - time.monotonic())))
+
+
 def cut(m):
     """The power cut: QEMU killed at once, nothing flushed on the way."""
     m.proc.kill()
@@ -253,7 +261,7 @@ def cut_first_boot(n):
     what = "cut %d (first-boot install, %.2f s after the mount)" % (n, delay)
     with boot(data) as m:
         m.expect(r"init: data: \S+ mounted on /data", 300)
-        time.sleep(delay)
+        wait(m, delay)
         cut(m)
         t.diag("%s: the install had %s" % (what, "finished" if "bhd: ready" in m.text() else "not finished"))
     host_check(data, what)
@@ -265,7 +273,7 @@ def cut_bhctl_install(m, n):
     delay = rng.uniform(0, install_window * 1.2)
     m.shell(MOUNT_PAYLOAD)
     m.send("bhctl install /tmp/payload/many.bundle\n")
-    time.sleep(delay)
+    wait(m, delay)
     cut(m)
     return "cut %d (bhctl install, %.2f s into it)" % (n, delay)
 
