@@ -61,5 +61,9 @@ p = make("BH_PACKAGE_BUSYBOX=", "printvars", "VARS=PACKAGES")
 t.ok(p.returncode != 0 and "every image needs busybox" in p.stderr,
      "so does leaving out a package every image needs", p.stderr)
 
+p = make("BH_PACKAGE_E2FSPROGS=", "printvars", "VARS=PACKAGES")
+t.ok(p.returncode != 0 and "every image needs e2fsprogs" in p.stderr,
+     "e2fsprogs too: init formats and checks /data with it", p.stderr)
+
 shutil.rmtree(out, ignore_errors=True)
 sys.exit(t.done())
