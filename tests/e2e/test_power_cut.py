@@ -115,9 +115,8 @@ def boot(data):
 
 def blank_disk(name):
     path = os.path.join(tmp, name)
-    if os.path.exists(path):
-        os.unlink(path)
-    os.truncate(path, 256 << 20)
+    with open(path, "wb") as f:
+        f.truncate(256 << 20)
     return path
 
 
