@@ -174,7 +174,7 @@ include $(TOPDIR)/tests/fuzz/fuzz.mk
 include $(TOPDIR)/tests/sanitize/sanitize.mk
 
 # Every image is made of these; the configuration cannot leave them out.
-$(foreach p,musl linux systemd-boot busybox,$(if $(filter $(p),$(PACKAGES)),,$(error \
+$(foreach p,musl linux systemd-boot busybox e2fsprogs,$(if $(filter $(p),$(PACKAGES)),,$(error \
 	every image needs $(p): BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
 
 # Every selected package is built, whether or not a program uses it yet,

@@ -14,8 +14,9 @@ ROOTFS_SKELETON_FILES := $(shell find $(TOPDIR)/rootfs/skeleton -type f)
 # What each component installs: (component name)=(folder laid out like /).
 ROOTFS_PARTS := bulkhead-base-files=$(BASE_FILES_PART) \
 	busybox=$(BUSYBOX_PREFIX)/target \
+	e2fsprogs=$(E2FSPROGS_PREFIX)/target \
 	$(foreach p,$(PROGRAMS),$(p)=$(PARTS_DIR)/$(p))
-ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
+ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published $(E2FSPROGS_PREFIX)/.published \
 	$(foreach p,$(PROGRAMS),$(PARTS_DIR)/$(p)/.stamp)
 
 # The SBOM's inputs and the embedded workloads add parts and SBOM inputs:

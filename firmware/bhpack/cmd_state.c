@@ -50,12 +50,12 @@ static int check(const char *path, const struct state_check *c)
 	ssize_t n = -1;
 
 	if (fd < 0 || !buf || !s) {
-		fprintf(stderr, "bhpack state: open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "bhpack state: open %s: %s\n", path, bh_strerror(errno));
 		goto out;
 	}
 	n = read(fd, buf, STATE_MAX_BYTES + 1);
 	if (n < 0) {
-		fprintf(stderr, "bhpack state: read %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "bhpack state: read %s: %s\n", path, bh_strerror(errno));
 		goto out;
 	}
 	if (state_read(buf, (size_t)n, path, c, s, &v, &err) < 0) {

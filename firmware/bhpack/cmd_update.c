@@ -116,7 +116,7 @@ int cmd_update(int argc, char **argv)
 			return usage();
 		fd = open(check, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "bhpack update: open %s: %s\n", check, strerror(errno));
+			fprintf(stderr, "bhpack update: open %s: %s\n", check, bh_strerror(errno));
 			return EXIT_ERROR;
 		}
 		if (update_check(fd, check, keys, board, arch, running, downgrade, &b, &m, &err) < 0) {

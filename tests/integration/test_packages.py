@@ -41,7 +41,7 @@ if p.returncode != 0:
     t.ok(False, "make qemu_x86_64_debug_defconfig in a scratch O folder", p.stdout + p.stderr)
     sys.exit(t.done())
 p, packages, sbom = printvars()
-t.ok(p.returncode == 0 and {"musl", "linux", "systemd-boot", "busybox", "libseccomp", "mbedtls",
+t.ok(p.returncode == 0 and {"musl", "linux", "systemd-boot", "busybox", "e2fsprogs", "libseccomp", "mbedtls",
                             "yyjson", "libfdt"} <= set(packages),
      "the configuration selects every package", p.stdout + p.stderr)
 
@@ -60,6 +60,10 @@ t.ok(p.returncode != 0 and "firmware/bhc links libseccomp" in p.stderr
 p = make("BH_PACKAGE_BUSYBOX=", "printvars", "VARS=PACKAGES")
 t.ok(p.returncode != 0 and "every image needs busybox" in p.stderr,
      "so does leaving out a package every image needs", p.stderr)
+
+p = make("BH_PACKAGE_E2FSPROGS=", "printvars", "VARS=PACKAGES")
+t.ok(p.returncode != 0 and "every image needs e2fsprogs" in p.stderr,
+     "e2fsprogs too: init formats and checks /data with it", p.stderr)
 
 shutil.rmtree(out, ignore_errors=True)
 sys.exit(t.done())
