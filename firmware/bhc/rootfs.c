@@ -16,6 +16,7 @@
 #include "libbhc.h"
 #include "mountapi.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -121,6 +122,13 @@ static int fd_type(int fd)
 	return fstat(fd, &sb) < 0 ? -1 : (int)(sb.st_mode & S_IFMT);
 }
 
+static bool under_sys(const char *path)
+{
+	while (*path == '/' && path[1] == '/')
+		path++;
+	return !strncmp(path, "/sys", 4) && (path[4] == 0 || path[4] == '/');
+}
+
 static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_error *err)
 {
 	int dst, r;
@@ -134,10 +142,17 @@ static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_err
 		                "bind target %s is a symlink or not the kind of file its source is",
 		                m->destination);
 	}
-	/* Binds are nosuid and nodev whatever the options say. */
-	r = bind_fd(src, dst, m->recursive, m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-	            m->attr_clr & ~(uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), m->propagation,
-	            err);
+	/* Binds are nosuid and nodev whatever the options say, and read-only
+	 * anywhere under /sys: the kernel's and the cgroups' knobs are never
+	 * the container's to write. */
+	uint64_t set = m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	uint64_t clr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+	if (under_sys(m->destination)) {
+		set |= MOUNT_ATTR_RDONLY;
+		clr |= MOUNT_ATTR_RDONLY;
+	}
+	r = bind_fd(src, dst, m->recursive, set, m->attr_clr & ~clr, m->propagation, err);
 	close(dst);
 	return r;
 }
@@ -175,9 +190,31 @@ static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *e
 	/* Only cgroup v2 can be mounted from a user namespace. */
 	if (!strcmp(type, "cgroup"))
 		type = "cgroup2";
+	/* sysfs and the cgroups are read-only whatever the config says. */
+	if (!strcmp(type, "sysfs") || !strcmp(type, "cgroup2") || under_sys(m->destination))
+		flags |= MS_RDONLY;
 	r = mount_fs_at(dst, type, m->source, flags, m->data, err);
-	if (r < 0 && !strcmp(type, "sysfs") && err->code == EPERM)
+	if (r < 0 && !strcmp(type, "sysfs") && err->code == EPERM) {
 		r = sysfs_fallback(dst, err);
+		/* The host's /sys came with the host's cgroup tree under it:
+		 * hidden under an empty read-only tmpfs (a cgroup mount of the
+		 * config, if any, comes later and covers that). */
+		if (r == 0) {
+			char path[4096];
+			int cg;
+
+			snprintf(path, sizeof(path), "%s/fs/cgroup", m->destination);
+			cg = bh_open_in_root(rootfd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW, err);
+			if (cg >= 0) {
+				r = mount_fs_at(cg, "tmpfs", "tmpfs",
+				                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0500",
+				                err);
+				close(cg);
+			} else if (err->code != ENOENT) {
+				r = -1;
+			}
+		}
+	}
 	if (r == 0 && m->propagation && mount(NULL, ".", NULL, m->propagation, NULL) < 0)
 		r = bh_error(err, errno, "set the propagation of %s", m->destination);
 	close(dst);
@@ -381,6 +418,34 @@ static bool listed(const char *const *list, const char *path)
 	return false;
 }
 
+/* Each CPU's thermal_throttle folder (its counters tell what the host's
+ * other workloads are doing): masked like Docker does, one per CPU. */
+static int mask_thermal_throttle(int rootfd, int null_fd, struct bh_error *err)
+{
+	int fd = bh_open_in_root(rootfd, "/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, err), r = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (fd < 0)
+		return err->code == ENOENT || err->code == EACCES ? 0 : -1;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return bh_error(err, errno, "list /sys/devices/system/cpu");
+	}
+	while (!r && (e = readdir(d))) {
+		char path[300];
+
+		if (strncmp(e->d_name, "cpu", 3) || e->d_name[3] < '0' || e->d_name[3] > '9' ||
+		    strspn(e->d_name + 3, "0123456789") != strlen(e->d_name + 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/%s/thermal_throttle", e->d_name);
+		r = masked_path(rootfd, null_fd, path, err);
+	}
+	closedir(d);
+	return r;
+}
+
 static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
 	int null_fd = open_host_device("null", 1, 3, err), r = 0;
@@ -397,6 +462,8 @@ static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_err
 	for (size_t i = 0; !r && i < cfg->n_masked; i++)
 		if (!listed(bhc_default_masked, cfg->masked[i]))
 			r = masked_path(rootfd, null_fd, cfg->masked[i], err);
+	if (!r)
+		r = mask_thermal_throttle(rootfd, null_fd, err);
 	close(null_fd);
 	return r;
 }

@@ -127,6 +127,27 @@ t.ok(roots and all({"nosuid", "nodev"} <= set(r) for r in roots), "the rootfs is
 t.ok(all("nosuid" in m[3].split(",") for m in mounts if m[1] in ("/proc", "/sys")),
      "/proc and /sys are mounted nosuid", str([m for m in mounts if m[1] in ("/proc", "/sys")]))
 
+# /sys and the cgroups stay read-only whatever the config says (issue 17,
+# item 10), and /proc/interrupts is masked.
+
+
+def rw_sys(c):
+    for mnt in c["mounts"]:
+        if mnt["destination"] in ("/sys", "/sys/fs/cgroup"):
+            mnt["options"] = [o for o in mnt.get("options", []) if o != "ro"] + ["rw"]
+    if not any(mnt["destination"] == "/sys/fs/cgroup" for mnt in c["mounts"]):
+        c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                            "options": ["nosuid", "noexec", "nodev", "rw"]})
+
+
+p = run("rwsys", "cat /proc/mounts; echo interrupts=$(cat /proc/interrupts | wc -c)", rw_sys)
+ms = [l.split() for l in p.stdout.splitlines() if len(l.split()) == 6]
+sysm = [m_ for m_ in ms if m_[1] in ("/sys", "/sys/fs/cgroup")]
+t.ok(p.returncode == 0 and sysm and all("ro" in m_[3].split(",") for m_ in sysm)
+     and any(m_[1] == "/sys" for m_ in sysm),
+     "/sys and /sys/fs/cgroup are read-only though the config asks for rw", p.stderr + str(sysm))
+t.ok("interrupts=0" in p.stdout, "/proc/interrupts is masked (reads nothing)", p.stdout[-300:] + p.stderr)
+
 p = run("sec", "unshare -U true; echo unshare=$?; mount -t tmpfs x /tmp; echo mount=$?; "
         "hostname evil; echo hostname=$?")
 t.ok("unshare=1" in p.stdout and "mount=1" in p.stdout and "hostname=1" in p.stdout,
