@@ -30,9 +30,12 @@ int bh_boot_disk_at(const char *sys, unsigned int major, unsigned int minor, cha
 	while ((e = readdir(d)))
 		if (e->d_name[0] != '.') {
 			if (slave[0]) {
+				char other[256];
+
+				snprintf(other, sizeof(other), "%s", e->d_name);
 				closedir(d);
 				return bh_error(err, 0, "the root (%u:%u) sits on more than one device "
-						"(%s and %s)", major, minor, slave, e->d_name);
+						"(%s and %s)", major, minor, slave, other);
 			}
 			snprintf(slave, sizeof(slave), "%s", e->d_name);
 		}

@@ -251,6 +251,11 @@ def known_open(kconfig, running=False):
     gaps = {"shebang_proc_self_exe": "bhc's init execs the entrypoint from bhc's own binary, so a "
                                      "#!/proc/self/exe script runs the host's bhc inside the container, where "
                                      "its /proc/<pid>/exe is the host file (not in issue 17: a new finding)"}
+    # The sanitizer build of bhc is linked dynamically: the kernel finds
+    # none of its libraries in the container's rootfs, so there the probe
+    # is BLOCKED for that reason alone, and the gap is not claimed closed.
+    if bhbin.sanitized():
+        del gaps["shebang_proc_self_exe"]
     return gaps
 
 

@@ -6,7 +6,6 @@ image's /proc/cmdline and `sysctl -a`)."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -19,25 +18,13 @@ ARCH_NAMES = {"x86_64": "x86_64", "aarch64": "ARM64"}
 
 
 def find_checker():
-    """The checker's program: the environment's, the one on PATH, or the
-    shared tools folder beside this checkout (or beside its main checkout,
-    for a git worktree)."""
+    """The checker's program: the environment's (BH_KERNEL_HARDENING_CHECKER),
+    else the pinned copy in tests/tools/kernel-hardening-checker (CI
+    machines have no other)."""
     if os.environ.get("BH_KERNEL_HARDENING_CHECKER"):
         return os.environ["BH_KERNEL_HARDENING_CHECKER"]
-    found = shutil.which("kernel-hardening-checker")
-    if found:
-        return found
-    tops = [TOP]
-    p = subprocess.run(["git", "-C", TOP, "rev-parse", "--path-format=absolute", "--git-common-dir"],
-                       capture_output=True, text=True)
-    if p.returncode == 0:
-        tops.append(os.path.dirname(p.stdout.strip()))
-    for top in tops:
-        path = os.path.join(top, "..", "shared", "tools", "kernel-hardening-checker", "bin",
-                            "kernel-hardening-checker")
-        if os.path.isfile(path):
-            return os.path.normpath(path)
-    return None
+    path = os.path.join(TOP, "tests", "tools", "kernel-hardening-checker", "bin", "kernel-hardening-checker")
+    return path if os.path.isfile(path) else None
 
 
 def documented_failures(arch):
