@@ -133,7 +133,9 @@ with Machine(images, log_path=os.path.join(out, "e2e-host.log"), env=env) as m:
                 accepted = khc.documented_failures(cfg["BH_ARCH"])
                 undocumented = [r for r in res_ls if not r["check_result_bool"]
                                 and r["option_name"] not in accepted]
-                t.ok(st1 == 0 and st2 == 0 and not undocumented,
+                # (BusyBox's sysctl -a exits 1 when an entry cannot be read,
+                # as some write-only ones cannot: what it printed counts.)
+                t.ok(st1 == 0 and len(sysctls.splitlines()) > 100 and not undocumented,
                      "every check failing on the booted image (cmdline and sysctls) is in docs/hardening.md",
                      "\n".join("%s (%s): %s" % (r["option_name"], r["type"], r["check_result"])
                                for r in undocumented))
