@@ -169,6 +169,11 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
     if not debug:
         # Issue 17: bhd keeps a workload's output in its log (bhctl logs),
         # and copies it to the console only with --workload-output-console.
+        # (The console is read while waiting for bhd's line.)
+        try:
+            m.expect(r"bhd: started demo-vm", 120, since=0)
+        except Timeout:
+            pass
         t.ok("hello from the guest kernel" not in m.text() and "bhd: started demo-vm" in m.text(),
              "a production image does not copy the workloads' output to the console",
              "\n".join(l for l in m.text().splitlines() if "demo-vm" in l)[-1500:])
