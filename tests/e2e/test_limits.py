@@ -7,10 +7,14 @@ boot of the x86_64 debug image:
 - bundles whose manifests name no "resources" get bhd's default limits: a
   fork bomb stops at the default pids.max, a memory hog is killed at the
   default memory.max, and bhd says which defaults it applied;
-- a container printing as fast as it can: bhd keeps answering (`bhctl list`,
-  timed and printed, while the bomb, the hog and the flood run), its log
-  stays bounded and says how many lines it dropped over the rate limit, and
+- a container and a microVM's guest printing as fast as they can for three
+  minutes: bhd keeps answering (`bhctl list`, timed and printed, while the
+  bomb, the hog and both floods run), their logs stay bounded, the
+  container's says how many lines it dropped over the rate limit, and
   neither bhd nor init restarts.
+
+(test_update.py checks that a trial boot is still confirmed in time while
+the same two floods run.)
 
 Environment: BH_OUTPUT, the O folder of a built image.
 """
@@ -30,6 +34,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
 import bhctest  # noqa: E402
+import floods  # noqa: E402
 import image  # noqa: E402
 
 t = Tap()
@@ -46,14 +51,16 @@ key = os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.ke
 tmp = tempfile.mkdtemp(prefix="bh-limits-", dir=os.environ.get("BH_TESTS_OUTPUT"))
 MiB = 1 << 20
 
-# Payload: three container bundles, none with "resources".
+# Payload: two container bundles without "resources", and the floods (a
+# container and a microVM).
 root = os.path.join(tmp, "root")
 os.makedirs(os.path.join(root, "bin"))
-for src, name in (("forkbomb.c", "bomb"), ("memhog.c", "hog"), ("flood.c", "flood")):
+for src, name in (("forkbomb.c", "bomb"), ("memhog.c", "hog")):
     bhctest.build_static(out, src, os.path.join(root, "bin", name))
 payload = os.path.join(tmp, "payload")
 os.makedirs(payload)
-ARGS = {"bomb": ["/bin/bomb", "100000"], "hog": ["/bin/hog", "100000"], "flood": ["/bin/flood"]}
+floods.build(out, cfg, key, tmp, payload)
+ARGS = {"bomb": ["/bin/bomb", "100000"], "hog": ["/bin/hog", "100000"]}
 for name, args in ARGS.items():
     mpath = os.path.join(tmp, name + ".json")
     with open(mpath, "w") as f:
@@ -153,47 +160,58 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
     except Timeout as e:
         t.ok(False, "a memory hog without limits is OOM-killed", str(e))
 
-    # The flood, while the bomb's children still hold their pids.
-    st, o = m.shell("bhctl install /tmp/payload/flood.bundle", timeout=120)
-    t.ok(st == 0 and "installed flood" in o, "bhctl install flood (prints as fast as it can)", o)
+    # The floods, while the bomb's children still hold their pids.
+    for name in ("flood", "flood-vm"):
+        st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name, timeout=120)
+        t.ok(st == 0 and "installed " + name in o, "bhctl install %s (prints as fast as it can)" % name, o)
     times, bad = [], []
-    for i in range(6):
+    for i in range(18):
         time.sleep(10)
         st, ms, o = timed_list(m)
         times.append(ms)
-        if st != 0 or not re.search(r"(?m)^flood\s+container\s+running", o):
+        if st != 0 or not re.search(r"(?m)^flood\s+container\s+running", o) \
+                or not re.search(r"(?m)^flood-vm\s+vm\s+running", o):
             bad.append(o)
         if o.startswith("no answer: "):
             break
-    t.diag("bhctl list during the flood: %s ms (TCG)" % ", ".join(str(x) for x in times))
-    t.ok(not bad, "bhd answers bhctl list six times over a minute of flood, the flood running",
-         "\n---\n".join(bad)[-1500:])
+    t.diag("bhctl list during the floods: %s ms (TCG)" % ", ".join(str(x) for x in times))
+    t.ok(not bad, "bhd answers bhctl list 18 times over three minutes of a container's and a VM's flood, "
+         "both running", "\n---\n".join(bad)[-1500:])
     if bad and bad[-1].startswith("no answer: "):
         m.qmp("quit")
         t.done()
-    # The rest is read once the flood stopped: the debug image copies
+    # The rest is read once the floods stopped: the debug image copies
     # workload output to the console, where the shell's answers are read.
-    pos = m.mark()
-    m.shell("bhctl stop flood", timeout=120)
-    try:
-        m.expect(r"bhd: stopped flood", 60, pos)
-    except Timeout:
-        pass
+    for name in ("flood", "flood-vm"):
+        pos = m.mark()
+        m.shell("bhctl stop " + name, timeout=120)
+        try:
+            m.expect(r"bhd: stopped " + name, 60, pos)
+        except Timeout:
+            pass
     time.sleep(2)
     st, o = m.shell("bhctl logs flood | grep -c '^flood: line'; bhctl logs flood | grep 'dropped' | tail -1; "
                     "cat /run/bulkhead/logs/flood.log* | wc -c")
     dropped = re.search(r"dropped (\d+) lines of output over the rate limit", o)
     t.ok(dropped is not None and int(dropped.group(1)) > 0,
-         "the flood's excess lines are dropped and counted in its log (%s)"
+         "the container flood's excess lines are dropped and counted in its log (%s)"
          % (dropped.group(0) if dropped else "none"), o)
     size = re.findall(r"(?m)^(\d+)\s*$", o)
-    t.ok(size and int(size[-1]) <= 2 * 256 * 1024 + 4096, "the flood's log stays bounded (%s bytes)"
+    t.ok(size and int(size[-1]) <= 2 * 256 * 1024 + 4096, "the container flood's log stays bounded (%s bytes)"
          % (size[-1] if size else "?"), o)
+    st, o = m.shell("bhctl logs flood-vm | grep -c 'flood: line'; bhctl logs flood-vm | grep 'dropped' | tail -1; "
+                    "cat /run/bulkhead/logs/flood-vm.log* | wc -c")
+    nums = re.findall(r"(?m)^(\d+)\s*$", o)
+    t.diag("the VM's flood: %s" % o.replace("\n", "; "))
+    t.ok(len(nums) >= 2 and int(nums[0]) > 1000,
+         "the VM's guest flooded its console (%s lines of it in its log)" % (nums[0] if nums else "?"), o)
+    t.ok(len(nums) >= 2 and int(nums[-1]) <= 2 * 256 * 1024 + 4096,
+         "the VM flood's log stays bounded (%s bytes)" % (nums[-1] if nums else "?"), o)
     starts = re.findall(r"init: service bhd started \(pid (\d+)\)", m.text())
     t.ok(len(starts) == 1 and "service bhd (pid" not in m.text(),
          "bhd ran through all of it without a restart (pid %s)" % ", ".join(starts),
          "\n".join(l for l in m.text().splitlines() if "service bhd" in l))
-    m.shell("bhctl remove flood; bhctl remove bomb; bhctl remove hog", timeout=120)
+    m.shell("bhctl remove flood; bhctl remove flood-vm; bhctl remove bomb; bhctl remove hog", timeout=180)
     m.qmp("quit")
     m.wait_exit(30)
 shutil.rmtree(tmp, ignore_errors=True)

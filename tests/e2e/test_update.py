@@ -51,6 +51,7 @@ from tap import Tap  # noqa: E402
 from qemu import Machine  # noqa: E402
 import console  # noqa: E402
 import disk_image  # noqa: E402
+import floods  # noqa: E402
 import image  # noqa: E402
 
 t = Tap()
@@ -121,6 +122,9 @@ files = os.path.join(scratch, "files")
 os.makedirs(files)
 for n in ("good", "same", "corrupt", "truncated", "rogue"):
     os.rename(os.path.join(scratch, n + ".bhu"), os.path.join(files, n + ".bhu"))
+if cfg["BH_ARCH"] == "x86_64":  # where the trial boot under a flood runs (2.)
+    floods.build(out, cfg, os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem"),
+                 scratch, files, restart="always")
 subprocess.run(["mksquashfs", files, payload, "-quiet", "-no-progress", "-all-root"], check=True,
                capture_output=True)
 extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % payload,
@@ -332,6 +336,12 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
          "--status: slot B bad, slot A running", o)
     t.run("slot A, known good, is re-armed once healthy",
           lambda: m.expect(r"bhd: slot a \(version [^)]*\) boot healthy: 3 tries re-armed", 300, since=mark))
+    # From here on a container and a VM's guest print as fast as they can
+    # (autostarted at every boot): no flood may keep a trial from being
+    # confirmed before init's deadline and so force a rollback.
+    st, o = m.shell(MOUNT + " >/dev/null; bhctl install /tmp/p/flood.bundle && "
+                    "bhctl install /tmp/p/flood-vm.bundle", timeout=300)
+    t.ok(st == 0 and "installed flood-vm" in o, "a container and a VM that flood their output are installed", o)
     # The same update again: it replaces slot B's bad entry.
     st, o = m.shell(MOUNT + " >/dev/null; bhctl update /tmp/p/good.bhu", timeout=300)
     t.ok(st == 0 and "written to slot b" in o, "the update can be installed again", o)
@@ -359,6 +369,16 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
         kept = False
         t.diag(str(e)[-1500:])
     t.ok(kept, "bhd keeps slot B once healthy for %d s" % health)
+    since = m.console[mark:].decode("utf-8", "replace")
+    kept_at = since.find("is healthy: kept")
+    started = [n for n in ("flood", "flood-vm") if re.search(r"bhd: started %s \(" % n, since[:kept_at])]
+    t.ok(kept and started == ["flood", "flood-vm"] and "boot deadline" not in since[:kept_at],
+         "a trial boot is confirmed before init's %d s deadline while a container and a VM flood "
+         "their output (started before the confirmation: %s)" % (deadline, ", ".join(started) or "none"),
+         "\n".join(l for l in since.splitlines() if "bhd: " in l and "flood: line" not in l)[-1500:])
+    st, o = m.shell("bhctl list | grep flood; bhctl remove flood; bhctl remove flood-vm", timeout=300)
+    t.ok(re.search(r"(?m)^flood\s+container\s+running", o) and re.search(r"(?m)^flood-vm\s+vm\s+running", o)
+         and st == 0 and "removed" in o, "both floods were still running then, and are removed", o)
     st, o = m.shell("bhctl update --status")
     t.ok("slot b: version %s, good, 3 tries left, booted" % newer in o and
          "slot a: version %s, good, 3 tries left" % cur in o,

@@ -1,14 +1,38 @@
-/* Payload for the output-flood test (issue 17): writes lines to its
- * standard output as fast as it can, forever. Whoever reads them (bhd)
- * must stay responsive and keep only what its rate limit allows. */
+/* Payload for the output-flood tests (issue 17): writes lines to its
+ * standard output as fast as it can, forever. Whoever reads them (bhd,
+ * and for a microVM first bhv's console) must stay responsive and keep
+ * only what its rate limit allows.
+ *
+ * The same binary is the init of a flooding microVM's initramfs: as PID 1
+ * it has no standard output yet, so it mounts devtmpfs and takes the
+ * guest's console (the kernel's console= device) as fds 0-2 first. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
+
+static int take_console(void)
+{
+	int fd;
+
+	if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) < 0)
+		return -1;
+	fd = open("/dev/console", O_RDWR);
+	if (fd < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (fd != i && dup2(fd, i) < 0)
+			return -1;
+	return 0;
+}
 
 int main(void)
 {
 	char line[128];
 
+	if (getpid() == 1 && take_console() < 0)
+		return 1;
 	for (unsigned long n = 0;; n++) {
 		int len = snprintf(line, sizeof(line),
 				   "flood: line %lu, written as fast as the pipe takes it ..........\n", n);
