@@ -3,9 +3,12 @@
  * and for a microVM first bhv's console) must stay responsive and keep
  * only what its rate limit allows.
  *
- * The same binary is the init of a flooding microVM's initramfs: as PID 1
- * it has no standard output yet, so it mounts devtmpfs and takes the
- * guest's console (the kernel's console= device) as fds 0-2 first. */
+ * The same binary is the init of a flooding microVM's initramfs, where it
+ * starts with no standard output (the initramfs has no /dev/console for
+ * the kernel to open): it then mounts devtmpfs and takes the guest's
+ * console (the kernel's console= device) as fds 0-2 first. In a container
+ * it is PID 1 too, but with its output already open. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +34,7 @@ int main(void)
 {
 	char line[128];
 
-	if (getpid() == 1 && take_console() < 0)
+	if (fcntl(1, F_GETFD) < 0 && errno == EBADF && take_console() < 0)
 		return 1;
 	for (unsigned long n = 0;; n++) {
 		int len = snprintf(line, sizeof(line),
