@@ -312,9 +312,15 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         t.ok("volcheck vol-b: /vol holds: nothing" in vols["vol-b"] and "secret-of-vol-a" not in vols["vol-b"],
              "vol-b, started after vol-a wrote its secret, does not see vol-a's data in its /vol",
              vols["vol-b"])
-        t.ok("volcheck vol-a: write /vol/secret-of-vol-a: done" in vols["vol-a"]
-             and "secret-of-vol-b" not in vols["vol-a"],
-             "vol-a does not see vol-b's write in its /vol", vols["vol-a"])
+        # What each one's /vol holds now (its last listing): its own
+        # secret, readable, and nothing else.
+        last = {w: (re.findall(r"^volcheck %s: /vol holds: (.*)$" % w, vols[w], re.M) or ["no listing"])[-1]
+                for w in vols}
+        t.ok(last["vol-a"] == "secret-of-vol-a" and "secret-of-vol-b" not in vols["vol-a"],
+             "vol-a does not see vol-b's write in its /vol, and still reads its own (%s)" % last["vol-a"],
+             vols["vol-a"])
+        t.ok(last["vol-b"] == "secret-of-vol-b", "vol-b's /vol holds its own secret only (%s)" % last["vol-b"],
+             vols["vol-b"])
         st, o = m.shell("cat /data/volumes/vol-a/data/secret-of-vol-a /data/volumes/vol-b/data/secret-of-vol-b")
         t.ok(o.splitlines() == ["secret of vol-a", "secret of vol-b"], "each one's secret is its own", o)
 
