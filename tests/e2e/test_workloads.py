@@ -4,7 +4,9 @@ run side by side and answer HTTP through the gateway's forwarded ports; a
 crashed workload is restarted; bundles installed with bhctl run; a bundle
 with a flipped byte, one signed by an unknown key and one without an SBOM
 are refused with their reason and leave nothing behind; a container can
-neither see nor reach bhd's socket; the SBOMs are stored and verify; and
+neither see nor reach bhd's socket; two containers whose manifests name
+the same volume get folders of their own and see only their own data; the
+SBOMs are stored and verify; and
 everything comes back after a reboot.
 
 Production images (no shell): the demo workloads answer HTTP. Debug images:
@@ -66,6 +68,18 @@ def http(port, timeout=120):
     raise Timeout("no HTTP answer on port %d within %ds: %s" % (port, timeout, last))
 
 
+def wait_log(m, name, pattern, timeout):
+    """Until bhctl logs NAME holds a line matching pattern."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st, o = m.shell("bhctl logs %s" % name)
+        if re.search(pattern, o):
+            return o
+        if time.monotonic() > deadline:
+            raise Timeout("bhctl logs %s: no %r within %ds: %s" % (name, pattern, timeout, o[-500:]))
+        time.sleep(1)
+
+
 def payload():
     """A squashfs of test bundles, built here with bhpack like a vendor's."""
     v = image.make_vars(out, "TARGET_CC", "TARGET_CFLAGS", "TARGET_LDFLAGS", "DEMO_DIR")
@@ -109,6 +123,56 @@ int main(void) {
                    check=True, capture_output=True)
     build("probe", {"name": "probe", "mode": "container", "container": {"args": ["/bin/probe"]}},
           ["--rootfs", os.path.dirname(root)])
+    # Two containers whose manifests name the same volume ("data") at the
+    # same path (/vol): each lists /vol when it starts and whenever that
+    # changes, and writes its own secret into it.
+    volcheck = os.path.join(tmp, "volcheck.c")
+    open(volcheck, "w").write(r'''
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+static void list(const char *me, char *seen, size_t len) {
+    char now[1024] = "";
+    DIR *d = opendir("/vol");
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.' && strlen(now) + strlen(e->d_name) + 2 < sizeof(now)) {
+            strcat(now, " ");
+            strcat(now, e->d_name);
+        }
+    if (d)
+        closedir(d);
+    if (strcmp(now, seen)) {
+        printf("volcheck %s: /vol holds:%s\n", me, d ? (*now ? now : " nothing") : " (no /vol)");
+        snprintf(seen, len, "%s", now);
+    }
+}
+int main(int argc, char **argv) {
+    char path[256], seen[1024] = "-";
+    FILE *f;
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc != 2)
+        return 2;
+    list(argv[1], seen, sizeof(seen));
+    snprintf(path, sizeof(path), "/vol/secret-of-%s", argv[1]);
+    f = fopen(path, "w");
+    printf("volcheck %s: write %s: %s\n", argv[1], path,
+           f && fprintf(f, "secret of %s\n", argv[1]) > 0 && fclose(f) == 0 ? "done" : strerror(errno));
+    for (;;) {
+        list(argv[1], seen, sizeof(seen));
+        sleep(1);
+    }
+}
+''')
+    root = os.path.join(tmp, "volcheck-root", "bin")
+    os.makedirs(root)
+    subprocess.run(cc + v["TARGET_CFLAGS"].split() + v["TARGET_LDFLAGS"].split() +
+                   ["-o", os.path.join(root, "volcheck"), volcheck], check=True, capture_output=True)
+    for name in ("vol-a", "vol-b"):
+        build(name, {"name": name, "mode": "container", "container": {"args": ["/bin/volcheck", name]},
+                     "volumes": [{"name": "data", "path": "/vol"}]}, ["--rootfs", os.path.dirname(root)])
     # A second VM from the demo's kernel and initramfs, under another name.
     vmdir = os.path.join(v["DEMO_DIR"], "vm")
     vm_manifest = json.load(open(os.path.join(vmdir, "demo-vm.json")))
@@ -221,6 +285,44 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         running = re.findall(r"^(\S+)\s+\S+\s+running", o, re.M)
         t.ok({"demo-web", "demo-vm", "probe", "test-vm"} <= set(running),
              "two containers and two VMs run side by side", o)
+
+        # Two containers at once whose manifests name the same volume at
+        # the same path (issue 17's escape class "volumes not shared"):
+        # each gets a folder of its own under /data/volumes/<workload>/,
+        # owned by its own uid range, and neither sees or changes the
+        # other's data. vol-b starts after vol-a has written its secret.
+        vols = {}
+        for name in ("vol-a", "vol-b"):
+            st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name)
+            t.ok(st == 0 and "installed " + name in o, "bhctl install installs %s (volume data at /vol)" % name, o)
+            try:
+                wait_log(m, name, r"volcheck %s: write /vol/secret-of-%s: done" % (name, name), 60)
+            except Timeout as e:
+                t.diag(str(e))
+        time.sleep(3)
+        for name in ("vol-a", "vol-b"):
+            st, vols[name] = m.shell("bhctl logs %s | grep volcheck" % name)
+        st, host = m.shell("for w in vol-a vol-b; do d=/data/volumes/$w/data; echo $w $(stat -c '%u:%g' $d) "
+                           "$(ls -A $d | tr '\\n' ' '); done")
+        seen = {l.split()[0]: (l.split()[1], l.split()[2:]) for l in host.splitlines() if len(l.split()) >= 2}
+        t.ok(set(seen) == {"vol-a", "vol-b"} and seen["vol-a"][0] != seen["vol-b"][0]
+             and all(seen[w][1] == ["secret-of-" + w] for w in seen),
+             "the same volume name gets a host folder of its own per workload (/data/volumes/vol-a/data, "
+             "/data/volumes/vol-b/data), owned by each one's uid range, each holding only its own secret", host)
+        t.ok("volcheck vol-b: /vol holds: nothing" in vols["vol-b"] and "secret-of-vol-a" not in vols["vol-b"],
+             "vol-b, started after vol-a wrote its secret, does not see vol-a's data in its /vol",
+             vols["vol-b"])
+        # What each one's /vol holds now (its last listing): its own
+        # secret, readable, and nothing else.
+        last = {w: (re.findall(r"^volcheck %s: /vol holds: (.*)$" % w, vols[w], re.M) or ["no listing"])[-1]
+                for w in vols}
+        t.ok(last["vol-a"] == "secret-of-vol-a" and "secret-of-vol-b" not in vols["vol-a"],
+             "vol-a does not see vol-b's write in its /vol, and still reads its own (%s)" % last["vol-a"],
+             vols["vol-a"])
+        t.ok(last["vol-b"] == "secret-of-vol-b", "vol-b's /vol holds its own secret only (%s)" % last["vol-b"],
+             vols["vol-b"])
+        st, o = m.shell("cat /data/volumes/vol-a/data/secret-of-vol-a /data/volumes/vol-b/data/secret-of-vol-b")
+        t.ok(o.splitlines() == ["secret of vol-a", "secret of vol-b"], "each one's secret is its own", o)
 
         # SBOMs: stored, valid, and verified with the image's.
         st, o = m.shell("bhctl sbom demo-web")

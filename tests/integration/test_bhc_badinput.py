@@ -5,7 +5,8 @@ by name; and a create that fails at any step leaves nothing behind (no
 state, no process, no mount, no cgroup). Also the classes of past runtime
 escapes that a config or an image can set up: a working directory on a
 leaked fd (CVE-2024-21626), symlinks in the image pointing mounts out of the
-rootfs, a masked path that is a symlink, mapping host root."""
+rootfs, a masked path that is a symlink, masks through a /proc or /sys that
+is not procfs or sysfs, mapping host root."""
 import os
 import shutil
 import subprocess
@@ -204,6 +205,40 @@ shutil.copytree(rootfs, linked, symlinks=True)
 os.symlink("/etc/hostname", os.path.join(linked, "masked-link"))
 refused("a masked path that is a symlink", ["masked path /masked-link is a symlink"], rootfs_dir=linked,
         edit=lambda c: c["linux"]["maskedPaths"].append("/masked-link"))
+
+# Masks under /proc and /sys are resolved beneath a folder checked to be
+# the root of a procfs or sysfs mount (issue 17, item 10; the
+# CVE-2025-52881 class): a config that puts a tmpfs or a host folder there
+# is refused, not masked through, and so is a mount over a masked file.
+fake_proc = os.path.join(tmp, "fake-proc")
+os.makedirs(os.path.join(fake_proc, "acpi"))
+for f in ("kcore", "interrupts", "keys"):
+    with open(os.path.join(fake_proc, f), "w") as fh:
+        fh.write("not the kernel's\n")
+
+
+def put_at(dest, mount):
+    return lambda c: c.update(mounts=[m for m in c["mounts"] if m["destination"] != dest] +
+                              [dict(mount, destination=dest)])
+
+
+NOT_PROCFS = "/proc in the container is not the root of a procfs mount"
+NOT_SYSFS = "/sys in the container is not the root of a sysfs mount"
+refused("a config whose /proc is a tmpfs: no mask through it", [NOT_PROCFS, "refusing to mask paths through it"],
+        edit=put_at("/proc", {"type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}))
+refused("a config whose /proc is a bind of a host folder: no mask through it",
+        [NOT_PROCFS, "refusing to mask paths through it"],
+        edit=put_at("/proc", {"type": "bind", "source": fake_proc, "options": ["rbind", "ro"]}))
+refused("a config whose /proc is a bind of a folder inside the host's procfs, not its root",
+        [NOT_PROCFS], edit=put_at("/proc", {"type": "bind", "source": "/proc/self", "options": ["rbind", "ro"]}))
+# (Without a cgroup mount in it: a tmpfs at /sys is read-only as any
+# mount there, so nothing can be made inside it.)
+refused("a config whose /sys is a tmpfs: no mask through it", [NOT_SYSFS, "refusing to mask paths through it"],
+        edit=lambda c: put_at("/sys", {"type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]})(c) or c.update(
+            mounts=[m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"]))
+refused("a config mount over a masked file in /proc", ["masked path /proc/keys crosses a mount inside /proc"],
+        edit=lambda c: c["mounts"].append({"destination": "/proc/keys", "type": "bind",
+                                           "source": os.path.join(fake_proc, "keys"), "options": ["bind", "ro"]}))
 
 t.ok(not os.listdir(root), "the state folder is empty at the end", str(os.listdir(root)))
 shutil.rmtree(tmp, ignore_errors=True)

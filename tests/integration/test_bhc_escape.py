@@ -21,7 +21,12 @@
    container's init (signal_reused_pid; its control signals the recorded
    pid, as a naive runtime would), and bhc's own write of a sysctl must
    not land in a host file bound as /proc or over the sysctl's file
-   (procfs_redirect_sysctl; runc refuses such configs, so no control).
+   (procfs_redirect_sysctl; runc refuses such configs, so no control),
+   and a mount target that another container swaps for a symlink out of
+   the rootfs during set-up must not get the mount or its folder outside
+   (mount_target_symlink_swap; the control is a naive runtime's mount
+   step, tests/escape/naive_mount.c, since this machine's runc has the
+   fix).
 
 The host side is set up so that an escape would be seen: a listening
 control socket at /run/bulkhead/bhd.sock and an abstract one, a secret
@@ -302,6 +307,98 @@ try:
     bhctest.check_runner_probe(t, "", "procfs_redirect_sysctl", bool(redirected),
                                "bhc's write of net.ipv4.ip_forward landed in " + " and in ".join(redirected)
                                if redirected else "bhc's sysctl write never landed in a host file", gaps)
+    # A mount target swapped for a symlink during set-up (the
+    # CVE-2021-30465 class). Container A can write a folder that is also
+    # part of container B's rootfs (A's volume, B's image on the same
+    # disk); it swaps shared/link, the parent of B's mount targets, with
+    # a symlink to a host folder outside B's rootfs as fast as it can
+    # (tests/escape/swapper.c) while B is started again and again. No
+    # mount, and no folder made for one, may land in that host folder.
+    # runc on this machine has the fix, so the control is a naive
+    # runtime's mount step (tests/escape/naive_mount.c: check the target,
+    # then mkdir -p and mount by path, in a mount namespace of its own)
+    # against the same race.
+    os.chmod(pub, 0o755)
+    bhctest.build_static(out, "swapper.c", os.path.join(rootfs, "bin", "bhc-swapper"))
+    naive = bhctest.build_static(out, "naive_mount.c", os.path.join(tmp, "bhc-naive-mount"))
+    os.makedirs(os.path.join(rootfs, "race-shared"), exist_ok=True)
+    b_rootfs = bhctest.make_rootfs(os.path.join(pub, "race-b-rootfs"), bhctest.busybox(out))
+    shared = os.path.join(b_rootfs, "shared")
+    os.makedirs(shared)
+    os.chmod(shared, 0o777)
+    bind_src = os.path.join(pub, "race-bind-src")
+    os.makedirs(bind_src)
+    race = {}
+    for phase in ("control", "bhc"):
+        outside = os.path.join(pub, "outside-" + phase)
+        os.makedirs(outside)
+        for f in ("stop", "link.swap"):
+            if os.path.lexists(os.path.join(shared, f)):
+                os.unlink(os.path.join(shared, f))
+        shutil.rmtree(os.path.join(shared, "link"), ignore_errors=True)
+        name = "race-a-" + phase
+        b = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-" + name), rootfs,
+                                ["/bin/bhc-swapper", "/race-shared", outside, "120"],
+                                lambda c: c["mounts"].append({"destination": "/race-shared", "type": "bind",
+                                                              "source": shared, "options": ["rbind", "rw"]}))
+        log = open(os.path.join(tmp, name + ".log"), "w+")
+        swap = subprocess.Popen([bhc, "--root", root, "run", "--bundle", b, name], stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=log)
+        deadline = time.monotonic() + 30
+        while not os.path.lexists(os.path.join(shared, "link.swap")) and swap.poll() is None and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        starts, refused, errors = 0, 0, {}
+        if phase == "control":
+            p = subprocess.run([naive, b_rootfs, "/shared/link/mnt", "20000"], capture_output=True, text=True,
+                               timeout=300)
+            race["landed"] = p.stdout.strip() + p.stderr.strip()
+        else:
+            bb = bhctest.make_bundle(bhc, os.path.join(tmp, "bundle-race-b"), b_rootfs, ["true"], lambda c: c[
+                "mounts"].extend([{"destination": "/shared/link/mnt", "type": "tmpfs", "source": "tmpfs",
+                                   "options": ["nosuid", "size=64k"]},
+                                  {"destination": "/shared/link/vol", "type": "bind", "source": bind_src,
+                                   "options": ["bind", "ro"]}]))
+            deadline = time.monotonic() + 60
+            while starts < 200 and time.monotonic() < deadline and not os.listdir(outside):
+                r = subprocess.run([bhc, "--root", root, "run", "--bundle", bb, "race-b-%d" % starts],
+                                   stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+                starts += 1
+                if r.returncode != 0:
+                    refused += 1
+                    why = (r.stderr.strip().splitlines() or ["status %d" % r.returncode])[-1].replace(
+                        "'race-b-%d'" % (starts - 1), "B")
+                    errors[why] = errors.get(why, 0) + 1
+        open(os.path.join(shared, "stop"), "w").close()
+        try:
+            swap.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True, timeout=60)
+            swap.wait()
+        log.seek(0)
+        swaps = log.read()
+        log.close()
+        made = sorted(os.listdir(outside))
+        with open("/proc/self/mountinfo") as f:
+            mounted = [l for l in f if " %s" % outside in l]
+        t.diag("%s: %s; made in %s on the host: %s" % (phase, swaps.strip().splitlines()[-1:] or "no swapper output",
+                                                       outside, made))
+        if phase == "control":
+            t.ok(race["landed"].startswith("LANDED") and made, "control: probe mount_target_symlink_swap fires "
+                 "for a naive runtime (%s; %s made outside the rootfs)" % (race["landed"], made),
+                 race["landed"] + swaps)
+        else:
+            t.diag("B started %d times, %d refused: %s" % (starts, refused, errors))
+            bhctest.check_runner_probe(
+                t, "", "mount_target_symlink_swap", bool(made or mounted),
+                "bhc made %s in %s on the host%s" % (made, outside, " and mounted there" if mounted else "")
+                if made or mounted else "in %d starts of B, no mount or folder landed outside its rootfs" % starts,
+                gaps)
+            # The race ran: B met the symlink (its set-up refused) and the
+            # folder (it started), each at least once.
+            t.ok(refused > 0 and starts > refused and all("/shared/link" in e for e in errors),
+                 "the race was run: B met the symlink in %d and the folder in %d of %d starts, and was refused "
+                 "only for what it met at /shared/link" % (refused, starts - refused, starts), str(errors) + swaps)
     # A signal to a reused pid: the container's init dies behind bhc's
     # back and a host process (the bait) gets its pid. bhc kill and bhc
     # delete --force must not reach it; a runtime that signals the pid it
