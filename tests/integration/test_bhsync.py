@@ -219,8 +219,9 @@ try:
              "a poll by a new process resumes the TLS session: %d bytes from the server "
              "instead of %d (the certificate is %d)" % (resumed, full, cert_len), show(r))
         bad_files = [
-            ("garbage", os.urandom(3000)),
-            ("truncated", saved[:len(saved) // 2]),
+            ("of random bytes", os.urandom(3000)),
+            ("cut in half", saved[:len(saved) // 2]),
+            ("cut before its last line", saved[:saved.rfind(b"end ")]),
             ("saved for another registry URL",
              saved.replace(("registry %s\n" % relay.host).encode(), b"registry 127.0.0.1:1\n")),
         ]
@@ -232,7 +233,7 @@ try:
             t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and got + cert_len > full and
                  sum("tls-sessions" in x for x in r[2].splitlines()) == 1 and
                  open(sessions, "rb").read().startswith(b"bulkhead-tls-sessions/1\n"),
-                 "a %s session file: a full handshake (%d bytes), said once, the poll "
+                 "a session file %s: a full handshake (%d bytes), said once, the poll "
                  "unharmed, a new file kept" % (what, got), show(r))
         # The same CA file name with other content: the sessions were
         # verified against another CA bundle, so they are not resumed.
