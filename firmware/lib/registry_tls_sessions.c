@@ -176,7 +176,7 @@ static int parse(struct registry_tls_sessions *s, char *text, size_t len, const 
 	if (binding(s->r, want, sizeof(want), err) < 0)
 		goto out;
 	want_len = strlen(want);
-	line = next_line(&p, end);
+	line = memchr(text, 0, len) ? NULL : next_line(&p, end); /* text, no NUL in it */
 	if (!line || strcmp(line, REGISTRY_TLS_SESSIONS_FORMAT)) {
 		bh_error(err, 0, "%s: not a %s file", path, REGISTRY_TLS_SESSIONS_FORMAT);
 		goto out;
