@@ -267,8 +267,7 @@ static void sessions_save(struct registry_tls_sessions *ts, const struct sync_re
 		return;
 	snprintf(path, sizeof(path), "%s/tls-sessions", q->work_dir);
 	if (registry_tls_sessions_save(ts, path, &err) < 0)
-		fprintf(stderr, "bhsync: %s (the next poll makes a full TLS handshake)\n",
-		        err.msg);
+		fprintf(stderr, "bhsync: %s (the next poll makes a full TLS handshake)\n", err.msg);
 }
 
 static int poll_registry(struct registry *r, struct registry_tls_sessions *ts,

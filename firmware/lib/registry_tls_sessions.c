@@ -79,7 +79,8 @@ int registry_tls_sessions_attach(struct registry *r, struct registry_tls_session
 	s->r = r;
 	s->share = curl_share_init();
 	if (!s->share ||
-	    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+	        CURLSHE_OK ||
 	    curl_easy_setopt(r->curl, CURLOPT_SHARE, s->share) != CURLE_OK) {
 		if (s->share)
 			curl_share_cleanup(s->share);
