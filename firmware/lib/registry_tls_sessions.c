@@ -7,6 +7,7 @@
  *	bulkhead-tls-sessions/1
  *	registry <host[:port]>
  *	ca sha256:<hex of the CA bundle>
+ *	verified <when the full handshake they descend from was made: Unix seconds>
  *	session <base64 of curl's session key> <base64 of curl's session data>
  *	...
  *	end <number of sessions>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FILE_MAX     (256 * 1024)
@@ -38,6 +40,7 @@ struct registry_tls_sessions {
 	struct registry *r;
 	CURLSH *share;
 	char prefix[REGISTRY_HOST_MAX + 16]; /* "host:port:", how libcurl's keys begin */
+	int64_t verified; /* of the imported sessions' full handshake; 0: none imported */
 };
 
 struct text {
@@ -161,6 +164,21 @@ static int import_line(struct registry_tls_sessions *s, char *line, unsigned cha
 	return 0;
 }
 
+/* "verified <decimal Unix seconds>". */
+static int parse_verified(const char *line, int64_t *out)
+{
+	const char *d = line ? line + 9 : NULL;
+	size_t n;
+
+	if (!line || strncmp(line, "verified ", 9))
+		return -1;
+	n = strspn(d, "0123456789");
+	if (n == 0 || n > 18 || d[n] || (n > 1 && d[0] == '0'))
+		return -1;
+	*out = strtoll(d, NULL, 10);
+	return 0;
+}
+
 static int parse(struct registry_tls_sessions *s, char *text, size_t len, const char *path,
                  struct bh_error *err)
 {
@@ -168,6 +186,7 @@ static int parse(struct registry_tls_sessions *s, char *text, size_t len, const 
 	unsigned char *key = malloc(KEY_MAX + 1), *data = malloc(DATA_MAX);
 	size_t want_len;
 	int n = 0, rc = -1;
+	int64_t verified, now;
 	char tail[32];
 
 	if (!key || !data) {
@@ -188,6 +207,18 @@ static int parse(struct registry_tls_sessions *s, char *text, size_t len, const 
 		goto out;
 	}
 	p += want_len;
+	if (parse_verified(next_line(&p, end), &verified) < 0) {
+		bh_error(err, 0, "%s: no valid \"verified\" line", path);
+		goto out;
+	}
+	/* Past the limit (or from the future: a clock set back), the sessions
+	 * are not offered, without a word: this poll verifies the
+	 * certificate again and starts a new chain. */
+	now = time(NULL);
+	if (verified > now || now - verified > REGISTRY_TLS_SESSIONS_MAX_AGE_S) {
+		rc = 0;
+		goto out;
+	}
 	while ((line = next_line(&p, end)) && !strncmp(line, "session ", 8)) {
 		if (++n > SESSIONS_MAX) {
 			bh_error(err, 0, "%s: more than %d sessions", path, SESSIONS_MAX);
@@ -201,6 +232,8 @@ static int parse(struct registry_tls_sessions *s, char *text, size_t len, const 
 		bh_error(err, 0, "%s: cut short or malformed after %d sessions", path, n);
 		goto out;
 	}
+	if (n)
+		s->verified = verified;
 	rc = n;
 out:
 	if (key)
@@ -352,7 +385,7 @@ int registry_tls_sessions_save(struct registry_tls_sessions *s, const char *path
                                struct bh_error *err)
 {
 	struct exported x = {{0}, s->prefix};
-	char bound[REGISTRY_HOST_MAX + 96], tail[32];
+	char bound[REGISTRY_HOST_MAX + 96], tail[32], verified[40];
 	CURLcode cc;
 	int rc;
 
@@ -360,6 +393,13 @@ int registry_tls_sessions_save(struct registry_tls_sessions *s, const char *path
 		return bh_error_wrap(err, "save %s", path);
 	put(&x.t, REGISTRY_TLS_SESSIONS_FORMAT "\n", strlen(REGISTRY_TLS_SESSIONS_FORMAT) + 1);
 	put(&x.t, bound, strlen(bound));
+	/* Sessions resumed from imported ones descend from the same full
+	 * handshake; otherwise this process made one. (A ticket the server
+	 * refused meant a full handshake too: keeping the older time only
+	 * ends the chain sooner.) */
+	snprintf(verified, sizeof(verified), "verified %lld\n",
+	         (long long)(s->verified ? s->verified : (int64_t)time(NULL)));
+	put(&x.t, verified, strlen(verified));
 	cc = curl_easy_ssls_export(s->r->curl, export_one, &x);
 	if (cc != CURLE_OK) {
 		rc = bh_error(err, 0, "save %s: export the TLS sessions: %s", path,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CA_FILE KEYS_DIR "/bulkhead-TEST-ONLY-state.pub.pem" /* any readable file */
@@ -34,8 +35,8 @@ static void setup(void)
 		abort();
 	snprintf(in, sizeof(in), "%s/in", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
-	snprintf(header, sizeof(header), "%s\nregistry %s\nca sha256:%s\n",
-	         REGISTRY_TLS_SESSIONS_FORMAT, HOST, hex);
+	snprintf(header, sizeof(header), "%s\nregistry %s\nca sha256:%s\nverified %lld\n",
+	         REGISTRY_TLS_SESSIONS_FORMAT, HOST, hex, (long long)time(NULL));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

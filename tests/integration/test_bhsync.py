@@ -16,13 +16,15 @@ resumption: a poll by a new process resumes the session the last poll was
 given (no certificate chain on the wire), the session file is 0600, and a
 garbage or truncated session file, one saved for another registry or
 another CA bundle is not used (a full handshake, said once, the poll
-unharmed).
+unharmed), nor are sessions descending from a full handshake over a day
+old.
 
 Environment: BH_OUTPUT, a built O folder (O/host/bin/bhsync, bhpack).
 """
 import base64
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -213,11 +215,36 @@ try:
         t.ok(r_full[0] == 0 and r_full[1].get("outcome") == "unchanged" and mode == "0o600",
              "a poll keeps its TLS sessions in the work folder, 0600 (%s)" % mode, show(r_full))
         saved = open(sessions, "rb").read() if made else b""
+        # As if the full handshake had been an hour ago: the chain keeps it.
+        hour_ago = int(time.time()) - 3600
+        saved = re.sub(rb"\nverified \d+\n", b"\nverified %d\n" % hour_ago, saved)
+        with open(sessions, "wb") as f:
+            f.write(saved)
         r, resumed = wire_poll()
         t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and
              r[1].get("requests") == 1 and resumed + cert_len <= full,
              "a poll by a new process resumes the TLS session: %d bytes from the server "
              "instead of %d (the certificate is %d)" % (resumed, full, cert_len), show(r))
+        def verified():
+            m = re.search(rb"\nverified (\d+)\n", open(sessions, "rb").read())
+            return int(m.group(1)) if m else -1
+
+        t.ok(verified() == hour_ago,
+             "a resumed poll keeps the time of the full handshake its session descends from",
+             "%d, not %d" % (verified(), hour_ago))
+        # A chain of resumptions ends a day after its full handshake (or
+        # when that time is in the future): the certificate is seen again.
+        for what, delta in (("over a day ago", -86401), ("in the future", 3600)):
+            wire_poll()
+            content = open(sessions, "rb").read()
+            when = int(time.time()) + delta
+            with open(sessions, "wb") as f:
+                f.write(re.sub(rb"\nverified \d+\n", b"\nverified %d\n" % when, content))
+            r, got = wire_poll()
+            t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and got + cert_len > full and
+                 "tls-sessions" not in r[2] and abs(verified() - time.time()) < 120,
+                 "sessions whose full handshake was %s are not offered: a full handshake "
+                 "(%d bytes), without a word, a new chain" % (what, got), show(r))
         bad_files = [
             ("of random bytes", os.urandom(3000)),
             ("cut in half", saved[:len(saved) // 2]),
