@@ -26,6 +26,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static char dir[] = "/tmp/fuzz-tls-sessions-XXXXXX";
 static char in[64], out[64], header[256];
 
+static void cleanup(void)
+{
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
 	char hex[65];
@@ -35,6 +42,7 @@ static void setup(void)
 		abort();
 	snprintf(in, sizeof(in), "%s/in", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
+	atexit(cleanup);
 	snprintf(header, sizeof(header), "%s\nregistry %s\nca sha256:%s\nverified %lld\n",
 	         REGISTRY_TLS_SESSIONS_FORMAT, HOST, hex, (long long)time(NULL));
 }
