@@ -6,11 +6,14 @@
  * program's user alone: the state envelope (state.dsse), the artifact
  * manifests by digest (manifests/, immutable, so a state naming the same
  * bundles again costs no request), and the bundle and update files
- * (blobs/sha256-<hex>, complete and checked, or .part while resuming). */
+ * (blobs/sha256-<hex>, complete and checked, or .part while resuming),
+ * and what the next poll, a new process, starts from: the auth scheme
+ * (auth) and the TLS sessions to resume (tls-sessions), both 0600. */
 #include "bhsync.h"
 
 #include <bulkhead/artifact.h>
 #include <bulkhead/fs.h>
+#include <bulkhead/registry_tls_sessions.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -237,8 +240,39 @@ static void auth_save(struct registry *r, const struct sync_request *q)
 	memset(saved, 0, sizeof(saved));
 }
 
-static int poll_registry(struct registry *r, const struct sync_request *q, struct sync_result *res,
-                         struct state *s, struct bh_error *err)
+/* The TLS sessions the last poll was given (work folder, 0600): without
+ * them each poll would pay a full handshake, the certificate chain most
+ * of its bytes. The file is untrusted: one that cannot be used is said
+ * once (it is removed) and the poll makes a full handshake. */
+static void sessions_load(struct registry_tls_sessions *ts, const struct sync_request *q)
+{
+	char path[SYNC_PATH_MAX];
+	struct bh_error err;
+
+	if (!ts)
+		return;
+	snprintf(path, sizeof(path), "%s/tls-sessions", q->work_dir);
+	if (registry_tls_sessions_load(ts, path, &err) < 0) {
+		fprintf(stderr, "bhsync: %s (not used: a full TLS handshake)\n", err.msg);
+		unlink(path);
+	}
+}
+
+static void sessions_save(struct registry_tls_sessions *ts, const struct sync_request *q)
+{
+	char path[SYNC_PATH_MAX];
+	struct bh_error err;
+
+	if (!ts)
+		return;
+	snprintf(path, sizeof(path), "%s/tls-sessions", q->work_dir);
+	if (registry_tls_sessions_save(ts, path, &err) < 0)
+		fprintf(stderr, "bhsync: %s (the next poll makes a full TLS handshake)\n", err.msg);
+}
+
+static int poll_registry(struct registry *r, struct registry_tls_sessions *ts,
+                         const struct sync_request *q, struct sync_result *res, struct state *s,
+                         struct bh_error *err)
 {
 	char tag[REGISTRY_TAG_MAX + 1], digest[REGISTRY_DIGEST_LEN + 1];
 	struct artifact a;
@@ -246,6 +280,7 @@ static int poll_registry(struct registry *r, const struct sync_request *q, struc
 	if (make_dirs(q, err) < 0)
 		return -1;
 	auth_load(r, q);
+	sessions_load(ts, q);
 	snprintf(tag, sizeof(tag), "group-%s", q->cfg.group);
 	if (registry_head_manifest(r, q->cfg.repository, tag, digest, err) < 0)
 		return bh_error_wrap(err, "poll %s/%s:%s", q->cfg.registry, q->cfg.repository, tag);
@@ -312,8 +347,15 @@ int sync_poll(const struct sync_request *q, struct sync_result *res)
 	if (!s) {
 		bh_error(&err, ENOMEM, "bhsync");
 	} else if (registry_open(&r, q->cfg.registry, &opts, &err) == 0) {
-		rc = poll_registry(r, q, res, s, &err);
+		struct registry_tls_sessions *ts = NULL;
+		struct bh_error terr;
+
+		if (registry_tls_sessions_attach(r, &ts, &terr) < 0)
+			fprintf(stderr, "bhsync: %s (a full TLS handshake)\n", terr.msg);
+		rc = poll_registry(r, ts, q, res, s, &err);
 		auth_save(r, q);
+		sessions_save(ts, q);
+		registry_tls_sessions_detach(ts);
 		if (rc < 0) {
 			const struct registry_result *last = registry_last(r);
 

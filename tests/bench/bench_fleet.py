@@ -8,8 +8,9 @@
   published: the time until every one has converged.
 - An unchanged poll: requests and bytes per gateway, as the client counts
   them (HTTP) and on the wire (TCP through a counting relay: TLS
-  handshakes included, since each poll is a process of its own). Goal: 1
-  request, under 2 KiB.
+  handshakes included, since each poll is a process of its own; it
+  resumes the TLS session the last poll was given). Goal: 1 request,
+  under 2 KiB.
 - The registry's CPU time over the whole run.
 - Download throughput of one 100 MiB blob with our client (`bhpack fetch
   blob`, the registry client the gateway uses) against `skopeo copy` of
