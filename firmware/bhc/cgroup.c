@@ -5,6 +5,8 @@
  * outside its limits. */
 #include "libbhc.h"
 
+#include <bulkhead/meminfo.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -72,22 +74,6 @@ int64_t bhc_default_memory_max(uint64_t mem_total)
 	return (int64_t)((mem_total / 4) & ~(uint64_t)4095);
 }
 
-/* MemTotal of /proc/meminfo in bytes, or 0. */
-static uint64_t mem_total(void)
-{
-	unsigned long long kb = 0;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kb * 1024;
-}
-
 /* Whether the cgroup can take a controller's limits (cgroup.controllers). */
 static bool has_controller(int fd, const char *name)
 {
@@ -115,10 +101,14 @@ static int write_limits(int fd, const struct bhc_config *cfg, struct bh_error *e
 {
 	int64_t mem = cfg->memory_max, pids = cfg->pids_max;
 	bool memcg = has_controller(fd, "memory");
+	struct bh_error no_meminfo;
+	uint64_t ram;
 	char v[64];
 
-	if (mem < 0 && memcg && mem_total())
-		mem = bhc_default_memory_max(mem_total());
+	/* Without /proc/meminfo the container gets no default: it stays
+	 * within the workloads' cap that init set. */
+	if (mem < 0 && memcg && bh_mem_total(&ram, &no_meminfo) == 0)
+		mem = bhc_default_memory_max(ram);
 	if (pids < 0 && has_controller(fd, "pids"))
 		pids = BHC_DEFAULT_PIDS_MAX;
 	if (mem >= 0) {

@@ -5,6 +5,7 @@
 #include <bulkhead/autoconf.h>
 #include <bulkhead/control.h>
 #include <bulkhead/error.h>
+#include <bulkhead/line_split.h>
 #include <bulkhead/manifest.h>
 #include <bulkhead/sync.h>
 #include <bulkhead/update.h>
@@ -46,8 +47,7 @@ struct workload {
 	uint32_t restarts, runs;
 	int64_t started_at, next_at;
 	int last_status; /* wait status of the last run */
-	char partial[512];
-	size_t partial_len;
+	struct line_split out; /* its output, a line at a time (workload_log.c) */
 	/* Output rate limit (workload_log.c): a token bucket in bytes, and
 	 * the lines dropped over it (since the last report, and in all). */
 	int64_t out_tokens, out_refilled_ms;

@@ -5,8 +5,9 @@
  * all together. A manifest that names a limit keeps it. */
 #include "bhd.h"
 
+#include <bulkhead/meminfo.h>
+
 #include <stdio.h>
-#include <sys/sysinfo.h>
 
 /* A fork bomb stops here; a real service rarely needs more than a few
  * dozen. A VM's monitor needs a thread per vCPU and a few more. */
@@ -18,12 +19,11 @@
 
 uint64_t workload_default_memory(void)
 {
-	struct sysinfo si;
+	struct bh_error no_meminfo;
 	uint64_t total, share;
 
-	if (sysinfo(&si) < 0)
+	if (bh_mem_total(&total, &no_meminfo) < 0)
 		return 256ull << 20;
-	total = (uint64_t)si.totalram * si.mem_unit;
 	share = total / DEFAULT_MEMORY_SHARE;
 	return share < DEFAULT_MEMORY_FLOOR ? DEFAULT_MEMORY_FLOOR : share;
 }

@@ -79,31 +79,26 @@ static void output_line(struct workload *w, const char *line, size_t len, int64_
 	workload_log_line(w->m.name, line);
 }
 
+/* One wakeup's reading: lines are judged by the time it started. */
+struct output_read {
+	struct workload *w;
+	int64_t now;
+};
+
+static void output_text(void *ctx, const char *line, size_t len)
+{
+	struct output_read *r = ctx;
+
+	if (len) /* empty lines are not logged */
+		output_line(r->w, line, len, r->now);
+}
+
 void workload_output_read(struct workload *w)
 {
-	int64_t now = now_ms();
-	size_t budget = OUTPUT_WAKEUP_BUDGET;
-	char buf[4096];
-	ssize_t n = -1;
+	struct output_read r = {w, now_ms()};
+	struct bh_error err;
 
-	while (budget > 0 && (n = read(w->out_fd, buf, budget < sizeof(buf) ? budget : sizeof(buf))) > 0) {
-		budget -= (size_t)n;
-		for (ssize_t j = 0; j < n; j++) {
-			bool end = buf[j] == '\n' || buf[j] == '\r';
-
-			if (end || w->partial_len == sizeof(w->partial) - 1) {
-				if (w->partial_len) {
-					w->partial[w->partial_len] = 0;
-					output_line(w, w->partial, w->partial_len, now);
-				}
-				w->partial_len = 0;
-				if (end)
-					continue;
-			}
-			w->partial[w->partial_len++] = buf[j];
-		}
-	}
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+	if (line_split_read(&w->out, w->out_fd, OUTPUT_WAKEUP_BUDGET, output_text, &r, &err) <= 0) {
 		close(w->out_fd);
 		w->out_fd = -1;
 	}

@@ -20,6 +20,7 @@ struct workload *workload_new(void)
 		if (!workloads[i].used) {
 			memset(&workloads[i], 0, sizeof(workloads[i]));
 			workloads[i].out_fd = workloads[i].tap_fd = -1;
+			line_split_init(&workloads[i].out, LINE_SPLIT_MAX, true);
 			return &workloads[i];
 		}
 	return NULL;

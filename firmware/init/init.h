@@ -3,6 +3,7 @@
 #define BULKHEAD_INIT_H
 
 #include <bulkhead/error.h>
+#include <bulkhead/line_split.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -148,8 +149,7 @@ struct service {
 	int out_fd;         /* read end of the service's stdout/stderr pipe */
 	int restarts;       /* consecutive failed runs */
 	int64_t started_at, next_at;
-	char partial[256];  /* an output line without its newline yet */
-	size_t partial_len;
+	struct line_split out; /* its output, a line at a time */
 };
 
 /* Loads every *.service file in dir (bad ones are logged and skipped). */

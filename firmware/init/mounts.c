@@ -2,6 +2,8 @@
  * the memory, pids and cpu controllers delegated to the workloads subtree. */
 #include "init.h"
 
+#include <bulkhead/meminfo.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -74,25 +76,22 @@ static int write_file(const char *path, const char *text, struct bh_error *err)
 
 static int cap_workloads(const char *dir, struct bh_error *err)
 {
-	unsigned long long total = 0, reserve, pid_max = 0;
-	char path[128], line[128], val[32];
-	FILE *f = fopen("/proc/meminfo", "re");
+	unsigned long long total, reserve, pid_max = 0;
+	char path[128], val[32];
+	uint64_t ram;
+	FILE *f;
 
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemTotal: %llu kB", &total) == 1)
-			break;
-	if (f)
-		fclose(f);
+	if (bh_mem_total(&ram, err) < 0)
+		return -1;
+	total = ram;
 	f = fopen("/proc/sys/kernel/pid_max", "re");
 	if (f) {
 		if (fscanf(f, "%llu", &pid_max) != 1)
 			pid_max = 0;
 		fclose(f);
 	}
-	if (!total || !pid_max)
-		return bh_error(err, errno ? errno : EINVAL,
-				"read MemTotal (/proc/meminfo) and /proc/sys/kernel/pid_max");
-	total <<= 10;
+	if (!pid_max)
+		return bh_error(err, errno ? errno : EINVAL, "read /proc/sys/kernel/pid_max");
 	reserve = total / 4 > HOST_RESERVE_MIN ? total / 4 : HOST_RESERVE_MIN;
 	snprintf(val, sizeof(val), "%llu", total > 2 * reserve ? total - reserve : total / 2);
 	snprintf(path, sizeof(path), "%s/memory.max", dir);
