@@ -338,7 +338,7 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         writes = {}
         for name in ("vol-a", "vol-b"):
             try:
-                w = m.expect(r"volcheck %s: write /vol/secret-of-%s: ([^\r\n]*)" % (name, name), 60, pos)
+                w = m.expect(r"volcheck %s: write /vol/secret-of-%s: (\w[^\r\n]*)" % (name, name), 60, pos)
                 writes[name] = w.group(1).decode()
             except Timeout:
                 writes[name] = "no write seen"
