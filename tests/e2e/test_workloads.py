@@ -337,8 +337,8 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
             t.ok(st == 0 and "installed " + name in o, "bhctl install %s again" % name, o)
         writes = {}
         for name in ("vol-a", "vol-b"):
-            try:
-                w = m.expect(r"volcheck %s: write /vol/secret-of-%s: (\w[^\r\n]*)" % (name, name), 60, pos)
+            try:  # up to the line's end: the console arrives in pieces
+                w = m.expect(r"volcheck %s: write /vol/secret-of-%s: (\w[^\r\n]*)[\r\n]" % (name, name), 60, pos)
                 writes[name] = w.group(1).decode()
             except Timeout:
                 writes[name] = "no write seen"
