@@ -59,6 +59,13 @@ extern struct workload workloads[WORKLOADS_MAX];
 struct workload *workload_find(const char *name);
 /* A cleared entry to fill (set used once it is), or NULL when full. */
 struct workload *workload_new(void);
+/* A container's root maps to the host uid (and gid) workload_uid_base(w),
+ * each entry of the table has its own WORKLOAD_UID_RANGE ids, so no two
+ * workloads share one. The base follows the entry, which can change from
+ * one install or boot to the next (volume.c moves the volumes along). */
+#define WORKLOAD_UID_BASE  1000000u
+#define WORKLOAD_UID_RANGE 65536u
+uint32_t workload_uid_base(const struct workload *w);
 
 /* bhd's own log lines, and its monotonic clock in ms (log.c). */
 int64_t now_ms(void);
@@ -84,6 +91,11 @@ void workload_set_enabled(const char *name, bool on);
 
 /* Containers and VMs (container.c, vm.c): the runtime's argv. */
 int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct bh_error *err);
+/* Creates the volume's folder under VOLUMES_DIR, owned in w's uid range,
+ * with what an earlier range of w left in it moved along (volume.c);
+ * its path in src. */
+int volume_prepare(const struct workload *w, const struct wl_volume *v, char *src, size_t size,
+		   struct bh_error *err);
 bool container_leftover(const struct workload *w);
 void container_cleanup(struct workload *w);
 int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t store_size,

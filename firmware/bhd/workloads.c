@@ -25,3 +25,8 @@ struct workload *workload_new(void)
 		}
 	return NULL;
 }
+
+uint32_t workload_uid_base(const struct workload *w)
+{
+	return WORKLOAD_UID_BASE + (uint32_t)(w - workloads) * WORKLOAD_UID_RANGE;
+}

@@ -323,6 +323,41 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
              vols["vol-b"])
         st, o = m.shell("cat /data/volumes/vol-a/data/secret-of-vol-a /data/volumes/vol-b/data/secret-of-vol-b")
         t.ok(o.splitlines() == ["secret of vol-a", "secret of vol-b"], "each one's secret is its own", o)
+        # A workload's uid range follows its entry in bhd's table (the
+        # first free one): removed (volumes kept) and installed again in
+        # the other order, vol-a and vol-b trade ranges. What each left in
+        # its volume moves along, so each can still write its own file,
+        # and nothing in it stays in the range the other now has.
+        st, before = m.shell("stat -c '%u' /data/volumes/vol-a/data /data/volumes/vol-b/data")
+        st, o = m.shell("bhctl remove vol-a && bhctl remove vol-b", timeout=120)
+        t.ok(st == 0, "bhctl remove vol-a and vol-b (their volumes are kept)", o)
+        pos = m.mark()
+        for name in ("vol-b", "vol-a"):
+            st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name)
+            t.ok(st == 0 and "installed " + name in o, "bhctl install %s again" % name, o)
+        writes = {}
+        for name in ("vol-a", "vol-b"):
+            try:  # up to the line's end: the console arrives in pieces
+                w = m.expect(r"volcheck %s: write /vol/secret-of-%s: (\w[^\r\n]*)[\r\n]" % (name, name), 60, pos)
+                writes[name] = w.group(1).decode()
+            except Timeout:
+                writes[name] = "no write seen"
+        st, after = m.shell("stat -c '%u' /data/volumes/vol-a/data /data/volumes/vol-b/data; "
+                            "stat -c '%n %u:%g' /data/volumes/vol-a/data/* /data/volumes/vol-b/data/*")
+        owners = after.splitlines()
+        files = dict(l.split() for l in owners[2:] if len(l.split()) == 2)
+        moved = len(owners) == 4 and all(
+            files.get("/data/volumes/%s/data/secret-of-%s" % (w, w)) == "%s:%s" % (owners[i], owners[i])
+            for i, w in enumerate(("vol-a", "vol-b")))
+        t.ok(before.splitlines() != owners[:2] and moved,
+             "the reinstall gave vol-a and vol-b other uid ranges (%s, then %s), and their files moved along"
+             % (" ".join(before.splitlines()), " ".join(owners[:2])), after)
+        t.ok(writes == {"vol-a": "done", "vol-b": "done"},
+             "after changing ranges each still writes its own file in its volume (%s)" % writes,
+             "\n".join(l for l in m.text().splitlines() if "volume data" in l or "volcheck" in l)[-1500:])
+        t.ok(re.search(r"bhd: vol-b: volume data: 1 files moved from uid range \d+ to \d+", m.text()) is not None,
+             "bhd says it moved vol-b's volume to its new range (vol-b always gets a lower entry)",
+             "\n".join(l for l in m.text().splitlines() if "volume data" in l)[-800:])
 
         # SBOMs: stored, valid, and verified with the image's.
         st, o = m.shell("bhctl sbom demo-web")
