@@ -109,6 +109,9 @@ int workload_start(struct workload *w, int epfd, struct bh_error *err)
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	w->out_fd = out[0];
+	/* Each run starts a new line: an unfinished last line of the run
+	 * before is not glued to this one's first. */
+	line_split_init(&w->out, LINE_SPLIT_MAX, true);
 	ev.data.fd = out[0];
 	epoll_ctl(epfd, EPOLL_CTL_ADD, out[0], &ev);
 	w->pid = pid;
