@@ -160,6 +160,10 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
     except Timeout as e:
         t.ok(False, "a memory hog without limits is OOM-killed", str(e))
 
+    # For scale: the same command before the floods, on the same machine
+    # (under TCG every process start is slow, bhd's answer a small part).
+    calm = [timed_list(m)[1] for i in range(3)]
+    t.diag("bhctl list before the floods: %s ms (TCG)" % ", ".join(str(x) for x in calm))
     # The floods, while the bomb's children still hold their pids.
     for name in ("flood", "flood-vm"):
         st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name, timeout=120)
