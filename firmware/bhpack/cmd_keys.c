@@ -298,9 +298,15 @@ int cmd_keys(int argc, char **argv)
 		bh_error_print(&err, "bhpack keys");
 		return EXIT_ERROR;
 	}
-	/* rename(2) replaces an empty folder: dir is whole or untouched. */
-	if (make_set(tmp, cn, ids, sizeof(ids), &err) < 0 ||
-	    (rename(tmp, dir) < 0 && bh_error(&err, errno, "rename %s to %s", tmp, dir) < 0)) {
+	if (make_set(tmp, cn, ids, sizeof(ids), &err) < 0) {
+		bh_remove_tree(tmp);
+		bh_error_print(&err, "bhpack keys");
+		return EXIT_ERROR;
+	}
+	/* rename(2) replaces an empty folder and fails on one that is not
+	 * (filled since the check): dir ends up whole or untouched. */
+	if (rename(tmp, dir) < 0) {
+		bh_error(&err, errno, "rename %s to %s", tmp, dir);
 		bh_remove_tree(tmp);
 		bh_error_print(&err, "bhpack keys");
 		return EXIT_ERROR;
