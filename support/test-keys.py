@@ -91,7 +91,9 @@ def main():
         '    BH_SECURE_BOOT_KEY="/path/to/vendor-keys/secureboot/db.key"',
         '    BH_SECURE_BOOT_CERT="/path/to/vendor-keys/secureboot/db.crt"',
         "A test image only may use them with BH_ALLOW_TEST_KEYS=y, which marks it",
-        '"TEST KEYS" (os-release VARIANT and a line at every boot).',
+        '"TEST KEYS" (os-release VARIANT and a line at every boot). The QEMU boards\'',
+        "defconfigs set it: an O folder configured before it existed needs its",
+        "make <board>_defconfig again.",
     ]
     print("\n".join(lines), file=sys.stderr)
     print("refused")
