@@ -22,6 +22,7 @@ ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published $(E
 # The SBOM's inputs and the embedded workloads add parts and SBOM inputs:
 # they come before the rules that use those lists.
 include $(TOPDIR)/rootfs/sbom.mk
+include $(TOPDIR)/rootfs/keys.mk
 include $(TOPDIR)/rootfs/workloads.mk
 
 # The image version (os-release, the UKIs): a file that changes only when
@@ -35,13 +36,14 @@ $(IMAGE_VERSION_FILE): FORCE
 # name this build.
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
 $(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
-		$(STATE_TRUSTED_KEYS) $(FLEET_CA) \
+		$(UPDATE_TRUSTED_KEYS) $(STATE_TRUSTED_KEYS) $(FLEET_CA) \
 		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(IMAGE_VERSION_FILE) $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
 	$(Q)printf '%s\n' 'NAME=Bulkhead' 'ID=bulkhead' 'PRETTY_NAME="Bulkhead $(BH_VERSION)"' \
 		'VERSION_ID=$(BH_VERSION)' 'VARIANT_ID=$(BH_PROFILE)' 'BULKHEAD_BOARD=$(BH_BOARD_NAME)' \
 		'IMAGE_ID=bulkhead' 'IMAGE_VERSION=$(BH_IMAGE_VERSION)' \
+		$(if $(filter y,$(BH_ALLOW_TEST_KEYS)),'VARIANT="$(TEST_KEYS_VARIANT)"') \
 		> $(@D)/etc/os-release
 ifeq ($(BH_NET_DHCP),y)
 	$(Q)sed 's|@INTERFACE@|$(call qstrip,$(BH_NET_INTERFACE))|' $(TOPDIR)/rootfs/services/dhcp.service \
@@ -49,9 +51,9 @@ ifeq ($(BH_NET_DHCP),y)
 endif
 	$(Q)sed -e '$(if $(filter y,$(BH_WORKLOAD_OUTPUT_CONSOLE)),s|^exec = /usr/sbin/bhd$$|& --workload-output-console|)' \
 		$(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
-	$(Q)mkdir -p $(@D)/etc/bulkhead/trusted-keys
-	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/trusted-keys/$(notdir $(k)) &&) true
-	$(Q)mkdir -p $(@D)/etc/bulkhead/keys/state
+	$(Q)mkdir -p $(@D)/etc/bulkhead/keys/workloads $(@D)/etc/bulkhead/keys/updates $(@D)/etc/bulkhead/keys/state
+	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/workloads/$(notdir $(k)) &&) true
+	$(Q)$(foreach k,$(UPDATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/updates/$(notdir $(k)) &&) true
 	$(Q)$(foreach k,$(STATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/state/$(notdir $(k)) &&) true
 ifneq ($(FLEET_CA),)
 	$(Q)install -D -m 0644 $(FLEET_CA) $(@D)/etc/bulkhead/fleet/ca.pem

@@ -8,6 +8,7 @@
 #include <bulkhead/line_split.h>
 #include <bulkhead/manifest.h>
 #include <bulkhead/sync.h>
+#include <bulkhead/trust.h>
 #include <bulkhead/update.h>
 
 #include <stdbool.h>
@@ -23,7 +24,9 @@
 #define BHC_ROOT       RUN_DIR "/bhc"
 #define OCI_BUNDLES    RUN_DIR "/workloads"
 #define NETNS_DIR      "/run/netns"
-#define TRUSTED_KEYS   "/etc/bulkhead/trusted-keys"
+/* One trust root per kind of signed file (include/bulkhead/trust.h). */
+#define WORKLOAD_KEYS  TRUST_WORKLOAD_KEYS
+#define UPDATE_KEYS    TRUST_UPDATE_KEYS
 #define EMBEDDED_DIR   "/usr/share/bulkhead/workloads"
 #define WORKLOADS_CGROUP "/sys/fs/cgroup/workloads"
 #define BHC            "/usr/bin/bhc"
@@ -177,7 +180,7 @@ int workload_log_read(const char *name, char **text, struct bh_error *err);
 #define FLEET_KEY        FLEET_DIR "/device.key"
 #define FLEET_BUILTIN_CA "/etc/bulkhead/fleet/ca.pem"
 #define SYNC_DIR         "/data/sync" /* the fetcher's, and only its */
-#define STATE_KEYS       "/etc/bulkhead/keys/state"
+#define STATE_KEYS       TRUST_STATE_KEYS
 #define BHSYNC           "/usr/libexec/bhsync"
 #define BHSYNC_UID       64001 /* the fetcher's user and group */
 

@@ -100,7 +100,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 	struct stat st;
 	int rc = -1;
 
-	if (bundle_check(fd, what, TRUSTED_KEYS, &b, err) < 0)
+	if (bundle_check(fd, what, WORKLOAD_KEYS, &b, err) < 0)
 		return -1;
 	if (wl_manifest_parse(b.manifest, strlen(b.manifest), "bundle: manifest.json", &m, err) < 0) {
 		bundle_free(&b);

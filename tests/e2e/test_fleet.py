@@ -141,7 +141,7 @@ with open(os.path.join(members, "slot.img"), "r+b") as f:
     f.seek(1024)
     f.write(bytes([b[0] ^ 0xFF]))
 r = subprocess.run([bhpack, "update", "--key", os.path.join(TOP, cfg.get(
-    "BH_UPDATE_SIGNING_KEY", "board/common/keys/bulkhead-TEST-ONLY-vendor.key.pem")),
+    "BH_UPDATE_SIGNING_KEY", "board/common/keys/bulkhead-TEST-ONLY-update.key.pem")),
     "--board", um["board"], "--arch", um["arch"], "--version", bad_ver,
     "--sbom", os.path.join(members, "sbom.spdx.json"),
     "--uki-a", os.path.join(members, "uki-a.efi"), "--uki-b", os.path.join(members, "uki-b.efi"),

@@ -52,6 +52,7 @@ tmp = tempfile.mkdtemp(prefix="bh-bhsync-")
 KEYS = os.path.join(TOP, "board", "common", "keys")
 STATE_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-state.key.pem")
 VENDOR_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem")
+UPDATE_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-update.key.pem")
 state_keys = os.path.join(tmp, "state-keys")
 os.makedirs(state_keys)
 shutil.copy(os.path.join(KEYS, "bulkhead-TEST-ONLY-state.pub.pem"), state_keys)
@@ -287,7 +288,7 @@ try:
         with open(p(name), "wb") as f:
             f.write(os.urandom(size))
     sbom = os.path.join(out, "images", "sbom", "image.spdx.json")
-    rc, o, e = run([bhpack, "update", "--key", VENDOR_KEY, "--board", "qemu-x86_64",
+    rc, o, e = run([bhpack, "update", "--key", UPDATE_KEY, "--board", "qemu-x86_64",
                     "--arch", "x86_64", "--version", "2.0", "--sbom", sbom,
                     "--uki-a", p("uki-a.efi"), "--uki-b", p("uki-b.efi"),
                     "--slot", p("slot.img"), "-o", p("u.bhu")])
