@@ -116,11 +116,19 @@ p = subprocess.run([bhpack, "update", "--key", rogue, "--board", manifest["board
                     members["slot.img"], "-o", os.path.join(scratch, "rogue.bhu")],
                    capture_output=True, text=True)
 t.ok(p.returncode == 0, "an update signed by an unknown key is made", p.stderr)
+# The workload key, which the image trusts for workloads only
+# (/etc/bulkhead/keys/workloads/): it cannot sign a firmware update.
+p = subprocess.run([bhpack, "update", "--key", os.path.join(TOP, cfg["BH_WORKLOAD_SIGNING_KEY"]),
+                    "--board", manifest["board"], "--arch", manifest["arch"], "--version", newer,
+                    "--sbom", members["sbom.spdx.json"], "--uki-a", members["uki-a.efi"],
+                    "--uki-b", members["uki-b.efi"], "--slot", members["slot.img"],
+                    "-o", os.path.join(scratch, "workload-key.bhu")], capture_output=True, text=True)
+t.ok(p.returncode == 0, "an update signed with the workload key is made", p.stderr)
 slot_img = members["slot.img"]  # to see how much of it a power cut left on the disk
 payload = os.path.join(scratch, "payload.sqfs")
 files = os.path.join(scratch, "files")
 os.makedirs(files)
-for n in ("good", "same", "corrupt", "truncated", "rogue"):
+for n in ("good", "same", "corrupt", "truncated", "rogue", "workload-key"):
     os.rename(os.path.join(scratch, n + ".bhu"), os.path.join(files, n + ".bhu"))
 if cfg["BH_ARCH"] == "x86_64":  # where the trial boot under a flood runs (2.)
     floods.build(out, cfg, os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem"),
@@ -203,6 +211,7 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
     for name, why in (("rogue", "unknown key|no trusted key|signature"),
                       ("corrupt", "does not match its signed hash"),
                       ("truncated", r"truncated at byte \d+"),
+                      ("workload-key", "unknown key.*/etc/bulkhead/keys/updates"),
                       ("same", "not newer")):
         st, o = m.shell("bhctl update /tmp/p/%s.bhu" % name, timeout=180)
         t.ok(st != 0 and re.search(why, o), "a %s update is refused (%s)" % (name, why.split("|")[0]), o)
