@@ -40,8 +40,8 @@ static void *hash_behind(void *arg)
 		closing = h->closing;
 		pthread_mutex_unlock(&h->mu);
 		while (h->hashed < end) {
-			size_t want = end - h->hashed < HASH_CHUNK ? (size_t)(end - h->hashed)
-			                                            : HASH_CHUNK;
+			size_t want =
+			    end - h->hashed < HASH_CHUNK ? (size_t)(end - h->hashed) : HASH_CHUNK;
 			ssize_t n = pread(h->fd, h->buf, want, (off_t)h->hashed);
 
 			if (n < 0 && errno == EINTR)

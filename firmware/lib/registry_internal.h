@@ -40,16 +40,16 @@ struct reg_sink {
 	size_t len, alloc;           /* MEM */
 	int fd;                      /* FD */
 	mbedtls_sha256_context *sha; /* hashed as written, when set */
-	/* FD: told of the bytes each write added to the file, when set (the
-	 * hashing thread of registry_hasher.c reads them back). */
-	void (*wrote)(void *arg, uint64_t n);
-	void *wrote_arg;
 	uint64_t skip;               /* bytes to drop first when a Range request gets the
 	                                whole body (200) */
 	uint64_t skipped;
 	uint64_t written;
 	int overflow;    /* more than max arrived */
 	int write_errno; /* a local write failed */
+	/* FD: told of the bytes each write added to the file, when set (the
+	 * hashing thread of registry_hasher.c reads them back). */
+	void (*wrote)(void *arg, uint64_t n);
+	void *wrote_arg;
 };
 
 struct reg_source {
@@ -129,8 +129,8 @@ struct reg_hasher {
 	int fd;
 	mbedtls_sha256_context *sha;
 	unsigned char *buf;
-	uint64_t end;   /* under mu: how far the file holds the download */
-	int closing;    /* under mu: no more writes; hash up to end and stop */
+	uint64_t end;    /* under mu: how far the file holds the download */
+	int closing;     /* under mu: no more writes; hash up to end and stop */
 	uint64_t hashed; /* the hasher thread's until joined */
 	int read_errno;  /* the hasher thread's until joined */
 	int running;     /* the writer's */
