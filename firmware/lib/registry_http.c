@@ -212,12 +212,16 @@ static int sink_write(struct reg_sink *s, const char *data, size_t n, int whole)
 				if (s->sha && done)
 					mbedtls_sha256_update(s->sha, (const unsigned char *)data,
 					                      done);
+				if (s->wrote && done)
+					s->wrote(s->wrote_arg, done);
 				s->written += done;
 				s->write_errno = w < 0 ? errno : EIO;
 				return -1;
 			}
 			done += (size_t)w;
 		}
+		if (s->wrote)
+			s->wrote(s->wrote_arg, n);
 	}
 	if (s->sha)
 		mbedtls_sha256_update(s->sha, (const unsigned char *)data, n);
