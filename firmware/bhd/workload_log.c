@@ -9,7 +9,13 @@
  * control socket and the trial-boot timer get theirs), and keeps at most
  * OUTPUT_RATE bytes a second of it, with bursts to OUTPUT_BURST. Lines over
  * that are read and dropped, and counted: one line in the log says how many
- * once the rate allows again. */
+ * once the rate allows again.
+ *
+ * The console copy has a budget of its own, for all workloads together and
+ * well under what a serial console carries (115200 baud: about 11 KiB/s):
+ * at 16 KiB/s for each of two flooding workloads, the copies alone would
+ * keep init's console queue full and crowd out bhd's own lines there. Lines
+ * over it are kept in the log and not copied, and counted. */
 #include "bhd.h"
 
 #include <bulkhead/fs.h>
@@ -26,8 +32,38 @@
 #define OUTPUT_WAKEUP_BUDGET (16 * 1024)
 #define OUTPUT_RATE          (16 * 1024)
 #define OUTPUT_BURST         (64 * 1024)
+#define CONSOLE_COPY_RATE    (4 * 1024)
+#define CONSOLE_COPY_BURST   (16 * 1024)
 
 bool workload_output_console;
+
+static int64_t copy_tokens = CONSOLE_COPY_BURST, copy_refilled_ms;
+static unsigned long long copy_skipped, copy_skipped_total;
+
+/* One line onto bhd's output, if the console copy's budget holds it. */
+static void console_copy(const char *name, const char *line)
+{
+	int64_t now = now_ms(), cost = (int64_t)(strlen(name) + strlen(line) + 3);
+
+	if (copy_refilled_ms)
+		copy_tokens += (now - copy_refilled_ms) * CONSOLE_COPY_RATE / 1000;
+	if (copy_tokens > CONSOLE_COPY_BURST)
+		copy_tokens = CONSOLE_COPY_BURST;
+	copy_refilled_ms = now;
+	if (copy_tokens < cost) {
+		copy_skipped++;
+		copy_skipped_total++;
+		return;
+	}
+	copy_tokens -= cost;
+	if (copy_skipped) {
+		bhd_log("bhd: %llu lines of workload output not copied to the console, over "
+			"%d KiB/s for all (%llu in all; bhctl logs has them)",
+			copy_skipped, CONSOLE_COPY_RATE / 1024, copy_skipped_total);
+		copy_skipped = 0;
+	}
+	bhd_log("%s: %s", name, line);
+}
 
 void workload_log_line(const char *name, const char *line)
 {
@@ -35,7 +71,7 @@ void workload_log_line(const char *name, const char *line)
 
 	snprintf(text, sizeof(text), "%s\n", line);
 	if (workload_output_console)
-		bhd_log("%s: %s", name, line);
+		console_copy(name, line);
 	snprintf(path, sizeof(path), LOGS_DIR "/%s.log", name);
 	bh_log_append(path, text, strlen(text), LOG_PART_MAX, 0600);
 }

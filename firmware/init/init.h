@@ -102,6 +102,18 @@ int64_t boot_deadline_tick(int64_t now);
 
 /* Console and debug shell. */
 void console_open(void);
+/* The console written without blocking (console_queue.c): console_put
+ * queues a line (a service's is dropped and counted when the queue is half
+ * full, init's own only when it is full); console_flush writes what the
+ * console takes now, and console_watch has the queue ask epfd for EPOLLOUT
+ * on STDOUT_FILENO while it holds anything; console_drain waits a bounded
+ * time for all of it (shutdown). */
+void console_nonblocking(void);
+void console_put(const char *line, size_t len, bool own);
+void console_flush(void);
+void console_watch(int epfd);
+void console_drain(void);
+unsigned long long console_dropped(void);
 pid_t debug_shell_start(void);
 
 /* --- Services ----------------------------------------------------------- */

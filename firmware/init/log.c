@@ -1,5 +1,6 @@
-/* Where init and its services write: the console, and for each service a
- * bounded log under /run/log (the current file plus one rotated file). */
+/* Where init and its services write: the console (through the queue of
+ * console_queue.c, which never blocks), and for each service a bounded log
+ * under /run/log (the current file plus one rotated file). */
 #include "init.h"
 
 #include <bulkhead/fs.h>
@@ -22,20 +23,6 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void console_write(const char *line)
-{
-	size_t len = strlen(line);
-
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, line, len);
-
-		if (n <= 0)
-			return;
-		line += n;
-		len -= n;
-	}
-}
-
 void init_log(const char *fmt, ...)
 {
 	char line[600];
@@ -47,7 +34,7 @@ void init_log(const char *fmt, ...)
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
 	strcat(line, "\n");
-	console_write(line);
+	console_put(line, strlen(line), true);
 }
 
 void service_log_line(const char *name, const char *line)
@@ -56,7 +43,7 @@ void service_log_line(const char *name, const char *line)
 	size_t skip = strlen(name) + 2;
 
 	snprintf(out, sizeof(out), "%s: %s\n", name, line);
-	console_write(out);
+	console_put(out, strlen(out), false);
 	snprintf(path, sizeof(path), LOG_DIR "/%s.log", name);
 	/* The file is the service's own: its lines without the name. */
 	if (strlen(out) > skip)

@@ -130,6 +130,7 @@ int main(void)
 	if (init_mount_all(&err) < 0)
 		init_log("%s", err.msg);
 	console_open();
+	console_nonblocking();
 	init_sysctl(SYSCTL_CONF);
 	if (init_cgroups(&err) < 0)
 		init_log("cgroups: %s", err.msg);
@@ -141,6 +142,7 @@ int main(void)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.fd = sfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	console_watch(epfd);
 	if (power_buttons_open(epfd) == 0)
 		init_log("no power button found: poweroff only by signal");
 	services_load(SERVICES_DIR);
@@ -181,6 +183,8 @@ int main(void)
 			if (fd == sfd) {
 				if (handle_signal(sfd, epfd, &how))
 					init_shutdown(how);
+			} else if (fd == STDOUT_FILENO) {
+				console_flush();
 			} else if (!services_output(fd) && power_button_pressed(fd)) {
 				init_log("power button pressed");
 				init_shutdown(INIT_POWEROFF);

@@ -45,6 +45,7 @@ void init_shutdown(enum init_halt how)
 	if (how == INIT_POWEROFF)
 		watchdog_disarm();
 	init_log("%s", how == INIT_REBOOT ? "rebooting" : "powering off");
+	console_drain();
 	reboot(how == INIT_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
 	/* reboot() returns only on failure; PID 1 must never exit. */
 	init_log("reboot(): %s", bh_strerror(errno));
