@@ -525,7 +525,6 @@ int bundle_check_contents(const struct bundle *b, const char *what, const char *
 			  struct bh_error *err)
 {
 	struct verify_report rep = {0};
-	struct strv covered = {0}, skip = {0};
 	struct spdx_doc doc;
 	char name[128];
 	int rc;
@@ -533,12 +532,7 @@ int bundle_check_contents(const struct bundle *b, const char *what, const char *
 	snprintf(name, sizeof(name), "%s: sbom.spdx.json", what);
 	if (spdx_read_buf(b->sbom, b->sbom_len, name, &doc, err) < 0)
 		return -1;
-	rc = sbom_verify_tree(&doc, dir, "", &rep, err);
-	for (size_t i = 0; rc == 0 && i < doc.n_files; i++)
-		if (strv_push(&covered, doc.files[i].path) < 0)
-			rc = bh_error(err, ENOMEM, "%s", name);
-	if (rc == 0)
-		rc = sbom_find_unlisted(dir, &covered, &skip, "", &rep, err);
+	rc = sbom_verify_doc(&doc, dir, "", NULL, NULL, &rep, err);
 	if (rc == 0 && (rep.modified.n || rep.missing.n || rep.unlisted.n))
 		rc = bh_error(err, 0, "%s: its SBOM does not describe its contents (%zu modified, "
 			      "%zu missing, %zu unlisted files%s%s)", what, rep.modified.n,
@@ -546,6 +540,5 @@ int bundle_check_contents(const struct bundle *b, const char *what, const char *
 			      rep.unlisted.n ? rep.unlisted.v[0] : "");
 	spdx_doc_free(&doc);
 	verify_report_free(&rep);
-	strv_free(&covered);
 	return rc;
 }

@@ -193,23 +193,19 @@ static void drop(struct strv *list, size_t from, const char *prefix, const char 
 		}
 }
 
-int sbom_verify_installed(const char *sbom, const char *base, const char *prefix,
-                          const struct strv *skip, const char *own_file, struct verify_report *rep,
-                          struct bh_error *err)
+int sbom_verify_doc(const struct spdx_doc *doc, const char *base, const char *prefix,
+                    const struct strv *skip, const char *own_file, struct verify_report *rep,
+                    struct bh_error *err)
 {
 	static const struct strv none;
 	struct strv covered = {0};
-	struct spdx_doc doc;
 	size_t from = rep->modified.n;
 	int r;
 
-	if (spdx_read(sbom, &doc, err) < 0)
-		return -1;
-	r = sbom_verify_tree(&doc, base, prefix, rep, err);
-	for (size_t i = 0; r == 0 && i < doc.n_files; i++)
-		if (!doc.files[i].outside && strv_push(&covered, doc.files[i].path) < 0)
-			r = bh_error(err, ENOMEM, "verify %s", sbom);
-	spdx_doc_free(&doc);
+	r = sbom_verify_tree(doc, base, prefix, rep, err);
+	for (size_t i = 0; r == 0 && i < doc->n_files; i++)
+		if (!doc->files[i].outside && strv_push(&covered, doc->files[i].path) < 0)
+			r = bh_error(err, ENOMEM, "verify %s", base);
 	/* base's tree may be on another filesystem than what holds it (a
 	 * workload's on /data): it is walked on its own. */
 	if (r == 0)
@@ -217,5 +213,19 @@ int sbom_verify_installed(const char *sbom, const char *base, const char *prefix
 	strv_free(&covered);
 	if (r == 0 && own_file)
 		drop(&rep->modified, from, prefix, own_file);
+	return r;
+}
+
+int sbom_verify_installed(const char *sbom, const char *base, const char *prefix,
+                          const struct strv *skip, const char *own_file, struct verify_report *rep,
+                          struct bh_error *err)
+{
+	struct spdx_doc doc;
+	int r;
+
+	if (spdx_read(sbom, &doc, err) < 0)
+		return -1;
+	r = sbom_verify_doc(&doc, base, prefix, skip, own_file, rep, err);
+	spdx_doc_free(&doc);
 	return r;
 }

@@ -108,6 +108,10 @@ int sbom_find_unlisted(const char *root, const struct strv *covered, const struc
 int sbom_verify_installed(const char *sbom, const char *base, const char *prefix,
                           const struct strv *skip, const char *own_file, struct verify_report *rep,
                           struct bh_error *err);
+/* The same with the document already read (a bundle's, from memory). */
+int sbom_verify_doc(const struct spdx_doc *doc, const char *base, const char *prefix,
+                    const struct strv *skip, const char *own_file, struct verify_report *rep,
+                    struct bh_error *err);
 void verify_report_free(struct verify_report *rep);
 
 /* OSV advisories. */
