@@ -55,6 +55,7 @@ struct workload {
 	 * the lines dropped over it (since the last report, and in all). */
 	int64_t out_tokens, out_refilled_ms;
 	uint64_t out_dropped, out_dropped_total;
+	int64_t out_noted_ms; /* when the last drop note was written */
 };
 
 /* The table (workloads.c). */

@@ -9,7 +9,8 @@
  * control socket and the trial-boot timer get theirs), and keeps at most
  * OUTPUT_RATE bytes a second of it, with bursts to OUTPUT_BURST. Lines over
  * that are read and dropped, and counted: one line in the log says how many
- * once the rate allows again.
+ * once the rate allows again, at most every DROP_NOTE_MS (a note per refill
+ * would itself be a flood of bhd's lines).
  *
  * The console copy has a budget of its own, for all workloads together and
  * well under what a serial console carries (115200 baud: about 11 KiB/s):
@@ -32,12 +33,13 @@
 #define OUTPUT_WAKEUP_BUDGET (16 * 1024)
 #define OUTPUT_RATE          (16 * 1024)
 #define OUTPUT_BURST         (64 * 1024)
+#define DROP_NOTE_MS         10000
 #define CONSOLE_COPY_RATE    (4 * 1024)
 #define CONSOLE_COPY_BURST   (16 * 1024)
 
 bool workload_output_console;
 
-static int64_t copy_tokens = CONSOLE_COPY_BURST, copy_refilled_ms;
+static int64_t copy_tokens = CONSOLE_COPY_BURST, copy_refilled_ms, copy_noted_ms;
 static unsigned long long copy_skipped, copy_skipped_total;
 
 /* One line onto bhd's output, if the console copy's budget holds it. */
@@ -56,11 +58,12 @@ static void console_copy(const char *name, const char *line)
 		return;
 	}
 	copy_tokens -= cost;
-	if (copy_skipped) {
+	if (copy_skipped && (!copy_noted_ms || now - copy_noted_ms >= DROP_NOTE_MS)) {
 		bhd_log("bhd: %llu lines of workload output not copied to the console, over "
 			"%d KiB/s for all (%llu in all; bhctl logs has them)",
 			copy_skipped, CONSOLE_COPY_RATE / 1024, copy_skipped_total);
 		copy_skipped = 0;
+		copy_noted_ms = now;
 	}
 	bhd_log("%s: %s", name, line);
 }
@@ -99,7 +102,7 @@ static void output_line(struct workload *w, const char *line, size_t len, int64_
 		w->out_dropped_total++;
 		return;
 	}
-	if (w->out_dropped) {
+	if (w->out_dropped && (!w->out_noted_ms || now - w->out_noted_ms >= DROP_NOTE_MS)) {
 		char note[160];
 
 		snprintf(note, sizeof(note),
@@ -110,6 +113,7 @@ static void output_line(struct workload *w, const char *line, size_t len, int64_
 			w->m.name, (unsigned long long)w->out_dropped,
 			(unsigned long long)w->out_dropped_total);
 		w->out_dropped = 0;
+		w->out_noted_ms = now;
 	}
 	w->out_tokens -= (int64_t)len + 1;
 	workload_log_line(w->m.name, line);
