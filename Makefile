@@ -90,7 +90,9 @@ host-tools:
 	$(Q)d='$(filter %/$@,$(DEFCONFIGS))'; \
 	if [ -z "$$d" ]; then \
 		echo "unknown board configuration '$@'; the boards are:" >&2; \
-		printf '  %s\n' $(DEFCONFIG_NAMES) >&2; exit 1; fi; \
+		printf '  %s\n' $(DEFCONFIG_NAMES) >&2; \
+		$(if $(BH_EXTERNAL),,echo "(an external tree's board needs BH_EXTERNAL=<tree>: docs/vendor.md)" >&2;) \
+		exit 1; fi; \
 	mkdir -p $(O) && $(KCONFIG) defconfig $$d && echo "configured $(O) for $@"
 
 list-defconfigs:
