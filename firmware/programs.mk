@@ -62,9 +62,10 @@ $(LIBBULKHEAD): $(LIBBULKHEAD_OBJS)
 # $(1): program name, $(2): upper-case prefix. Its folder is the one of the
 # recipe being read (firmware/<prog>/<prog>.mk, here or in an external
 # tree, which _EXTERNAL names).
+program-dir = $(patsubst %/,%,$(dir $(lastword $(filter %/$(1)/$(1).mk,$(MAKEFILE_LIST)))))
 define program-common
-$(2)_DIR := $(patsubst %/,%,$(dir $(lastword $(filter %/$(1)/$(1).mk,$(MAKEFILE_LIST)))))
-$(2)_EXTERNAL := $(call external-tree-of,$(patsubst %/,%,$(dir $(lastword $(filter %/$(1)/$(1).mk,$(MAKEFILE_LIST))))))
+$(2)_DIR := $(call program-dir,$(1))
+$(2)_EXTERNAL := $(call external-tree-of,$(call program-dir,$(1)))
 $(2)_ALL_LIBS := $$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES)
 ALL_PROGRAMS += $(1)
 endef
@@ -72,7 +73,7 @@ endef
 define program-inner
 
 $(foreach p,$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES),$(if $(filter $(p),$(PACKAGES)),,$(error \
-	$($(2)_DIR) links $(p), which this configuration does not build: \
+	$(call program-dir,$(1)) links $(p), which this configuration does not build: \
 	BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
 $(2)_OBJDIR := $(PROGRAMS_BUILD_DIR)/$(1)
 $(2)_OBJS := $$(patsubst %.c,$$($(2)_OBJDIR)/%.o,$$($(2)_SOURCES))
