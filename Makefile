@@ -45,8 +45,34 @@ BH_VERSION ?= $(shell git -C $(TOPDIR) describe --always --dirty --abbrev=12 2>/
 BH_IMAGE_VERSION ?= $(shell cat $(TOPDIR)/VERSION).$(SOURCE_DATE_EPOCH)
 export SOURCE_DATE_EPOCH
 
+# External trees (BH_EXTERNAL=dir[:dir], docs/vendor.md), remembered in O
+# as Buildroot remembers BR2_EXTERNAL: given on the command line (or in the
+# environment) it is checked by support/external.py and written to
+# O/.bh-external.mk with what the trees add; without it, the value
+# remembered there is used (and checked again: a tree may have changed);
+# BH_EXTERNAL= (empty) forgets it. Package builds re-entering this Makefile
+# (BH_SUBMAKE) only read the file.
+BH_EXTERNAL_FILE := $(O)/.bh-external.mk
+ifeq ($(origin BH_EXTERNAL),undefined)
+BH_EXTERNAL := $(shell sed -n 's/^BH_EXTERNAL := //p' $(BH_EXTERNAL_FILE) 2>/dev/null)
+endif
+ifndef BH_SUBMAKE
+ifneq ($(BH_EXTERNAL)$(wildcard $(BH_EXTERNAL_FILE)),)
+BH_EXTERNAL_ERROR := $(shell out=$$($(PYTHON3) $(TOPDIR)/support/external.py --top $(TOPDIR) \
+	--out $(O) '$(BH_EXTERNAL)' 2>&1 >/dev/null) || echo "$${out:-BH_EXTERNAL: support/external.py failed}")
+ifneq ($(BH_EXTERNAL_ERROR),)
+$(error $(BH_EXTERNAL_ERROR))
+endif
+endif
+endif
+-include $(BH_EXTERNAL_FILE)
+# The tree an external path (a recipe's folder) belongs to, if any.
+external-tree-of = $(firstword $(foreach t,$(BH_EXTERNAL_NAMES),$(if $(filter \
+	$(BH_EXTERNAL_$(t)_PATH)/%,$(1)),$(t))))
+
 KCONFIG := KCONFIG_CONFIG=$(CONFIG_FILE) srctree=$(TOPDIR) $(PYTHON3) $(TOPDIR)/support/kconfig.py
-DEFCONFIGS := $(sort $(wildcard $(TOPDIR)/board/*/*_defconfig))
+OUR_DEFCONFIGS := $(sort $(wildcard $(TOPDIR)/board/*/*_defconfig))
+DEFCONFIGS := $(OUR_DEFCONFIGS) $(foreach t,$(BH_EXTERNAL_NAMES),$(BH_EXTERNAL_$(t)_DEFCONFIGS))
 DEFCONFIG_NAMES := $(notdir $(DEFCONFIGS))
 
 # Targets that work without a configuration.
@@ -64,13 +90,18 @@ host-tools:
 	$(Q)d='$(filter %/$@,$(DEFCONFIGS))'; \
 	if [ -z "$$d" ]; then \
 		echo "unknown board configuration '$@'; the boards are:" >&2; \
-		printf '  %s\n' $(DEFCONFIG_NAMES) >&2; exit 1; fi; \
+		printf '  %s\n' $(DEFCONFIG_NAMES) >&2; \
+		$(if $(BH_EXTERNAL),,echo "(an external tree's board needs BH_EXTERNAL=<tree>: docs/vendor.md)" >&2;) \
+		exit 1; fi; \
 	mkdir -p $(O) && $(KCONFIG) defconfig $$d && echo "configured $(O) for $@"
 
 list-defconfigs:
 	@echo "Board configurations (make <name>):"
-	@$(foreach d,$(DEFCONFIGS),printf '  %-34s %s\n' $(notdir $(d)) \
+	@$(foreach d,$(OUR_DEFCONFIGS),printf '  %-34s %s\n' $(notdir $(d)) \
 		"$$(sed -n 's/^# *//p;q' $(d))";)
+	@$(foreach t,$(BH_EXTERNAL_NAMES),echo; echo 'External tree $(t) ($(BH_EXTERNAL_$(t)_PATH)):'; \
+		$(foreach d,$(BH_EXTERNAL_$(t)_DEFCONFIGS),printf '  %-34s %s\n' $(notdir $(d)) \
+		"$$(sed -n 's/^# *//p;q' $(d))";))
 
 menuconfig: host-tools
 	$(Q)mkdir -p $(O) && cd $(TOPDIR) && KCONFIG_CONFIG=$(CONFIG_FILE) \
@@ -138,7 +169,8 @@ help:
 	@echo '  make bench               benchmarks against their named peers'
 	@echo '  make sanitize-tools      ASan+UBSan host builds of the programs the integration tests run'
 	@echo
-	@echo 'Variables: O=<dir> (default output), BULKHEAD_CACHE=<dir> (default ~/.cache/bulkhead), V=1'
+	@echo 'Variables: O=<dir> (default output), BULKHEAD_CACHE=<dir> (default ~/.cache/bulkhead), V=1,'
+	@echo '  BH_EXTERNAL=<dir>[:<dir>] external trees, remembered in O (BH_EXTERNAL= forgets them; docs/vendor.md)'
 
 ifneq ($(CONFIGURED_GOALS),)
 ifeq ($(wildcard $(CONFIG_FILE)),)
@@ -172,10 +204,14 @@ qstrip = $(strip $(subst ",,$(1)))
 BH_ARCH := $(call qstrip,$(BH_ARCH))
 BH_BOARD_NAME := $(call qstrip,$(BH_BOARD_NAME))
 BH_PROFILE := $(call qstrip,$(BH_PROFILE))
-BOARD_DIR := $(TOPDIR)/board/$(BH_BOARD_NAME)
-ifeq ($(wildcard $(BOARD_DIR)/cmdline),)
-$(error BH_BOARD_NAME '$(BH_BOARD_NAME)' in $(CONFIG_FILE) names no folder under board/)
+# Ours, or an external tree's (a name is never both: support/external.py).
+BOARD_DIR := $(firstword $(wildcard $(patsubst %,%/board/$(BH_BOARD_NAME)/cmdline,$(TOPDIR) \
+	$(foreach t,$(BH_EXTERNAL_NAMES),$(BH_EXTERNAL_$(t)_PATH)))))
+ifeq ($(BOARD_DIR),)
+$(error BH_BOARD_NAME '$(BH_BOARD_NAME)' in $(CONFIG_FILE) names no folder under board/ \
+	$(if $(BH_EXTERNAL),nor under board/ of BH_EXTERNAL ($(BH_EXTERNAL)),(and BH_EXTERNAL is not set)))
 endif
+BOARD_DIR := $(patsubst %/cmdline,%,$(BOARD_DIR))
 
 include $(TOPDIR)/firmware/toolchain.mk
 include $(TOPDIR)/firmware/packages/pkg-infra.mk

@@ -59,9 +59,13 @@ $(LIBBULKHEAD): $(LIBBULKHEAD_OBJS)
 
 -include $(LIBBULKHEAD_OBJS:.o=.d)
 
-# $(1): program name, $(2): upper-case prefix.
+# $(1): program name, $(2): upper-case prefix. Its folder is the one of the
+# recipe being read (firmware/<prog>/<prog>.mk, here or in an external
+# tree, which _EXTERNAL names).
+program-dir = $(patsubst %/,%,$(dir $(lastword $(filter %/$(1)/$(1).mk,$(MAKEFILE_LIST)))))
 define program-common
-$(2)_DIR := $(TOPDIR)/firmware/$(1)
+$(2)_DIR := $(call program-dir,$(1))
+$(2)_EXTERNAL := $(call external-tree-of,$(call program-dir,$(1)))
 $(2)_ALL_LIBS := $$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES)
 ALL_PROGRAMS += $(1)
 endef
@@ -69,7 +73,7 @@ endef
 define program-inner
 
 $(foreach p,$($(2)_LIBS) $(LIBBULKHEAD_PACKAGES),$(if $(filter $(p),$(PACKAGES)),,$(error \
-	firmware/$(1) links $(p), which this configuration does not build: \
+	$(call program-dir,$(1)) links $(p), which this configuration does not build: \
 	BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
 $(2)_OBJDIR := $(PROGRAMS_BUILD_DIR)/$(1)
 $(2)_OBJS := $$(patsubst %.c,$$($(2)_OBJDIR)/%.o,$$($(2)_SOURCES))
@@ -159,3 +163,6 @@ endef
 program = $(call program-common,$(1),$(call UPPERCASE,$(1)))$(if $(filter NO,$($(call UPPERCASE,$(1))_TARGET)),,$(call program-inner,$(1),$(call UPPERCASE,$(1))))$(if $(filter YES,$($(call UPPERCASE,$(1))_HOST) $($(call UPPERCASE,$(1))_TARGET:NO=YES)),$(call host-program-inner,$(1),$(call UPPERCASE,$(1))))
 
 include $(sort $(filter-out $(TOPDIR)/firmware/packages/%,$(wildcard $(TOPDIR)/firmware/*/*.mk)))
+# The external trees' programs (BH_EXTERNAL): the same flags, libraries and
+# rules as ours.
+include $(foreach t,$(BH_EXTERNAL_NAMES),$(BH_EXTERNAL_$(t)_PROGRAM_MKS))

@@ -24,6 +24,7 @@ ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published $(E
 include $(TOPDIR)/rootfs/sbom.mk
 include $(TOPDIR)/rootfs/keys.mk
 include $(TOPDIR)/rootfs/workloads.mk
+include $(TOPDIR)/rootfs/external.mk
 
 # The image version (os-release, the UKIs): a file that changes only when
 # the version does, so that a version given on the command line rebuilds.

@@ -60,20 +60,31 @@ outside_file=boot/$(KERNEL_IMAGE) $(LINUX_PREFIX)/$(KERNEL_IMAGE)
 endef
 $(foreach p,$(PACKAGES),$(eval $(call sbom-package-info,$(p),$(call UPPERCASE,$(p)))))
 
-# Our programs: version from git, our licence, and the libraries the linker
-# really pulled in (the link map).
+# What the SBOM says of a file of ours, or of an external tree's
+# (BH_EXTERNAL: its descriptor's supplier, licence and url, its git
+# version). $(1): the tree's name, empty for ours.
+sbom-version = $(if $(1),$(or $(BH_EXTERNAL_$(1)_VERSION),$(BH_VERSION)),$(BH_VERSION))
+sbom-supplier = $(if $(1),$(BH_EXTERNAL_$(1)_SUPPLIER),$(BULKHEAD_SUPPLIER))
+sbom-license = $(if $(1),$(BH_EXTERNAL_$(1)_LICENSE),$(BULKHEAD_LICENSE))
+sbom-url = $(if $(1),$(BH_EXTERNAL_$(1)_URL),$(BULKHEAD_URL))
+sbom-purl-prefix = $(if $(1),pkg:generic/$(BH_EXTERNAL_$(1)_ID)-,pkg:generic/bulkhead-)
+sbom-license-file = $(if $(1),$(firstword $(wildcard $(BH_EXTERNAL_$(1)_PATH)/LICENSE \
+	$(BH_EXTERNAL_$(1)_PATH)/COPYING)),$(TOPDIR)/LICENSE)
+
+# Our programs (and an external tree's): version from git, the licence, and
+# the libraries the linker really pulled in (the link map).
 define sbom-program-info
 define SBOM_INFO_TEXT_$(1)
 name=$(1)
 kind=program
-version=$(BH_VERSION)
-supplier=$(BULKHEAD_SUPPLIER)
-license=$(BULKHEAD_LICENSE)
-purl=pkg:generic/bulkhead-$(1)@$(BH_VERSION)
-download=$(BULKHEAD_URL)
-source=firmware/$(1)
+version=$$(call sbom-version,$$($(2)_EXTERNAL))
+supplier=$$(call sbom-supplier,$$($(2)_EXTERNAL))
+license=$$(call sbom-license,$$($(2)_EXTERNAL))
+purl=$$(call sbom-purl-prefix,$$($(2)_EXTERNAL))$(1)@$$(call sbom-version,$$($(2)_EXTERNAL))
+download=$$(call sbom-url,$$($(2)_EXTERNAL))
+source=$$(if $$($(2)_EXTERNAL),$$($(2)_DIR),firmware/$(1))
 link_map=$$($(2)_BIN).map
-license_file=$(TOPDIR)/LICENSE
+$$(if $$(call sbom-license-file,$$($(2)_EXTERNAL)),license_file=$$(call sbom-license-file,$$($(2)_EXTERNAL)))
 endef
 $(SBOM_INFO_DIR)/$(1).info: $$($(2)_BIN) $(TOPDIR)/rootfs/sbom.mk | $(SBOM_INFO_DIR)
 	$$(file >$$@.tmp,$$(SBOM_INFO_TEXT_$(1)))

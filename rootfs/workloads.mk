@@ -61,3 +61,66 @@ ROOTFS_PARTS += demo-workloads=$(DEMO_PART)
 ROOTFS_PART_STAMPS += $(DEMO_PART)/.stamp
 SBOM_INFO_FILES += $(SBOM_INFO_DIR)/demo-workloads.info
 endif
+
+# A container bundle baked into the image, the way a vendor's is
+# (BH_EXTERNAL, docs/vendor.md): rootfs/workloads/<b>/ of an external tree
+# holds bhpack's manifest.json, optionally a rootfs/ folder copied into the
+# bundle's root, and <b>.mk, which names the programs (ours or the tree's,
+# firmware/<prog>) stripped into the bundle's /usr/bin and ends with
+# $(eval $(call workload-bundle,<b>)):
+#   ACME_WEB_PROGRAMS = acme-hello
+# The bundle is signed with the image's workload key and installed by bhd
+# at first boot; it is its own component, <b>-bundle, in the SBOM.
+# $(1): bundle name, $(2): upper-case prefix, $(3): its folder.
+define workload-bundle-inner
+$(2)_BUNDLE_DIR := $(3)
+$(2)_BUNDLE_EXTERNAL := $(call external-tree-of,$(3))
+$(2)_BUNDLE := $(BUILD_DIR)/workloads/$(1).bundle
+$(2)_BUNDLE_ROOT := $(BUILD_DIR)/workloads/$(1)
+$(2)_BUNDLE_PART := $(PARTS_DIR)/$(1)-bundle
+$(2)_BUNDLE_INPUTS := $(3)/manifest.json $(3)/$(1).mk $(if $(wildcard $(3)/rootfs),$(shell find $(3)/rootfs))
+
+$$($(2)_BUNDLE): $$($(2)_BUNDLE_INPUTS) $$(foreach p,$$($(2)_PROGRAMS),$$($$(call UPPERCASE,$$(p))_BIN)) \
+		$(BHPACK_HOST_BIN) $(SIGNING_KEY) $(TOPDIR)/rootfs/workloads.mk
+	@echo ">>> $(1): container bundle"
+	$(Q)rm -rf $$($(2)_BUNDLE_ROOT) && mkdir -p $$($(2)_BUNDLE_ROOT)/usr/bin
+	$(Q)$(if $(wildcard $(3)/rootfs),cp -R $(3)/rootfs/. $$($(2)_BUNDLE_ROOT)/)
+	$(Q)$$(foreach p,$$($(2)_PROGRAMS),$(TARGET_STRIP) -o $$($(2)_BUNDLE_ROOT)/usr/bin/$$(p) \
+		$$($$(call UPPERCASE,$$(p))_BIN) &&) true
+	$(Q)$(BHPACK_HOST_BIN) build --key $(SIGNING_KEY) --arch $(BH_ARCH) \
+		--supplier "$$(call sbom-supplier,$$($(2)_BUNDLE_EXTERNAL))" --created $(SOURCE_DATE_EPOCH) \
+		--manifest $(3)/manifest.json --rootfs $$($(2)_BUNDLE_ROOT) -o $$@.tmp >/dev/null
+	$(Q)mv $$@.tmp $$@
+
+$$($(2)_BUNDLE_PART)/.stamp: $$($(2)_BUNDLE)
+	$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/usr/share/bulkhead/workloads
+	$(Q)cp $$< $$(@D)/usr/share/bulkhead/workloads/
+	$(Q)touch $$@
+
+define SBOM_INFO_TEXT_$(1)-bundle
+name=$(1)-bundle
+kind=files
+version=$$(call sbom-version,$$($(2)_BUNDLE_EXTERNAL))
+supplier=$$(call sbom-supplier,$$($(2)_BUNDLE_EXTERNAL))
+license=$$(call sbom-license,$$($(2)_BUNDLE_EXTERNAL))
+purl=$$(call sbom-purl-prefix,$$($(2)_BUNDLE_EXTERNAL))$(1)-bundle@$$(call sbom-version,$$($(2)_BUNDLE_EXTERNAL))
+download=$$(call sbom-url,$$($(2)_BUNDLE_EXTERNAL))
+source=$(3)
+$$(if $$(call sbom-license-file,$$($(2)_BUNDLE_EXTERNAL)),license_file=$$(call sbom-license-file,$$($(2)_BUNDLE_EXTERNAL)))
+endef
+$(SBOM_INFO_DIR)/$(1)-bundle.info: $(3)/$(1).mk $(TOPDIR)/rootfs/workloads.mk \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(SBOM_INFO_DIR)
+	$$(file >$$@.tmp,$$(SBOM_INFO_TEXT_$(1)-bundle))
+	$(Q)mv $$@.tmp $$@
+
+ROOTFS_PARTS += $(1)-bundle=$$($(2)_BUNDLE_PART)
+ROOTFS_PART_STAMPS += $$($(2)_BUNDLE_PART)/.stamp
+SBOM_INFO_FILES += $(SBOM_INFO_DIR)/$(1)-bundle.info
+WORKLOAD_BUNDLES += $(1)
+$(1)-bundle: $$($(2)_BUNDLE_PART)/.stamp
+.PHONY: $(1)-bundle
+endef
+workload-bundle = $(call workload-bundle-inner,$(1),$(call UPPERCASE,$(1)),$(patsubst %/,%,$(dir \
+	$(lastword $(filter %/$(1)/$(1).mk,$(MAKEFILE_LIST))))))
+
+include $(foreach t,$(BH_EXTERNAL_NAMES),$(BH_EXTERNAL_$(t)_WORKLOAD_MKS))

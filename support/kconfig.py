@@ -10,6 +10,7 @@ of range, an unknown symbol) is an error here: a build must never run on a
 configuration that was silently repaired.
 """
 import os
+import re
 import sys
 import tempfile
 
@@ -18,9 +19,27 @@ import kconfiglib
 PREFIX = ""  # symbols carry their BH_ prefix in Kconfig, like Buildroot's BR2_
 
 
-def load(strict_file=None):
+def set_env():
     os.environ.setdefault("srctree", os.getcwd())
     os.environ["CONFIG_"] = PREFIX
+    # The external trees' menus (support/external.py) sit beside the
+    # configuration; the top Kconfig sources them when they exist.
+    # A tree's own Config.in can name its files as
+    # "$(BH_EXTERNAL_<NAME>_PATH)/...".
+    out = os.path.dirname(os.path.abspath(os.environ.get("KCONFIG_CONFIG", ".config")))
+    os.environ["BH_EXTERNAL_KCONFIG"] = os.path.join(out, ".bh-external.in")
+    try:
+        with open(os.path.join(out, ".bh-external.mk")) as f:
+            for line in f:
+                m = re.match(r"^(BH_EXTERNAL_[A-Za-z0-9_]+_PATH) := (.*)$", line)
+                if m:
+                    os.environ[m.group(1)] = m.group(2)
+    except FileNotFoundError:
+        pass
+
+
+def load(strict_file=None):
+    set_env()
     kconf = kconfiglib.Kconfig("Kconfig", warn_to_stderr=False)
     kconf.warn_assign_undef = True
     if strict_file is not None:
@@ -75,8 +94,7 @@ def main(argv):
             p, header="/* Generated from %s: do not edit. */\n" % config))
     elif cmd == "menuconfig":
         import menuconfig
-        os.environ["CONFIG_"] = PREFIX
-        os.environ.setdefault("srctree", os.getcwd())
+        set_env()
         menuconfig.menuconfig(kconfiglib.Kconfig("Kconfig"))
     else:
         sys.exit("kconfig: unknown command '%s'\n%s" % (cmd, __doc__))

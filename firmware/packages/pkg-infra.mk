@@ -28,11 +28,13 @@ O_TAG := $(shell printf '%s' '$(O)' | sha256sum | cut -c1-8)
 
 # The identity of a package's inputs: anything that changes the result
 # changes the key, and so the folder the result is published in.
+# _EXTRA_KEY_FILES are inputs set from outside the recipe (a board's
+# kernel fragment, packages.mk).
 # $(1): upper-case prefix, $(2): what it is built for (arch, compilers).
 define pkg-key
 $(shell { echo "$(PKG_INFRA_VERSION) $(2) $($(1)_VERSION) $($(1)_KEY_VARS)"; \
 	echo "$(foreach d,$($(1)_DEPENDENCIES),$($(call UPPERCASE,$(d))_KEY))"; \
-	cat $(sort $(wildcard $($(1)_PKGDIR)/*)) $($(1)_KEY_FILES); } \
+	cat $(sort $(wildcard $($(1)_PKGDIR)/*)) $($(1)_KEY_FILES) $($(1)_EXTRA_KEY_FILES); } \
 	| sha256sum | cut -c1-12)
 endef
 
@@ -45,15 +47,19 @@ endef
 # A target package is built, and listed in the SBOM and legal-info, only
 # when the configuration selects it: BH_PACKAGE_<NAME> from its Config.in
 # is y. One without a Config.in (linux-headers, part of the toolchain)
-# always is. $(1): recipe folder name.
-pkg-selected = $(if $(wildcard $(TOPDIR)/firmware/packages/$(1)/Config.in),$(filter \
-	y,$(BH_PACKAGE_$(call UPPERCASE,$(1)))),y)
+# always is. $(1): recipe folder name, $(2): the folder.
+pkg-selected = $(if $(wildcard $(2)/Config.in),$(filter y,$(BH_PACKAGE_$(call UPPERCASE,$(1)))),y)
+
+# The folder of recipe <name>/<name>.mk, ours (firmware/packages) or an
+# external tree's: the makefile being read with that name. $(1): name.
+pkgdir = $(patsubst %/,%,$(dir $(lastword $(filter %/$(1)/$(1).mk,$(MAKEFILE_LIST)))))
 
 # $(1): package name, $(2): upper-case prefix, $(3): artifacts folder,
-# $(4): what it is built for (part of the key), $(5): recipe folder name.
+# $(4): what it is built for (part of the key), $(5): recipe folder name,
+# $(6): recipe folder.
 define package-inner
 $(2)_NAME := $(1)
-$(2)_PKGDIR := $(TOPDIR)/firmware/packages/$(5)
+$(2)_PKGDIR := $(6)
 $(2)_HASH_FILE ?= $$($(2)_PKGDIR)/$(5).hash
 $(2)_PATCHES := $$(sort $$(wildcard $$($(2)_PKGDIR)/*.patch))
 $(2)_DL_FILE := $(DL_DIR)/$$($(2)_SOURCE)
@@ -71,7 +77,7 @@ $(2)_FETCH_ARGS := --package $(1) --file $$($(2)_SOURCE) --hash-file $$($(2)_HAS
 	$$(if $$($(2)_DEBIAN_RELEASE),--debian-release $$($(2)_DEBIAN_RELEASE)) \
 	$$(if $$($(2)_DEBIAN_SOURCE),--debian-source $$($(2)_DEBIAN_SOURCE)) \
 	$$(if $$($(2)_DEBIAN_BINARY),--debian-binary '$$($(2)_DEBIAN_BINARY)')
-$(if $(filter host-%,$(1)),HOST_PACKAGES,$(if $(call pkg-selected,$(5)),PACKAGES,UNSELECTED_PACKAGES)) += $(1)
+$(if $(filter host-%,$(1)),HOST_PACKAGES,$(if $(call pkg-selected,$(5),$(6)),PACKAGES,UNSELECTED_PACKAGES)) += $(1)
 
 # Two packages may share one archive (linux and linux-headers).
 ifeq ($$(filter $$($(2)_DL_FILE),$$(DL_FILES)),)
@@ -131,7 +137,7 @@ $(1)-dirclean:
 .PHONY: $(1) $(1)-source $(1)-rebuild $(1)-dirclean
 endef
 
-package = $(call package-inner,$(1),$(call UPPERCASE,$(1)),$(ARTIFACTS_DIR),$(BH_ARCH) $(TOOLCHAIN_ID),$(1))
+package = $(call package-inner,$(1),$(call UPPERCASE,$(1)),$(ARTIFACTS_DIR),$(BH_ARCH) $(TOOLCHAIN_ID),$(1),$(call pkgdir,$(1)))
 
 # host-<name>: the same pinned source built for the build machine with its
 # own gcc, for the C unit tests and the host tools ($(O)/host/bin). The
@@ -151,4 +157,4 @@ HOST_$(2)_DEBIAN_SOURCE = $$($(2)_DEBIAN_SOURCE)
 HOST_$(2)_DEBIAN_BINARY = $$($(2)_DEBIAN_BINARY)
 endef
 
-host-package = $(eval $(call host-package-vars,$(1),$(call UPPERCASE,$(1))))$(call package-inner,host-$(1),HOST_$(call UPPERCASE,$(1)),$(HOST_ARTIFACTS_DIR),host $(HOST_GCC_ID),$(1))
+host-package = $(eval $(call host-package-vars,$(1),$(call UPPERCASE,$(1))))$(call package-inner,host-$(1),HOST_$(call UPPERCASE,$(1)),$(HOST_ARTIFACTS_DIR),host $(HOST_GCC_ID),$(1),$(call pkgdir,$(1)))

@@ -1,0 +1,10 @@
+################################################################################
+# acme-hello: the ACME example's own program. On the host (a service) it
+# says the greeting of its configuration file; in the acme-web container
+# (a baked bundle) it also serves that greeting on a TCP port.
+################################################################################
+
+ACME_HELLO_SOURCES = main.c greeting.c
+ACME_HELLO_INSTALL = usr/bin/acme-hello
+
+$(eval $(call program,acme-hello))
