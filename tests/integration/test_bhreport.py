@@ -19,8 +19,8 @@ once, none lost), a full queue (the oldest dropped, counted and reported),
 a device id that is not the certificate's (the broker refuses its topics),
 a bad configuration.
 
-Environment: BH_OUTPUT, a configured O folder with host/bin/bhreport and
-host/bin/bhfleet (make host-bhreport host-bhfleet).
+Environment: BH_OUTPUT, a configured O folder (the test makes its
+host/bin/bhreport and host/bin/bhfleet when they are missing).
 """
 import json
 import os
@@ -34,14 +34,13 @@ import time
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from tap import Tap  # noqa: E402
-import bhbin  # noqa: E402
+import bhbin  # noqa: E402,F401 (tests/run: this test starts our programs)
 from mqtt_fixture import FakeBroker, Mosquitto, Pki, free_port, read_packet, MOSQUITTO  # noqa: E402
-from reporter_fixture import Proxy, Reporter, config, status  # noqa: E402
+from reporter_fixture import Proxy, Reporter, config, host_programs, status  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhreport = bhbin.program("bhreport", os.path.join(out, "host", "bin", "bhreport"))
-bhfleet = bhbin.program("bhfleet", os.path.join(out, "host", "bin", "bhfleet"))
+bhreport, bhfleet = host_programs(out, "bhreport", "bhfleet")
 for tool in (MOSQUITTO, shutil.which("mosquitto_sub"), shutil.which("openssl")):
     if not tool or not os.path.exists(tool):
         t.ok(False, "mosquitto, mosquitto-clients and openssl are installed (make host-tools)")

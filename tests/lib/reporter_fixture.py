@@ -238,3 +238,16 @@ class Proxy:
         self.stopping = True
         self.cut()
         self.sock.close()
+
+
+def host_programs(out, *names):
+    """The build-host builds of our programs `names` in the O folder out
+    (made here when missing: make check's build does not make them), or
+    their sanitizer builds in the sanitizer pass (None when absent)."""
+    import bhbin
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    paths = [os.path.join(out, "host", "bin", n) for n in names]
+    if not bhbin.sanitized() and not all(os.access(p, os.X_OK) for p in paths):
+        subprocess.run(["make", "-s", "-C", top, "O=" + out] + ["host-" + n for n in names],
+                       capture_output=True, text=True)
+    return [bhbin.program(n, p) for n, p in zip(names, paths)]
