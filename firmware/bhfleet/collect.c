@@ -120,9 +120,9 @@ int collect(struct options *o, struct fleet_view *v,
 	char filter[REPORT_PREFIX_MAX + 16];
 	struct mqtt_client *mc;
 	int64_t start = mono_ms();
-	/* The snapshot, or the connection of a watch, within the timeout (a
-	 * watch without one: 30 s to connect, then for ever). */
-	int64_t deadline = start + (int64_t)(o->timeout_s ? o->timeout_s : 30) * 1000;
+	/* The snapshot, or the connection of a watch, within the timeout
+	 * (default 10 s); a watch without one goes on for ever. */
+	int64_t deadline = start + (int64_t)(o->timeout_s ? o->timeout_s : 10) * 1000;
 	int64_t end = o->watch && o->timeout_s ? deadline : -1;
 	int rc = 0;
 

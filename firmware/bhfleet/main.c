@@ -26,8 +26,9 @@ static int usage(void)
 	        "Prints the retained status of every gateway under P (default bulkhead):\n"
 	        "device, version, slot, confirmed, workloads running/total, advisories,\n"
 	        "last seen, online or offline. --watch goes on printing each status that\n"
-	        "changes; --cache keeps each gateway's last status in FILE, so that one gone\n"
-	        "offline still shows what it ran. (bhfleet %s)\n",
+	        "changes (for --timeout S, else until stopped); --cache keeps each gateway's\n"
+	        "last status in FILE, so that one gone offline still shows what it ran.\n"
+	        "--timeout: for the snapshot, default 10 s. (bhfleet %s)\n",
 	        BH_VERSION);
 	return 2;
 }
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
 	    {"cache", required_argument, NULL, 'C'},   {"settle-ms", required_argument, NULL, 's'},
 	    {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
-	static struct options o = {.prefix = "bulkhead", .settle_ms = 500, .timeout_s = 10};
+	static struct options o = {.prefix = "bulkhead", .settle_ms = 500};
 	struct fleet_view v = {0};
 	const char *broker = NULL;
 	char client_id[48];
