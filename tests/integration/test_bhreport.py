@@ -312,7 +312,7 @@ try:
     rc, o, e = fleet(broker)
     t.ok(rf.wait_log('the certificate\'s CN "devE" is not the device id "devF"', 5)
          and "as devF (p2, c0, k60, u'devE')" in log
-         and "Denied PUBLISH from devF (d0, q1, r1, m3, 'bulkhead/devF/status'" in log
+         and "Denied PUBLISH from devF" in log and "'bulkhead/devF/status'" in log
          and "'bulkhead/devF/events'" in log and "devF" not in o,
          "a device writing under another device's topics is refused by the broker (and warned at start)",
          rf.text() + log[-1500:] + o)
