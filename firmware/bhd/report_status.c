@@ -41,13 +41,16 @@ char *report_status_stable(void)
 	yyjson_mut_val *root, *o, *a;
 	const struct fleet_applied *ap = &fleet.applied;
 	struct sync_summary ss;
-	char version[64] = "", slot[2] = {bh_running_slot(), 0};
+	static char version[64];
+	static bool version_read;
+	char slot[2] = {bh_running_slot(), 0};
 
 	if (!doc)
 		return NULL;
 	root = yyjson_mut_obj(doc);
 	yyjson_mut_doc_set_root(doc, root);
-	os_release("IMAGE_VERSION", version, sizeof(version));
+	if (!version_read) /* the image does not change while it runs */
+		version_read = os_release("IMAGE_VERSION", version, sizeof(version)) == 0;
 	o = yyjson_mut_obj_add_obj(doc, root, "image");
 	yyjson_mut_obj_add_strcpy(doc, o, "version", version);
 	yyjson_mut_obj_add_str(doc, o, "board", BH_BOARD_NAME);

@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -36,7 +35,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from tap import Tap  # noqa: E402
 import bhbin  # noqa: E402,F401 (tests/run: this test starts our programs)
 from mqtt_fixture import FakeBroker, Mosquitto, Pki, free_port, read_packet, MOSQUITTO  # noqa: E402
-from reporter_fixture import Proxy, Reporter, config, host_programs, status  # noqa: E402
+from reporter_fixture import Proxy, Reporter, Watch, config, host_programs, retained, status  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
@@ -78,50 +77,6 @@ def q(name):
 
 def cfg(port, name, **kw):
     return config(pki, port, name, q(kw.pop("queue", name)), **kw)
-
-
-class Watch:
-    """mosquitto_sub as the operator, its lines ("topic retain payload")
-    collected by a thread."""
-
-    def __init__(self, broker, topic, *extra):
-        self.lines = []
-        self.cond = threading.Condition()
-        self.proc = broker.client("mosquitto_sub", "operator", "-t", topic, "-q", "1", "-F",
-                                  "%t %r %p", *extra)
-        threading.Thread(target=self._read, daemon=True).start()
-        time.sleep(0.5)
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
-
-    def wait(self, pred, timeout=15, start=0):
-        deadline = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[start:]:
-                    if pred(line):
-                        return line
-                if time.time() >= deadline:
-                    return None
-                self.cond.wait(0.2)
-
-    def count(self):
-        with self.cond:
-            return len(self.lines)
-
-    def payloads(self, topic):
-        with self.cond:
-            return [l.split(" ", 2)[2] for l in self.lines if l.startswith(topic + " ")]
-
-
-def retained(broker, topic):
-    p = broker.client("mosquitto_sub", "operator", "-t", topic, "-C", "1", "-W", "5", "-F", "%r %p")
-    o = p.communicate(timeout=15)[0].strip()
-    return o.split(" ", 1) if o else ["", ""]
 
 
 def fleet(broker, *args):

@@ -251,3 +251,54 @@ def host_programs(out, *names):
         subprocess.run(["make", "-s", "-C", top, "O=" + out] + ["host-" + n for n in names],
                        capture_output=True, text=True)
     return [bhbin.program(n, p) for n, p in zip(names, paths)]
+
+
+class Watch:
+    """mosquitto_sub as the operator on `topic`, its lines ("topic retain
+    payload") collected by a thread, each with the time it arrived."""
+
+    def __init__(self, broker, topic, *extra):
+        self.lines, self.times = [], []
+        self.cond = threading.Condition()
+        self.proc = broker.client("mosquitto_sub", "operator", "-t", topic, "-q", "1", "-F",
+                                  "%t %r %p", *extra)
+        threading.Thread(target=self._read, daemon=True).start()
+        time.sleep(0.5)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.times.append(time.time())
+                self.cond.notify_all()
+
+    def wait(self, pred, timeout=15, start=0):
+        deadline = time.time() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[start:]:
+                    if pred(line):
+                        return line
+                if time.time() >= deadline:
+                    return None
+                self.cond.wait(0.2)
+
+    def count(self):
+        with self.cond:
+            return len(self.lines)
+
+    def payloads(self, topic, start=0):
+        with self.cond:
+            return [l.split(" ", 2)[2] for l in self.lines[start:] if l.startswith(topic + " ")]
+
+    def events(self, topic, start=0):
+        """The JSON payloads on topic, parsed."""
+        return [json.loads(p) for p in self.payloads(topic, start) if p.startswith("{")]
+
+
+def retained(broker, topic):
+    """[retain flag, payload] of the retained message on topic, as a new
+    subscriber gets it (["", ""] when none within 5 s)."""
+    p = broker.client("mosquitto_sub", "operator", "-t", topic, "-C", "1", "-W", "5", "-F", "%r %p")
+    o = p.communicate(timeout=15)[0].strip()
+    return o.split(" ", 1) if " " in o else ["", ""]
