@@ -51,11 +51,11 @@ DEFCONFIG_NAMES := $(notdir $(DEFCONFIGS))
 
 # Targets that work without a configuration.
 NOCONFIG_TARGETS := %_defconfig menuconfig savedefconfig list-defconfigs help \
-	clean distclean run check bench host-tools
+	clean distclean run check bench host-tools keys
 CONFIGURED_GOALS := $(filter-out $(NOCONFIG_TARGETS),$(or $(MAKECMDGOALS),all))
 
 .PHONY: all run check bench help list-defconfigs menuconfig savedefconfig \
-	clean distclean host-tools olddefconfig
+	clean distclean host-tools olddefconfig keys
 
 host-tools:
 	$(Q)sh $(TOPDIR)/support/host-tools.sh
@@ -87,6 +87,18 @@ run: host-tools
 	@echo "Booting $(IMAGES_DIR) in QEMU on this terminal. Quit: Ctrl-a then x."
 	$(Q)$(IMAGES_DIR)/start-qemu.sh
 
+# `make keys DIR=...`: a vendor's key set (bhpack keys, docs/vendor.md),
+# made with this tree's bhpack (configuring the default board when nothing
+# is) into a new folder that must not be inside the tree.
+KEYS_DIR = $(abspath $(DIR))
+keys: host-tools
+	$(Q)test -n '$(DIR)' || { echo "usage: make keys DIR=/a/new/folder/outside/this/tree" >&2; exit 1; }
+	$(Q)case '$(KEYS_DIR)/' in '$(TOPDIR)/'*) echo "make keys: $(KEYS_DIR) is inside the source" \
+		"tree, where keys get committed: give a DIR outside $(TOPDIR)" >&2; exit 1;; esac
+	$(Q)test -f $(CONFIG_FILE) || $(MAKE) --no-print-directory qemu_x86_64_defconfig
+	$(Q)$(MAKE) --no-print-directory host-bhpack
+	$(Q)$(HOST_DIR)/bin/bhpack keys --dir '$(KEYS_DIR)' $(if $(NAME),--name '$(NAME)')
+
 check: host-tools
 	$(Q)$(TOPDIR)/tests/run --output $(O)/check $(if $(TESTS),--only '$(TESTS)')
 
@@ -117,6 +129,7 @@ help:
 	@echo '  make <package>           build one package; <package>-rebuild, <package>-dirclean'
 	@echo '  make legal-info          collect sources and licence texts into O/legal-info'
 	@echo '  make update-image        signed update file O/images/update-<version>.bhu (docs/update.md)'
+	@echo '  make keys DIR=<dir>      a new vendor key set, outside the tree (docs/vendor.md; NAME=vendor)'
 	@echo '  make clean               remove the build, images and host folders of O'
 	@echo '  make distclean           remove O entirely (the shared cache stays)'
 	@echo
@@ -174,11 +187,13 @@ include $(TOPDIR)/tests/fuzz/fuzz.mk
 include $(TOPDIR)/tests/sanitize/sanitize.mk
 
 # Every image is made of these; the configuration cannot leave them out.
-$(foreach p,musl linux systemd-boot busybox,$(if $(filter $(p),$(PACKAGES)),,$(error \
+$(foreach p,musl linux systemd-boot busybox e2fsprogs,$(if $(filter $(p),$(PACKAGES)),,$(error \
 	every image needs $(p): BH_PACKAGE_$(call UPPERCASE,$(p)) is not set)))
 
-# Every selected package is built, whether or not a program uses it yet.
-all: images $(PACKAGES)
+# Every selected package is built, whether or not a program uses it yet,
+# and every program's build-host twin in O/host/bin (bhpack, bhsbom,
+# bhsync): the tools a vendor runs and the tests drive.
+all: images $(PACKAGES) $(addprefix host-,$(HOST_PROGRAMS))
 
 # For scripts and tests: make -s printvars VARS='LINUX_PREFIX BUSYBOX_PREFIX'
 printvars:

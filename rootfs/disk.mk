@@ -11,11 +11,7 @@
 ################################################################################
 
 DISK_DIR := $(BUILD_DIR)/disk
-SECURE_BOOT_KEY := $(call keypath,$(call qstrip,$(BH_SECURE_BOOT_KEY)))
-SECURE_BOOT_CERT := $(call keypath,$(call qstrip,$(BH_SECURE_BOOT_CERT)))
-ifneq ($(filter %TEST-ONLY%,$(SECURE_BOOT_KEY)),)
-$(info NOTE: disk.img is signed with a TEST Secure Boot key (board/common/keys): never ship it)
-endif
+# SECURE_BOOT_KEY and SECURE_BOOT_CERT come from rootfs/keys.mk.
 # binutils' plain objcopy on x86_64 writes no pei-aarch64.
 DISK_OBJCOPY := $(if $(filter aarch64,$(BH_ARCH)),aarch64-linux-gnu-objcopy,objcopy)
 # The kernel command line of the UKIs: the board's, with the root from
@@ -64,7 +60,6 @@ endef
 # `bhctl update` (docs/update.md): a bundle of format bulkhead-update/1
 # holding the slot payload, the signed UKI for either slot and the image's
 # SBOM, signed with BH_UPDATE_SIGNING_KEY.
-UPDATE_SIGNING_KEY := $(call keypath,$(call qstrip,$(BH_UPDATE_SIGNING_KEY)))
 UPDATE_IMAGE := $(IMAGES_DIR)/update-$(BH_IMAGE_VERSION).bhu
 
 $(UPDATE_IMAGE): $(DISK_DIR)/.stamp $(IMAGES_DIR)/sbom/.stamp $(BHPACK_HOST_BIN) $(UPDATE_SIGNING_KEY)

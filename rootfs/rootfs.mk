@@ -14,13 +14,15 @@ ROOTFS_SKELETON_FILES := $(shell find $(TOPDIR)/rootfs/skeleton -type f)
 # What each component installs: (component name)=(folder laid out like /).
 ROOTFS_PARTS := bulkhead-base-files=$(BASE_FILES_PART) \
 	busybox=$(BUSYBOX_PREFIX)/target \
+	e2fsprogs=$(E2FSPROGS_PREFIX)/target \
 	$(foreach p,$(PROGRAMS),$(p)=$(PARTS_DIR)/$(p))
-ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published \
+ROOTFS_PART_STAMPS := $(BASE_FILES_PART)/.stamp $(BUSYBOX_PREFIX)/.published $(E2FSPROGS_PREFIX)/.published \
 	$(foreach p,$(PROGRAMS),$(PARTS_DIR)/$(p)/.stamp)
 
 # The SBOM's inputs and the embedded workloads add parts and SBOM inputs:
 # they come before the rules that use those lists.
 include $(TOPDIR)/rootfs/sbom.mk
+include $(TOPDIR)/rootfs/keys.mk
 include $(TOPDIR)/rootfs/workloads.mk
 
 # The image version (os-release, the UKIs): a file that changes only when
@@ -34,22 +36,24 @@ $(IMAGE_VERSION_FILE): FORCE
 # name this build.
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
 $(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
-		$(STATE_TRUSTED_KEYS) $(FLEET_CA) $(FLEET_BROKER_CA) $(FLEET_ADVISORIES) \
+		$(UPDATE_TRUSTED_KEYS) $(STATE_TRUSTED_KEYS) $(FLEET_CA) $(FLEET_BROKER_CA) $(FLEET_ADVISORIES) \
 		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(IMAGE_VERSION_FILE) $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
 	$(Q)printf '%s\n' 'NAME=Bulkhead' 'ID=bulkhead' 'PRETTY_NAME="Bulkhead $(BH_VERSION)"' \
 		'VERSION_ID=$(BH_VERSION)' 'VARIANT_ID=$(BH_PROFILE)' 'BULKHEAD_BOARD=$(BH_BOARD_NAME)' \
 		'IMAGE_ID=bulkhead' 'IMAGE_VERSION=$(BH_IMAGE_VERSION)' \
+		$(if $(filter y,$(BH_ALLOW_TEST_KEYS)),'VARIANT="$(TEST_KEYS_VARIANT)"') \
 		> $(@D)/etc/os-release
 ifeq ($(BH_NET_DHCP),y)
 	$(Q)sed 's|@INTERFACE@|$(call qstrip,$(BH_NET_INTERFACE))|' $(TOPDIR)/rootfs/services/dhcp.service \
 		> $(@D)/etc/bulkhead/services.d/dhcp.service
 endif
-	$(Q)sed -n p $(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
-	$(Q)mkdir -p $(@D)/etc/bulkhead/trusted-keys
-	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/trusted-keys/$(notdir $(k)) &&) true
-	$(Q)mkdir -p $(@D)/etc/bulkhead/keys/state
+	$(Q)sed -e '$(if $(filter y,$(BH_WORKLOAD_OUTPUT_CONSOLE)),s|^exec = /usr/sbin/bhd$$|& --workload-output-console|)' \
+		$(TOPDIR)/rootfs/services/bhd.service > $(@D)/etc/bulkhead/services.d/bhd.service
+	$(Q)mkdir -p $(@D)/etc/bulkhead/keys/workloads $(@D)/etc/bulkhead/keys/updates $(@D)/etc/bulkhead/keys/state
+	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/workloads/$(notdir $(k)) &&) true
+	$(Q)$(foreach k,$(UPDATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/updates/$(notdir $(k)) &&) true
 	$(Q)$(foreach k,$(STATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/state/$(notdir $(k)) &&) true
 ifneq ($(FLEET_CA),)
 	$(Q)install -D -m 0644 $(FLEET_CA) $(@D)/etc/bulkhead/fleet/ca.pem

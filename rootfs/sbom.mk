@@ -93,7 +93,10 @@ download=$(BULKHEAD_URL)
 source=rootfs/skeleton
 license_file=$(TOPDIR)/LICENSE
 endef
-$(SBOM_INFO_DIR)/bulkhead-base-files.info: $(CONFIG_FILE) $(TOPDIR)/rootfs/sbom.mk | $(SBOM_INFO_DIR)
+# version.h changes with BH_VERSION (the commit): an incremental build on a
+# later commit names that commit, as a clean one does.
+$(SBOM_INFO_DIR)/bulkhead-base-files.info: $(CONFIG_FILE) $(TOPDIR)/rootfs/sbom.mk \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(SBOM_INFO_DIR)
 	$(file >$@.tmp,$(SBOM_INFO_TEXT_bulkhead-base-files))
 	$(Q)mv $@.tmp $@
 SBOM_INFO_FILES += $(SBOM_INFO_DIR)/bulkhead-base-files.info

@@ -5,21 +5,7 @@
 # boot.
 ################################################################################
 
-keypath = $(if $(filter /%,$(1)),$(1),$(TOPDIR)/$(1))
-TRUSTED_KEYS := $(foreach k,$(call qstrip,$(BH_TRUSTED_KEYS)),$(call keypath,$(k)))
-STATE_TRUSTED_KEYS := $(foreach k,$(call qstrip,$(BH_STATE_TRUSTED_KEYS)),$(call keypath,$(k)))
-FLEET_CA := $(if $(call qstrip,$(BH_FLEET_CA)),$(call keypath,$(call qstrip,$(BH_FLEET_CA))))
-$(if $(FLEET_CA),$(if $(wildcard $(FLEET_CA)),,$(error BH_FLEET_CA: $(FLEET_CA) does not exist)))
-FLEET_BROKER_CA := $(if $(call qstrip,$(BH_FLEET_BROKER_CA)),$(call keypath,$(call qstrip,$(BH_FLEET_BROKER_CA))))
-$(if $(FLEET_BROKER_CA),$(if $(wildcard $(FLEET_BROKER_CA)),,$(error BH_FLEET_BROKER_CA: $(FLEET_BROKER_CA) does not exist)))
-FLEET_ADVISORIES := $(if $(call qstrip,$(BH_FLEET_ADVISORIES)),$(call keypath,$(call qstrip,$(BH_FLEET_ADVISORIES))))
-$(if $(FLEET_ADVISORIES),$(if $(wildcard $(FLEET_ADVISORIES)),,$(error BH_FLEET_ADVISORIES: $(FLEET_ADVISORIES) does not exist)))
-SIGNING_KEY := $(call keypath,$(call qstrip,$(BH_WORKLOAD_SIGNING_KEY)))
-ifneq ($(filter %TEST-ONLY%,$(TRUSTED_KEYS) $(STATE_TRUSTED_KEYS)),)
-$(info NOTE: this image trusts a TEST key (board/common/keys): fine for QEMU, never ship it)
-endif
-$(foreach k,$(TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_TRUSTED_KEYS: $(k) does not exist)))
-$(foreach k,$(STATE_TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_STATE_TRUSTED_KEYS: $(k) does not exist)))
+# The keys (TRUSTED_KEYS, SIGNING_KEY, ...) come from rootfs/keys.mk.
 
 DEMO_DIR := $(BUILD_DIR)/demo
 DEMO_PART := $(PARTS_DIR)/demo-workloads
@@ -66,7 +52,7 @@ download=$(BULKHEAD_URL)
 source=rootfs/demo
 license_file=$(TOPDIR)/LICENSE
 endef
-$(SBOM_INFO_DIR)/demo-workloads.info: $(TOPDIR)/rootfs/workloads.mk | $(SBOM_INFO_DIR)
+$(SBOM_INFO_DIR)/demo-workloads.info: $(TOPDIR)/rootfs/workloads.mk $(GENERATED_INCLUDE)/bulkhead/version.h | $(SBOM_INFO_DIR)
 	$(file >$@.tmp,$(SBOM_INFO_TEXT_demo-workloads))
 	$(Q)mv $@.tmp $@
 

@@ -4,6 +4,8 @@
 # through sudo); anywhere else the exact list is printed and the build stops.
 # Each line: a command or file that proves the tool is here, then the Debian
 # package that provides it. `host-tools.sh --check` only reports.
+# zstd: the kernel compresses the x86_64 image with it (CONFIG_KERNEL_ZSTD).
+# mount (and its umount): test_bhc_cgroup mounts cgroup2 in a namespace of its own.
 # runc, crun and patchelf: bhc's spec-compatibility tests and its benchmark
 # peers. cryptsetup-bin to OVMF/AAVMF: the verified disk image (dm-verity,
 # GPT, the EFI system partition, Secure Boot signing, bmap) and its firmware.
@@ -37,6 +39,7 @@ perl                         perl
 /usr/include/openssl/ssl.h   libssl-dev
 /usr/include/zlib.h          zlib1g-dev
 xz                           xz-utils
+zstd                         zstd
 bzip2                        bzip2
 cpio                         cpio
 ccache                       ccache
@@ -51,6 +54,7 @@ crun                         crun
 patchelf                     patchelf
 veritysetup                  cryptsetup-bin
 sfdisk                       fdisk
+mount                        mount
 sgdisk                       gdisk
 mcopy                        mtools
 fsck.fat                     dosfstools

@@ -5,9 +5,12 @@
  * outside its limits. */
 #include "libbhc.h"
 
+#include <bulkhead/meminfo.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -64,23 +67,64 @@ static int write_at(int dirfd, const char *file, const char *value, struct bh_er
 	return 0;
 }
 
+/* The default memory.max: a quarter of the host's memory, in whole pages,
+ * so that no one container can take the gateway down by itself. */
+int64_t bhc_default_memory_max(uint64_t mem_total)
+{
+	return (int64_t)((mem_total / 4) & ~(uint64_t)4095);
+}
+
+/* Whether the cgroup can take a controller's limits (cgroup.controllers). */
+static bool has_controller(int fd, const char *name)
+{
+	char buf[256], *p;
+	int cfd = openat(fd, "cgroup.controllers", O_RDONLY | O_CLOEXEC);
+	ssize_t n = cfd >= 0 ? read(cfd, buf, sizeof(buf) - 1) : -1;
+	size_t len = strlen(name);
+
+	if (cfd >= 0)
+		close(cfd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	for (p = buf; (p = strstr(p, name)); p += len)
+		if ((p == buf || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || !p[len]))
+			return true;
+	return false;
+}
+
+/* The config's limits. A config without memory or pids limits gets the
+ * defaults (BHC_DEFAULT_PIDS_MAX, a quarter of the memory), and the
+ * container is OOM-killed as a whole (memory.oom.group), where the
+ * controller is there: init delegates both to /workloads. */
 static int write_limits(int fd, const struct bhc_config *cfg, struct bh_error *err)
 {
+	int64_t mem = cfg->memory_max, pids = cfg->pids_max;
+	bool memcg = has_controller(fd, "memory");
+	struct bh_error no_meminfo;
+	uint64_t ram;
 	char v[64];
 
-	if (cfg->memory_max >= 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)cfg->memory_max);
+	/* Without /proc/meminfo the container gets no default: it stays
+	 * within the workloads' cap that init set. */
+	if (mem < 0 && memcg && bh_mem_total(&ram, &no_meminfo) == 0)
+		mem = bhc_default_memory_max(ram);
+	if (pids < 0 && has_controller(fd, "pids"))
+		pids = BHC_DEFAULT_PIDS_MAX;
+	if (mem >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)mem);
 		if (write_at(fd, "memory.max", v, err) < 0)
 			return -1;
 		/* The spec's swap counts memory plus swap; cgroup v2's only swap. */
-		snprintf(
-		    v, sizeof(v), "%lld",
-		    (long long)(cfg->memory_swap >= 0 ? cfg->memory_swap - cfg->memory_max : 0));
+		snprintf(v, sizeof(v), "%lld",
+		         (long long)(cfg->memory_swap >= 0 ? cfg->memory_swap - mem : 0));
 		if (write_at(fd, "memory.swap.max", v, err) < 0 && err->code != ENOENT)
 			return -1;
 	}
-	if (cfg->pids_max >= 0) {
-		snprintf(v, sizeof(v), "%lld", (long long)cfg->pids_max);
+	if (memcg && write_at(fd, "memory.oom.group", "1", err) < 0)
+		return -1;
+	if (pids >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)pids);
 		if (write_at(fd, "pids.max", v, err) < 0)
 			return -1;
 	}

@@ -114,8 +114,7 @@ int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size
 
 		ioctl(s, TIOCSWINSZ, &ws);
 	}
-	if (setsid() < 0 || ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 ||
-	    dup2(s, 2) < 0) {
+	if (ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 || dup2(s, 1) < 0 || dup2(s, 2) < 0) {
 		close(s);
 		close(m);
 		return bh_error(err, errno, "make %s the console", name);

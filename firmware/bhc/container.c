@@ -91,8 +91,14 @@ static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 	if (pid < 0)
 		return bh_error(err, errno, "clone3 the container's init");
 	if (pid == 0) {
-		struct bhc_init_args a = {&c->cfg,    c->seccomp,         c->sync[1],
-		                          c->fifo_fd, c->o->preserve_fds, c->o->foreground};
+		struct bhc_init_args a = {&c->cfg,
+		                          c->seccomp,
+		                          c->sync[1],
+		                          c->fifo_fd,
+		                          c->o->preserve_fds,
+		                          c->o->foreground,
+		                          {c->rootfd, c->dirfd, c->fifo_fd, c->cgroup_fd,
+		                           c->sync[0], c->sync[1], -1, -1}};
 
 		close(c->sync[0]);
 		bhc_init_run(&a);
@@ -336,6 +342,8 @@ int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struc
 
 	memset(out, 0, sizeof(*out));
 	out->pidfd = out->console_master = out->rootfd = -1;
+	if (bhc_preserved_fds_open(o->preserve_fds, err) < 0)
+		return bh_error_wrap(err, "create '%s'", o->id);
 	if (prepare(&c, err) < 0)
 		goto fail;
 	out->pid = spawn(&c, &out->pidfd, err);
@@ -414,23 +422,99 @@ static int open_process(const struct bhc_state *st)
 	return fd;
 }
 
+/* Waits until cgroup.events says "frozen 1" (the kernel freezes the tasks
+ * one by one); the file signals each change with POLLPRI. */
+static int wait_frozen(int dfd, struct bh_error *err)
+{
+	int fd = openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bh_error(err, errno, "open cgroup.events");
+	for (int i = 0; i < 100; i++) {
+		struct pollfd p = {fd, POLLPRI, 0};
+		char buf[256];
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+		if (n < 0)
+			break;
+		buf[n] = 0;
+		if (strstr(buf, "frozen 1")) {
+			close(fd);
+			return 0;
+		}
+		poll(&p, 1, 100);
+	}
+	close(fd);
+	return bh_error(err, ETIMEDOUT, "freeze the cgroup");
+}
+
+/* Every process of the frozen cgroup gets sig through a pidfd: frozen, none
+ * of them can exit and leave its pid to another process meanwhile. */
+static int signal_procs(int dfd, int sig, struct bh_error *err)
+{
+	int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC), pid, r = 0;
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return bh_error(err, errno, "read cgroup.procs");
+	}
+	while (fscanf(f, "%d", &pid) == 1) {
+		int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+		if (pidfd < 0)
+			continue; /* gone: a SIGKILL from elsewhere */
+		if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+			r = bh_error(err, errno, "signal process %d", pid);
+		close(pidfd);
+	}
+	fclose(f);
+	return r;
+}
+
+/* kill --all. SIGKILL goes through cgroup.kill: the kernel kills the whole
+ * cgroup at once, new forks included. Any other signal: the cgroup is
+ * frozen first and thawed after (left frozen if it was), so the pids read
+ * from cgroup.procs stay the container's own while they are signalled;
+ * kill(2) on pids read from a file could hit a recycled pid. */
 static int kill_cgroup(const char *cgroup, int sig, struct bh_error *err)
 {
-	char path[1024];
-	FILE *f;
-	int pid;
+	char path[1024], was[8] = "0";
+	int dfd, fd, r;
 
 	if (!cgroup[0])
 		return bh_error(err, 0,
 		                "--all needs the container's cgroup, and this host has none");
-	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", BHC_CGROUP_ROOT, cgroup);
-	f = fopen(path, "re");
-	if (!f)
-		return bh_error(err, errno, "open %s", path);
-	while (fscanf(f, "%d", &pid) == 1)
-		kill(pid, sig);
-	fclose(f);
-	return 0;
+	snprintf(path, sizeof(path), "%s/%s", BHC_CGROUP_ROOT, cgroup);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return bh_error(err, errno, "open cgroup %s", path);
+	if (sig == SIGKILL && bhc_write_file_at(dfd, "cgroup.kill", "1", err) == 0) {
+		close(dfd);
+		return 0;
+	}
+	fd = openat(dfd, "cgroup.freeze", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, was, 1) != 1)
+			was[0] = '0';
+		close(fd);
+	}
+	r = bhc_write_file_at(dfd, "cgroup.freeze", "1", err);
+	if (!r)
+		r = wait_frozen(dfd, err);
+	if (!r)
+		r = signal_procs(dfd, sig, err);
+	if (was[0] != '1') {
+		struct bh_error thaw;
+
+		if (bhc_write_file_at(dfd, "cgroup.freeze", "0", &thaw) < 0 && !r) {
+			*err = thaw;
+			r = -1;
+		}
+	}
+	close(dfd);
+	return r < 0 ? bh_error_wrap(err, "cgroup %s", path) : 0;
 }
 
 int bhc_kill(const char *root, const char *id, int sig, bool all, struct bh_error *err)

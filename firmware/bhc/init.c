@@ -3,8 +3,10 @@
  * can open its /proc/<pid>/exe, the host's bhc binary) until execve replaces
  * it with the container's program; bhc never re-executes itself.
  *
- * Order matters: mounts and pivot_root, then hostname, console, cwd, the
- * user switch and capabilities, no_new_privs; the parent hears "ready";
+ * Order matters: the preserved fds checked, a session of its own, mounts
+ * and pivot_root, then hostname, console, cwd, the user switch and
+ * capabilities, no_new_privs, the parent-death signal and non-dumpable set
+ * again (the id changes cleared them); the parent hears "ready";
  * start releases the exec fifo; then every fd but 0-2 (and any preserved)
  * is closed, seccomp is loaded last, and execve runs. */
 #include "libbhc.h"
@@ -135,6 +137,13 @@ static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, ch
 	const struct bhc_config *cfg = a->cfg;
 	int master = -1;
 
+	if (bhc_preserved_fds_check(a->preserve_fds, a->own_fds, BHC_MAX_OWN_FDS, err) < 0)
+		return -1;
+	/* A session of its own, whether or not it gets a terminal: the
+	 * terminal bhc was started from is not the container's controlling
+	 * tty, so the kernel refuses TIOCSTI on it (seccomp refuses it too). */
+	if (setsid() < 0)
+		return bh_error(err, errno, "setsid");
 	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, fds, n_fds, err) < 0 ||
 	    set_names(cfg, err) < 0)
 		return -1;
@@ -149,6 +158,12 @@ static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, ch
 	}
 	if (enter_cwd(cfg->cwd, err) < 0 || set_user(cfg, err) < 0)
 		return -1;
+	/* Every change of credentials (become_root, set_user) resets the
+	 * parent-death signal and makes the process dumpable again if
+	 * fs.suid_dumpable says so: set both once more. A parent that died
+	 * before this line is noticed when "ready" cannot be sent. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return bh_error(err, errno, "set the parent-death signal and non-dumpable");
 	return find_program(cfg, prog, len, err);
 }
 

@@ -164,7 +164,10 @@ int bhc_idmaps_check(const struct bhc_idmap *m, size_t n, const char *path, stru
 int bhc_idmap_write(pid_t pid, const char *file, const struct bhc_idmap *m, size_t n,
                     struct bh_error *err);
 
-/* cgroup.c: cgroup v2 limits under the delegated subtree. */
+/* cgroup.c: cgroup v2 limits under the delegated subtree. A config
+ * without pids or memory limits gets these (where the controller is). */
+#define BHC_DEFAULT_PIDS_MAX 1024
+int64_t bhc_default_memory_max(uint64_t mem_total);
 bool bhc_cgroup2_available(void);
 int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
                     struct bh_error *err);
@@ -198,7 +201,12 @@ int bhc_kill(const char *root, const char *id, int sig, bool all, struct bh_erro
 int bhc_delete(const char *root, const char *id, bool force, struct bh_error *err);
 int bhc_wait(struct bhc_container *c, int *status, struct bh_error *err);
 
+/* fds.c: --preserve-fds, checked in the caller and in the init. */
+int bhc_preserved_fds_open(int n, struct bh_error *err);
+int bhc_preserved_fds_check(int n, const int *own, size_t n_own, struct bh_error *err);
+
 /* init.c: the container side, from clone to execve. Never returns. */
+#define BHC_MAX_OWN_FDS 8
 struct bhc_init_args {
 	const struct bhc_config *cfg;
 	void *seccomp;
@@ -206,6 +214,7 @@ struct bhc_init_args {
 	int fifo_fd; /* exec.fifo, opened read-write */
 	int preserve_fds;
 	bool foreground;
+	int own_fds[BHC_MAX_OWN_FDS]; /* bhc's fds the init inherited (-1: none) */
 };
 __attribute__((noreturn)) void bhc_init_run(const struct bhc_init_args *a);
 

@@ -28,7 +28,8 @@ static const struct {
     {"run", cmd_run,
      OPT_BUNDLE | OPT_PID_FILE | OPT_CONSOLE_SOCKET | OPT_DETACH | OPT_PRESERVE_FDS |
          OPT_NO_NEW_KEYRING,
-     "run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] ID"},
+     "run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] [--preserve-fds N] "
+     "ID"},
     {"state", cmd_state, 0, "state ID"},
     {"kill", cmd_kill, OPT_ALL, "kill [--all] ID [SIGNAL]"},
     {"delete", cmd_delete, OPT_FORCE, "delete [--force] ID"},

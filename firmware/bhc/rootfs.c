@@ -10,28 +10,39 @@
  *  4. /dev's nodes, bind-mounted from host nodes whose type and numbers are
  *     checked, and its symlinks; devpts and /dev/shm if missing;
  *  5. sysctls of the container's own namespaces;
- *  6. Docker's read-only and masked paths, always, plus the config's;
+ *  6. Docker's masked and read-only paths, always, plus the config's; masks
+ *     under /proc and /sys resolved beneath a checked procfs and sysfs;
  *  7. pivot_root, the old root detached; / read-only unless the config says
  *     otherwise. */
 #include "libbhc.h"
 #include "mountapi.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* The inode number of procfs's root folder (fs/proc/root.c). */
+#ifndef PROC_ROOT_INO
+#define PROC_ROOT_INO 1
+#endif
 
 /* Applied to every container whatever its config says, and written out by
  * `bhc spec` (spec.c): one list for both. */
 const char *const bhc_default_masked[] = {
     "/proc/asound",
     "/proc/acpi",
+    "/proc/interrupts",
     "/proc/kcore",
     "/proc/keys",
     "/proc/latency_stats",
@@ -112,6 +123,13 @@ static int fd_type(int fd)
 	return fstat(fd, &sb) < 0 ? -1 : (int)(sb.st_mode & S_IFMT);
 }
 
+static bool under_sys(const char *path)
+{
+	while (*path == '/' && path[1] == '/')
+		path++;
+	return !strncmp(path, "/sys", 4) && (path[4] == 0 || path[4] == '/');
+}
+
 static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_error *err)
 {
 	int dst, r;
@@ -125,10 +143,17 @@ static int do_bind(int src, int rootfd, const struct bhc_mount *m, struct bh_err
 		                "bind target %s is a symlink or not the kind of file its source is",
 		                m->destination);
 	}
-	/* Binds are nosuid and nodev whatever the options say. */
-	r = bind_fd(src, dst, m->recursive, m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
-	            m->attr_clr & ~(uint64_t)(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), m->propagation,
-	            err);
+	/* Binds are nosuid and nodev whatever the options say, and read-only
+	 * anywhere under /sys: the kernel's and the cgroups' knobs are never
+	 * the container's to write. */
+	uint64_t set = m->attr_set | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+	uint64_t clr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+
+	if (under_sys(m->destination)) {
+		set |= MOUNT_ATTR_RDONLY;
+		clr |= MOUNT_ATTR_RDONLY;
+	}
+	r = bind_fd(src, dst, m->recursive, set, m->attr_clr & ~clr, m->propagation, err);
 	close(dst);
 	return r;
 }
@@ -166,9 +191,31 @@ static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *e
 	/* Only cgroup v2 can be mounted from a user namespace. */
 	if (!strcmp(type, "cgroup"))
 		type = "cgroup2";
+	/* sysfs and the cgroups are read-only whatever the config says. */
+	if (!strcmp(type, "sysfs") || !strcmp(type, "cgroup2") || under_sys(m->destination))
+		flags |= MS_RDONLY;
 	r = mount_fs_at(dst, type, m->source, flags, m->data, err);
-	if (r < 0 && !strcmp(type, "sysfs") && err->code == EPERM)
+	if (r < 0 && !strcmp(type, "sysfs") && err->code == EPERM) {
 		r = sysfs_fallback(dst, err);
+		/* The host's /sys came with the host's cgroup tree under it:
+		 * hidden under an empty read-only tmpfs (a cgroup mount of the
+		 * config, if any, comes later and covers that). */
+		if (r == 0) {
+			char path[4096];
+			int cg;
+
+			snprintf(path, sizeof(path), "%s/fs/cgroup", m->destination);
+			cg = bh_open_in_root(rootfd, path, O_PATH | O_DIRECTORY | O_NOFOLLOW, err);
+			if (cg >= 0) {
+				r = mount_fs_at(cg, "tmpfs", "tmpfs",
+				                MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0500",
+				                err);
+				close(cg);
+			} else if (err->code != ENOENT) {
+				r = -1;
+			}
+		}
+	}
 	if (r == 0 && m->propagation && mount(NULL, ".", NULL, m->propagation, NULL) < 0)
 		r = bh_error(err, errno, "set the propagation of %s", m->destination);
 	close(dst);
@@ -261,29 +308,76 @@ static int setup_dev(const struct bhc_config *cfg, int rootfd, struct bh_error *
 	return 0;
 }
 
+/* fd is the root of a mount of the filesystem magic names (procfs and
+ * sysfs both number their root folder 1): not a folder inside one, not
+ * another filesystem. */
+static bool fs_root(int fd, unsigned long magic)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	return fstatfs(fd, &sfs) == 0 && (unsigned long)sfs.f_type == magic &&
+	       fstat(fd, &st) == 0 && st.st_ino == PROC_ROOT_INO;
+}
+
+/* The container's /proc, checked to be the root of a procfs mount: a
+ * config mount that puts a host file or folder there must not receive the
+ * sysctls' writes (the CVE-2025-52881 class). */
+static int open_proc(int rootfd, struct bh_error *err)
+{
+	int fd = bh_open_in_root(rootfd, "/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW, err);
+
+	if (fd < 0)
+		return bh_error_wrap(err, "sysctls need the config's /proc mount");
+	if (!fs_root(fd, PROC_SUPER_MAGIC)) {
+		close(fd);
+		return bh_error(err, 0,
+		                "/proc in the container is not the root of a procfs mount (a "
+		                "config mount covers it): refusing to write sysctls through it");
+	}
+	return fd;
+}
+
+/* Each sysctl is opened beneath that /proc without crossing a mount or
+ * following a symlink, so a config mount over /proc/sys or over one of its
+ * files cannot redirect the write to another file. */
 static int apply_sysctls(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
+	int procfd = cfg->n_sysctls ? open_proc(rootfd, err) : -1;
+
+	if (cfg->n_sysctls && procfd < 0)
+		return -1;
 	for (size_t i = 0; i < cfg->n_sysctls; i++) {
+		struct open_how how = {.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+		                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV |
+		                                  RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
 		char path[512];
 		int fd;
 
-		snprintf(path, sizeof(path), "/proc/sys/%s", cfg->sysctls[i].key);
-		for (char *c = path + 10; *c; c++)
+		snprintf(path, sizeof(path), "sys/%s", cfg->sysctls[i].key);
+		for (char *c = path + 4; *c; c++)
 			if (*c == '.')
 				*c = '/';
-		fd = bh_open_in_root(rootfd, path, O_WRONLY, err);
-		if (fd < 0)
-			return bh_error_wrap(err, "sysctl %s (the config needs a /proc mount)",
-			                     cfg->sysctls[i].key);
+		fd = (int)syscall(SYS_openat2, procfd, path, &how, sizeof(how));
+		if (fd < 0) {
+			int e = errno;
+
+			close(procfd);
+			return bh_error(err, e, "sysctl %s: open /proc/%s%s", cfg->sysctls[i].key,
+			                path, e == EXDEV ? " (a config mount covers it)" : "");
+		}
 		if (write(fd, cfg->sysctls[i].value, strlen(cfg->sysctls[i].value)) < 0) {
 			int e = errno;
 
 			close(fd);
+			close(procfd);
 			return bh_error(err, e, "sysctl %s = %s", cfg->sysctls[i].key,
 			                cfg->sysctls[i].value);
 		}
 		close(fd);
 	}
+	if (procfd >= 0)
+		close(procfd);
 	return 0;
 }
 
@@ -304,16 +398,135 @@ static int readonly_path(int rootfd, const char *path, struct bh_error *err)
 	return r < 0 ? bh_error_wrap(err, "make %s read-only", path) : 0;
 }
 
+/* The kernel's filesystems that the masks hide parts of. A mask under
+ * /proc or /sys is resolved beneath that folder, checked to be the root
+ * of a procfs or sysfs mount, never through a path from the rootfs: a
+ * config mount that puts a host folder or a tmpfs there (one that another
+ * container can write, say) must not receive bhc's masks in place of the
+ * kernel's files, nor turn them into symlinks or mounts leading elsewhere
+ * (the CVE-2025-52881 class). */
+enum { KFS_PROC, KFS_SYS };
+static const struct kernel_fs {
+	const char *dir, *type;
+	unsigned long magic;
+} kernel_fs[] = {
+    [KFS_PROC] = {"/proc", "procfs", PROC_SUPER_MAGIC},
+    [KFS_SYS] = {"/sys", "sysfs", SYSFS_MAGIC},
+};
+#define N_KERNEL_FS (sizeof(kernel_fs) / sizeof(*kernel_fs))
+
+/* The part of path below dir ("" for dir itself), or NULL when path is
+ * not dir or below it. */
+static const char *below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (*path == '/' && path[1] == '/')
+		path++;
+	if (strncmp(path, dir, n) || (path[n] && path[n] != '/'))
+		return NULL;
+	path += n;
+	while (*path == '/')
+		path++;
+	return path;
+}
+
+static long sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = {.flags = flags | O_CLOEXEC, .resolve = resolve};
+
+	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/* Mask paths are resolved beneath these: no symlink followed, no mount
+ * crossed, no ".." above the folder. */
+#define RESOLVE_MASK (RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_SYMLINKS)
+
+/* Opens kernel_fs[i]'s folder in the container. When a mount is there
+ * (the config's procfs or sysfs), it must be the root of a mount of that
+ * filesystem; when none is, the folder is the image's own, and what is
+ * below it the image's files. Returns -2 when the folder is absent: then
+ * there is nothing to mask below it. */
+static int open_kernel_fs(int rootfd, const struct kernel_fs *k, struct bh_error *err)
+{
+	int fd = (int)sys_openat2(rootfd, k->dir + 1, O_PATH | O_DIRECTORY, RESOLVE_MASK);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		return -2;
+	if (errno != EXDEV)
+		return bh_error(err, errno, "open %s in the container to mask paths below it",
+		                k->dir);
+	fd = (int)sys_openat2(rootfd, k->dir + 1, O_PATH | O_DIRECTORY,
+	                      RESOLVE_MASK & ~RESOLVE_NO_XDEV);
+	if (fd < 0)
+		return bh_error(err, errno, "open %s in the container to mask paths below it",
+		                k->dir);
+	if (!fs_root(fd, k->magic)) {
+		struct statfs sfs;
+
+		if (fstatfs(fd, &sfs) < 0)
+			sfs.f_type = 0;
+		close(fd);
+		return bh_error(
+		    err, 0,
+		    "%s in the container is not the root of a %s mount (a config mount "
+		    "covers it with filesystem 0x%lx): refusing to mask paths through it",
+		    k->dir, k->type, (unsigned long)sfs.f_type);
+	}
+	return fd;
+}
+
+/* Opens a masked path: below a kernel filesystem's checked fd when it is
+ * under one (fs_fds as open_kernel_fs returned them), else inside the
+ * rootfs; an O_PATH fd of the path itself (a symlink stays one). Returns
+ * -2 when the path does not exist. */
+static int open_masked(int rootfd, const int *fs_fds, const char *path, struct bh_error *err)
+{
+	int fd;
+
+	for (size_t i = 0; i < N_KERNEL_FS; i++) {
+		const char *rest = below(path, kernel_fs[i].dir);
+
+		if (!rest)
+			continue;
+		if (fs_fds[i] == -2)
+			return -2;
+		fd = (int)sys_openat2(fs_fds[i], *rest ? rest : ".", O_PATH | O_NOFOLLOW,
+		                      RESOLVE_MASK);
+		if (fd >= 0)
+			return fd;
+		if (errno == ENOENT)
+			return -2;
+		if (errno == EXDEV)
+			return bh_error(
+			    err, errno,
+			    "masked path %s crosses a mount inside %s (a config mount covers "
+			    "it or a folder on its way) or leaves it",
+			    path, kernel_fs[i].dir);
+		if (errno == ELOOP)
+			return bh_error(err, errno, "masked path %s has a symlink on its way",
+			                path);
+		return bh_error(err, errno, "open masked path %s", path);
+	}
+	fd = bh_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err);
+	return fd < 0 && err->code == ENOENT ? -2 : fd;
+}
+
 /* Files are covered with the host's /dev/null (checked: the container's own
  * /dev/null could be a symlink to anything), folders with an empty
  * read-only tmpfs. A symlink at a masked path is refused: it is how the
  * 2025 runc escapes pointed the mask elsewhere. */
-static int masked_path(int rootfd, int null_fd, const char *path, struct bh_error *err)
+static int masked_path(int rootfd, const int *fs_fds, int null_fd, const char *path,
+                       struct bh_error *err)
 {
-	int fd = bh_open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, err), type, r;
+	int fd = open_masked(rootfd, fs_fds, path, err), type, r;
 
+	if (fd == -2)
+		return 0;
 	if (fd < 0)
-		return err->code == ENOENT ? 0 : -1;
+		return -1;
 	type = fd_type(fd);
 	if (type == S_IFLNK)
 		r = bh_error(err, 0, "masked path %s is a symlink", path);
@@ -335,29 +548,88 @@ static bool listed(const char *const *list, const char *path)
 	return false;
 }
 
+/* Each CPU's thermal_throttle folder (its counters tell what the host's
+ * other workloads are doing): masked like Docker does, one per CPU. The
+ * CPUs are listed below the checked /sys, as the masks are resolved. */
+static int mask_thermal_throttle(int rootfd, const int *fs_fds, int null_fd, struct bh_error *err)
+{
+	int sysfd = fs_fds[KFS_SYS], fd, r = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (sysfd == -2)
+		return 0;
+	fd = (int)sys_openat2(sysfd, "devices/system/cpu", O_RDONLY | O_DIRECTORY, RESOLVE_MASK);
+	if (fd < 0)
+		return errno == ENOENT || errno == EACCES
+		           ? 0
+		           : bh_error(err, errno, "open /sys/devices/system/cpu in the container");
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return bh_error(err, errno, "list /sys/devices/system/cpu");
+	}
+	while (!r && (e = readdir(d))) {
+		char path[300];
+
+		if (strncmp(e->d_name, "cpu", 3) || e->d_name[3] < '0' || e->d_name[3] > '9' ||
+		    strspn(e->d_name + 3, "0123456789") != strlen(e->d_name + 3))
+			continue;
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/%s/thermal_throttle",
+		         e->d_name);
+		r = masked_path(rootfd, fs_fds, null_fd, path, err);
+	}
+	closedir(d);
+	return r;
+}
+
+static int apply_masks(const struct bhc_config *cfg, int rootfd, int null_fd, struct bh_error *err)
+{
+	int fs_fds[N_KERNEL_FS], r = 0;
+	size_t n = 0;
+
+	for (; n < N_KERNEL_FS && r == 0; n++) {
+		fs_fds[n] = open_kernel_fs(rootfd, &kernel_fs[n], err);
+		if (fs_fds[n] == -1)
+			r = -1;
+	}
+	for (size_t i = 0; !r && bhc_default_masked[i]; i++)
+		r = masked_path(rootfd, fs_fds, null_fd, bhc_default_masked[i], err);
+	for (size_t i = 0; !r && i < cfg->n_masked; i++)
+		if (!listed(bhc_default_masked, cfg->masked[i]))
+			r = masked_path(rootfd, fs_fds, null_fd, cfg->masked[i], err);
+	if (!r)
+		r = mask_thermal_throttle(rootfd, fs_fds, null_fd, err);
+	while (n--)
+		if (fs_fds[n] >= 0)
+			close(fs_fds[n]);
+	return r;
+}
+
+/* The masks come first: resolved without crossing a mount, they must not
+ * meet the read-only binds (/proc/sysrq-trigger is both), which then
+ * cover them as they are. */
 static int protect_paths(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
-	int null_fd = open_host_device("null", 1, 3, err), r = 0;
+	int null_fd = open_host_device("null", 1, 3, err), r;
 
 	if (null_fd < 0)
 		return -1;
+	r = apply_masks(cfg, rootfd, null_fd, err);
 	for (size_t i = 0; !r && bhc_default_readonly[i]; i++)
 		r = readonly_path(rootfd, bhc_default_readonly[i], err);
 	for (size_t i = 0; !r && i < cfg->n_readonly; i++)
 		if (!listed(bhc_default_readonly, cfg->readonly_paths[i]))
 			r = readonly_path(rootfd, cfg->readonly_paths[i], err);
-	for (size_t i = 0; !r && bhc_default_masked[i]; i++)
-		r = masked_path(rootfd, null_fd, bhc_default_masked[i], err);
-	for (size_t i = 0; !r && i < cfg->n_masked; i++)
-		if (!listed(bhc_default_masked, cfg->masked[i]))
-			r = masked_path(rootfd, null_fd, cfg->masked[i], err);
 	close(null_fd);
 	return r;
 }
 
 static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_error *err)
 {
-	struct bhc_mount_attr ro = {MOUNT_ATTR_RDONLY, 0, 0, 0};
+	/* No setuid binary or device node of the image works, whether the
+	 * rootfs is read-only or not. */
+	struct bhc_mount_attr attr = {MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 0, 0, 0};
 
 	if (fchdir(rootfd) < 0)
 		return bh_error(err, errno, "enter the rootfs");
@@ -369,8 +641,11 @@ static int enter_rootfs(const struct bhc_config *cfg, int rootfd, struct bh_erro
 		return bh_error(err, errno, "detach the host's root");
 	if (chdir("/") < 0)
 		return bh_error(err, errno, "chdir /");
-	if (cfg->readonly && bhc_mount_setattr(AT_FDCWD, "/", 0, &ro) < 0)
-		return bh_error(err, errno, "make the rootfs read-only");
+	if (cfg->readonly)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (bhc_mount_setattr(AT_FDCWD, "/", 0, &attr) < 0)
+		return bh_error(err, errno, "make the rootfs nosuid, nodev%s",
+		                cfg->readonly ? ", read-only" : "");
 	return 0;
 }
 

@@ -2,10 +2,12 @@
  * container starts and loaded as the very last step before execve.
  *
  * Without a linux.seccomp section the process gets the default allow-list
- * (seccomp_default.c), everything else failing with EPERM. With one, that
- * profile is honoured as written, and a second filter that denies the
- * always-denied calls below is stacked on top of it: the kernel applies the
- * most restrictive answer of all filters, so a permissive profile cannot
+ * (seccomp_default.c), every other call libseccomp knows failing with
+ * EPERM and numbers it does not know with ENOSYS. With one, that profile
+ * is honoured as written. In both cases a second filter that denies the
+ * always-denied calls below, AF_ALG and AF_VSOCK sockets and the TIOCSTI
+ * and TIOCLINUX ioctls is stacked on top: the kernel applies the most
+ * restrictive answer of all filters, so a permissive profile cannot
  * re-open them. */
 #include "libbhc.h"
 
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 extern const char *const bhc_seccomp_default_allow[];
@@ -97,26 +100,31 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, int nr, unsigned n,
 	return 0;
 }
 
-/* socket() and socketpair() for every family except AF_ALG (kernel crypto,
- * a long line of bugs) and AF_VSOCK (reaches the hypervisor). Compared on
- * 32 bits: the kernel reads the family as an int. */
-static int allow_sockets(scmp_filter_ctx ctx, struct bh_error *err)
+/* System call numbers the filter cannot name (unknown to libseccomp for
+ * this architecture: not assigned, or newer than its table) fail with
+ * ENOSYS, as on a kernel without them, so that a program probing for a
+ * new call falls back instead of giving up on EPERM (runc and crun do the
+ * same). Calls libseccomp knows keep the filter's default answer. Numbers
+ * from BHC_SECCOMP_MAX_NR up are left to the default: no architecture
+ * comes near it. */
+#define BHC_SECCOMP_MAX_NR 1024
+
+static int enosys_unknown(scmp_filter_ctx ctx, struct bh_error *err)
 {
-	const char *calls[] = {"socket", "socketpair"};
+	for (int nr = 0; nr < BHC_SECCOMP_MAX_NR; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		int r;
 
-	for (int i = 0; i < 2; i++) {
-		int nr = seccomp_syscall_resolve_name(calls[i]);
-		struct scmp_arg_cmp below = SCMP_A0_32(SCMP_CMP_LT, AF_ALG, 0);
-		struct scmp_arg_cmp between = SCMP_A0_32(SCMP_CMP_EQ, AF_ALG + 1, 0);
-		struct scmp_arg_cmp above = SCMP_A0_32(SCMP_CMP_GT, AF_VSOCK, 0);
-
-		if (nr == __NR_SCMP_ERROR)
+		if (name) {
+			free(name);
 			continue;
-		if (rule(ctx, SCMP_ACT_ALLOW, nr, 1, &below, calls[i], err) < 0 ||
-		    rule(ctx, SCMP_ACT_ALLOW, nr, 1, &between, calls[i], err) < 0 ||
-		    rule(ctx, SCMP_ACT_ALLOW, nr, 1, &above, calls[i], err) < 0)
-			return -1;
+		}
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL);
+		if (r < 0)
+			return bh_error(err, -r, "seccomp rule for system call number %d", nr);
 	}
+	/* A binary search over the numbers instead of a list of ~1000 tests. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	return 0;
 }
 
@@ -150,7 +158,8 @@ static scmp_filter_ctx default_filter(struct bh_error *err)
 	 * filter cannot read, so it fails with ENOSYS and libcs fall back. */
 	if (rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &no_ns, "clone", err) < 0 ||
 	    rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, "clone3", err) < 0 ||
-	    allow_sockets(ctx, err) < 0)
+	    rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 0, NULL, "socket", err) < 0 ||
+	    enosys_unknown(ctx, err) < 0)
 		goto fail;
 	return ctx;
 fail:
@@ -158,13 +167,25 @@ fail:
 	return NULL;
 }
 
-/* The second filter stacked on a profile from the config. */
+/* The second filter, stacked on the default one or on a profile from the
+ * config. It also holds the rules that look at an argument the kernel
+ * reads as an int (socket's family, ioctl's request): libseccomp's
+ * SCMP_A0_32 only narrows the value, the filter still compares all 64
+ * bits, so a caller could set the high bits to pass an "equal" test or
+ * an "above" test while the kernel sees AF_ALG or TIOCSTI. Masking the
+ * argument to 32 bits (MASKED_EQ) is exact; a deny rule over an allowing
+ * default is the only shape that allows "every value but these". */
 static scmp_filter_ctx deny_filter(struct bh_error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	struct scmp_arg_cmp ns = SCMP_A0_64(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0);
-	struct scmp_arg_cmp alg = SCMP_A0_32(SCMP_CMP_EQ, AF_ALG, 0),
-	                    vsock = SCMP_A0_32(SCMP_CMP_EQ, AF_VSOCK, 0);
+	/* TIOCSTI pushes input into a terminal (a container holding the host's
+	 * tty would type into the host's shell), TIOCLINUX does the same for
+	 * the virtual console and reads its selection. */
+	struct scmp_arg_cmp alg = SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xffffffffU, AF_ALG),
+	                    vsock = SCMP_A0_64(SCMP_CMP_MASKED_EQ, 0xffffffffU, AF_VSOCK),
+	                    sti = SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffU, TIOCSTI),
+	                    linux_tty = SCMP_A1_64(SCMP_CMP_MASKED_EQ, 0xffffffffU, TIOCLINUX);
 
 	if (!ctx) {
 		bh_error(err, ENOMEM, "seccomp_init");
@@ -188,7 +209,14 @@ static scmp_filter_ctx deny_filter(struct bh_error *err)
 	(void)ns;
 	if (rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL, "clone3", err) < 0 ||
 	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &alg, "socket", err) < 0 ||
-	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &vsock, "socket", err) < 0)
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1, &vsock, "socket", err) <
+	        0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1, &alg, "socketpair",
+	         err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socketpair), 1, &vsock, "socketpair",
+	         err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, &sti, "ioctl", err) < 0 ||
+	    rule(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1, &linux_tty, "ioctl", err) < 0)
 		goto fail;
 	return ctx;
 fail:
@@ -364,6 +392,10 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 		bh_error(err, 0, "$.linux.seccomp.flags: not supported by bhc");
 		goto fail;
 	}
+	/* Unknown numbers: ENOSYS where the profile's default is an errno
+	 * (a profile that allows or kills by default keeps its answer). */
+	if ((default_action & 0xffff0000U) == SCMP_ACT_ERRNO(0) && enosys_unknown(ctx, err) < 0)
+		goto fail;
 	if ((v = yyjson_obj_get(prof, "syscalls"))) {
 		if (json_array(v, "$.linux.seccomp.syscalls", err) < 0)
 			goto fail;
@@ -390,20 +422,15 @@ void *bhc_seccomp_build(yyjson_val *profile, struct bh_error *err)
 
 	if (!s)
 		return bh_error(err, ENOMEM, "seccomp"), NULL;
-	if (profile) {
-		s->main = config_filter(profile, err);
-		s->deny = s->main ? deny_filter(err) : NULL;
-	} else {
-		s->main = default_filter(err);
-	}
-	if (!s->main || (profile && !s->deny)) {
+	s->main = profile ? config_filter(profile, err) : default_filter(err);
+	s->deny = s->main ? deny_filter(err) : NULL;
+	if (!s->main || !s->deny) {
 		bhc_seccomp_free(s);
 		return NULL;
 	}
 	/* no_new_privs is set by bhc itself before this filter is loaded. */
 	seccomp_attr_set(s->main, SCMP_FLTATR_CTL_NNP, 0);
-	if (s->deny)
-		seccomp_attr_set(s->deny, SCMP_FLTATR_CTL_NNP, 0);
+	seccomp_attr_set(s->deny, SCMP_FLTATR_CTL_NNP, 0);
 	return s;
 }
 

@@ -15,6 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A state file is a few hundred bytes plus the config's annotations. */
+#define STATE_MAX (1u << 20)
+
 int bhc_id_check(const char *id, struct bh_error *err)
 {
 	size_t n = strlen(id);
@@ -267,8 +270,91 @@ int bhc_state_list(const char *root, char ***ids, size_t *n, struct bh_error *er
 	return 0;
 }
 
+/* The whole of <id>/state.json below the root folder, NUL-terminated, or
+ * NULL with errno set (ENOENT: there is none). */
+static char *read_state_at(int rootfd, const char *id, size_t *len)
+{
+	char path[512], *buf = NULL, *nb;
+	size_t cap = 0, n = 0;
+	ssize_t r = 1;
+	int fd, e;
+
+	snprintf(path, sizeof(path), "%s/state.json", id);
+	fd = openat(rootfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	while (r != 0) {
+		if (n + 1 >= cap) {
+			if (cap >= STATE_MAX) {
+				errno = EFBIG;
+				break;
+			}
+			cap = cap ? 2 * cap : 4096;
+			if (!(nb = realloc(buf, cap))) {
+				errno = ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n - 1);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0)
+			n += (size_t)r;
+	}
+	e = errno;
+	close(fd);
+	if (r != 0) {
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* The host id base a state file records (0: the config gave its own
+ * mappings). A state that cannot be read in full, or is not ours, may
+ * still hold a range: that is an error, never a free slot. ENOENT is a
+ * create that died before writing its state, which took no ids. */
+static int recorded_base(int rootfd, const char *id, uint64_t *base, struct bh_error *err)
+{
+	yyjson_val *priv, *b;
+	yyjson_read_err jerr;
+	yyjson_doc *doc;
+	size_t len;
+	char *text = read_state_at(rootfd, id, &len);
+
+	*base = 0;
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		return bh_error(
+		    err, errno,
+		    "the state of '%s' cannot be read in full, so the host ids it holds "
+		    "are unknown",
+		    id);
+	}
+	doc = yyjson_read_opts(text, len, 0, NULL, &jerr);
+	free(text);
+	priv = yyjson_obj_get(yyjson_doc_get_root(doc), "bhc");
+	b = yyjson_obj_get(priv, "uidBase");
+	if (!doc || !yyjson_is_uint(b)) {
+		yyjson_doc_free(doc);
+		return bh_error(err, 0,
+		                "the state of '%s' cannot be read (%s), so the host ids it holds "
+		                "are unknown",
+		                id, doc ? "no $.bhc.uidBase" : jerr.msg);
+	}
+	*base = yyjson_get_uint(b);
+	yyjson_doc_free(doc);
+	return 0;
+}
+
 /* The lowest free range of host ids; called with the root folder locked so
- * that two creates never pick the same range. */
+ * that two creates never pick the same range. A state that cannot be read
+ * in full stops the pick: its range is unknown, so any range could be it. */
 int bhc_uid_base_pick(int rootfd, uint32_t *base, struct bh_error *err)
 {
 	static unsigned char used[BHC_UID_RANGE_SLOTS / 8];
@@ -282,27 +368,18 @@ int bhc_uid_base_pick(int rootfd, uint32_t *base, struct bh_error *err)
 			close(fd);
 		return bh_error(err, errno, "read the state folder");
 	}
+	/* The copy shares rootfd's offset, which an earlier pick left at the
+	 * end of the folder. */
+	rewinddir(d);
 	while ((e = readdir(d))) {
-		char path[512];
-		yyjson_doc *doc;
 		uint64_t b;
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/state.json", e->d_name);
-		fd = openat(rootfd, path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		{
-			char buf[4096];
-			ssize_t n = read(fd, buf, sizeof(buf));
-
-			close(fd);
-			doc = n > 0 ? yyjson_read(buf, (size_t)n, 0) : NULL;
+		if (recorded_base(rootfd, e->d_name, &b, err) < 0) {
+			closedir(d);
+			return bh_error_wrap(err, "pick a range of host ids");
 		}
-		b = yyjson_get_uint(
-		    yyjson_obj_get(yyjson_obj_get(yyjson_doc_get_root(doc), "bhc"), "uidBase"));
-		yyjson_doc_free(doc);
 		if (b >= BHC_UID_RANGE_BASE &&
 		    (b - BHC_UID_RANGE_BASE) / BHC_UID_RANGE_SIZE < BHC_UID_RANGE_SLOTS) {
 			uint64_t slot = (b - BHC_UID_RANGE_BASE) / BHC_UID_RANGE_SIZE;

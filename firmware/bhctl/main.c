@@ -2,6 +2,7 @@
  * root only). A bundle or update to install is opened here and passed to
  * bhd as a file descriptor. */
 #include <bulkhead/control.h>
+#include <bulkhead/error.h>
 
 #include <errno.h>
 #include <stdbool.h>
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
 	} else if (verb->arg == CONTROL_ARG_FILE) {
 		fd = open(argv[argc - 1], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "bhctl: open %s: %s\n", argv[argc - 1], strerror(errno));
+			fprintf(stderr, "bhctl: open %s: %s\n", argv[argc - 1], bh_strerror(errno));
 			return 1;
 		}
 		if (downgrade)
@@ -71,11 +72,11 @@ int main(int argc, char **argv)
 	strcpy(sa.sun_path, BHD_SOCKET);
 	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		fprintf(stderr, "bhctl: connect %s: %s (is bhd running? are you root?)\n", BHD_SOCKET,
-			strerror(errno));
+			bh_strerror(errno));
 		return 1;
 	}
 	if (control_send(sock, json, fd) < 0) {
-		fprintf(stderr, "bhctl: send: %s\n", strerror(errno));
+		fprintf(stderr, "bhctl: send: %s\n", bh_strerror(errno));
 		return 1;
 	}
 	free(json);

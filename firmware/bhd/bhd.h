@@ -5,8 +5,10 @@
 #include <bulkhead/autoconf.h>
 #include <bulkhead/control.h>
 #include <bulkhead/error.h>
+#include <bulkhead/line_split.h>
 #include <bulkhead/manifest.h>
 #include <bulkhead/sync.h>
+#include <bulkhead/trust.h>
 #include <bulkhead/update.h>
 
 #include <stdbool.h>
@@ -22,7 +24,9 @@
 #define BHC_ROOT       RUN_DIR "/bhc"
 #define OCI_BUNDLES    RUN_DIR "/workloads"
 #define NETNS_DIR      "/run/netns"
-#define TRUSTED_KEYS   "/etc/bulkhead/trusted-keys"
+/* One trust root per kind of signed file (include/bulkhead/trust.h). */
+#define WORKLOAD_KEYS  TRUST_WORKLOAD_KEYS
+#define UPDATE_KEYS    TRUST_UPDATE_KEYS
 #define EMBEDDED_DIR   "/usr/share/bulkhead/workloads"
 #define WORKLOADS_CGROUP "/sys/fs/cgroup/workloads"
 #define BHC            "/usr/bin/bhc"
@@ -37,6 +41,7 @@ struct workload {
 	bool used;
 	struct wl_manifest m;
 	bool has_initrd, has_disk;
+	bool verified; /* its files matched its SBOM since bhd started */
 	enum wl_state state;
 	pid_t pid;
 	int out_fd;
@@ -45,8 +50,11 @@ struct workload {
 	uint32_t restarts, runs;
 	int64_t started_at, next_at;
 	int last_status; /* wait status of the last run */
-	char partial[512];
-	size_t partial_len;
+	struct line_split out; /* its output, a line at a time (workload_log.c) */
+	/* Output rate limit (workload_log.c): a token bucket in bytes, and
+	 * the lines dropped over it (since the last report, and in all). */
+	int64_t out_tokens, out_refilled_ms;
+	uint64_t out_dropped, out_dropped_total;
 };
 
 /* The table (workloads.c). */
@@ -54,6 +62,13 @@ extern struct workload workloads[WORKLOADS_MAX];
 struct workload *workload_find(const char *name);
 /* A cleared entry to fill (set used once it is), or NULL when full. */
 struct workload *workload_new(void);
+/* A container's root maps to the host uid (and gid) workload_uid_base(w),
+ * each entry of the table has its own WORKLOAD_UID_RANGE ids, so no two
+ * workloads share one. The base follows the entry, which can change from
+ * one install or boot to the next (volume.c moves the volumes along). */
+#define WORKLOAD_UID_BASE  1000000u
+#define WORKLOAD_UID_RANGE 65536u
+uint32_t workload_uid_base(const struct workload *w);
 
 /* bhd's own log lines, and its monotonic clock in ms (log.c). */
 int64_t now_ms(void);
@@ -79,6 +94,11 @@ void workload_set_enabled(const char *name, bool on);
 
 /* Containers and VMs (container.c, vm.c): the runtime's argv. */
 int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct bh_error *err);
+/* Creates the volume's folder under VOLUMES_DIR, owned in w's uid range,
+ * with what an earlier range of w left in it moved along (volume.c);
+ * its path in src. */
+int volume_prepare(const struct workload *w, const struct wl_volume *v, char *src, size_t size,
+		   struct bh_error *err);
 bool container_leftover(const struct workload *w);
 void container_cleanup(struct workload *w);
 int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t store_size,
@@ -136,7 +156,18 @@ int proxies_open(struct workload *w, int epfd, struct bh_error *err);
 void proxies_close(struct workload *w);
 bool proxy_event(int fd, uint32_t events, int epfd);
 
-/* Each workload's output (workload_log.c). */
+/* Its installed files against its stored SBOM, once per start of bhd
+ * (verify.c). */
+int workload_verify(struct workload *w, struct bh_error *err);
+
+/* Limits for a manifest that names none (limits.c). */
+uint64_t workload_default_memory(void);
+void workload_default_limits(struct wl_manifest *m);
+
+/* Each workload's output (workload_log.c): read from its pipe with a byte
+ * budget per wakeup, split into lines, rate-limited, logged. */
+extern bool workload_output_console;
+void workload_output_read(struct workload *w);
 void workload_log_line(const char *name, const char *line);
 int workload_log_read(const char *name, char **text, struct bh_error *err);
 
@@ -149,7 +180,7 @@ int workload_log_read(const char *name, char **text, struct bh_error *err);
 #define FLEET_KEY        FLEET_DIR "/device.key"
 #define FLEET_BUILTIN_CA "/etc/bulkhead/fleet/ca.pem"
 #define SYNC_DIR         "/data/sync" /* the fetcher's, and only its */
-#define STATE_KEYS       "/etc/bulkhead/keys/state"
+#define STATE_KEYS       TRUST_STATE_KEYS
 #define BHSYNC           "/usr/libexec/bhsync"
 #define BHSYNC_UID       64001 /* the fetcher's user and group */
 

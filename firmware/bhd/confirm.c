@@ -111,7 +111,7 @@ static void confirm_boot(void)
 
 	if (fd < 0)
 		bhd_log("bhd: create %s: %s (init's boot deadline will end this boot)", BOOT_CONFIRMED,
-			strerror(errno));
+			bh_strerror(errno));
 	else
 		close(fd);
 }

@@ -16,15 +16,6 @@
 #include <unistd.h>
 #include <yyjson.h>
 
-/* Container root maps to this host uid; each workload gets its own 64Ki. */
-#define UID_BASE 1000000u
-#define UID_RANGE 65536u
-
-static uint32_t uid_base(const struct workload *w)
-{
-	return UID_BASE + (uint32_t)(w - workloads) * UID_RANGE;
-}
-
 static void add_mount(yyjson_mut_doc *d, yyjson_mut_val *mounts, const char *dst, const char *type,
 		      const char *src, const char *const *opts)
 {
@@ -53,24 +44,7 @@ static void add_idmap(yyjson_mut_doc *d, yyjson_mut_val *linux_, const char *key
 
 	yyjson_mut_obj_add_uint(d, m, "containerID", 0);
 	yyjson_mut_obj_add_uint(d, m, "hostID", host);
-	yyjson_mut_obj_add_uint(d, m, "size", UID_RANGE);
-}
-
-/* Volumes belong to the workload's container user, in its uid range. */
-static int prepare_volume(const struct workload *w, const struct wl_volume *v, char *src,
-			  size_t size, struct bh_error *err)
-{
-	char dir[256];
-
-	snprintf(dir, sizeof(dir), VOLUMES_DIR "/%s", w->m.name);
-	if (mkdir(dir, 0711) < 0 && errno != EEXIST)
-		return bh_error(err, errno, "mkdir %s", dir);
-	snprintf(src, size, "%s/%s", dir, v->name);
-	if (mkdir(src, 0750) < 0 && errno != EEXIST)
-		return bh_error(err, errno, "mkdir %s", src);
-	if (chown(src, uid_base(w) + w->m.user, uid_base(w) + w->m.group) < 0)
-		return bh_error(err, errno, "chown %s", src);
-	return 0;
+	yyjson_mut_obj_add_uint(d, m, "size", WORKLOAD_UID_RANGE);
 }
 
 int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct bh_error *err)
@@ -130,7 +104,7 @@ int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct 
 	for (size_t i = 0; i < w->m.n_volumes && rc == 0; i++) {
 		char src[256];
 
-		rc = prepare_volume(w, &w->m.volumes[i], src, sizeof(src), err);
+		rc = volume_prepare(w, &w->m.volumes[i], src, sizeof(src), err);
 		if (rc == 0)
 			add_mount(d, mounts, w->m.volumes[i].path, "bind", src, vol_opts);
 	}
@@ -144,8 +118,8 @@ int container_prepare(struct workload *w, char *bundle_dir, size_t size, struct 
 	add_ns(d, nss, "user", NULL);
 	snprintf(netns, sizeof(netns), NETNS_DIR "/%s", w->m.name);
 	add_ns(d, nss, "network", w->m.network == WL_NET_ISOLATED ? netns : NULL);
-	add_idmap(d, linux_, "uidMappings", uid_base(w));
-	add_idmap(d, linux_, "gidMappings", uid_base(w));
+	add_idmap(d, linux_, "uidMappings", workload_uid_base(w));
+	add_idmap(d, linux_, "gidMappings", workload_uid_base(w));
 	snprintf(cgroup, sizeof(cgroup), "/workloads/%s", w->m.name);
 	yyjson_mut_obj_add_strcpy(d, linux_, "cgroupsPath", cgroup);
 	res = yyjson_mut_obj_add_obj(d, linux_, "resources");

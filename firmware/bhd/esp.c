@@ -3,6 +3,7 @@
  * name carries systemd-boot's try counter) and the known-good marks. */
 #include "bhd.h"
 
+#include <bulkhead/boot_disk.h>
 #include <bulkhead/fs.h>
 #include <bulkhead/update.h>
 
@@ -16,22 +17,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The partition named label: its /dev path and size in bytes. */
+/* The partition named label on the disk this system booted from: its /dev
+ * path and size in bytes. A partition of that name on another disk (a USB
+ * stick) is never taken. */
 int partition_find(const char *label, char *dev, size_t size, uint64_t *bytes,
 			  struct bh_error *err)
 {
-	DIR *d = opendir("/sys/class/block");
 	struct dirent *de;
-	char path[512], buf[1024], want[96];
+	char path[512], buf[1024], want[96], disk[64];
 	int rc = -1;
+	DIR *d;
 
+	if (bh_boot_disk(disk, sizeof(disk), err) < 0)
+		return bh_error_wrap(err, "find the partition %s on the boot disk", label);
+	d = opendir("/sys/class/block");
 	snprintf(want, sizeof(want), "\nPARTNAME=%s\n", label);
 	while (d && rc < 0 && (de = readdir(d))) {
 		unsigned long long sectors = 0;
 		FILE *f;
 		size_t n;
 
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || !bh_is_partition_of(de->d_name, disk))
 			continue;
 		snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", de->d_name);
 		f = fopen(path, "re");
@@ -57,8 +63,8 @@ int partition_find(const char *label, char *dev, size_t size, uint64_t *bytes,
 	if (d)
 		closedir(d);
 	if (rc < 0)
-		bh_error(err, 0, "no partition named %s: this system was not booted from a Bulkhead "
-			 "disk image", label);
+		bh_error(err, 0, "no partition named %s on the boot disk %s: this system was not "
+			 "booted from a Bulkhead disk image", label, disk);
 	return rc;
 }
 

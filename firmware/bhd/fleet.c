@@ -273,7 +273,7 @@ static void take_provisioning(void)
 	    write_pem(FLEET_BROKER_CA, p.broker_ca, 0644, &err) < 0) {
 		bhd_log("bhd: fleet: keep the provisioning: %s (left on the ESP)", err.msg);
 	} else if (unlink(path) < 0 || esp_sync(ESP_MOUNT "/bulkhead") < 0) {
-		bhd_log("bhd: fleet: remove %s from the ESP: %s", path, strerror(errno));
+		bhd_log("bhd: fleet: remove %s from the ESP: %s", path, bh_strerror(errno));
 	} else {
 		bhd_log("bhd: fleet: provisioned from the ESP: registry %s, group %s%s%s",
 		        p.registry[0] ? p.registry : "(built in)",
@@ -340,12 +340,12 @@ void fleet_init(void)
 	struct bh_error err;
 
 	if (mkdir(FLEET_DIR, 0711) < 0 && errno != EEXIST)
-		bhd_log("bhd: fleet: mkdir %s: %s", FLEET_DIR, strerror(errno));
+		bhd_log("bhd: fleet: mkdir %s: %s", FLEET_DIR, bh_strerror(errno));
 	chmod(FLEET_DIR, 0711); /* the fetcher reads the CA and certificate here */
 	if (mkdir(SYNC_DIR, 0700) < 0 && errno != EEXIST)
-		bhd_log("bhd: fleet: mkdir %s: %s", SYNC_DIR, strerror(errno));
+		bhd_log("bhd: fleet: mkdir %s: %s", SYNC_DIR, bh_strerror(errno));
 	if (chown(SYNC_DIR, BHSYNC_UID, BHSYNC_UID) < 0 || chmod(SYNC_DIR, 0700) < 0)
-		bhd_log("bhd: fleet: chown %s: %s", SYNC_DIR, strerror(errno));
+		bhd_log("bhd: fleet: chown %s: %s", SYNC_DIR, bh_strerror(errno));
 	take_provisioning();
 	load_config();
 	if (load_status(&err) < 0)

@@ -3,10 +3,15 @@
  * Install: the bundle's signature, members, manifest and SBOM are checked
  * before anything is written (bundle_check); the image is unpacked into a
  * temporary folder and the SBOM must describe exactly what was unpacked;
- * then the image folder is renamed into place, the SBOM stored, and last
- * the manifest, which is the commit point. Remove undoes it in the other
- * order. At start, anything that lacks its manifest is the remains of an
- * interrupted install and is cleaned up. */
+ * every file and folder of it is fsynced; then the image folder is renamed
+ * into place and its parent fsynced, the SBOM stored, and last the
+ * manifest (written, fsynced, renamed, its folder fsynced), which is the
+ * commit point. So after a power cut at any point a workload is either
+ * absent or whole: a manifest on disk never names a file whose data is
+ * not (ext4 may otherwise commit the rename before delayed data blocks).
+ * Remove undoes it in the other order, the manifest's removal durable
+ * before any file goes. At start, anything that lacks its manifest is the
+ * remains of an interrupted install and is cleaned up. */
 #include "bhd.h"
 
 #include <bulkhead/bundle.h>
@@ -78,6 +83,7 @@ static int load_one(const char *name, struct bh_error *err)
 	free(text);
 	if (rc < 0)
 		return -1;
+	workload_default_limits(&w->m);
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/initrd", name);
 	w->has_initrd = access(dir, F_OK) == 0;
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/disk.img", name);
@@ -94,7 +100,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 	struct stat st;
 	int rc = -1;
 
-	if (bundle_check(fd, what, TRUSTED_KEYS, &b, err) < 0)
+	if (bundle_check(fd, what, WORKLOAD_KEYS, &b, err) < 0)
 		return -1;
 	if (wl_manifest_parse(b.manifest, strlen(b.manifest), "bundle: manifest.json", &m, err) < 0) {
 		bundle_free(&b);
@@ -111,6 +117,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 	}
 	if (workload_find(m.name)) {
 		bh_error(err, 0, "a workload named '%s' is installed already: remove it first", m.name);
+		err->code = EEXIST;
 		goto out;
 	}
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s", m.name);
@@ -125,9 +132,17 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		bh_remove_tree(tmp);
 		goto out;
 	}
+	if (bh_sync_tree(tmp, err) < 0) {
+		bh_remove_tree(tmp);
+		goto out;
+	}
 	if (rename(tmp, dir) < 0) {
 		bh_error(err, errno, "rename %s to %s", tmp, dir);
 		bh_remove_tree(tmp);
+		goto out;
+	}
+	if (bh_sync_path(WORKLOADS_DIR, err) < 0) {
+		bh_remove_tree(dir);
 		goto out;
 	}
 	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
@@ -143,7 +158,6 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		bh_remove_tree(dir);
 		goto out;
 	}
-	sync();
 	if (load_one(m.name, err) < 0)
 		goto out;
 	strcpy(name_out, m.name);
@@ -169,6 +183,8 @@ int workload_remove(const char *name, struct bh_error *err)
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
 	if (unlink(path) < 0 && errno != ENOENT)
 		return bh_error(err, errno, "remove %s", path);
+	if (bh_sync_path(MANIFESTS_DIR, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.stopped", name);
 	unlink(path);
 	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
@@ -250,7 +266,7 @@ void workloads_load(void)
 static void install_embedded(const char *file)
 {
 	char path[512], name[256];
-	struct bh_error err;
+	struct bh_error err = {0};
 	int fd;
 
 	snprintf(path, sizeof(path), EMBEDDED_DIR "/%s.bundle", file);
@@ -263,11 +279,18 @@ static void install_embedded(const char *file)
 		close(fd);
 		return;
 	}
-	if (workload_install(fd, path, name, &err) < 0)
+	/* EEXIST: installed already, most likely by an earlier boot cut
+	 * short before it noted so; it is not tried again. */
+	if (workload_install(fd, path, name, &err) < 0 && err.code != EEXIST)
 		bhd_log("bhd: the image's bundle %s was refused: %s", path, err.msg);
 	else {
+		if (err.code == EEXIST)
+			bhd_log("bhd: the image's bundle %s: %s; noted as installed", path, err.msg);
+		/* Durable like the install: without it the next boot would
+		 * find the workload there and call the bundle refused. */
 		snprintf(path, sizeof(path), MANIFESTS_DIR "/.embedded-%s", file);
-		close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+		if (bh_write_atomic(path, "", 0, 0600, &err) < 0)
+			bhd_log("bhd: %s", err.msg);
 	}
 	close(fd);
 }

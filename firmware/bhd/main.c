@@ -24,7 +24,7 @@ static void reap(void)
 			workload_child_exited(pid, status);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct bh_error err;
@@ -32,6 +32,15 @@ int main(void)
 	int sfd, lfd, epfd;
 	int64_t started = now_ms();
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--workload-output-console")) {
+			workload_output_console = true;
+		} else {
+			fprintf(stderr, "bhd: unknown option '%s' (known: --workload-output-console)\n",
+				argv[i]);
+			return 2;
+		}
+	}
 	umask(022);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);

@@ -83,7 +83,7 @@ static int apply_workload(const struct state_workload *sw, const struct sync_fil
 	if (fd < 0)
 		return bh_error_wrap(err, "workload %s", sw->name);
 	/* Every check of an install, before anything is removed. */
-	if (bundle_check(fd, f->path, TRUSTED_KEYS, &b, err) < 0) {
+	if (bundle_check(fd, f->path, WORKLOAD_KEYS, &b, err) < 0) {
 		close(fd);
 		return bh_error_wrap(err, "workload %s", sw->name);
 	}

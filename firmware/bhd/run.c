@@ -74,6 +74,10 @@ int workload_start(struct workload *w, int epfd, struct bh_error *err)
 
 	if (w->state == WS_RUNNING)
 		return 0;
+	if (!w->verified && workload_verify(w, err) < 0) {
+		w->state = WS_FAILED;
+		return -1;
+	}
 	if (net_setup(w, err) < 0)
 		goto fail;
 	if (w->m.mode == WL_CONTAINER) {
@@ -105,6 +109,9 @@ int workload_start(struct workload *w, int epfd, struct bh_error *err)
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	w->out_fd = out[0];
+	/* Each run starts a new line: an unfinished last line of the run
+	 * before is not glued to this one's first. */
+	line_split_init(&w->out, LINE_SPLIT_MAX, true);
 	ev.data.fd = out[0];
 	epoll_ctl(epfd, EPOLL_CTL_ADD, out[0], &ev);
 	w->pid = pid;
@@ -216,28 +223,10 @@ bool workload_output(int fd)
 {
 	for (int i = 0; i < WORKLOADS_MAX; i++) {
 		struct workload *w = &workloads[i];
-		char buf[4096];
-		ssize_t n;
 
 		if (!w->used || w->out_fd != fd)
 			continue;
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
-			for (ssize_t j = 0; j < n; j++) {
-				if (buf[j] == '\n' || buf[j] == '\r' || w->partial_len == sizeof(w->partial) - 1) {
-					if (w->partial_len) {
-						w->partial[w->partial_len] = 0;
-						workload_log_line(w->m.name, w->partial);
-					}
-					w->partial_len = 0;
-					if (buf[j] == '\n' || buf[j] == '\r')
-						continue;
-				}
-				w->partial[w->partial_len++] = buf[j];
-			}
-		if (n == 0 || (n < 0 && errno != EAGAIN)) {
-			close(fd);
-			w->out_fd = -1;
-		}
+		workload_output_read(w);
 		return true;
 	}
 	return false;

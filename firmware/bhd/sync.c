@@ -124,11 +124,11 @@ static void exec_fetcher(int in, int out)
 	    setresgid(gid, gid, gid) < 0 || setresuid(BHSYNC_UID, BHSYNC_UID, BHSYNC_UID) < 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) {
 		fprintf(stderr, "bhd: fleet: drop privileges for %s: %s\n", BHSYNC,
-		        strerror(errno));
+		        bh_strerror(errno));
 		_exit(126);
 	}
 	execl(BHSYNC, "bhsync", "poll", (char *)NULL);
-	fprintf(stderr, "bhd: fleet: exec %s: %s\n", BHSYNC, strerror(errno));
+	fprintf(stderr, "bhd: fleet: exec %s: %s\n", BHSYNC, bh_strerror(errno));
 	_exit(127);
 }
 
@@ -165,7 +165,7 @@ static int spawn(int epfd, struct bh_error *err)
 	}
 	/* The request is a few KiB, within a pipe's buffer. */
 	if (bh_write_all(in[1], json, len) < 0)
-		bhd_log("bhd: fleet: write the request to bhsync: %s", strerror(errno));
+		bhd_log("bhd: fleet: write the request to bhsync: %s", bh_strerror(errno));
 	close(in[1]);
 	memset(json, 0, len);
 	free(json);

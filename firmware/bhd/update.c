@@ -145,7 +145,7 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 	os_release("IMAGE_VERSION", version, sizeof(version));
 	uname(&u);
 	/* 1. Every check before anything is written. */
-	if (update_check(fd, "update", TRUSTED_KEYS, board, u.machine, version, allow_downgrade, &b,
+	if (update_check(fd, "update", UPDATE_KEYS, board, u.machine, version, allow_downgrade, &b,
 			 &m, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), BH_SLOT_PREFIX "%c", target);

@@ -40,6 +40,9 @@ static int vm_cgroup(struct workload *w, char *cg, size_t size, struct bh_error 
 	if (mkdir(cg, 0755) < 0 && errno != EEXIST)
 		return bh_error(err, errno, "mkdir %s", cg);
 	snprintf(val, sizeof(val), "%llu", (unsigned long long)(w->m.memory + MONITOR_OVERHEAD));
+	/* An OOM kill takes the whole monitor, never one of its threads. */
+	if (write_cg(cg, "memory.oom.group", "1", err) < 0)
+		return -1;
 	if (write_cg(cg, "memory.max", val, err) < 0)
 		return -1;
 	if (w->m.pids) {

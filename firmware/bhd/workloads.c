@@ -20,7 +20,13 @@ struct workload *workload_new(void)
 		if (!workloads[i].used) {
 			memset(&workloads[i], 0, sizeof(workloads[i]));
 			workloads[i].out_fd = workloads[i].tap_fd = -1;
+			line_split_init(&workloads[i].out, LINE_SPLIT_MAX, true);
 			return &workloads[i];
 		}
 	return NULL;
+}
+
+uint32_t workload_uid_base(const struct workload *w)
+{
+	return WORKLOAD_UID_BASE + (uint32_t)(w - workloads) * WORKLOAD_UID_RANGE;
 }

@@ -11,6 +11,7 @@
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_ERROR = 2 };
 
 int cmd_keygen(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);

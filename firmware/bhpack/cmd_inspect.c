@@ -4,6 +4,7 @@
 
 #include <bulkhead/sbom.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ int cmd_inspect(int argc, char **argv)
 	}
 	fd = open(argv[1], O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		perror(argv[1]);
+		fprintf(stderr, "bhpack inspect: open %s: %s\n", argv[1], bh_strerror(errno));
 		return EXIT_ERROR;
 	}
 	if (bundle_check(fd, argv[1], NULL, &b, &err) < 0) {

@@ -83,7 +83,7 @@ static int run(char *const argv[], struct bh_error *err)
 		setenv("MTOOLS_SKIP_CHECK", "1", 1);
 		execvp(argv[0], argv);
 		fprintf(stderr, "bhpack provision: %s: %s (Debian package mtools)\n", argv[0],
-		        strerror(errno));
+		        bh_strerror(errno));
 		_exit(127);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) < 0)

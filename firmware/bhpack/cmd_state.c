@@ -3,6 +3,7 @@
 #include "bhpack.h"
 
 #include <bulkhead/dsse.h>
+#include <bulkhead/fs.h>
 #include <bulkhead/state.h>
 
 #include <errno.h>
@@ -14,33 +15,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Writes data to path through a temporary file, fsync and rename. */
-static int write_file(const char *path, const char *data, size_t len, struct bh_error *err)
-{
-	char tmp[4200];
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return bh_error(err, errno, "create %s", tmp);
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		return bh_error(err, e, "write %s", tmp);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return bh_error(err, e, "rename %s to %s", tmp, path);
-	}
-	return 0;
-}
 
 /* VERSION@sha256:... */
 static int split_at_digest(const char *arg, char *version, size_t vcap, char *digest)
@@ -76,12 +50,12 @@ static int check(const char *path, const struct state_check *c)
 	ssize_t n = -1;
 
 	if (fd < 0 || !buf || !s) {
-		fprintf(stderr, "bhpack state: open %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "bhpack state: open %s: %s\n", path, bh_strerror(errno));
 		goto out;
 	}
 	n = read(fd, buf, STATE_MAX_BYTES + 1);
 	if (n < 0) {
-		fprintf(stderr, "bhpack state: read %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "bhpack state: read %s: %s\n", path, bh_strerror(errno));
 		goto out;
 	}
 	if (state_read(buf, (size_t)n, path, c, s, &v, &err) < 0) {
@@ -239,7 +213,7 @@ int cmd_state(int argc, char **argv)
 	if (state_write(s, &payload, &plen, &err) < 0 ||
 	    state_parse(payload, plen, "the new state", s, &err) < 0 ||
 	    dsse_sign(STATE_PAYLOAD_TYPE, payload, plen, key, &env, &elen, &err) < 0 ||
-	    write_file(out, env, elen, &err) < 0) {
+	    bh_write_atomic(out, env, elen, 0644, &err) < 0) {
 		bh_error_print(&err, "bhpack state");
 		goto done;
 	}

@@ -2,6 +2,7 @@
  * --check: the device's checks on one, on the host. */
 #include "bhpack.h"
 
+#include <bulkhead/trust.h>
 #include <bulkhead/update.h>
 
 #include <errno.h>
@@ -19,7 +20,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: bhpack update --key KEY.pem --board B --arch A --version V --sbom SBOM.json\n"
 		"                     --uki-a A.efi --uki-b B.efi --slot SLOT.img -o OUT.bhu\n"
-		"       bhpack update --check FILE --keys DIR --board B --arch A\n"
+		"       bhpack update --check FILE (--keys DIR | --root IMAGE_ROOT) --board B --arch A\n"
 		"                     [--running VERSION] [--allow-downgrade]\n");
 	return EXIT_ERROR;
 }
@@ -80,10 +81,12 @@ int cmd_update(int argc, char **argv)
 		{"uki-b", required_argument, NULL, 'B'},  {"slot", required_argument, NULL, 'S'},
 		{"output", required_argument, NULL, 'o'}, {"check", required_argument, NULL, 'c'},
 		{"keys", required_argument, NULL, 'k'},   {"running", required_argument, NULL, 'r'},
-		{"allow-downgrade", no_argument, NULL, 'd'}, {NULL, 0, NULL, 0}};
+		{"allow-downgrade", no_argument, NULL, 'd'}, {"root", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0}};
 	const char *key = NULL, *board = NULL, *arch = NULL, *version = NULL, *sbom = NULL,
 		   *uki_a = NULL, *uki_b = NULL, *slot = NULL, *out = NULL, *check = NULL,
-		   *keys = NULL, *running = NULL;
+		   *keys = NULL, *running = NULL, *root = NULL;
+	char root_keys[4096];
 	int c, downgrade = 0;
 	struct bh_error err;
 
@@ -102,6 +105,7 @@ int cmd_update(int argc, char **argv)
 		case 'k': keys = optarg; break;
 		case 'r': running = optarg; break;
 		case 'd': downgrade = 1; break;
+		case 'R': root = optarg; break;
 		default: return usage();
 		}
 	}
@@ -112,11 +116,16 @@ int cmd_update(int argc, char **argv)
 		struct bundle b;
 		int fd;
 
+		/* --root: the trust root the device uses, in an image's tree. */
+		if (root) {
+			snprintf(root_keys, sizeof(root_keys), "%s%s", root, TRUST_UPDATE_KEYS);
+			keys = root_keys;
+		}
 		if (!keys)
 			return usage();
 		fd = open(check, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			fprintf(stderr, "bhpack update: open %s: %s\n", check, strerror(errno));
+			fprintf(stderr, "bhpack update: open %s: %s\n", check, bh_strerror(errno));
 			return EXIT_ERROR;
 		}
 		if (update_check(fd, check, keys, board, arch, running, downgrade, &b, &m, &err) < 0) {

@@ -12,6 +12,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{"keygen", cmd_keygen, "create an ECDSA P-256 signing key pair"},
+	{"keys", cmd_keys, "make a vendor's whole key set (signing and Secure Boot) in a new folder"},
 	{"build", cmd_build, "build a bundle from a folder, an OCI image or VM images"},
 	{"sign", cmd_sign, "sign (or re-sign) a bundle"},
 	{"inspect", cmd_inspect, "show a bundle's index, manifest and SBOM summary"},

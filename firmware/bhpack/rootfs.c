@@ -1,6 +1,7 @@
 /* A root filesystem folder as a reproducible tar archive. */
 #include "bhpack.h"
 
+#include <bulkhead/strv.h>
 #include <bulkhead/tar.h>
 
 #include <dirent.h>
@@ -11,11 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static int add_tree(struct tar_writer *w, int fd_dir, const char *rel, struct bh_error *err)
 {
@@ -39,7 +35,7 @@ static int add_tree(struct tar_writer *w, int fd_dir, const char *rel, struct bh
 		names[n++] = strdup(e->d_name);
 	}
 	if (n) /* an empty folder: names is NULL, which qsort must not get */
-		qsort(names, n, sizeof(*names), cmp);
+		qsort(names, n, sizeof(*names), strv_cmp);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		char path[TAR_PATH_MAX];
 		struct stat st;

@@ -17,24 +17,6 @@ static void print_list(const char *what, const struct strv *s)
 		printf("%s /%s\n", what, s->v[i]);
 }
 
-/* Verifies one document against base, reporting paths as prefix + path;
- * its paths (relative to base) are added to covered. */
-static int verify_doc(const char *sbom, const char *base, const char *prefix,
-		      struct strv *covered, struct verify_report *rep, struct bh_error *err)
-{
-	struct spdx_doc doc;
-	int r;
-
-	if (spdx_read(sbom, &doc, err) < 0)
-		return -1;
-	r = sbom_verify_tree(&doc, base, prefix, rep, err);
-	for (size_t i = 0; r == 0 && i < doc.n_files; i++)
-		if (!doc.files[i].outside)
-			strv_push(covered, doc.files[i].path);
-	spdx_doc_free(&doc);
-	return r;
-}
-
 static int verify_workloads(const char *root, struct verify_report *rep, struct bh_error *err)
 {
 	char dir[4096];
@@ -56,20 +38,10 @@ static int verify_workloads(const char *root, struct verify_report *rep, struct 
 		snprintf(sbom, sizeof(sbom), "%s/%s", dir, e->d_name);
 		snprintf(base, sizeof(base), "%s/data/workloads/%s", root, name);
 		snprintf(prefix, sizeof(prefix), "data/workloads/%s/", name);
-		struct strv covered = {0}, none = {0};
-
-		if (verify_doc(sbom, base, prefix, &covered, rep, err) < 0) {
-			strv_free(&covered);
+		if (sbom_verify_installed(sbom, base, prefix, NULL, NULL, rep, err) < 0) {
 			closedir(d);
 			return bh_error_wrap(err, "workload %s", name);
 		}
-		/* Its tree is on /data, another filesystem: walk it on its own. */
-		if (sbom_find_unlisted(base, &covered, &none, prefix, rep, err) < 0) {
-			strv_free(&covered);
-			closedir(d);
-			return -1;
-		}
-		strv_free(&covered);
 	}
 	closedir(d);
 	return 0;
@@ -82,7 +54,7 @@ int cmd_verify(int argc, char **argv)
 	const char *root = "/", *sbom = NULL;
 	char sbom_path[4096];
 	struct verify_report rep = {0};
-	struct strv covered = {0}, skip = {0};
+	struct strv skip = {0};
 	struct bh_error err;
 	int c, r;
 
@@ -102,12 +74,9 @@ int cmd_verify(int argc, char **argv)
 	}
 	/* The SBOM documents cannot list themselves. */
 	strv_push(&skip, SBOM_DIR_IN_ROOT);
-	r = verify_doc(sbom, root, "", &covered, &rep, &err);
-	if (r == 0)
-		r = sbom_find_unlisted(root, &covered, &skip, "", &rep, &err);
+	r = sbom_verify_installed(sbom, root, "", &skip, NULL, &rep, &err);
 	if (r == 0)
 		r = verify_workloads(root, &rep, &err);
-	strv_free(&covered);
 	strv_free(&skip);
 	if (r < 0) {
 		verify_report_free(&rep);

@@ -138,7 +138,7 @@ int agent_main(int argc, char **argv)
 	sync_backoff_init(&retry, (uint64_t)getpid() << 32 ^ (uint64_t)start);
 	snprintf(progress, sizeof(progress), "%s/agent.json", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		fprintf(stderr, "bhsync agent: mkdir %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "bhsync agent: mkdir %s: %s\n", dir, bh_strerror(errno));
 		return 1;
 	}
 	while (until < 0 || mono_ms() < until) {

@@ -58,7 +58,7 @@ static int poll_main(void)
 		return 1;
 	}
 	if (fwrite(out, 1, outlen, stdout) != outlen || fflush(stdout) != 0) {
-		fprintf(stderr, "bhsync: write the result: %s\n", strerror(errno));
+		fprintf(stderr, "bhsync: write the result: %s\n", bh_strerror(errno));
 		free(out);
 		return 1;
 	}

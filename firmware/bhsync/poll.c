@@ -6,10 +6,14 @@
  * program's user alone: the state envelope (state.dsse), the artifact
  * manifests by digest (manifests/, immutable, so a state naming the same
  * bundles again costs no request), and the bundle and update files
- * (blobs/sha256-<hex>, complete and checked, or .part while resuming). */
+ * (blobs/sha256-<hex>, complete and checked, or .part while resuming),
+ * and what the next poll, a new process, starts from: the auth scheme
+ * (auth) and the TLS sessions to resume (tls-sessions), both 0600. */
 #include "bhsync.h"
 
 #include <bulkhead/artifact.h>
+#include <bulkhead/fs.h>
+#include <bulkhead/registry_tls_sessions.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -40,32 +44,6 @@ static void path_in(const struct sync_request *q, const char *sub, const char *d
                     size_t size)
 {
 	snprintf(out, size, "%s/%s/sha256-%s", q->work_dir, sub, digest + 7);
-}
-
-static int write_file(const char *path, const char *data, size_t len, struct bh_error *err)
-{
-	char tmp[SYNC_PATH_MAX + 8];
-	int fd;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return bh_error(err, errno, "create %s", tmp);
-	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0) {
-		int e = errno;
-
-		close(fd);
-		unlink(tmp);
-		return bh_error(err, e, "write %s", tmp);
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return bh_error(err, e, "rename %s", tmp);
-	}
-	return 0;
 }
 
 /* A manifest cached by digest: read back and hashed, so a damaged copy is
@@ -115,7 +93,7 @@ static int resolve(struct registry *r, const struct sync_request *q, const char 
 		if (registry_get_manifest(r, q->cfg.repository, digest, &body, &len, mtype, got,
 		                          err) < 0)
 			return -1;
-		if (write_file(path, body, len, err) < 0) {
+		if (bh_write_atomic(path, body, len, 0644, err) < 0) {
 			free(body);
 			return -1;
 		}
@@ -223,7 +201,7 @@ static int read_state(struct registry *r, const struct sync_request *q, const ch
 	                          err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", q->work_dir, SYNC_STATE_FILE);
-	rc = write_file(path, env, len, err);
+	rc = bh_write_atomic(path, env, len, 0644, err);
 	if (rc == 0 && (rc = state_read(env, len, digest, &chk, s, &v, err)) < 0)
 		snprintf(res->verdict, sizeof(res->verdict), "%s", state_verdict_name(v));
 	free(env);
@@ -251,25 +229,50 @@ static void auth_load(struct registry *r, const struct sync_request *q)
 
 static void auth_save(struct registry *r, const struct sync_request *q)
 {
-	char path[SYNC_PATH_MAX], tmp[SYNC_PATH_MAX + 8], saved[REG_AUTH_SAVED_MAX];
-	int fd;
+	char path[SYNC_PATH_MAX], saved[REG_AUTH_SAVED_MAX];
+	struct bh_error err;
 
 	if (registry_auth_export(r, saved, sizeof(saved)) < 0 || !saved[0])
 		return;
 	snprintf(path, sizeof(path), "%s/auth", q->work_dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return;
-	if (write(fd, saved, strlen(saved)) == (ssize_t)strlen(saved) && fsync(fd) == 0)
-		rename(tmp, path);
-	close(fd);
-	unlink(tmp);
+	if (bh_write_atomic(path, saved, strlen(saved), 0600, &err) < 0)
+		fprintf(stderr, "bhsync: %s (the next poll begins with a 401)\n", err.msg);
 	memset(saved, 0, sizeof(saved));
 }
 
-static int poll_registry(struct registry *r, const struct sync_request *q, struct sync_result *res,
-                         struct state *s, struct bh_error *err)
+/* The TLS sessions the last poll was given (work folder, 0600): without
+ * them each poll would pay a full handshake, the certificate chain most
+ * of its bytes. The file is untrusted: one that cannot be used is said
+ * once (it is removed) and the poll makes a full handshake. */
+static void sessions_load(struct registry_tls_sessions *ts, const struct sync_request *q)
+{
+	char path[SYNC_PATH_MAX];
+	struct bh_error err;
+
+	if (!ts)
+		return;
+	snprintf(path, sizeof(path), "%s/tls-sessions", q->work_dir);
+	if (registry_tls_sessions_load(ts, path, &err) < 0) {
+		fprintf(stderr, "bhsync: %s (not used: a full TLS handshake)\n", err.msg);
+		unlink(path);
+	}
+}
+
+static void sessions_save(struct registry_tls_sessions *ts, const struct sync_request *q)
+{
+	char path[SYNC_PATH_MAX];
+	struct bh_error err;
+
+	if (!ts)
+		return;
+	snprintf(path, sizeof(path), "%s/tls-sessions", q->work_dir);
+	if (registry_tls_sessions_save(ts, path, &err) < 0)
+		fprintf(stderr, "bhsync: %s (the next poll makes a full TLS handshake)\n", err.msg);
+}
+
+static int poll_registry(struct registry *r, struct registry_tls_sessions *ts,
+                         const struct sync_request *q, struct sync_result *res, struct state *s,
+                         struct bh_error *err)
 {
 	char tag[REGISTRY_TAG_MAX + 1], digest[REGISTRY_DIGEST_LEN + 1];
 	struct artifact a;
@@ -277,6 +280,7 @@ static int poll_registry(struct registry *r, const struct sync_request *q, struc
 	if (make_dirs(q, err) < 0)
 		return -1;
 	auth_load(r, q);
+	sessions_load(ts, q);
 	snprintf(tag, sizeof(tag), "group-%s", q->cfg.group);
 	if (registry_head_manifest(r, q->cfg.repository, tag, digest, err) < 0)
 		return bh_error_wrap(err, "poll %s/%s:%s", q->cfg.registry, q->cfg.repository, tag);
@@ -343,8 +347,15 @@ int sync_poll(const struct sync_request *q, struct sync_result *res)
 	if (!s) {
 		bh_error(&err, ENOMEM, "bhsync");
 	} else if (registry_open(&r, q->cfg.registry, &opts, &err) == 0) {
-		rc = poll_registry(r, q, res, s, &err);
+		struct registry_tls_sessions *ts = NULL;
+		struct bh_error terr;
+
+		if (registry_tls_sessions_attach(r, &ts, &terr) < 0)
+			fprintf(stderr, "bhsync: %s (a full TLS handshake)\n", terr.msg);
+		rc = poll_registry(r, ts, q, res, s, &err);
 		auth_save(r, q);
+		sessions_save(ts, q);
+		registry_tls_sessions_detach(ts);
 		if (rc < 0) {
 			const struct registry_result *last = registry_last(r);
 

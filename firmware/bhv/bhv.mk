@@ -17,9 +17,10 @@ BHV_INSTALL = usr/bin/bhv
 # host under ASan and UBSan, for both architectures' pure parts (what needs
 # no /dev/kvm: not the vCPUs, the VM or the jail).
 BHV_UNIT_TESTS = test_bhv_virtq test_bhv_virtio test_bhv_devices test_bhv_config \
-	test_bhv_kernel test_bhv_x86_boot test_bhv_uart test_bhv_policy test_bhv_arm64
+	test_bhv_kernel test_bhv_x86_boot test_bhv_uart test_bhv_policy test_bhv_arm64 \
+	test_bhv_console_limit test_bhv_jail
 BHV_UNIT_SOURCES = config.c config_args.c config_json.c guest_mem.c bus.c \
-	kernel_probe.c kernel_load.c policy.c serial.c $(call bhv-files,virtio/) \
+	kernel_probe.c kernel_load.c policy.c serial.c console_limit.c jail_limits.c jail_uid.c $(call bhv-files,virtio/) \
 	arch/x86_64/uart_8250.c arch/x86_64/x86_boot.c arch/x86_64/acpi.c \
 	arch/arm64/pl011.c arch/arm64/gpio_pl061.c arch/arm64/arm64_fdt.c
 BHV_UNIT_LIBS = libseccomp libfdt

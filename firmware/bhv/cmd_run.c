@@ -11,7 +11,8 @@ int cmd_run(int argc, char **argv, struct bh_error *err)
 {
 	struct bhv_config cfg;
 	struct vm_files files;
-	int keep[BHV_MAX_DISKS + 4], n = 0, status;
+	struct jail_limits limits;
+	int keep[BHV_MAX_DISKS + 5], n = 0, status, uid_lock;
 
 	config_defaults(&cfg);
 	if (config_from_args(&cfg, argc, argv, err) < 0 || config_check(&cfg, err) < 0 ||
@@ -23,8 +24,19 @@ int cmd_run(int argc, char **argv, struct bh_error *err)
 	keep[n++] = cfg.net_fd;
 	for (int i = 0; i < cfg.n_disks; i++)
 		keep[n++] = files.disks[i];
+	/* A uid no other VM has, held for as long as this VM runs. */
+	if (cfg.jail && cfg.jail_uid_auto) {
+		uid_lock = jail_uid_allocate(JAIL_UID_DIR, JAIL_UID_BASE, JAIL_UID_SLOTS,
+		                             &cfg.jail_uid, err);
+		if (uid_lock < 0)
+			return BHV_EXIT_ERROR;
+		if (cfg.jail_gid_auto)
+			cfg.jail_gid = (gid_t)cfg.jail_uid;
+		keep[n++] = uid_lock;
+	}
 	close_other_fds(keep, n);
-	if (cfg.jail && jail_enter(&cfg, err) < 0)
+	jail_limits_for(&cfg, files.largest_disk, &limits);
+	if (cfg.jail && jail_enter(&cfg, &limits, err) < 0)
 		return BHV_EXIT_ERROR;
 	if (vm_create(&vm, &cfg, &files, err) < 0)
 		return BHV_EXIT_ERROR;

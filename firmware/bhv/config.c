@@ -20,8 +20,7 @@ void config_defaults(struct bhv_config *cfg)
 	cfg->console = BHV_CONSOLE_SERIAL;
 	cfg->rng = true;
 	cfg->jail = true;
-	cfg->jail_uid = BHV_DEFAULT_UID;
-	cfg->jail_gid = BHV_DEFAULT_UID;
+	cfg->jail_uid_auto = cfg->jail_gid_auto = true;
 }
 
 /* "256", "256M", "256MiB", "1G", "1GiB": MiB when no unit is given. */
@@ -118,7 +117,7 @@ int config_check(const struct bhv_config *cfg, struct bh_error *err)
 	if (!cfg->jail && cfg->cgroup[0])
 		return bh_error(err, 0, "cgroup %s: only the jail joins a cgroup (drop --no-jail)",
 		                cfg->cgroup);
-	if (cfg->jail && cfg->jail_uid == 0)
+	if (cfg->jail && !cfg->jail_uid_auto && cfg->jail_uid == 0)
 		return bh_error(err, 0, "jail uid 0 is root: choose an unprivileged uid");
 	return 0;
 }

@@ -21,7 +21,6 @@
 #define BHV_CMDLINE_MAX 2048
 #define BHV_MIN_MEM_MIB 16
 #define BHV_MAX_MEM_MIB (64 * 1024)
-#define BHV_DEFAULT_UID 64000
 #define BHV_DEFAULT_MEM 128
 
 enum bhv_console {
@@ -61,6 +60,9 @@ struct bhv_config {
 	bool jail;
 	uid_t jail_uid;
 	gid_t jail_gid;
+	/* Not given: run takes a uid of its own (jail_uid_allocate), and the
+	 * gid follows it unless one was given. */
+	bool jail_uid_auto, jail_gid_auto;
 	char cgroup[PATH_MAX];
 };
 

@@ -154,11 +154,13 @@ static int apply(struct bhv_config *cfg, int opt, const char *arg, struct bh_err
 			return bh_error(err, 0, "--jail-uid: '%s' is not a non-root uid", arg);
 		cfg->jail_uid = (uid_t)v;
 		cfg->jail_gid = (gid_t)v;
+		cfg->jail_uid_auto = cfg->jail_gid_auto = false;
 		return 0;
 	case OPT_JAIL_GID:
 		if (parse_long(arg, 1, INT32_MAX - 1, &v) < 0)
 			return bh_error(err, 0, "--jail-gid: '%s' is not a non-root gid", arg);
 		cfg->jail_gid = (gid_t)v;
+		cfg->jail_gid_auto = false;
 		return 0;
 	case OPT_CGROUP:
 		return copy_path(cfg->cgroup, sizeof(cfg->cgroup), arg, "--cgroup", err);

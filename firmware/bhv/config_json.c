@@ -115,11 +115,14 @@ static int parse_jail(struct bhv_config *cfg, yyjson_val *obj, struct bh_error *
 		if (jail_id(v, "$.jail.uid", &n, err) < 0)
 			return -1;
 		cfg->jail_uid = (uid_t)n;
+		cfg->jail_gid = (gid_t)n;
+		cfg->jail_uid_auto = cfg->jail_gid_auto = false;
 	}
 	if ((v = yyjson_obj_get(obj, "gid"))) {
 		if (jail_id(v, "$.jail.gid", &n, err) < 0)
 			return -1;
 		cfg->jail_gid = (gid_t)n;
+		cfg->jail_gid_auto = false;
 	}
 	if ((v = yyjson_obj_get(obj, "cgroup")) &&
 	    json_string_copy(v, "$.jail.cgroup", cfg->cgroup, sizeof(cfg->cgroup), err) < 0)

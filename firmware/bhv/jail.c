@@ -197,7 +197,36 @@ static __attribute__((noreturn)) void supervise(const struct bhv_config *cfg, pi
 	}
 }
 
-int jail_enter(const struct bhv_config *cfg, struct bh_error *err)
+/* The limits, set while still privileged (an unprivileged process could
+ * only lower them further, which is fine, but never raise them back).
+ * RLIMIT_FSIZE past the limit would kill with SIGXFSZ: ignored, a write
+ * there fails with EFBIG instead (console output to a full file is lost,
+ * a disk never needs it). */
+static int set_limits(const struct jail_limits *lim, struct bh_error *err)
+{
+	const struct {
+		int resource;
+		const char *name;
+		uint64_t value;
+	} set[] = {
+	    {RLIMIT_CORE, "RLIMIT_CORE", 0},
+	    {RLIMIT_NOFILE, "RLIMIT_NOFILE", lim->nofile},
+	    {RLIMIT_NPROC, "RLIMIT_NPROC", lim->nproc},
+	    {RLIMIT_FSIZE, "RLIMIT_FSIZE", lim->fsize},
+	};
+
+	signal(SIGXFSZ, SIG_IGN);
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		struct rlimit rl = {set[i].value, set[i].value};
+
+		if (setrlimit(set[i].resource, &rl) < 0)
+			return bh_error(err, errno, "set %s to %llu", set[i].name,
+			                (unsigned long long)set[i].value);
+	}
+	return 0;
+}
+
+int jail_enter(const struct bhv_config *cfg, const struct jail_limits *limits, struct bh_error *err)
 {
 	int lastcap = bh_cap_last(); /* /proc is gone once the root is */
 	sigset_t set, old;
@@ -228,13 +257,8 @@ int jail_enter(const struct bhv_config *cfg, struct bh_error *err)
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (sethostname("bhv", 3) < 0)
 		return bh_error(err, errno, "set the hostname");
-	if (join_cgroup(cfg, err) < 0 || empty_root(err) < 0)
+	if (join_cgroup(cfg, err) < 0 || empty_root(err) < 0 || set_limits(limits, err) < 0)
 		return -1;
-	{
-		struct rlimit none = {0, 0};
-
-		setrlimit(RLIMIT_CORE, &none);
-	}
 	return drop_privileges(cfg, lastcap, err);
 }
 

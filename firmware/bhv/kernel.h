@@ -32,6 +32,9 @@ enum kernel_kind {
 #define KERNEL_MAX_SEGS 8
 #define BZ_HEADER_BYTES 1024 /* boot sector and setup header */
 #define BZ_LOAD_ADDR    0x100000ULL
+/* Where x86_64 guest RAM below 4 GiB ends (X86_MMIO_GAP_START): a bzImage
+ * decompresses into that one region. */
+#define BZ_LOW_RAM_END  0xc0000000ULL
 #define RAW16_LOAD_ADDR 0x8000ULL
 #define RAW16_MAX_SIZE  (0x9f000ULL - RAW16_LOAD_ADDR)
 #define RAW64_LOAD_ADDR 0x100000ULL

@@ -25,8 +25,18 @@ int kernel_load(int fd, const struct kernel_info *ki, const struct guest_mem *gm
 {
 	switch (ki->kind) {
 	case KERNEL_BZIMAGE:
-		return copy_in(fd, ki->setup_size, ki->file_size - ki->setup_size, gm, BZ_LOAD_ADDR,
-		               err);
+		if (copy_in(fd, ki->setup_size, ki->file_size - ki->setup_size, gm, BZ_LOAD_ADDR,
+		            err) < 0)
+			return -1;
+		/* The kernel decompresses itself there: all of it must be RAM. */
+		if (!gm_ptr(gm, ki->pref_address, ki->init_size))
+			return bh_error(err, 0,
+			                "kernel decompresses at 0x%llx-0x%llx (pref_address + "
+			                "init_size), outside guest memory: give the guest more "
+			                "memory",
+			                (unsigned long long)ki->pref_address,
+			                (unsigned long long)(ki->pref_address + ki->init_size));
+		return 0;
 	case KERNEL_ELF_PVH:
 		for (int i = 0; i < ki->n_seg; i++) {
 			const struct kernel_seg *s = &ki->seg[i];

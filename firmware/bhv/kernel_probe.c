@@ -95,6 +95,15 @@ static int probe_bzimage(const char *path, struct kernel_info *ki, struct bh_err
 	 * LOAD_PHYSICAL_ADDR); it needs init_size bytes from there. */
 	if (!ki->pref_address || !h[0x234])
 		ki->pref_address = X86_LOAD_PHYSICAL_ADDR;
+	/* Both come from the file: their sum may wrap around 2^64 (and then
+	 * look small) or land in the device hole. Checked without adding. */
+	if (ki->pref_address > BZ_LOW_RAM_END || ki->init_size > BZ_LOW_RAM_END - ki->pref_address)
+		return bh_error(err, 0,
+		                "kernel %s: it decompresses at 0x%llx and needs 0x%x bytes there "
+		                "(pref_address + init_size), past the end of guest RAM below "
+		                "4 GiB (0x%llx)",
+		                path, (unsigned long long)ki->pref_address, ki->init_size,
+		                BZ_LOW_RAM_END);
 	ki->load_end = BZ_LOAD_ADDR + (ki->file_size - ki->setup_size);
 	if (ki->pref_address + ki->init_size > ki->load_end)
 		ki->load_end = ki->pref_address + ki->init_size;

@@ -181,21 +181,27 @@ static void signal_event(struct loop *l)
 	vm_stop(l->vm, BHV_EXIT_ERROR, why);
 }
 
-/* How long epoll may sleep: input waiting for room, or a button to let go. */
+/* How long epoll may sleep: input waiting for room, a button to let go,
+ * or console output tokens to give back. */
 static int loop_timeout(struct loop *l)
 {
 	int64_t left;
+	int wait;
 
+	console_limit_refill(&l->vm->console_limit, now_ms());
+	wait = console_limit_full(&l->vm->console_limit) ? -1 : CONSOLE_REFILL_MS;
+	if (l->n_input && (wait < 0 || wait > 20))
+		wait = 20;
 	if (l->button_release) {
 		left = l->button_release - now_ms();
 		if (left <= 0) {
 			arch_power_button(l->vm, false);
 			l->button_release = 0;
 		} else {
-			return (int)(l->n_input && left > 20 ? 20 : left);
+			return (int)(wait >= 0 && left > wait ? wait : left);
 		}
 	}
-	return l->n_input ? 20 : -1;
+	return wait;
 }
 
 static void device_loop(struct loop *l)
@@ -222,6 +228,33 @@ static void device_loop(struct loop *l)
 				set_tap(l, virtio_net_receive(l->vm->net));
 			else
 				queue_event(l, tag);
+		}
+	}
+}
+
+/* One line on stderr for what the limits dropped, so that the agent's
+ * log says the guest was cut, and why. */
+static void report_drops(struct vm *vm)
+{
+	uint64_t console = console_limit_dropped(&vm->console_limit);
+	uint64_t net = vm->net ? virtio_net_tx_refused(vm->net) : 0;
+	char msg[192];
+	int n;
+
+	if (console) {
+		n = snprintf(msg, sizeof(msg),
+		             "bhv: console: dropped %llu bytes of guest output over %d KiB/s\n",
+		             (unsigned long long)console, CONSOLE_RATE / 1024);
+		if (write(STDERR_FILENO, msg, (size_t)n) < 0) {
+			/* nothing else to tell it with */
+		}
+	}
+	if (net) {
+		n = snprintf(msg, sizeof(msg),
+		             "bhv: net: dropped %llu frames whose header asked for an offload\n",
+		             (unsigned long long)net);
+		if (write(STDERR_FILENO, msg, (size_t)n) < 0) {
+			/* nothing else to tell it with */
 		}
 	}
 }
@@ -270,8 +303,10 @@ int vm_run(struct vm *vm, struct bh_error *err)
 		return -1;
 	if (policy_enter(POLICY_DEVICE) < 0)
 		return bh_error(err, errno, "install the device seccomp filter");
+	console_limit_init(&vm->console_limit, CONSOLE_RATE, CONSOLE_BURST, now_ms());
 	release_vcpus(vm);
 	device_loop(&l);
+	report_drops(vm);
 	/* Whatever the guest wrote reaches the disk before we report. */
 	for (int i = 0; i < vm->cfg->n_disks; i++)
 		if (!vm->cfg->disks[i].read_only)

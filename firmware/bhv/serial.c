@@ -37,7 +37,9 @@ uint8_t serial_read(struct serial_port *p)
 
 void serial_write(struct serial_port *p, uint8_t c)
 {
-	while (p->out_fd >= 0) {
+	if (p->out_fd < 0 || !console_limit_take(p->limit, 1))
+		return;
+	for (;;) {
 		ssize_t r = write(p->out_fd, &c, 1);
 
 		if (r >= 0 || errno != EINTR)

@@ -4,6 +4,8 @@
 #ifndef BHV_SERIAL_H
 #define BHV_SERIAL_H
 
+#include "console_limit.h"
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,8 +17,9 @@
  * the receive FIFO the device thread fills, and an edge-triggered
  * interrupt (KVM_IRQFD): it fires when the line goes from low to high. */
 struct serial_port {
-	int out_fd; /* guest output, or -1 to drop it */
-	int irq_fd; /* eventfd bound with KVM_IRQFD, or -1 */
+	int out_fd;                  /* guest output, or -1 to drop it */
+	struct console_limit *limit; /* the output's rate limit, or NULL */
+	int irq_fd;                  /* eventfd bound with KVM_IRQFD, or -1 */
 	bool irq_high;
 	uint8_t rx[UART_FIFO];
 	unsigned rx_head, rx_count;
@@ -27,7 +30,7 @@ void serial_port_init(struct serial_port *p, int out_fd, int irq_fd);
 size_t serial_receive(struct serial_port *p, const uint8_t *buf, size_t len);
 /* The next byte for the guest, 0 when the FIFO is empty. */
 uint8_t serial_read(struct serial_port *p);
-/* One byte of guest output. */
+/* One byte of guest output (dropped over the rate limit). */
 void serial_write(struct serial_port *p, uint8_t c);
 /* The interrupt line's level now; a rising edge raises the interrupt. */
 void serial_irq(struct serial_port *p, bool high);

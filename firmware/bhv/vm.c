@@ -137,6 +137,7 @@ static int add_devices(struct vm *vm, struct bh_error *err)
 		if (!(d = virtio_console_new(STDOUT_FILENO, &vm->mem, err)) ||
 		    vm_add_virtio(vm, d, err) < 0)
 			return -1;
+		virtio_console_set_limit(d, &vm->console_limit);
 		vm->console = d;
 	}
 	for (int i = 0; i < cfg->n_disks; i++)

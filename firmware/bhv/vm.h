@@ -38,6 +38,7 @@ struct vm_files {
 	int initrd; /* -1 without one */
 	uint64_t initrd_size;
 	int disks[BHV_MAX_DISKS];
+	uint64_t largest_disk; /* bytes */
 	struct kernel_info kernel_info;
 };
 
@@ -59,6 +60,7 @@ struct vm {
 	struct pl011 pl011;         /* ARM64 */
 	struct pl061 gpio;          /* ARM64: the power button */
 	bool has_serial;
+	struct console_limit console_limit; /* all guest console output */
 	int button_fd; /* x86_64: eventfd of the power button's interrupt */
 	char cmdline[BHV_CMDLINE_MAX];
 	/* How the VM ended: -1 while running, then a BHV_EXIT_* status. The

@@ -104,9 +104,16 @@ int vm_open_files(const struct bhv_config *cfg, struct vm_files *f, struct bh_er
 	}
 	if (check_memory(cfg, f, err) < 0)
 		return -1;
-	for (int i = 0; i < cfg->n_disks; i++)
+	for (int i = 0; i < cfg->n_disks; i++) {
+		off_t end;
+
 		if ((f->disks[i] = open_disk(&cfg->disks[i], err)) < 0)
 			return -1;
+		/* Files and block devices alike: the jail's RLIMIT_FSIZE. */
+		end = lseek(f->disks[i], 0, SEEK_END);
+		if (end > 0 && (uint64_t)end > f->largest_disk)
+			f->largest_disk = (uint64_t)end;
+	}
 	if (cfg->net_fd >= 0 && check_tap(cfg->net_fd, err) < 0)
 		return -1;
 	if ((f->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC)) < 0)

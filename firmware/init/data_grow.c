@@ -1,14 +1,18 @@
-/* Grows the bulkhead-data partition to the end of its disk on first boot.
+/* Grows /data to the end of its disk, at every boot.
  *
  * disk.img is a few hundred MiB; the disk it is flashed to is usually far
  * larger, and the space after the image would otherwise stay unused. When
- * /data is still blank (nothing to lose, no filesystem to resize), its GPT
- * partition is the last one on the disk and the disk has room after it,
- * the partition is extended to the last usable sector (1 MiB aligned), the
- * backup GPT moved to the disk's end where it belongs, and the kernel told
- * the new size (BLKPG, as the disk's root slot is in use). Anything
- * unexpected (not GPT, a bad CRC, another partition behind /data) leaves
- * the disk as it is: /data then keeps the image's size.
+ * the bulkhead-data GPT partition is the last one on the disk and the disk
+ * has room after it, the partition is extended to the last usable sector
+ * (1 MiB aligned), the backup GPT moved to the disk's end where it
+ * belongs, and the kernel told the new size (BLKPG, as the disk's root
+ * slot is in use). Its start never moves, so a filesystem on it is
+ * untouched; once /data is mounted, resize2fs grows the filesystem to the
+ * partition online (the kernel's resize, journaled like any change), so a
+ * gateway moved to a larger disk, or a filesystem an earlier image left
+ * at the old size, grows too. Anything unexpected (not GPT, a bad CRC,
+ * another partition behind /data) leaves the disk as it is: /data then
+ * keeps its size.
  *
  * Write order, for a power cut at any point: the new backup GPT at the
  * disk's end first (outside every partition), then the protective MBR's
@@ -214,4 +218,55 @@ out:
 	free(entries);
 	close(fd);
 	return rc;
+}
+
+/* The size of the filesystem on dev from its superblock: blocks count
+ * (with its high half when 64bit) times the block size. 0 when unknown. */
+static uint64_t fs_bytes(const char *dev)
+{
+	uint8_t sb[1024];
+	uint64_t blocks;
+	int fd = open(dev, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : pread(fd, sb, sizeof(sb), 1024);
+
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof(sb) || (sb[56] | sb[57] << 8) != 0xEF53 || sb[24] > 6)
+		return 0;
+	blocks = (uint64_t)sb[4] | (uint64_t)sb[5] << 8 | (uint64_t)sb[6] << 16 | (uint64_t)sb[7] << 24;
+	if (sb[0x60] & 0x80) /* s_feature_incompat & EXT4_FEATURE_INCOMPAT_64BIT */
+		blocks |= ((uint64_t)sb[0x150] | (uint64_t)sb[0x151] << 8 | (uint64_t)sb[0x152] << 16 |
+			   (uint64_t)sb[0x153] << 24) << 32;
+	return blocks << (10 + sb[24]);
+}
+
+void data_grow_fs(const char *dev, struct data_status *st)
+{
+	char *const argv[] = {"/sbin/resize2fs", (char *)dev, NULL};
+	uint64_t part = 0, before = fs_bytes(dev), after;
+	int fd = open(dev, O_RDONLY | O_CLOEXEC), status;
+
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, &part) < 0) {
+		init_log("data: size of %s: %s", dev, bh_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	/* Less than a MiB is rounding, not room. */
+	if (before == 0 || part < before + MIB)
+		return;
+	init_log("data: the filesystem on %s is %llu MiB, its partition %llu MiB: growing it "
+		 "(resize2fs, online)", dev, (unsigned long long)(before / MIB),
+		 (unsigned long long)(part / MIB));
+	status = data_run(argv);
+	after = fs_bytes(dev);
+	if (status != 0 || after <= before) {
+		init_log("data: resize2fs %s failed (exit status %d): /data keeps %llu MiB", dev, status,
+			 (unsigned long long)(before / MIB));
+		return;
+	}
+	st->fs_grown = true;
+	init_log("data: grew the filesystem on %s to %llu MiB, was %llu MiB", dev,
+		 (unsigned long long)(after / MIB), (unsigned long long)(before / MIB));
 }

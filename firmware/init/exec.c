@@ -33,7 +33,7 @@ __attribute__((noreturn, format(printf, 2, 3))) static void fail(int status_fd, 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (n >= 0 && (size_t)n < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(e));
+		snprintf(msg + n, sizeof(msg) - n, ": %s", bh_strerror(e));
 	report(status_fd, msg);
 }
 

@@ -3,6 +3,7 @@
 #define BULKHEAD_INIT_H
 
 #include <bulkhead/error.h>
+#include <bulkhead/line_split.h>
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,13 +32,42 @@ __attribute__((format(printf, 1, 2))) void init_log(const char *fmt, ...);
 int init_mount_all(struct bh_error *err);
 int init_cgroups(struct bh_error *err);
 
-/* Finds, formats when blank, and mounts the persistent /data; falls back to
- * a tmpfs with a warning. Never fails the boot. */
+/* Finds, formats when blank, checks, and mounts the persistent /data
+ * (data.c); falls back to a tmpfs with a warning. Never fails the boot. */
 void init_data(void);
 
-/* Grows the blank bulkhead-data partition (a name such as "nvme0n1p4") to
- * the end of its disk: 1 grown, 0 nothing to do, -1 with err set. */
+/* What init_data did this boot, for the console and DATA_STATUS. */
+#define DATA_STATUS "/run/bulkhead/data-status"
+struct data_status {
+	char device[64];
+	char mounted[8];   /* "ext4" or "tmpfs" */
+	bool formatted, partition_grown, fs_grown, journal_added;
+	bool reinstall;    /* damage e2fsck -p could not repair: workloads cleared */
+	int fsck;          /* e2fsck -p's exit status, -1 when it did not run */
+	int repair;        /* e2fsck -fy's, -1 when it did not run */
+	char reason[400];  /* why /data is a tmpfs */
+};
+
+/* Runs one of e2fsprogs' programs with its output on the console, each
+ * line prefixed with "init: data: <program>: " (data_check.c). Returns its
+ * exit status, or -1 when it could not run. */
+int data_run(char *const argv[]);
+/* Checks dev with e2fsck and repairs it by the documented policy; -1 when
+ * it cannot be mounted (st->reason says why). */
+int data_check(const char *dev, struct data_status *st);
+/* Adds a journal to an ext2 filesystem (an older image's /data). */
+void data_add_journal(const char *dev, struct data_status *st);
+/* After a repair that may have lost files: removes the installed workloads
+ * (bhd reinstalls the image's own bundles, the fleet its workloads); the
+ * workloads' volumes and the device's identity stay. */
+void data_clear_installed(void);
+
+/* Grows the bulkhead-data partition (a name such as "nvme0n1p4") to the
+ * end of its disk: 1 grown, 0 nothing to do, -1 with err set. */
 int data_grow(const char *part, struct bh_error *err);
+/* Grows the mounted filesystem on dev to the size of dev (resize2fs,
+ * online). */
+void data_grow_fs(const char *dev, struct data_status *st);
 
 /* One line of a configuration file (conf_line.c), split in place: 1 with
  * *key and *value set, 0 for a blank or comment line, -1 for a line
@@ -119,8 +149,7 @@ struct service {
 	int out_fd;         /* read end of the service's stdout/stderr pipe */
 	int restarts;       /* consecutive failed runs */
 	int64_t started_at, next_at;
-	char partial[256];  /* an output line without its newline yet */
-	size_t partial_len;
+	struct line_split out; /* its output, a line at a time */
 };
 
 /* Loads every *.service file in dir (bad ones are logged and skipped). */

@@ -3,7 +3,8 @@
 ################################################################################
 
 INIT_SOURCES = main.c mounts.c sysctl.c data.c network.c watchdog.c power.c console.c \
-	log.c service.c service_parse.c conf_line.c exec.c shutdown.c boot.c data_grow.c
+	log.c service.c service_parse.c conf_line.c exec.c shutdown.c boot.c data_grow.c \
+	data_check.c data_run.c
 INIT_INSTALL = sbin/init
 
 INIT_UNIT_TESTS = test_service_parse

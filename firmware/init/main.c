@@ -22,6 +22,22 @@
 static pid_t shell_pid = -1;
 #endif
 
+/* An image built with BH_ALLOW_TEST_KEYS says so in its os-release
+ * (rootfs/keys.mk): it trusts keys whose private halves are public. */
+static bool built_with_test_keys(void)
+{
+	char line[256];
+	bool found = false;
+	FILE *f = fopen("/etc/os-release", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line, "VARIANT=\"TEST KEYS\"\n");
+	fclose(f);
+	return found;
+}
+
 static void print_boot_complete(void)
 {
 	struct utsname u;
@@ -35,6 +51,9 @@ static void print_boot_complete(void)
 	init_log("bulkhead boot complete: firmware %s, board %s, profile %s, kernel %s, pid %d, "
 		 "root %s",
 		 BH_VERSION, BH_BOARD_NAME, BH_PROFILE, u.release, (int)getpid(), rootmode);
+	if (built_with_test_keys())
+		init_log("TEST KEYS: not for shipping (this image trusts and is signed by the "
+			 "TEST-ONLY keys of board/common/keys, whose private halves are public)");
 }
 
 static void reap(int64_t now)

@@ -2,8 +2,11 @@
  * the memory, pids and cpu controllers delegated to the workloads subtree. */
 #include "init.h"
 
+#include <bulkhead/meminfo.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -65,6 +68,40 @@ static int write_file(const char *path, const char *text, struct bh_error *err)
 	return 0;
 }
 
+/* The workloads as a whole may use RAM less a reserve for the host
+ * (a quarter, at least 128 MiB) and half the pid space: a workload that
+ * names no limits, or many that name generous ones, cannot take the memory
+ * or the pids that init, bhd and the kernel's own users need. */
+#define HOST_RESERVE_MIN (128ull << 20)
+
+static int cap_workloads(const char *dir, struct bh_error *err)
+{
+	unsigned long long total, reserve, pid_max = 0;
+	char path[128], val[32];
+	uint64_t ram;
+	FILE *f;
+
+	if (bh_mem_total(&ram, err) < 0)
+		return -1;
+	total = ram;
+	f = fopen("/proc/sys/kernel/pid_max", "re");
+	if (f) {
+		if (fscanf(f, "%llu", &pid_max) != 1)
+			pid_max = 0;
+		fclose(f);
+	}
+	if (!pid_max)
+		return bh_error(err, errno ? errno : EINVAL, "read /proc/sys/kernel/pid_max");
+	reserve = total / 4 > HOST_RESERVE_MIN ? total / 4 : HOST_RESERVE_MIN;
+	snprintf(val, sizeof(val), "%llu", total > 2 * reserve ? total - reserve : total / 2);
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	if (write_file(path, val, err) < 0)
+		return -1;
+	snprintf(val, sizeof(val), "%llu", pid_max / 2);
+	snprintf(path, sizeof(path), "%s/pids.max", dir);
+	return write_file(path, val, err);
+}
+
 /* / keeps init only (cgroup v2 lets the root hold processes); services go
  * under system/, workloads under workloads/, each with the controllers
  * enabled so that bhd, bhc and bhv can set limits for what they run. */
@@ -84,5 +121,7 @@ int init_cgroups(struct bh_error *err)
 		if (write_file(path, "+memory +pids +cpu", err) < 0)
 			return bh_error_wrap(err, "delegate controllers to %s", subtrees[i]);
 	}
+	if (cap_workloads(subtrees[1], err) < 0)
+		return bh_error_wrap(err, "cap the workloads' memory and pids");
 	return 0;
 }

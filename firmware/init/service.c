@@ -17,6 +17,8 @@
 
 /* A run that lasts this long resets the count of failed runs in a row. */
 #define STABLE_RUN_MS 10000
+/* A longer line of a service's output is logged in parts of this size. */
+#define SERVICE_LINE_MAX 256
 
 static struct service services[SERVICES_MAX];
 static int n_services;
@@ -204,7 +206,7 @@ static void start(struct service *s, int epfd, int64_t now)
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	s->out_fd = out[0];
-	s->partial_len = 0;
+	line_split_init(&s->out, SERVICE_LINE_MAX, false);
 	ev.data.fd = out[0];
 	epoll_ctl(epfd, EPOLL_CTL_ADD, out[0], &ev);
 	if (n <= 0)
@@ -276,41 +278,26 @@ bool services_child_exited(pid_t pid, int status, int64_t now)
 	return false;
 }
 
-static void emit(struct service *s, const char *line, size_t len)
+static void emit(void *ctx, const char *line, size_t len)
 {
-	char buf[sizeof(s->partial) + 1];
+	const struct service *s = ctx;
 
-	if (len >= sizeof(buf))
-		len = sizeof(buf) - 1;
-	memcpy(buf, line, len);
-	buf[len] = 0;
-	service_log_line(s->cfg.name, buf);
+	service_log_line(s->cfg.name, line);
 }
 
 bool services_output(int fd)
 {
 	for (int i = 0; i < n_services; i++) {
 		struct service *s = &services[i];
-		char buf[4096];
-		ssize_t n;
+		struct bh_error err;
 
 		if (s->out_fd != fd)
 			continue;
-		while ((n = read(fd, buf, sizeof(buf))) > 0) {
-			for (ssize_t j = 0; j < n; j++) {
-				if (buf[j] == '\n' || s->partial_len == sizeof(s->partial)) {
-					emit(s, s->partial, s->partial_len);
-					s->partial_len = 0;
-					if (buf[j] == '\n')
-						continue;
-				}
-				s->partial[s->partial_len++] = buf[j];
-			}
-		}
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			if (s->partial_len)
-				emit(s, s->partial, s->partial_len);
-			s->partial_len = 0;
+		/* At most this much of one service per wakeup: the epoll set is
+		 * level-triggered, so a service that writes without pause
+		 * cannot keep init from its signals, timers and watchdog. */
+		if (line_split_read(&s->out, fd, 16 * 1024, emit, s, &err) <= 0) {
+			line_split_finish(&s->out, emit, s);
 			close(fd); /* also leaves the epoll set */
 			s->out_fd = -1;
 		}

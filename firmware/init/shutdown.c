@@ -38,7 +38,7 @@ void init_shutdown(enum init_halt how)
 	for (size_t i = 0; i < sizeof(unmount) / sizeof(unmount[0]); i++)
 		if (umount2(unmount[i], 0) < 0 && errno != EINVAL && errno != ENOENT) {
 			init_log("unmount %s: %s; remounting it read-only", unmount[i],
-				 strerror(errno));
+				 bh_strerror(errno));
 			mount(NULL, unmount[i], NULL, MS_REMOUNT | MS_RDONLY, NULL);
 		}
 	sync();
@@ -47,7 +47,7 @@ void init_shutdown(enum init_halt how)
 	init_log("%s", how == INIT_REBOOT ? "rebooting" : "powering off");
 	reboot(how == INIT_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
 	/* reboot() returns only on failure; PID 1 must never exit. */
-	init_log("reboot(): %s", strerror(errno));
+	init_log("reboot(): %s", bh_strerror(errno));
 	for (;;)
 		pause();
 }

@@ -16,7 +16,7 @@ int init_sysctl(const char *path)
 	FILE *f = fopen(path, "re");
 
 	if (!f) {
-		init_log("sysctl: open %s: %s", path, strerror(errno));
+		init_log("sysctl: open %s: %s", path, bh_strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -44,14 +44,14 @@ int init_sysctl(const char *path)
 		fd = open(file, O_WRONLY | O_CLOEXEC);
 		if (fd < 0) {
 			if (!(optional && errno == ENOENT)) {
-				init_log("sysctl: %s:%d: %s: %s", path, lineno, key, strerror(errno));
+				init_log("sysctl: %s:%d: %s: %s", path, lineno, key, bh_strerror(errno));
 				failed++;
 			}
 			continue;
 		}
 		if (write(fd, val, strlen(val)) < 0) {
 			init_log("sysctl: %s:%d: %s = %s: %s", path, lineno, key, val,
-				 strerror(errno));
+				 bh_strerror(errno));
 			failed++;
 		}
 		close(fd);

@@ -37,11 +37,11 @@ void watchdog_open(void)
 	wd_fd = open("/dev/watchdog", O_WRONLY | O_CLOEXEC);
 	if (wd_fd < 0) {
 		init_log("watchdog: no /dev/watchdog (%s): a hung system will not reset",
-			 strerror(errno));
+			 bh_strerror(errno));
 		return;
 	}
 	if (ioctl(wd_fd, WDIOC_SETTIMEOUT, &timeout) < 0)
-		init_log("watchdog: set timeout %d s: %s", timeout, strerror(errno));
+		init_log("watchdog: set timeout %d s: %s", timeout, bh_strerror(errno));
 	if (ioctl(wd_fd, WDIOC_GETTIMEOUT, &timeout) < 0 || timeout <= 0)
 		timeout = BH_WATCHDOG_TIMEOUT;
 	interval_ms = timeout * 1000 / 3;
@@ -55,7 +55,7 @@ void watchdog_pet(int64_t now)
 	if (wd_fd < 0 || now < next_pet)
 		return;
 	if (ioctl(wd_fd, WDIOC_KEEPALIVE, 0) < 0 && write(wd_fd, "\0", 1) < 0)
-		init_log("watchdog: keepalive: %s", strerror(errno));
+		init_log("watchdog: keepalive: %s", bh_strerror(errno));
 	next_pet = now + interval_ms;
 }
 
@@ -70,7 +70,7 @@ void watchdog_disarm(void)
 	if (wd_fd < 0)
 		return;
 	if (write(wd_fd, "V", 1) < 0)
-		init_log("watchdog: disarm: %s", strerror(errno));
+		init_log("watchdog: disarm: %s", bh_strerror(errno));
 	close(wd_fd);
 	wd_fd = -1;
 }

@@ -196,6 +196,94 @@ int bh_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 	return rc;
 }
 
+/* --- Syncing ------------------------------------------------------------ */
+
+/* path: what errors show, the caller's path and the names below it. */
+struct sync_walk {
+	char path[4096];
+	int count;
+	struct bh_error *err;
+};
+
+/* name under parent, whose shown path is w->path; a folder's entries
+ * first. */
+static int sync_at(struct sync_walk *w, int parent, const char *name)
+{
+	struct stat st;
+	int fd, rc = 0;
+
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return bh_error(w->err, errno, "sync %s", w->path);
+	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+		return 0;
+	fd = openat(parent, name,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+	if (fd < 0)
+		return bh_error(w->err, errno, "open %s to sync it", w->path);
+	if (S_ISDIR(st.st_mode)) {
+		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+		size_t len = strlen(w->path);
+		struct dirent *de;
+
+		if (!d) {
+			rc = bh_error(w->err, errno, "read folder %s to sync it", w->path);
+			if (dfd >= 0)
+				close(dfd);
+		}
+		while (d && rc == 0 && (de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (snprintf(w->path + len, sizeof(w->path) - len, "/%s", de->d_name) >=
+			    (int)(sizeof(w->path) - len))
+				rc = bh_error(w->err, ENAMETOOLONG, "sync %s/%s", w->path, de->d_name);
+			else
+				rc = sync_at(w, dirfd(d), de->d_name);
+			w->path[len] = 0;
+		}
+		if (d)
+			closedir(d);
+	}
+	if (rc == 0 && fsync(fd) < 0)
+		rc = bh_error(w->err, errno, "fsync %s", w->path);
+	else if (rc == 0)
+		w->count++;
+	close(fd);
+	return rc;
+}
+
+int bh_sync_tree(const char *path, struct bh_error *err)
+{
+	struct sync_walk w = {.err = err};
+	char base[256];
+	int pfd, rc;
+
+	if (snprintf(w.path, sizeof(w.path), "%s", path) >= (int)sizeof(w.path))
+		return bh_error(err, ENAMETOOLONG, "sync %s", path);
+	pfd = bh_open_parent(path, base, sizeof(base));
+	if (pfd < 0)
+		return bh_error(err, errno, "open the folder of %s", path);
+	rc = sync_at(&w, pfd, base);
+	close(pfd);
+	return rc < 0 ? -1 : w.count;
+}
+
+int bh_sync_path(const char *path, struct bh_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return bh_error(err, errno, "open %s to sync it", path);
+	if (fsync(fd) < 0) {
+		int e = errno;
+
+		close(fd);
+		return bh_error(err, e, "fsync %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
 /* --- Reading ------------------------------------------------------------ */
 
 char *bh_read_file(const char *path, size_t max, size_t *len, struct bh_error *err)

@@ -93,7 +93,7 @@ int json_u64(yyjson_val *v, const char *path, uint64_t *out, struct bh_error *er
 int json_u64_range(yyjson_val *v, const char *path, uint64_t min, uint64_t max, uint64_t *out,
 		   struct bh_error *err)
 {
-	uint64_t x = 0;
+	uint64_t x = 0; /* gcc -O2 cannot see json_u64 set it */
 
 	if (json_u64(v, path, &x, err) < 0)
 		return -1;
@@ -119,7 +119,7 @@ int json_i64(yyjson_val *v, const char *path, int64_t *out, struct bh_error *err
 
 int json_u32(yyjson_val *v, const char *path, uint32_t *out, struct bh_error *err)
 {
-	uint64_t x = 0;
+	uint64_t x = 0; /* gcc -O2 cannot see json_u64 set it */
 
 	if (json_u64(v, path, &x, err) < 0)
 		return -1;

@@ -1,7 +1,8 @@
 /* Blob downloads into a file: the SHA-256 is computed while the data
- * streams into dest.part, free space is checked first, a cut connection is
- * resumed with a Range request, and dest appears only once complete and
- * verified (fsync, rename, fsync of the folder). */
+ * streams into dest.part (on a second thread that reads the file behind
+ * the writer, registry_hasher.c), free space is checked first, a cut
+ * connection is resumed with a Range request, and dest appears only once
+ * complete and verified (fsync, rename, fsync of the folder). */
 #include "registry_internal.h"
 
 #include <errno.h>
@@ -83,11 +84,12 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 {
 	char part[4096], got[REGISTRY_DIGEST_LEN + 1];
 	mbedtls_sha256_context sha;
+	struct reg_hasher hasher = {.running = 0};
 	struct reg_req req = {.method = "GET", .follow = 1};
 	struct reg_resp resp;
 	struct stat st;
 	uint64_t have;
-	int fd, rc = -1;
+	int fd, threaded, rc = -1;
 
 	memset(f, 0, sizeof(*f));
 	f->size = size;
@@ -124,8 +126,15 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 	f->resumed_from = have;
 	if (check_space(r, dest, size - have, err) < 0)
 		goto out;
+	/* Without a thread, the write callback hashes as before. */
+	threaded = reg_hasher_start(&hasher, fd, have, &sha) == 0;
 	for (;;) {
-		struct reg_sink sink = {.kind = REG_SINK_FD, .fd = fd, .sha = &sha, .skip = have};
+		struct reg_sink sink = {.kind = REG_SINK_FD,
+		                        .fd = fd,
+		                        .sha = threaded ? NULL : &sha,
+		                        .wrote = threaded ? reg_hasher_wrote : NULL,
+		                        .wrote_arg = &hasher,
+		                        .skip = have};
 		uint64_t before = have;
 		int got_answer;
 
@@ -178,6 +187,11 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 			goto out; /* .part stays for the next try */
 		f->resumes++;
 	}
+	if (reg_hasher_finish(&hasher) < 0) {
+		reg_fail(r, REGISTRY_LOCAL);
+		rc = bh_error(err, errno, "read back %s to hash it", part);
+		goto out;
+	}
 	reg_digest_finish(&sha, got);
 	if (strcmp(got, digest)) {
 		/* Whatever is in .part is wrong: the next try starts over. */
@@ -194,6 +208,7 @@ int registry_get_blob(struct registry *r, const char *repo, const char *digest, 
 	r->last.fault = REGISTRY_OK;
 	rc = 0;
 out:
+	reg_hasher_finish(&hasher); /* before sha and fd go */
 	mbedtls_sha256_free(&sha);
 	close(fd);
 	return rc;

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <mbedtls/sha256.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define REG_URL_MAX   4096
@@ -45,6 +46,10 @@ struct reg_sink {
 	uint64_t written;
 	int overflow;    /* more than max arrived */
 	int write_errno; /* a local write failed */
+	/* FD: told of the bytes each write added to the file, when set (the
+	 * hashing thread of registry_hasher.c reads them back). */
+	void (*wrote)(void *arg, uint64_t n);
+	void *wrote_arg;
 };
 
 struct reg_source {
@@ -80,21 +85,21 @@ struct reg_resp {
 	char final_url[REG_URL_MAX];
 };
 
-/* Sends req to url once, with auth_header (NULL: none): no auth flow, no
+/* registry_http.c: sends req to url once, with auth_header (NULL: none): no auth flow, no
  * redirects. Returns 0 when an answer arrived, else -1 (r->last, err). */
 int reg_exchange(struct registry *r, struct reg_req *req, const char *url, const char *auth_header,
                  struct reg_resp *resp, struct bh_error *err);
 /* "Authorization: Basic ..." of the client's credentials into out. */
 int reg_basic_header(struct registry *r, char *out, size_t cap);
 
-/* One request with the client's auth (401 -> challenge -> retry) and, when
+/* registry.c: one request with the client's auth (401 -> challenge -> retry) and, when
  * req->follow, redirects (Authorization only to the registry's origin).
  * Returns 0 when an answer arrived (any status: see resp->status), or -1
  * on a transfer failure, with r->last and err filled. */
 int reg_request(struct registry *r, struct reg_req *req, struct reg_resp *resp,
                 struct bh_error *err);
 
-/* Fills r->last and err for an answer with a status the caller did not
+/* registry_http.c: fills r->last and err for an answer with a status the caller did not
  * want, naming the request and the registry's error code. Returns -1. */
 int reg_status_error(struct registry *r, const struct reg_req *req, const struct reg_resp *resp,
                      struct bh_error *err);
@@ -113,6 +118,32 @@ void reg_url(struct registry *r, struct reg_req *req, const char *repo, const ch
 
 /* Hex SHA-256 digest "sha256:..." of a finished context. */
 void reg_digest_finish(mbedtls_sha256_context *sha, char digest[REGISTRY_DIGEST_LEN + 1]);
+
+/* registry_hasher.c: the SHA-256 of a download into fd, on a thread of its
+ * own that reads the file back behind the writer. The fields are the
+ * hasher's; see the file's comment for which thread owns which. */
+struct reg_hasher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	mbedtls_sha256_context *sha;
+	unsigned char *buf;
+	uint64_t end;    /* under mu: how far the file holds the download */
+	int closing;     /* under mu: no more writes; hash up to end and stop */
+	uint64_t hashed; /* the hasher thread's until joined */
+	int read_errno;  /* the hasher thread's until joined */
+	int running;     /* the writer's */
+};
+
+/* Starts hashing fd from byte from (sha holds the bytes before it) on a new
+ * thread. -1 when no thread could be started: the caller hashes inline. */
+int reg_hasher_start(struct reg_hasher *h, int fd, uint64_t from, mbedtls_sha256_context *sha);
+/* The writer's report of n more bytes in the file (a reg_sink's wrote). */
+void reg_hasher_wrote(void *h, uint64_t n);
+/* Waits until everything written is hashed and ends the thread (nothing when
+ * it is not running). -1 with errno when the file could not be read back. */
+int reg_hasher_finish(struct reg_hasher *h);
 
 /* The Bearer flow: fetch a token for the challenge in www_auth (a
  * WWW-Authenticate header); on success r->auth and r->token are set. */

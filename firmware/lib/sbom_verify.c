@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -174,5 +175,47 @@ int sbom_find_unlisted(const char *root, const struct strv *covered, const struc
 		qsort(sorted.v, sorted.n, sizeof(char *), strv_cmp);
 	r = walk(fd, "", st.st_dev, &sorted, skip, prefix, rep, err);
 	strv_free(&sorted);
+	return r;
+}
+
+/* Drops prefix + path from the entries of list from index from on (those
+ * of one document), moving the last entry into its place. */
+static void drop(struct strv *list, size_t from, const char *prefix, const char *path)
+{
+	size_t len = strlen(prefix);
+
+	for (size_t i = from; i < list->n; i++)
+		if (!strncmp(list->v[i], prefix, len) && !strcmp(list->v[i] + len, path)) {
+			free(list->v[i]);
+			list->v[i] = list->v[--list->n];
+			list->v[list->n] = NULL;
+			return;
+		}
+}
+
+int sbom_verify_installed(const char *sbom, const char *base, const char *prefix,
+                          const struct strv *skip, const char *own_file, struct verify_report *rep,
+                          struct bh_error *err)
+{
+	static const struct strv none;
+	struct strv covered = {0};
+	struct spdx_doc doc;
+	size_t from = rep->modified.n;
+	int r;
+
+	if (spdx_read(sbom, &doc, err) < 0)
+		return -1;
+	r = sbom_verify_tree(&doc, base, prefix, rep, err);
+	for (size_t i = 0; r == 0 && i < doc.n_files; i++)
+		if (!doc.files[i].outside && strv_push(&covered, doc.files[i].path) < 0)
+			r = bh_error(err, ENOMEM, "verify %s", sbom);
+	spdx_doc_free(&doc);
+	/* base's tree may be on another filesystem than what holds it (a
+	 * workload's on /data): it is walked on its own. */
+	if (r == 0)
+		r = sbom_find_unlisted(base, &covered, skip ? skip : &none, prefix, rep, err);
+	strv_free(&covered);
+	if (r == 0 && own_file)
+		drop(&rep->modified, from, prefix, own_file);
 	return r;
 }

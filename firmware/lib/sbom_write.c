@@ -10,19 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int strv_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-bool strv_has(const struct strv *s, const char *str)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i], str))
-			return true;
-	return false;
-}
-
 static void feed(mbedtls_sha256_context *ctx, const char *s)
 {
 	if (s)

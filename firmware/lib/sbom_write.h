@@ -19,8 +19,6 @@ static inline int isalnum_ascii(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-int strv_cmp(const void *a, const void *b);
-bool strv_has(const struct strv *s, const char *str);
 /* A digest of everything the documents say, for their unique names. */
 void sbom_content_hash(const struct sbom_image *img, const char *salt, char hex[65]);
 void iso_time(int64_t t, char *out, size_t size);

@@ -3,7 +3,11 @@
  *   test-service crash CODE  print a line and exit with CODE
  *   test-service run         print a line and idle
  *   test-service stubborn    ignore SIGTERM and idle
- *   test-service caps        print this process's capability sets and ids */
+ *   test-service caps        print this process's capability sets and ids
+ *   test-service strerror N  print libbulkhead's text of errno N (and more Ns)
+ *                            as the image's C library gives it, then exit */
+#include <bulkhead/error.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +66,11 @@ int main(int argc, char **argv)
 			    !strncmp(line, "Gid", 3) || !strncmp(line, "NoNewPrivs", 10))
 				fputs(line, stdout);
 		idle();
+	}
+	if (!strcmp(mode, "strerror")) {
+		for (int i = 2; i < argc; i++)
+			printf("errno %s: %s\n", argv[i], bh_strerror(atoi(argv[i])));
+		return 0;
 	}
 	printf("running\n");
 	idle();

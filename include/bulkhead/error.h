@@ -20,14 +20,24 @@ struct bh_error {
 	char msg[BH_ERROR_MAX];
 };
 
-/* Records "message: strerror(code)" (just the message when code is 0) and
- * returns -1. */
+/* Records "message: text of code" (just the message when code is 0) and
+ * returns -1. The text is bh_strerror's: never without the errno. */
 __attribute__((format(printf, 3, 4))) int bh_error(struct bh_error *err, int code,
 						    const char *fmt, ...);
 
 /* Prefixes the recorded message with "context: " and returns -1. */
 __attribute__((format(printf, 2, 3))) int bh_error_wrap(struct bh_error *err, const char *fmt,
 							 ...);
+
+/* The text of an errno for a message. libc's text, except where libc has
+ * none: musl's strerror says "No error information" for the Linux errnos
+ * it does not list (EUCLEAN, which ext4 returns for a damaged filesystem,
+ * among them), so those get their meaning and name from Linux's errno.h
+ * ("Structure needs cleaning (EUCLEAN, errno 117)"), and a code nobody
+ * knows says its number ("unknown error (errno 4000)"). The result lives
+ * in static or thread-local storage: use it before the next call in the
+ * same thread. */
+const char *bh_strerror(int code);
 
 /* Prints "prog: message" to stderr. */
 void bh_error_print(const struct bh_error *err, const char *prog);

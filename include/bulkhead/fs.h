@@ -42,6 +42,17 @@ int bh_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
 int bh_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		    struct bh_error *err);
 
+/* fsyncs every regular file and folder of the tree at path, each folder
+ * after what is in it, the top one last; symlinks are entries of their
+ * folder, which its fsync keeps. A symlink at path itself is not
+ * followed. Returns how many files and folders were synced, or -1 with
+ * err naming the first that could not be. */
+int bh_sync_tree(const char *path, struct bh_error *err);
+
+/* fsyncs the file or folder at path (a folder after a rename or unlink in
+ * it, so that the change survives a power cut). */
+int bh_sync_path(const char *path, struct bh_error *err);
+
 /* A whole file in memory, NUL-terminated (free it); one larger than max
  * bytes is refused. *len (may be NULL) gets its length. */
 char *bh_read_file(const char *path, size_t max, size_t *len, struct bh_error *err);

@@ -99,6 +99,15 @@ int sbom_verify_tree(const struct spdx_doc *doc, const char *base, const char *p
  * that are not part of the image (e.g. "usr/share/sbom"). */
 int sbom_find_unlisted(const char *root, const struct strv *covered, const struct strv *skip,
 		       const char *prefix, struct verify_report *rep, struct bh_error *err);
+/* Both for the tree a document describes (the image's root, a workload's
+ * folder): the files of the SPDX document at sbom are re-hashed under base
+ * and the files of base's filesystem that it does not list are unlisted,
+ * all added to rep as prefix + path. skip (may be NULL) as above;
+ * own_file (may be NULL) names a file of base that its owner changes
+ * itself (a VM's writable disk.img): it is never reported modified. */
+int sbom_verify_installed(const char *sbom, const char *base, const char *prefix,
+                          const struct strv *skip, const char *own_file, struct verify_report *rep,
+                          struct bh_error *err);
 void verify_report_free(struct verify_report *rep);
 
 /* OSV advisories. */

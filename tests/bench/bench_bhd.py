@@ -9,10 +9,10 @@ board/common/keys, and attached as a squashfs payload disk:
     prints BENCH-CT-READY and waits for SIGTERM, and 10 MiB of random
     (incompressible) files in its rootfs;
   - bench-vm: a signed VM bundle: the image's own kernel with the
-    initramfs of the bhv tests (tests/integration/test_bhv_guest_init.c,
+    initramfs of the bhv tests (tests/helpers/bhv_guest_init.c,
     which prints BHV-GUEST-INIT), 128 MiB, `console=ttyS0 quiet
     bhv.end=wait`;
-  - the helper tests/integration/test_bhd_firstline.c, which times a
+  - the helper tests/helpers/bhd_firstline.c, which times a
     command and the first line of a workload's output (bhd's log,
     /run/bulkhead/logs/NAME.log, looked at every millisecond, or a pipe).
 
@@ -32,7 +32,8 @@ The image's demo workloads are stopped first. Measured, medians:
     BHV-GUEST-INIT in bhd's log, BHD_BENCH_VM_RUNS times (default 5);
   - bhd's VmRSS and VmHWM (/proc/PID/status) after all of that.
 
-Exits 1 only when a target is missed on a measurement that could be made.
+Exits 1 when a target is missed, and when a measurement or comparison it
+promises cannot be made.
 
 Environment: BH_OUTPUT, a built qemu_x86_64_debug O folder; without it the
 configuration is built (from the shared cache) into BH_BENCH_OUTPUT,
@@ -55,6 +56,8 @@ sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 import image  # noqa: E402
 import test_vm  # noqa: E402
+from measure import Verdict, describe  # noqa: E402
+import console  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
 
 RUNS = int(os.environ.get("BHD_BENCH_RUNS", "20"))
@@ -63,7 +66,7 @@ MiB = 1024 * 1024
 PAYLOAD_BYTES = 10 * MiB
 TARGET_MS = 50.0
 KEY = os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem")
-FIRSTLINE = os.path.join(TOP, "tests", "integration", "test_bhd_firstline.c")
+FIRSTLINE = os.path.join(TOP, "tests", "helpers", "bhd_firstline.c")
 LOGS = "/run/bulkhead/logs"
 P = "/tmp/p"
 
@@ -165,9 +168,7 @@ def fl(m, marker, timeout, log, command):
     return r, o
 
 
-def describe(times):
-    return "median %.1f ms (min %.1f, max %.1f, n=%d)" % (
-        statistics.median(times), min(times), max(times), len(times))
+verdict = Verdict("bench_bhd")
 
 
 def last_lines(o, n=3):
@@ -175,7 +176,6 @@ def last_lines(o, n=3):
 
 
 def bench(m, bundle_size):
-    status = 0
     # Quiet machine: the demo workloads (a container and a Linux guest) off.
     for name in ("demo-web", "demo-vm"):
         test_vm.sh(m, "bhctl stop %s" % name, timeout=60)
@@ -198,13 +198,13 @@ def bench(m, bundle_size):
               "signature, hashes, unpack to /data, SBOM, and the container forked): %s%s"
               % (bundle_size / MiB, describe(installs), ", %d failed: %s" % (len(bad), bad[0]) if bad else ""))
     else:
-        print("bhctl install: not measured: every install failed: %s" % (bad[0] if bad else "?"))
+        verdict.not_measured("bhctl install", "every install failed: %s" % (bad[0] if bad else "?"))
 
     st, o = test_vm.sh(m, "bhctl install %s/bench-ct.bundle && sleep 1 && bhctl stop bench-ct" % P, timeout=120)
     if st != 0:
-        print("container start: not measured: bench-ct does not install: %s" % last_lines(o))
+        verdict.not_measured("container start", "bench-ct does not install: %s" % last_lines(o))
     else:
-        status |= containers(m)
+        containers(m)
     vm(m)
     st, o = test_vm.sh(m, "grep -E 'VmRSS|VmHWM' /proc/$(pidof bhd)/status | tr -s ' \\t' ' ' | tr '\\n' ' '")
     rss = re.search(r"VmHWM: (\d+) kB VmRSS: (\d+) kB", o)
@@ -212,22 +212,20 @@ def bench(m, bundle_size):
         print("bhd after the installs and starts: VmRSS %.2f MiB, VmHWM (peak) %.2f MiB"
               % (int(rss.group(2)) / 1024, int(rss.group(1)) / 1024))
     else:
-        print("bhd RSS: not measured: %s" % o.strip())
-    return status
+        verdict.not_measured("bhd RSS", o.strip())
 
 
 def containers(m):
     """bhctl start of the installed, stopped bench-ct against bhc run of the
     OCI bundle bhd wrote for it, alternating, so that a change of load on
     the shared build host falls on both alike."""
-    status = 0
     st, o = test_vm.sh(m, "rm -rf /tmp/peer && mkdir -p /tmp/peer && "
                        "sed 's#\"/workloads/bench-ct\"#\"/workloads/bench-peer\"#' "
                        "/run/bulkhead/workloads/bench-ct/config.json > /tmp/peer/config.json && "
                        "grep -c bench-peer /tmp/peer/config.json")
     peer_ok = st == 0
     if not peer_ok:
-        print("bhc run: not measured: no OCI bundle from bhd to copy: %s" % last_lines(o))
+        verdict.not_measured("bhc run", "no OCI bundle from bhd to copy: %s" % last_lines(o))
     ct, bad, peer, pbad = [], [], [], []
     for _ in range(RUNS):
         test_vm.sh(m, "rm -f %s/bench-ct.log*" % LOGS)
@@ -249,18 +247,15 @@ def containers(m):
         print("bhctl start bench-ct to the container's first output line in bhd's log: %s%s"
               % (describe(ct), ", %d failed: %s" % (len(bad), bad[0]) if bad else ""))
     else:
-        print("container start through bhd: not measured: %s" % (bad[0] if bad else "?"))
+        verdict.not_measured("container start through bhd", bad[0] if bad else "?")
     if peer:
         print("bhc run (the same OCI bundle, alone) to the container's first output line: %s%s"
               % (describe(peer), ", %d failed: %s" % (len(pbad), pbad[0]) if pbad else ""))
     elif peer_ok:
-        print("bhc run: not measured: %s" % (pbad[0] if pbad else "?"))
+        verdict.not_measured("bhc run", pbad[0] if pbad else "?")
     if ct and peer:
-        diff = statistics.median(ct) - statistics.median(peer)
-        print("container start through bhd - bhc run alone = %.1f ms (target <= %.0f ms: %s)"
-              % (diff, TARGET_MS, "met" if diff <= TARGET_MS else "MISSED"))
-        status |= diff > TARGET_MS
-    return status
+        verdict.target("container start through bhd - bhc run alone",
+                       statistics.median(ct) - statistics.median(peer), TARGET_MS, " ms")
 
 
 def vm(m):
@@ -269,7 +264,7 @@ def vm(m):
                        "for i in $(seq 240); do grep -q BHV-GUEST-INIT %s/bench-vm.log 2>/dev/null && break; "
                        "sleep 1; done; bhctl stop bench-vm" % (LOGS, P, LOGS), timeout=400)
     if st != 0:
-        print("VM start: not measured: bench-vm does not install: %s" % last_lines(o))
+        verdict.not_measured("VM start", "bench-vm does not install: %s" % last_lines(o))
     else:
         first, init, bad = [], [], []
         for _ in range(VM_RUNS):
@@ -288,7 +283,7 @@ def vm(m):
             print("bhctl start bench-vm to the guest's init marker BHV-GUEST-INIT: %s%s"
                   % (describe(init), ", %d failed: %s" % (len(bad), bad[0]) if bad else ""))
         else:
-            print("VM start: not measured: %s" % (bad[0] if bad else "?"))
+            verdict.not_measured("VM start", bad[0] if bad else "?")
 
 
 def main():
@@ -296,7 +291,6 @@ def main():
     work = tempfile.mkdtemp(prefix="bh-bench-bhd-")
     sq, size = build_payload(out, work)
     env = dict(os.environ, BULKHEAD_DATA=os.path.join(work, "data.img"))
-    status = 0
     logs = os.environ.get("BH_BENCH_OUTPUT", "/tmp/bulkhead-bench")
     os.makedirs(logs, exist_ok=True)
     log = os.path.join(logs, "bench-bhd-console.log")
@@ -309,14 +303,13 @@ def main():
             m.expect(r"bhd: installed demo-vm", 120, since=0)
         except Timeout as e:
             sys.exit("bench_bhd: the image does not come up: %s" % e)
-        m.send("\n")
-        m.expect(r"# ", 30)
+        console.prompt(m, 30)
         ok, o = test_vm.mount_payload(m)
         if not ok:
             sys.exit("bench_bhd: the payload does not mount: " + o)
-        status = bench(m, size)
+        bench(m, size)
     shutil.rmtree(work, ignore_errors=True)
-    sys.exit(1 if status else 0)
+    verdict.exit()
 
 
 if __name__ == "__main__":

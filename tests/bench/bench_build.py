@@ -11,9 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+from measure import Verdict, timed  # noqa: E402
+
 OUT = os.environ.get("BH_BENCH_OUTPUT", "/tmp/bulkhead-bench")
 CACHE = os.path.abspath(os.path.expanduser(os.environ.get("BULKHEAD_CACHE", "~/.cache/bulkhead")))
 MiB = 1024 * 1024
@@ -21,19 +23,14 @@ boards = os.environ.get("BH_BENCH_BOARDS", "qemu_x86_64_defconfig qemu_aarch64_d
 
 
 def make(o, env, *args):
-    start = time.monotonic()
-    p = subprocess.run(["make", "-C", TOP, "O=" + o] + list(args), env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    p, took = timed(subprocess.run, ["make", "-C", TOP, "O=" + o] + list(args), env=env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if p.returncode:
         sys.exit("bench_build: make %s failed:\n%s" % (" ".join(args), p.stderr[-3000:]))
-    return time.monotonic() - start
+    return took
 
 
-def ratio(value, target):
-    return "%.2f of target" % (value / target)
-
-
-status = 0
+verdict = Verdict("bench_build")
 for d in boards:
     cold_cache = os.path.join(OUT, "cold-cache")
     shutil.rmtree(cold_cache, ignore_errors=True)
@@ -50,13 +47,11 @@ for d in boards:
     kernel = os.path.join(images, "bzImage" if "x86_64" in d else "Image")
     ksize = os.path.getsize(kernel)
     rsize = os.path.getsize(os.path.join(images, "rootfs.squashfs"))
-    print("%s: cold build %.0f s (target 1200 s: %s)" % (d, cold, ratio(cold, 1200)))
-    print("%s: no-op rebuild %.1f s (target 10 s: %s)" % (d, noop, ratio(noop, 10)))
-    print("%s: kernel %.2f MiB, rootfs %.2f MiB, together %.2f MiB%s" % (
-        d, ksize / MiB, rsize / MiB, (ksize + rsize) / MiB,
-        " (target 12 MiB: %s)" % ratio((ksize + rsize) / MiB, 12) if "x86_64" in d else ""))
-    sys.stdout.flush()
-    if cold > 1200 or noop > 10 or ("x86_64" in d and ksize + rsize > 12 * MiB):
-        status = 1
+    verdict.target("%s: cold build" % d, cold, 1200, " s")
+    verdict.target("%s: no-op rebuild" % d, noop, 10, " s")
+    together = (ksize + rsize) / MiB
+    print("%s: kernel %.2f MiB, rootfs %.2f MiB, together %.2f MiB" % (d, ksize / MiB, rsize / MiB, together))
+    if "x86_64" in d:
+        verdict.target("%s: kernel + rootfs" % d, together, 12, " MiB")
     shutil.rmtree(cold_cache, ignore_errors=True)
-sys.exit(status)
+verdict.exit()

@@ -10,7 +10,8 @@
   file once (`cat FILE >/dev/null`) as the peer.
 
 Uses the configurations built by `make check` under O/check (or
-BH_BENCH_IMAGES=dir1:dir2 for other O folders).
+BH_BENCH_IMAGES=dir1:dir2 for other O folders). A configuration that is not
+built, or a comparison that cannot be made, fails the benchmark.
 """
 import os
 import shutil
@@ -18,24 +19,26 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from qemu import Machine  # noqa: E402
+from measure import Verdict, timed  # noqa: E402
+import console  # noqa: E402
 import image  # noqa: E402
 
 dirs = os.environ.get("BH_BENCH_IMAGES")
 dirs = dirs.split(":") if dirs else [os.path.join(TOP, "output", "check", d) for d in
                                      ("qemu_x86_64", "qemu_aarch64", "qemu_x86_64_debug")]
 tmp = tempfile.mkdtemp(prefix="bh-bench-update-")
+verdict = Verdict("bench_update")
 
 
 def boot(images, script, env):
-    start = time.monotonic()
+    """Seconds from QEMU start to init's ready."""
     with Machine(images, env=env, script=script) as m:
-        m.expect(r"init: ready: ", 300)
-        took = time.monotonic() - start
+        _, took = timed(m.expect, r"init: ready: ", 300)
         m.qmp("quit")
     return took
 
@@ -43,7 +46,7 @@ def boot(images, script, env):
 for o in dirs:
     images = os.path.join(o, "images")
     if not os.path.exists(os.path.join(images, "disk.img")):
-        print("%s: not built, skipped (run make check first or set BH_BENCH_IMAGES)" % o)
+        verdict.not_measured(o, "not built (run make check first or set BH_BENCH_IMAGES)")
         continue
     name = os.path.basename(o)
     env = dict(os.environ, BULKHEAD_DATA=os.path.join(tmp, "data.img"))
@@ -57,7 +60,7 @@ for o in dirs:
     version = open(os.path.join(o, "build", "image-version")).read().strip()
     bhu = os.path.join(images, "update-%s.bhu" % version)
     if p.returncode != 0 or not os.path.exists(bhu):
-        print("%s: make update-image failed: %s" % (name, p.stderr[-500:]))
+        verdict.not_measured("%s: bhctl update" % name, "make update-image failed: %s" % p.stderr[-500:])
         continue
     sq = os.path.join(tmp, "payload.sqfs")
     subprocess.run(["mksquashfs", bhu, sq, "-noappend", "-quiet", "-no-progress", "-all-root"],
@@ -68,8 +71,7 @@ for o in dirs:
         m.expect(r"init: ready: ", 300)
         # bhd takes updates once it has confirmed this boot healthy.
         m.expect(r"bhd: slot a \(version [^)]*\) boot healthy", 600)
-        m.send("\n")
-        m.expect(r"# ", 60)
+        console.prompt(m)
         f = "/tmp/p/" + os.path.basename(bhu)
         m.shell("mkdir -p /tmp/p && for b in /sys/block/vd*; do [ \"$(cat $b/serial)\" = payload ] && "
                 "mount -t squashfs /dev/${b##*/} /tmp/p; done")
@@ -84,10 +86,11 @@ for o in dirs:
         apply_ms = (float(words[-1]) - float(words[0])) * 1000 if ok else 0
         m.qmp("quit")
     if not ok or not read_ms:
-        print("%s: bhctl update failed (%s)" % (name, out[-300:]))
+        verdict.not_measured("%s: bhctl update" % name, "it failed (%s)" % out[-300:])
         continue
     size = os.path.getsize(bhu) / 1e6
     print("%s: bhctl update of a %.1f MB update file (check + write slot B + read back + UKI) %.1f s, "
           "reading the file once (peer) %.1f s, ratio %.1f" % (name, size, apply_ms / 1000, read_ms / 1000,
                                                                 apply_ms / read_ms))
 shutil.rmtree(tmp, ignore_errors=True)
+verdict.exit()

@@ -3,10 +3,14 @@
 
 Builds the configuration of BH_OUTPUT again in a fresh O folder, with
 ccache off so that every program is really compiled again, and compares the
-kernel, the root filesystem and its manifest, and disk.img (GPT, ESP, signed
-UKIs, dm-verity tree) with its bmap. The kernel and the third-party
-packages come from the shared cache (rebuilding the kernel would take most
-of CI's time); everything from our programs to the squashfs is rebuilt.
+root filesystem and its manifest, and disk.img (GPT, ESP, signed UKIs,
+dm-verity tree) with its bmap: everything from our programs to the
+squashfs and the disk is built again.
+
+Not tested here: the kernel and the other third-party packages. Both
+builds take them from the shared cache, so comparing them would compare a
+file with itself; rebuilding the kernel would add most of a kernel build
+to every `make check`.
 
 Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch space).
 """
@@ -35,7 +39,7 @@ p = subprocess.run(["make", "-C", TOP, "O=" + second], capture_output=True, text
 t.ok(p.returncode == 0, "second clean build succeeds", p.stdout[-2000:] + p.stderr[-2000:])
 rebuilt = os.path.exists(os.path.join(second, "build", "programs", "init", "init"))
 t.ok(rebuilt, "the second build compiled the programs itself")
-for name in (image.kernel_name(cfg), "rootfs.squashfs", "rootfs.manifest", "disk.img", "disk.img.bmap"):
+for name in ("rootfs.squashfs", "rootfs.manifest", "disk.img", "disk.img.bmap"):
     a, b = os.path.join(first, "images", name), os.path.join(second, "images", name)
     same = os.path.exists(b) and filecmp.cmp(a, b, shallow=False)
     t.ok(same, "%s is byte-identical in both builds" % name,

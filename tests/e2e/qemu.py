@@ -138,8 +138,15 @@ class Machine:
                 reply = json.loads(f.readline())
                 if "return" in reply or "error" in reply:
                     break
+        f.close()
         s.close()
         return reply
+
+    def qmp_events(self):
+        """A QMP connection held open to receive QEMU's events (WATCHDOG,
+        RESET, ...) from now on. QEMU serves one QMP client at a time:
+        close it before the next qmp()."""
+        return QmpEvents(self.qmp_path)
 
     def wait_exit(self, timeout=60):
         deadline = time.monotonic() + timeout
@@ -174,3 +181,49 @@ class Machine:
         except OSError:
             pass
         os.rmdir(self.tmp)
+
+
+class QmpEvents:
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(10)
+        self.sock.connect(path)
+        self.f = self.sock.makefile("rw")
+        json.loads(self.f.readline())
+        self.f.write(json.dumps({"execute": "qmp_capabilities"}) + "\n")
+        self.f.flush()
+        self.seen = []
+        while "return" not in self._next(10):
+            pass
+
+    def _next(self, timeout):
+        self.sock.settimeout(max(timeout, 0.1))
+        line = self.f.readline()
+        if not line:
+            raise EOFError("QMP connection closed")
+        msg = json.loads(line)
+        if "event" in msg:
+            self.seen.append(msg)
+        return msg
+
+    def wait(self, name, timeout=30):
+        """The first event called name seen since the connection opened, or
+        None when none comes within timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for e in self.seen:
+                if e["event"] == name:
+                    return e
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            try:
+                self._next(left)
+            except (socket.timeout, EOFError, ValueError):
+                return None
+
+    def close(self):
+        # The file from makefile() holds the descriptor too: QEMU would
+        # keep this client, and the next qmp() would wait for its greeting.
+        self.f.close()
+        self.sock.close()

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Boot a built image with its own start-qemu-kernel.sh (start-qemu.sh, through
 the firmware, on a board without a direct kernel boot) and check what a user would:
-the kernel is the one we built, our init is PID 1, the root is read-only and
-the boot-complete line names this firmware, board and kernel.
+the kernel is the one we built, our init is PID 1, the root is read-only,
+the boot-complete line names this firmware, board and kernel, and an image
+built with BH_ALLOW_TEST_KEYS says "TEST KEYS: not for shipping" (and
+VARIANT="TEST KEYS" in its os-release).
 
 Environment: BH_OUTPUT, the O folder of a configured and built image.
 """
@@ -15,6 +17,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine  # noqa: E402
+from ports import free_port  # noqa: E402
 import image  # noqa: E402
 
 t = Tap()
@@ -28,12 +31,6 @@ kimage = os.path.join(images, image.kernel_name(cfg))
 built = image.kernel_version_string(kimage, cfg["BH_ARCH"])
 t.ok(built.startswith("6.12."), "built kernel image carries a 6.12 version string", built)
 
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def accepts(port):
@@ -72,6 +69,19 @@ with Machine(images, log_path=os.path.join(out, "e2e-boot.log"),
     t.ok(fields.get("kernel") == rel, "boot line names the running kernel", line)
     t.ok(fields.get("pid") == "1", "our init runs as PID 1", line)
     t.ok(fields.get("root") == "read-only", "init sees / read-only", line)
+    # The TEST-ONLY keys mark the image (rootfs/keys.mk, docs/vendor.md).
+    test_keys = cfg.get("BH_ALLOW_TEST_KEYS") == "y"
+    with open(os.path.join(out, "build", "rootfs", "etc", "os-release")) as f:
+        os_release = f.read()
+    t.ok(('VARIANT="TEST KEYS"\n' in os_release) == test_keys,
+         "os-release says VARIANT=\"TEST KEYS\" exactly when BH_ALLOW_TEST_KEYS=y (%s)" % test_keys,
+         os_release)
+    if test_keys:
+        said = m.expect(r"init: (TEST KEYS: not for shipping[^\r\n]*)\r?\n", 30).group(1).decode()
+        t.ok(said.startswith("TEST KEYS: not for shipping"), "init says TEST KEYS: not for shipping", said)
+    else:
+        t.skip("init says TEST KEYS", "BH_ALLOW_TEST_KEYS is off: no such line (its absence is not "
+               "waited for)")
 
     if cfg["BH_PROFILE"] == "debug":
         # Independent of init's own report: ask the kernel through the shell.

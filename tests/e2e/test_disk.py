@@ -13,7 +13,6 @@ it, before init.
 
 Environment: BH_OUTPUT, the O folder of a configured and built image.
 """
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine  # noqa: E402
+import console  # noqa: E402
+import disk_image  # noqa: E402
 import image  # noqa: E402
 
 t = Tap()
@@ -43,18 +44,21 @@ scratch = tempfile.mkdtemp(prefix="bh-disk-", dir=os.environ.get("BH_TESTS_OUTPU
 
 # --- the image on the host ---------------------------------------------------
 t.ok(os.path.exists(disk) and os.path.exists(disk + ".bmap"), "disk.img and disk.img.bmap are built")
-p = subprocess.run(["sfdisk", "-J", disk], capture_output=True, text=True)
-parts = {q.get("name"): q for q in json.loads(p.stdout)["partitiontable"]["partitions"]} if p.returncode == 0 else {}
+try:
+    parts, why = disk_image.partitions(disk), ""
+except RuntimeError as e:
+    parts, why = {}, str(e)
 t.ok(sorted(parts) == ["bulkhead-data", "bulkhead-esp", "bulkhead-root-a", "bulkhead-root-b"],
-     "GPT has the partitions bulkhead-esp, -root-a, -root-b, -data", p.stdout + p.stderr)
-esp_off = parts["bulkhead-esp"]["start"] * 512 if parts else 0
-esp = "%s@@%d" % (disk, esp_off)
+     "GPT has the partitions bulkhead-esp, -root-a, -root-b, -data", "%s %s" % (sorted(parts), why))
+esp = disk_image.esp(disk) if parts else disk
 boot_name = "BOOTX64.EFI" if arch == "x86_64" else "BOOTAA64.EFI"
-p = subprocess.run(["mdir", "-b", "-i", esp, "::/EFI/Linux"], capture_output=True, text=True)
-ukis = sorted(os.path.basename(l.strip()) for l in p.stdout.splitlines() if l.strip().endswith(".efi"))
+try:
+    ukis, why = disk_image.esp_ukis(disk), ""
+except RuntimeError as e:
+    ukis, why = [], str(e)
 t.ok(ukis == ["bulkhead-%s-a+3.efi" % version, "bulkhead-halt.efi"],
      "the ESP holds slot A's UKI, named with the image version %s and armed with 3 tries, and the "
-     "halt entry" % version, "ESP /EFI/Linux: %s %s" % (ukis, p.stderr))
+     "halt entry" % version, "ESP /EFI/Linux: %s %s" % (ukis, why))
 p = subprocess.run(["mtype", "-i", esp, "::/loader/bulkhead/good-a"], capture_output=True, text=True)
 t.ok(p.stdout.strip() == version, "slot A is known good from the start (loader/bulkhead/good-a: %s)" % version,
      p.stdout + p.stderr)
@@ -88,8 +92,18 @@ def boot_ready(m):
 grown = os.path.join(scratch, "grown.img")
 subprocess.run(["cp", "--sparse=always", disk, grown], check=True)
 os.truncate(grown, 1 << 30)
+# Debug: a second disk whose partitions carry our names (a copy of
+# disk.img, as a USB stick could be) is attached too: init and bhd must use
+# the disk the system booted from, and never write to the decoy.
+decoy_args, decoy_sum = [], None
+if cfg["BH_PROFILE"] == "debug":
+    decoy = os.path.join(scratch, "decoy.img")
+    subprocess.run(["cp", "--sparse=always", disk, decoy], check=True)
+    decoy_sum = subprocess.run(["sha256sum", decoy], capture_output=True, text=True, check=True).stdout.split()[0]
+    decoy_args = ["-drive", "file=%s,if=none,id=decoy,format=raw" % decoy,
+                  "-device", "virtio-blk-pci,drive=decoy,serial=decoy"]
 start = time.monotonic()
-with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
+with Machine(images, ["-no-reboot"] + decoy_args, log_path=os.path.join(out, "e2e-disk.log"),
              script="start-qemu.sh", env=dict(os.environ, BULKHEAD_DISK=grown)) as m:
     booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
                    boot_ready, m)
@@ -101,8 +115,7 @@ with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
          "\n".join(l for l in m.text().splitlines() if "data" in l)[-1500:])
     t.diag("disk.img: QEMU start to init ready %.1f s" % (time.monotonic() - start))
     if booted and cfg["BH_PROFILE"] == "debug":
-        m.send("\n")
-        m.expect(r"# ", 60)
+        console.prompt(m)
         st, uuid = m.shell("cat /sys/block/dm-0/dm/uuid")
         t.ok(uuid == "bulkhead-root-a", "the root is dm-0, dm-verity device bulkhead-root-a", uuid)
         st, table = m.shell("cat /proc/cmdline")
@@ -118,18 +131,33 @@ with Machine(images, ["-no-reboot"], log_path=os.path.join(out, "e2e-disk.log"),
         st, data = m.shell("awk '$2 == \"/data\" { print $1 }' /proc/mounts; "
                            "cat /sys/class/block/$(basename $(awk '$2 == \"/data\" { print $1 }' /proc/mounts))/uevent")
         t.ok("PARTNAME=bulkhead-data" in data, "/data is the bulkhead-data partition", data)
+        st, disks = m.shell("s=$(ls /sys/block/dm-0/slaves); d=$(awk '$2 == \"/data\" { print $1 }' /proc/mounts); "
+                            "echo slave=$s data=${d#/dev/}; "
+                            "echo boot=$(basename $(dirname $(readlink -f /sys/class/block/$s))) "
+                            "datadisk=$(basename $(dirname $(readlink -f /sys/class/block/${d#/dev/})))")
+        b = re.search(r"boot=(\S+) datadisk=(\S+)", disks)
+        t.ok(b is not None and b.group(1) == b.group(2) and
+             re.search(r"init: data: looking for bulkhead-data on the boot disk %s" % b.group(1), m.text()),
+             "with a decoy disk carrying the same partition names, /data is on the boot disk "
+             "(the disk of the root's dm-verity slot)", disks)
         st, df = m.shell("df -k /data | awk 'NR == 2 { print $2 }'")
         t.ok(st == 0 and df.isdigit() and int(df) > 700 * 1024, "/data has the grown size (%s KiB)" % df, df)
         st, osr = m.shell("grep IMAGE_VERSION /etc/os-release")
         t.ok(osr == "IMAGE_VERSION=%s" % version, "the running image is version %s" % version, osr)
     m.qmp("quit")
     m.wait_exit(30)
-p = subprocess.run(["sfdisk", "-J", grown], capture_output=True, text=True)
-q = [x for x in json.loads(p.stdout)["partitiontable"]["partitions"] if x.get("name") == "bulkhead-data"] \
-    if p.returncode == 0 else []
-end = (q[0]["start"] + q[0]["size"]) * 512 if q else 0
+if decoy_sum:
+    after = subprocess.run(["sha256sum", decoy], capture_output=True, text=True, check=True).stdout.split()[0]
+    t.ok(after == decoy_sum, "the decoy disk is left as it was: not grown, formatted, or written to by bhd "
+         "(its ESP)")
+    os.unlink(decoy)
+try:
+    q, why = disk_image.partitions(grown).get("bulkhead-data"), ""
+except RuntimeError as e:
+    q, why = None, str(e)
+end = (q["start"] + q["size"]) * 512 if q else 0
 t.ok(q and (1 << 30) - end < (2 << 20), "the partition table on the disk: bulkhead-data ends within 2 MiB "
-     "of the disk's end", p.stdout + p.stderr)
+     "of the disk's end", "%s %s" % (q, why))
 p = subprocess.run(["sgdisk", "-v", grown], capture_output=True, text=True)
 t.ok("No problems found" in p.stdout, "sgdisk -v: the grown GPT is valid, its backup at the disk's end",
      p.stdout + p.stderr)
@@ -146,12 +174,7 @@ else:
     subprocess.run(["cp", "--sparse=always", disk, bad], check=True)
     # A byte inside the squashfs superblock's block: the kernel reads it
     # to mount the root.
-    off = parts["bulkhead-root-a"]["start"] * 512 + 100
-    with open(bad, "r+b") as f:
-        f.seek(off)
-        b = f.read(1)
-        f.seek(off)
-        f.write(bytes([b[0] ^ 0x01]))
+    disk_image.flip_byte(bad, parts["bulkhead-root-a"]["start"] * 512 + 100)
     env = dict(os.environ, BULKHEAD_DISK=bad)
     start = time.monotonic()
     # Every boot is counted: the kernel refuses the block and resets, three

@@ -17,7 +17,6 @@ Debug configurations only (the other profile has the same boot chain and
 keys). Environment: BH_OUTPUT, the O folder of a built image;
 BH_TESTS_OUTPUT, scratch space (optional).
 """
-import json
 import os
 import platform
 import re
@@ -32,6 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 sys.path.insert(0, os.path.dirname(__file__))
 from tap import Tap  # noqa: E402
 from qemu import Machine  # noqa: E402
+import disk_image  # noqa: E402
 import image  # noqa: E402
 
 t = Tap()
@@ -58,24 +58,16 @@ began = time.monotonic()
 scratch = tempfile.mkdtemp(prefix="bh-secureboot-", dir=os.environ.get("BH_TESTS_OUTPUT"))
 disk = os.path.join(scratch, "disk.img")
 subprocess.run(["cp", "--sparse=always", os.path.join(out, "images", "disk.img"), disk], check=True)
-p = subprocess.run(["sfdisk", "-J", disk], capture_output=True, text=True, check=True)
-parts = {q.get("name"): q for q in json.loads(p.stdout)["partitiontable"]["partitions"]}
-esp = "%s@@%d" % (disk, parts["bulkhead-esp"]["start"] * 512)
+esp = disk_image.esp(disk)
 boot_path = "::/EFI/BOOT/" + ("BOOTX64.EFI" if arch == "x86_64" else "BOOTAA64.EFI")
 
 
 def mtools(*argv):
-    p = subprocess.run([argv[0], "-i", esp] + list(argv[1:]), capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError("%s: %s" % (" ".join(argv), p.stdout + p.stderr))
-    return p.stdout
+    return disk_image.mtools(disk, *argv)
 
 
 def ukis():
-    """The UKIs on the copy's ESP, by name: systemd-boot renames an entry
-    with a boot counter when it boots it, so the names are read afresh."""
-    return sorted(os.path.basename(l.strip()) for l in mtools("mdir", "-b", "::/EFI/Linux").splitlines()
-                  if l.strip().endswith(".efi"))
+    return disk_image.esp_ukis(disk)
 
 
 def put(src, dst):

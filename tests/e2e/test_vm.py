@@ -3,7 +3,7 @@
 
 The image runs under QEMU (TCG, nested virtualization), and inside it
 /usr/bin/bhv boots a Linux guest: the image's own kernel with a small
-initramfs whose /init (tests/integration/test_bhv_guest_init.c) prints what
+initramfs whose /init (tests/helpers/bhv_guest_init.c) prints what
 it finds on the console. The payload (kernel, vmlinux, initramfs and the
 tapwrap helper) is built here and attached as a squashfs disk.
 
@@ -37,7 +37,7 @@ from tap import Tap  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
 import image  # noqa: E402
 
-GUEST_INIT = os.path.join(TOP, "tests", "integration", "test_bhv_guest_init.c")
+GUEST_INIT = os.path.join(TOP, "tests", "helpers", "bhv_guest_init.c")
 DISK_IN = "BHV-DISK-IN hello from the host"
 # Every serial character is a nested exit: guests boot quiet.
 QUIET = "quiet"
@@ -64,9 +64,9 @@ def target_cc(out):
 
 
 def build_payload(out, work, helpers=("tapwrap",)):
-    """Builds the guest's initramfs and the helpers (tests/integration/
-    test_bhv_<helper>.c) with the target compiler and packs them with the
-    kernels into work/payload.sqfs."""
+    """Builds the guest's initramfs and the helpers
+    (tests/helpers/bhv_<helper>.c) with the target compiler and packs them
+    with the kernels into work/payload.sqfs."""
     cfg = image.config(out)
     sq = os.path.join(work, "sq")
     os.makedirs(sq, exist_ok=True)
@@ -75,7 +75,7 @@ def build_payload(out, work, helpers=("tapwrap",)):
     subprocess.run(cc + ["-static", "-Os", "-o", init, GUEST_INIT], check=True)
     for h in helpers:
         subprocess.run(cc + ["-static", "-Os", "-o", os.path.join(sq, h),
-                             os.path.join(TOP, "tests", "integration", "test_bhv_%s.c" % h)],
+                             os.path.join(TOP, "tests", "helpers", "bhv_%s.c" % h)],
                        check=True)
     initrd = cpio_newc([
         ("dev", stat.S_IFDIR | 0o755, b"", (0, 0)),
@@ -239,8 +239,18 @@ def run_jail_tests(t, m, g):
     if not mon.isdigit():
         return
     st, status = sh(m, "cat /proc/%s/status" % mon)
-    t.ok(re.search(r"Uid:\s+64000\s+64000\s+64000\s+64000", status) is not None,
-         "the monitor runs as uid 64000", status)
+    # Each VM has a uid of its own from bhv's range (0x20000000 + slot),
+    # the first free slot while no other VM runs; the gid follows.
+    t.ok(re.search(r"Uid:\s+536870912\s+536870912\s+536870912\s+536870912\nGid:\s+536870912\s", status)
+         is not None, "the monitor runs as the first uid (and gid) of bhv's range", status)
+    st, o = sh(m, "grep -E 'open files|processes|file size|core file' /proc/%s/limits" % mon)
+    want = [r"Max core file size\s+0\s+0", r"Max file size\s+67108864\s+67108864",
+            r"Max processes\s+5\s+5", r"Max open files\s+64\s+64"]
+    t.ok(all(re.search(w, o) for w in want),
+         "the monitor's rlimits: NOFILE 64, NPROC 5 (1 vCPU), FSIZE 64 MiB, CORE 0", o)
+    st, o = sh(m, "ls /proc/%s/fd | wc -l" % mon)
+    t.ok(o.strip().isdigit() and int(o.strip()) <= 32,
+         "the monitor holds %s fds, well under its limit" % o.strip(), o)
     t.ok(all(re.search(r"%s:\s+0+\s" % c, status) for c in ("CapEff", "CapPrm", "CapBnd", "CapAmb")),
          "the monitor has no capabilities (effective, permitted, bounding)", status)
     t.ok(re.search(r"NoNewPrivs:\s+1", status) is not None, "no_new_privs is set", status)

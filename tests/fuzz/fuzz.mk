@@ -1,7 +1,8 @@
 ################################################################################
 # libFuzzer harnesses (clang from Debian): tests/fuzz/fuzz_<name>.c defines
 # LLVMFuzzerTestOneInput and is built for the build host with ASan and UBSan,
-# linking libbulkhead's sources and host builds of the pinned libraries.
+# linking libbulkhead (built the same way) and host builds of the pinned
+# libraries.
 # One naming scheme, as the unit tests': fuzz_<thing>.c for libbulkhead's
 # code (fuzz_tar.c), fuzz_<prog>_<thing>.c for a program's, which its recipe
 # claims:
@@ -16,21 +17,28 @@
 
 FUZZ_BUILD_DIR := $(BUILD_DIR)/fuzz
 FUZZ_TIME ?= 60
-FUZZ_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+FUZZ_COMMON_CFLAGS := -O1 -g -std=c11 -D_GNU_SOURCE \
 	-fno-sanitize-recover=all -fno-omit-frame-pointer -I$(TOPDIR)/include -I$(GENERATED_INCLUDE) \
 	-I$(TOPDIR)/tests/fuzz -DKEYS_DIR='"$(TOPDIR)/board/common/keys"'
+FUZZ_CFLAGS := -fsanitize=fuzzer,address,undefined $(FUZZ_COMMON_CFLAGS)
+FUZZ_LIB_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined $(FUZZ_COMMON_CFLAGS)
+
+# libbulkhead instrumented for coverage (fuzzer-no-link) with the same
+# sanitizers, archived once (libbulkhead-variant, tests/unit/unit.mk).
+FUZZ_LIB := $(FUZZ_BUILD_DIR)/lib/libbulkhead-fuzz.a
+$(eval $(call libbulkhead-variant,$(FUZZ_BUILD_DIR)/lib,clang $(FUZZ_LIB_CFLAGS),$(FUZZ_LIB)))
 
 # $(1): harness, $(2): extra sources, $(3): extra host packages, $(4): program folder.
 define fuzzer
 FUZZ_BINS += $(FUZZ_BUILD_DIR)/$(1)
-$(FUZZ_BUILD_DIR)/$(1): $(TOPDIR)/tests/fuzz/$(1).c $(LIBBULKHEAD_SOURCES) $(2) \
+$(FUZZ_BUILD_DIR)/$(1): $(TOPDIR)/tests/fuzz/$(1).c $(FUZZ_LIB) $(2) \
 		$(GENERATED_INCLUDE)/bulkhead/autoconf.h $(GENERATED_INCLUDE)/bulkhead/version.h \
 		| $(foreach p,$(UNIT_HOST_LIBS) $(3),host-$(p))
 	$$(Q)mkdir -p $$(@D)
 	@echo "    FUZZ    $(1)"
 	$$(Q)clang $(FUZZ_CFLAGS) $(if $(4),-I$(4)) \
 		$(foreach p,$(UNIT_HOST_LIBS) $(3),-I$$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/include) \
-		-o $$@ $$< $(LIBBULKHEAD_SOURCES) $(2) -Wl,--start-group \
+		-o $$@ $$< $(2) -Wl,--start-group $(FUZZ_LIB) \
 		$(foreach p,$(3) $(UNIT_HOST_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/lib/*.a)) \
 		-Wl,--end-group
 endef

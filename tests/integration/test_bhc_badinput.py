@@ -5,8 +5,8 @@ by name; and a create that fails at any step leaves nothing behind (no
 state, no process, no mount, no cgroup). Also the classes of past runtime
 escapes that a config or an image can set up: a working directory on a
 leaked fd (CVE-2024-21626), symlinks in the image pointing mounts out of the
-rootfs, a masked path that is a symlink, mapping host root."""
-import json
+rootfs, a masked path that is a symlink, masks through a /proc or /sys that
+is not procfs or sysfs, mapping host root."""
 import os
 import shutil
 import subprocess
@@ -30,8 +30,21 @@ root = os.path.join(tmp, "state")
 n = [0]
 
 
+PREFIX = "bhcbad%d-" % os.getpid()  # every container of this test, and so its cgroups
+
+
+def cgroups():
+    """Cgroups of this test's containers anywhere under /sys/fs/cgroup
+    (cgroup v2, or every v1 hierarchy)."""
+    found = []
+    for top, dirs, _ in os.walk("/sys/fs/cgroup"):
+        found += [os.path.join(top, d) for d in dirs if d.startswith(PREFIX)]
+    return sorted(found)
+
+
 def host_snapshot():
-    """Mounts, processes and the state folder, to compare after a failure."""
+    """Mounts, processes, cgroups and the state folder, to compare after a
+    failure."""
     mounts = open("/proc/self/mountinfo").read().count("\n")
     procs = set()
     for pid in os.listdir("/proc"):
@@ -42,12 +55,12 @@ def host_snapshot():
                     procs.add(pid)
             except OSError:
                 pass
-    return mounts, procs, sorted(os.listdir(root)) if os.path.isdir(root) else []
+    return mounts, procs, cgroups(), sorted(os.listdir(root)) if os.path.isdir(root) else []
 
 
 def create(edit=None, raw=None, args=("true",), name=None, rootfs_dir=None):
     n[0] += 1
-    name = name or "c%d" % n[0]
+    name = name or "%sc%d" % (PREFIX, n[0])
     b = bhctest.make_bundle(bhc, os.path.join(tmp, name), rootfs_dir or rootfs, list(args), edit)
     if raw is not None:
         with open(os.path.join(b, "config.json"), "w") as f:
@@ -64,7 +77,7 @@ def refused(what, want, **kw):
     rc, err, name = create(**kw)
     after = host_snapshot()
     t.ok(rc != 0 and all(w in err for w in want), "refused: %s" % what, "status %d: %s" % (rc, err))
-    t.ok(after == before, "  ... and nothing left behind (state, processes, mounts)",
+    t.ok(after == before, "  ... and nothing left behind (state, processes, mounts, cgroups)",
          "before %s\nafter %s" % (before, after))
     if rc == 0:
         subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True)
@@ -151,15 +164,27 @@ else:
     t.skip("limits without a cgroup v2 hierarchy", "this host has cgroup v2 with /workloads")
 
 # CVE-2024-21626: a working directory through a leaked fd of the runtime.
-leaks = []
+# Every such cwd is refused, for the reason that it is not a folder of the
+# container: either no such fd or not a folder (chdir fails), or a folder
+# outside the rootfs (bhc's getcwd check).
+leaks, reasons = [], {}
 for fd in range(3, 12):
     rc, err, name = create(edit=setp(["process", "cwd"], "/proc/self/fd/%d" % fd), args=("pwd",))
     if rc == 0:
         leaks.append("fd %d: created" % fd)
         subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True)
-t.ok(not leaks, "process.cwd on /proc/self/fd/N never starts a container outside its rootfs", str(leaks))
+    elif "working directory /proc/self/fd/%d is outside the container" % fd in err:
+        reasons[fd] = "outside the container"
+    elif "chdir to process.cwd /proc/self/fd/%d" % fd in err:
+        reasons[fd] = "chdir fails"
+    else:
+        leaks.append("fd %d: refused for another reason: %s" % (fd, err.strip()))
+t.ok(not leaks, "process.cwd on /proc/self/fd/N never starts a container outside its rootfs, and is refused "
+     "as outside the container or as no folder", "\n".join(leaks))
+t.diag("refusals by fd: %s" % reasons)
 
 # An image whose /proc is a symlink out of the rootfs: the mount stays inside.
+PROC_SYMLINK_REASON = "mount target /proc is not a directory"
 evil_target = os.path.join(tmp, "evil-proc")
 os.makedirs(evil_target)
 evil = os.path.join(tmp, "evil-rootfs")
@@ -171,6 +196,8 @@ rc, err, name = create(rootfs_dir=evil, args=("true",))
 subprocess.run([bhc, "--root", root, "delete", "--force", name], capture_output=True)
 t.ok(rc != 0 and os.listdir(evil_target) == [] and " %s " % evil_target not in open("/proc/self/mountinfo").read(),
      "a /proc symlink pointing out of the rootfs cannot make bhc mount on the host", err)
+t.ok(PROC_SYMLINK_REASON in err, "... it is refused because /proc is a symlink (%s)" % PROC_SYMLINK_REASON, err)
+t.ok(host_snapshot() == before, "  ... and nothing left behind (state, processes, mounts, cgroups)")
 
 # A masked path that is a symlink is refused (the 2025 runc class).
 linked = os.path.join(tmp, "linked-rootfs")
@@ -178,6 +205,40 @@ shutil.copytree(rootfs, linked, symlinks=True)
 os.symlink("/etc/hostname", os.path.join(linked, "masked-link"))
 refused("a masked path that is a symlink", ["masked path /masked-link is a symlink"], rootfs_dir=linked,
         edit=lambda c: c["linux"]["maskedPaths"].append("/masked-link"))
+
+# Masks under /proc and /sys are resolved beneath a folder checked to be
+# the root of a procfs or sysfs mount (issue 17, item 10; the
+# CVE-2025-52881 class): a config that puts a tmpfs or a host folder there
+# is refused, not masked through, and so is a mount over a masked file.
+fake_proc = os.path.join(tmp, "fake-proc")
+os.makedirs(os.path.join(fake_proc, "acpi"))
+for f in ("kcore", "interrupts", "keys"):
+    with open(os.path.join(fake_proc, f), "w") as fh:
+        fh.write("not the kernel's\n")
+
+
+def put_at(dest, mount):
+    return lambda c: c.update(mounts=[m for m in c["mounts"] if m["destination"] != dest] +
+                              [dict(mount, destination=dest)])
+
+
+NOT_PROCFS = "/proc in the container is not the root of a procfs mount"
+NOT_SYSFS = "/sys in the container is not the root of a sysfs mount"
+refused("a config whose /proc is a tmpfs: no mask through it", [NOT_PROCFS, "refusing to mask paths through it"],
+        edit=put_at("/proc", {"type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}))
+refused("a config whose /proc is a bind of a host folder: no mask through it",
+        [NOT_PROCFS, "refusing to mask paths through it"],
+        edit=put_at("/proc", {"type": "bind", "source": fake_proc, "options": ["rbind", "ro"]}))
+refused("a config whose /proc is a bind of a folder inside the host's procfs, not its root",
+        [NOT_PROCFS], edit=put_at("/proc", {"type": "bind", "source": "/proc/self", "options": ["rbind", "ro"]}))
+# (Without a cgroup mount in it: a tmpfs at /sys is read-only as any
+# mount there, so nothing can be made inside it.)
+refused("a config whose /sys is a tmpfs: no mask through it", [NOT_SYSFS, "refusing to mask paths through it"],
+        edit=lambda c: put_at("/sys", {"type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]})(c) or c.update(
+            mounts=[m for m in c["mounts"] if m["destination"] != "/sys/fs/cgroup"]))
+refused("a config mount over a masked file in /proc", ["masked path /proc/keys crosses a mount inside /proc"],
+        edit=lambda c: c["mounts"].append({"destination": "/proc/keys", "type": "bind",
+                                           "source": os.path.join(fake_proc, "keys"), "options": ["bind", "ro"]}))
 
 t.ok(not os.listdir(root), "the state folder is empty at the end", str(os.listdir(root)))
 shutil.rmtree(tmp, ignore_errors=True)

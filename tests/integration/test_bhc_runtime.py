@@ -6,14 +6,17 @@ paths, minimal /dev), the OCI lifecycle and state JSON (create, state,
 start, kill, delete, list), exit statuses of `bhc run`, --pid-file,
 --console-socket, and bundles made by `runc spec` and `crun spec` running
 unchanged."""
+import fcntl
 import json
 import re
 import os
+import pty
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -118,12 +121,65 @@ t.ok("Read-only file system" in o and "tmp-writable" in o, "rootfs read-only, tm
 mounts = [l.split() for l in o.splitlines() if len(l.split()) == 6]
 t.ok(any(m[1] == "/proc/sys" and "ro" in m[3].split(",") for m in mounts), "/proc/sys is read-only")
 t.ok(any(m[1] == "/sys/firmware" and m[0] == "tmpfs" for m in mounts), "/sys/firmware is masked")
-t.ok(not any(m[1] in ("/", "/proc", "/sys") and "suid" in m[3].split(",") for m in mounts), "no suid mounts")
+# /proc/mounts says "nosuid" when a mount is; it never says "suid".
+roots = [m[3].split(",") for m in mounts if m[1] == "/"]
+t.ok(roots and all({"nosuid", "nodev"} <= set(r) for r in roots), "the rootfs is mounted nosuid,nodev", str(roots))
+t.ok(all("nosuid" in m[3].split(",") for m in mounts if m[1] in ("/proc", "/sys")),
+     "/proc and /sys are mounted nosuid", str([m for m in mounts if m[1] in ("/proc", "/sys")]))
+
+# /sys and the cgroups stay read-only whatever the config says (issue 17,
+# item 10), and /proc/interrupts is masked.
+
+
+def rw_sys(c):
+    for mnt in c["mounts"]:
+        if mnt["destination"] in ("/sys", "/sys/fs/cgroup"):
+            mnt["options"] = [o for o in mnt.get("options", []) if o != "ro"] + ["rw"]
+    if not any(mnt["destination"] == "/sys/fs/cgroup" for mnt in c["mounts"]):
+        c["mounts"].append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+                            "options": ["nosuid", "noexec", "nodev", "rw"]})
+
+
+p = run("rwsys", "cat /proc/mounts; echo interrupts=$(cat /proc/interrupts | wc -c)", rw_sys)
+ms = [l.split() for l in p.stdout.splitlines() if len(l.split()) == 6]
+sysm = [m_ for m_ in ms if m_[1] in ("/sys", "/sys/fs/cgroup")]
+t.ok(p.returncode == 0 and sysm and all("ro" in m_[3].split(",") for m_ in sysm)
+     and any(m_[1] == "/sys" for m_ in sysm),
+     "/sys and /sys/fs/cgroup are read-only though the config asks for rw", p.stderr + str(sysm))
+t.ok("interrupts=0" in p.stdout, "/proc/interrupts is masked (reads nothing)", p.stdout[-300:] + p.stderr)
+
+# Masks under /proc and /sys are resolved beneath a checked procfs and
+# sysfs (test_bhc_badinput.py has the refusals); a config that mounts
+# neither leaves the image's own folders there, which are masked the same
+# way and not refused.
+p = run("noprocsys", "ls /proc | wc -l; echo listed",
+        lambda c: c.update(mounts=[m_ for m_ in c["mounts"] if m_["destination"].split("/")[1] not in ("proc", "sys")]))
+t.ok(p.returncode == 0 and "0\nlisted" in p.stdout, "a config without /proc and /sys mounts runs, its /proc the image's "
+     "own empty folder", p.stdout + p.stderr)
 
 p = run("sec", "unshare -U true; echo unshare=$?; mount -t tmpfs x /tmp; echo mount=$?; "
         "hostname evil; echo hostname=$?")
 t.ok("unshare=1" in p.stdout and "mount=1" in p.stdout and "hostname=1" in p.stdout,
      "seccomp and no capabilities: unshare, mount, sethostname fail", p.stdout + p.stderr)
+
+# The container leads a session of its own, without a controlling terminal,
+# even when bhc runs on one: the kernel then refuses TIOCSTI on the
+# inherited tty (seccomp refuses it as well, see unit test_bhc_seccomp).
+master, slave = pty.openpty()
+
+
+def on_tty():
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+b = bundle("sess", ["awk", "{sub(/.*\\) /, \"\"); print \"session=\" $4 \" tty=\" $5}", "/proc/self/stat"])
+p = subprocess.run([bhc, "--root", root, "run", "--bundle", b, "sess"], stdin=slave, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, text=True, timeout=30, preexec_fn=on_tty)
+os.close(master)
+os.close(slave)
+t.ok(p.returncode == 0 and p.stdout.strip() == "session=1 tty=0",
+     "the container leads its own session, with no controlling tty though bhc has one", p.stdout + p.stderr)
 
 # Exit statuses ----------------------------------------------------------------
 t.ok(run("x7", "exit 7").returncode == 7, "bhc run returns the container's exit status")
@@ -136,6 +192,21 @@ for _ in range(100):
 cmd("kill", "x9", "KILL")
 t.ok(proc.wait(timeout=20) == 137 and not os.path.exists(os.path.join(root, "x9")),
      "a container killed by SIGKILL: bhc run returns 137 and deletes it")
+# The README's promise: a SIGKILLed `bhc run` takes its container with it
+# (parent-death signal). Each change of credentials in the init clears that
+# signal, so bhc sets it again after the last one.
+b = bundle("orphan", ["sleep", "1000"])
+proc = subprocess.Popen([bhc, "--root", root, "run", "--bundle", b, "orphan"])
+for _ in range(100):
+    if (state("orphan") or {}).get("status") == "running":
+        break
+    time.sleep(0.05)
+pid = (state("orphan") or {}).get("pid", 0)
+proc.kill()
+proc.wait(timeout=20)
+t.ok(pid > 0 and gone(pid), "a SIGKILLed bhc run leaves no container running (parent-death signal)",
+     "container pid %d still alive" % pid)
+cmd("delete", "--force", "orphan")
 # A pid 1 only gets the signals it handles, as on any runtime.
 b = bundle("x15", ["sh", "-c", "trap 'exit 143' TERM; while :; do sleep 0.1; done"])
 proc = subprocess.Popen([bhc, "--root", root, "run", "--bundle", b, "x15"])
@@ -162,6 +233,25 @@ t.ok("CapEff:\t0000000000000400" in p.stdout and "CapBnd:\t0000000000000400" in 
 p = run("rl", "ulimit -n", lambda c: c["process"].__setitem__(
     "rlimits", [{"type": "RLIMIT_NOFILE", "soft": 4242, "hard": 5000}]))
 t.ok(p.stdout.strip() == "4242", "process.rlimits", p.stdout + p.stderr)
+
+# --preserve-fds N hands fds 3..3+N-1 of the caller to the container, and
+# only when all of them are open: otherwise one of bhc's own fds (its state
+# folder, the exec fifo) would take a free number in the range and reach
+# the workload.
+for n in ("one", "two"):
+    with open(os.path.join(tmp, "fd-" + n), "w") as f:
+        f.write("preserved-%s\n" % n)
+b = bundle("pfd", ["sh", "-c", "cat <&3; cat <&4; ls /proc/self/fd"])
+wrap = 'exec "$0" --root "$1" run --preserve-fds 2 --bundle "$2" pfd '
+p = subprocess.run(["sh", "-c", wrap + '3<"$3" 4<"$4"', bhc, root, b, os.path.join(tmp, "fd-one"),
+                    os.path.join(tmp, "fd-two")], capture_output=True, text=True, timeout=30)
+t.ok(p.returncode == 0 and p.stdout.startswith("preserved-one\npreserved-two\n"),
+     "--preserve-fds 2 hands fds 3 and 4 to the container", p.stdout + p.stderr)
+p = subprocess.run(["sh", "-c", wrap + '3<"$3"', bhc, root, b, os.path.join(tmp, "fd-one")],
+                   capture_output=True, text=True, timeout=30)
+t.ok(p.returncode == 1 and "--preserve-fds 2: fd 4 is not open" in p.stderr and not os.path.exists(
+     os.path.join(root, "pfd")), "--preserve-fds 2 with fd 4 closed in the caller is refused", p.stdout + p.stderr)
+cmd("delete", "--force", "pfd")
 
 # Lifecycle and state JSON -------------------------------------------------------
 b = bundle("life", ["sleep", "1000"])
@@ -211,6 +301,22 @@ cmd("create", "--bundle", b, "never")
 pid = state("never")["pid"]
 t.ok(cmd("delete", "never").returncode == 0 and gone(pid),
      "delete of a created (never started) container kills its init")
+
+# The init stays non-dumpable after switching to process.user: /proc of a
+# non-dumpable process belongs to the container's root, not to its user.
+b = bundle("dump", ["true"], lambda c: c["process"].__setitem__("user", {"uid": 1000, "gid": 1000}))
+p = cmd("create", "--bundle", b, "dump")
+pid = (state("dump") or {}).get("pid", 0)
+owner = os.stat("/proc/%d/status" % pid).st_uid if pid else -1
+uid_map = open("/proc/%d/uid_map" % pid).read().split() if pid else []
+cmd("delete", "--force", "dump")
+if open("/proc/sys/fs/suid_dumpable").read().strip() == "0":
+    t.skip("the init is non-dumpable after the uid switch",
+           "fs.suid_dumpable = 0 on this machine makes every uid switch non-dumpable by itself")
+else:
+    t.ok(p.returncode == 0 and len(uid_map) == 3 and owner == int(uid_map[1]),
+         "the init is non-dumpable after the uid switch (its /proc belongs to the container's root)",
+         "owner %d, uid_map %s, %s" % (owner, uid_map, p.stderr))
 
 # Console socket ------------------------------------------------------------------
 sock_path = os.path.join(tmp, "console.sock")

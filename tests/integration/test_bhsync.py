@@ -11,17 +11,26 @@ cached manifests; a due update is fetched only when the boot is confirmed
 and never again once it rolled back; a state by an unknown key, a replayed
 serial and another group's state are refused with their verdict; a
 registry that is down is a network fault; an update that moved on prunes
-the old files; a bad request is refused naming the field.
+the old files; a bad request is refused naming the field. TLS session
+resumption: a poll by a new process resumes the session the last poll was
+given (no certificate chain on the wire), the session file is 0600, and a
+garbage or truncated session file, one saved for another registry or
+another CA bundle is not used (a full handshake, said once, the poll
+unharmed), nor are sessions descending from a full handshake over a day
+old.
 
 Environment: BH_OUTPUT, a built O folder (O/host/bin/bhsync, bhpack).
 """
 import base64
 import json
 import os
+import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -34,7 +43,7 @@ t = Tap()
 out = os.environ["BH_OUTPUT"]
 bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
 bhsync = bhbin.program("bhsync", os.path.join(out, "host", "bin", "bhsync"))
-if not bhpack or not bhsync:
+if not all(p and os.access(p, os.X_OK) for p in (bhpack, bhsync)):
     t.ok(False, "bhpack and bhsync are built for the build host",
          bhbin.missing_reason("bhpack") + " " + bhbin.missing_reason("bhsync"))
     t.done()
@@ -43,6 +52,7 @@ tmp = tempfile.mkdtemp(prefix="bh-bhsync-")
 KEYS = os.path.join(TOP, "board", "common", "keys")
 STATE_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-state.key.pem")
 VENDOR_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem")
+UPDATE_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-update.key.pem")
 state_keys = os.path.join(tmp, "state-keys")
 os.makedirs(state_keys)
 shutil.copy(os.path.join(KEYS, "bulkhead-TEST-ONLY-state.pub.pem"), state_keys)
@@ -175,6 +185,95 @@ try:
     t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and r[1].get("requests") == 1,
          "an unchanged poll is one request (HEAD of the group's tag)", show(r))
 
+    # 2b. TLS session resumption (docs/fleet.md): each poll is a new
+    # process, and the session the last one was given is kept in the work
+    # folder. Through a relay that counts what the server sends: a resumed
+    # handshake leaves out the certificate chain (and its signature), so a
+    # resumed poll receives at least the server certificate's size less
+    # than a full one. The HTTP of each poll is the same single HEAD.
+    relay = rs.TcpCounter(reg.port)
+    ca_copy = p("ca-copy.pem")
+    shutil.copy(pki.ca, ca_copy)
+    with open(pki.server) as f:
+        cert_len = len(ssl.PEM_cert_to_DER_cert(f.read()))
+    sessions = p("work-tls", "tls-sessions")
+
+    def wire_poll():
+        """One unchanged poll through the relay: (result, bytes from the server)."""
+        d0 = relay.snapshot()[2]
+        r = poll(request(registry=relay.host, ca_file=ca_copy, work_dir=p("work-tls"),
+                         settled=state1, applied_serial=1))
+        time.sleep(0.5)  # the relay's threads count what is still in flight
+        return r, relay.snapshot()[2] - d0
+
+    try:
+        wire_poll()  # learns the auth scheme: the polls below are one HEAD each
+        if os.path.exists(sessions):
+            os.unlink(sessions)
+        r_full, full = wire_poll()
+        made = os.path.exists(sessions)
+        mode = oct(os.stat(sessions).st_mode & 0o777) if made else "none"
+        t.ok(r_full[0] == 0 and r_full[1].get("outcome") == "unchanged" and mode == "0o600",
+             "a poll keeps its TLS sessions in the work folder, 0600 (%s)" % mode, show(r_full))
+        saved = open(sessions, "rb").read() if made else b""
+        # As if the full handshake had been an hour ago: the chain keeps it.
+        hour_ago = int(time.time()) - 3600
+        saved = re.sub(rb"\nverified \d+\n", b"\nverified %d\n" % hour_ago, saved)
+        with open(sessions, "wb") as f:
+            f.write(saved)
+        r, resumed = wire_poll()
+        t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and
+             r[1].get("requests") == 1 and resumed + cert_len <= full,
+             "a poll by a new process resumes the TLS session: %d bytes from the server "
+             "instead of %d (the certificate is %d)" % (resumed, full, cert_len), show(r))
+        def verified():
+            m = re.search(rb"\nverified (\d+)\n", open(sessions, "rb").read())
+            return int(m.group(1)) if m else -1
+
+        t.ok(verified() == hour_ago,
+             "a resumed poll keeps the time of the full handshake its session descends from",
+             "%d, not %d" % (verified(), hour_ago))
+        # A chain of resumptions ends a day after its full handshake (or
+        # when that time is in the future): the certificate is seen again.
+        for what, delta in (("over a day ago", -86401), ("in the future", 3600)):
+            wire_poll()
+            content = open(sessions, "rb").read()
+            when = int(time.time()) + delta
+            with open(sessions, "wb") as f:
+                f.write(re.sub(rb"\nverified \d+\n", b"\nverified %d\n" % when, content))
+            r, got = wire_poll()
+            t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and got + cert_len > full and
+                 "tls-sessions" not in r[2] and abs(verified() - time.time()) < 120,
+                 "sessions whose full handshake was %s are not offered: a full handshake "
+                 "(%d bytes), without a word, a new chain" % (what, got), show(r))
+        bad_files = [
+            ("of random bytes", os.urandom(3000)),
+            ("cut in half", saved[:len(saved) // 2]),
+            ("cut before its last line", saved[:saved.rfind(b"end ")]),
+            ("saved for another registry URL",
+             saved.replace(("registry %s\n" % relay.host).encode(), b"registry 127.0.0.1:1\n")),
+        ]
+        for what, content in bad_files:
+            wire_poll()  # a fresh session to replace
+            with open(sessions, "wb") as f:
+                f.write(content)
+            r, got = wire_poll()
+            t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and got + cert_len > full and
+                 sum("tls-sessions" in x for x in r[2].splitlines()) == 1 and
+                 open(sessions, "rb").read().startswith(b"bulkhead-tls-sessions/1\n"),
+                 "a session file %s: a full handshake (%d bytes), said once, the poll "
+                 "unharmed, a new file kept" % (what, got), show(r))
+        # The same CA file name with other content: the sessions were
+        # verified against another CA bundle, so they are not resumed.
+        wire_poll()
+        with open(ca_copy, "a") as f:
+            f.write("\n")
+        r, got = wire_poll()
+        t.ok(r[0] == 0 and r[1].get("outcome") == "unchanged" and got + cert_len > full,
+             "sessions saved under another CA bundle are not resumed (%d bytes)" % got, show(r))
+    finally:
+        relay.stop()
+
     # 3. Bundles the device has are not downloaded; manifests come from
     # the cache: the HEAD and the state's envelope, nothing more.
     shutil.rmtree(p("work", "blobs"))
@@ -189,7 +288,7 @@ try:
         with open(p(name), "wb") as f:
             f.write(os.urandom(size))
     sbom = os.path.join(out, "images", "sbom", "image.spdx.json")
-    rc, o, e = run([bhpack, "update", "--key", VENDOR_KEY, "--board", "qemu-x86_64",
+    rc, o, e = run([bhpack, "update", "--key", UPDATE_KEY, "--board", "qemu-x86_64",
                     "--arch", "x86_64", "--version", "2.0", "--sbom", sbom,
                     "--uki-a", p("uki-a.efi"), "--uki-b", p("uki-b.efi"),
                     "--slot", p("slot.img"), "-o", p("u.bhu")])

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Bad input to the build gets a clear error and leaves nothing behind:
-an unknown board, a broken .config, a missing host tool, a download that
-fails or has the wrong hash, a corrupted file in the download cache.
+an unknown board, a broken .config, a missing host tool, a TEST-ONLY key
+in a configuration that does not allow them, a download that fails or has
+the wrong hash, a corrupted file in the download cache.
 
 Runs on the build host in temporary folders; never touches the real cache.
 """
@@ -81,6 +82,95 @@ t.ok(p.returncode != 0 and "missing Debian packages: squashfs-tools" in p.stderr
      and "make host-tools" in p.stderr and ">>>" not in p.stdout,
      "a build with a host tool missing stops before building, naming the package",
      p.stdout[-2000:] + p.stderr)
+
+# TEST-ONLY keys (rootfs/keys.mk, support/test-keys.py): a real-hardware
+# board's defconfig takes the committed keys by default and is refused
+# before anything is built, with the way to make keys and where to point
+# them; the refusal goes by the public key, not the file name.
+KEYS = os.path.join(TOP, "board", "common", "keys")
+o = "%s/pc" % tmp
+p = make("O=" + o, "pc_x86_64_efi_defconfig")
+p = make("O=" + o, "images")
+t.ok(p.returncode != 0 and "TEST-ONLY keys" in p.stderr and "make keys DIR=" in p.stderr
+     and all('%s="' % s in p.stderr for s in ("BH_TRUSTED_KEYS", "BH_UPDATE_TRUSTED_KEYS",
+                                            "BH_STATE_TRUSTED_KEYS", "BH_UPDATE_SIGNING_KEY",
+                                            "BH_SECURE_BOOT_KEY", "BH_SECURE_BOOT_CERT"))
+     and "BH_ALLOW_TEST_KEYS=y" in p.stderr and "bulkhead-TEST-ONLY-vendor (key id fa53376e" in p.stderr,
+     "pc_x86_64_efi with the committed keys: refused, saying how to make keys and which symbols "
+     "to set", p.stderr)
+t.ok(">>>" not in p.stdout and not os.path.exists(o + "/images") and not os.path.exists(o + "/build"),
+     "... before anything is built", p.stdout[-2000:])
+
+# A vendor's own keys (made here with openssl, as bhpack keys would), and
+# one of them swapped for a renamed copy of a TEST-ONLY key.
+vk = os.path.join(tmp, "vendor-keys")
+os.makedirs(vk)
+for n in ("workload", "update", "state"):
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-out", os.path.join(vk, n + ".key.pem")], check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", os.path.join(vk, n + ".key.pem"), "-pubout", "-out",
+                    os.path.join(vk, n + ".pub.pem")], check=True, capture_output=True)
+subprocess.run(["openssl", "req", "-new", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                "-subj", "/CN=test db/", "-keyout", os.path.join(vk, "db.key"), "-out",
+                os.path.join(vk, "db.crt")], check=True, capture_output=True)
+shutil.copy(os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.pub.pem"), os.path.join(vk, "fleet-a.pem"))
+OWN = {"BH_TRUSTED_KEYS": vk + "/workload.pub.pem", "BH_WORKLOAD_SIGNING_KEY": vk + "/workload.key.pem",
+       "BH_UPDATE_TRUSTED_KEYS": vk + "/update.pub.pem", "BH_UPDATE_SIGNING_KEY": vk + "/update.key.pem",
+       "BH_STATE_TRUSTED_KEYS": vk + "/state.pub.pem", "BH_SECURE_BOOT_KEY": vk + "/db.key",
+       "BH_SECURE_BOOT_CERT": vk + "/db.crt"}
+
+
+def configure(defconfig, keys, allow):
+    """A fresh O for defconfig with these key paths and BH_ALLOW_TEST_KEYS."""
+    o = os.path.join(tmp, "k-%s-%s" % (defconfig, len(os.listdir(tmp))))
+    make("O=" + o, defconfig)
+    with open(o + "/.config") as f:
+        lines = [x for x in f.read().splitlines()
+                 if x.split("=")[0] not in keys and "BH_ALLOW_TEST_KEYS" not in x]
+    lines += ['%s="%s"' % kv for kv in keys.items()]
+    lines.append("BH_ALLOW_TEST_KEYS=y" if allow else "# BH_ALLOW_TEST_KEYS is not set")
+    with open(o + "/.config", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return o
+
+
+def base_files(o):
+    """Builds only the image's base files (os-release, the trust roots)."""
+    return make("O=" + o, o + "/build/parts/bulkhead-base-files/.stamp")
+
+
+o = configure("pc_x86_64_efi_defconfig", OWN, False)
+p = base_files(o)
+os_release = open(o + "/build/parts/bulkhead-base-files/etc/os-release").read() if p.returncode == 0 else ""
+t.ok(p.returncode == 0 and "TEST-ONLY" not in p.stderr and "VARIANT=" not in os_release,
+     "the vendor's own keys: the build goes on, the image is not marked", p.stderr + os_release)
+roots = o + "/build/parts/bulkhead-base-files/etc/bulkhead/keys"
+t.ok(p.returncode == 0 and os.listdir(roots + "/workloads") == ["workload.pub.pem"]
+     and os.listdir(roots + "/updates") == ["update.pub.pem"]
+     and os.listdir(roots + "/state") == ["state.pub.pem"],
+     "each trust root holds its own key only", p.returncode == 0 and
+     [(d, os.listdir(roots + "/" + d)) for d in os.listdir(roots)])
+o = configure("pc_x86_64_efi_defconfig", dict(OWN, BH_STATE_TRUSTED_KEYS=vk + "/state.pub.pem " + vk + "/fleet-a.pem"),
+              False)
+p = base_files(o)
+t.ok(p.returncode != 0 and "BH_STATE_TRUSTED_KEYS: %s/fleet-a.pem is bulkhead-TEST-ONLY-vendor" % vk in p.stderr
+     and "BH_TRUSTED_KEYS:" not in p.stderr and not os.path.exists(o + "/build/parts"),
+     "a renamed copy of a TEST-ONLY key is refused by its key, naming the symbol and file", p.stderr)
+o = configure("pc_x86_64_efi_defconfig", dict(OWN, BH_SECURE_BOOT_CERT=os.path.join(KEYS, "TEST-ONLY-secureboot", "db.crt")),
+              False)
+p = base_files(o)
+t.ok(p.returncode != 0 and "BH_SECURE_BOOT_CERT:" in p.stderr and "TEST-ONLY-secureboot/db (key id" in p.stderr,
+     "the TEST-ONLY Secure Boot certificate is refused too", p.stderr)
+
+# BH_ALLOW_TEST_KEYS=y (the QEMU boards' defconfigs) lets them through and
+# marks the image.
+o = os.path.join(tmp, "qemu")
+make("O=" + o, "qemu_x86_64_defconfig")
+p = base_files(o)
+os_release = open(o + "/build/parts/bulkhead-base-files/etc/os-release").read() if p.returncode == 0 else ""
+t.ok(p.returncode == 0 and 'VARIANT="TEST KEYS"\n' in os_release and "BH_ALLOW_TEST_KEYS=y" in p.stdout,
+     "qemu_x86_64_defconfig allows the TEST-ONLY keys: os-release says VARIANT=\"TEST KEYS\", "
+     "make says so", p.stdout + p.stderr + os_release)
 
 # Downloads, against a local HTTP server and a private cache.
 srv_dir = os.path.join(tmp, "srv")

@@ -10,10 +10,8 @@ as the client counts it); no agent reports an error.
 
 Environment: BH_OUTPUT, a built O folder (O/host/bin/bhsync, bhpack).
 """
-import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,58 +28,24 @@ t = Tap()
 out = os.environ["BH_OUTPUT"]
 bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
 bhsync = bhbin.program("bhsync", os.path.join(out, "host", "bin", "bhsync"))
-if not bhpack or not bhsync:
+if not all(p and os.access(p, os.X_OK) for p in (bhpack, bhsync)):
     t.ok(False, "bhpack and bhsync are built for the build host")
     t.done()
 tmp = tempfile.mkdtemp(prefix="bh-fleetsim-")
 KEYS = os.path.join(TOP, "board", "common", "keys")
 PASSWORD = "sim password"
-ENV = dict(os.environ, BHPACK_REGISTRY_PASSWORD=PASSWORD)
 keys = os.path.join(tmp, "keys")
 os.makedirs(keys)
 shutil.copy(os.path.join(KEYS, "bulkhead-TEST-ONLY-state.pub.pem"), keys)
 
 
-def bh(*args):
-    r = subprocess.run([bhpack] + list(args), capture_output=True, text=True, env=ENV, timeout=300)
-    if r.returncode != 0:
-        raise RuntimeError("bhpack %s: %s" % (args[0], r.stderr.strip()))
-    return r.stdout.strip()
-
-
-def bundle(name):
-    root = os.path.join(tmp, "root-" + name, "usr", "bin")
-    os.makedirs(root)
-    with open(os.path.join(root, "app"), "wb") as f:
-        f.write(os.urandom(256 * 1024))
-    with open(os.path.join(tmp, name + ".json"), "w") as f:
-        json.dump({"name": name, "version": "1.0", "mode": "container",
-                   "container": {"args": ["/usr/bin/app"]}}, f)
-    bh("build", "--manifest", os.path.join(tmp, name + ".json"), "--rootfs",
-       os.path.join(tmp, "root-" + name), "--arch", "x86_64", "--key",
-       os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem"), "-o",
-       os.path.join(tmp, name + ".bundle"))
-    return bh("push", "--ca", pki.ca, "--user", "gw", os.path.join(tmp, name + ".bundle"),
-              "%s/fleet:%s" % (reg.host, name))
-
-
-def publish(serial, workloads):
-    args = ["state", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-state.key.pem"), "--group",
-            "sim", "--serial", str(serial), "--valid-days", "1", "--poll-interval", "10",
-            "-o", os.path.join(tmp, "s.state")]
-    for name, d in workloads:
-        args += ["--workload", "%s=1.0@%s" % (name, d)]
-    bh(*args)
-    bh("push", "--ca", pki.ca, "--user", "gw", "--state", os.path.join(tmp, "s.state"),
-       "%s/fleet:group-sim" % reg.host)
-
-
 pki = rs.Pki(os.path.join(tmp, "pki"))
 reg = rs.Registry(os.path.join(tmp, "reg"), pki, users={"gw": PASSWORD})
+pub = fleet_sim.Publisher(bhpack, tmp, reg, pki, PASSWORD, "sim")
 fleet = None
 try:
-    a, b = bundle("app-a"), bundle("app-b")
-    publish(1, [("app-a", a)])
+    a, b = pub.bundle("app-a", 256 << 10), pub.bundle("app-b", 256 << 10)
+    pub.state(1, [("app-a", a)])
     start = time.time()
     fleet = fleet_sim.Fleet(bhsync, os.path.join(tmp, "fleet"), reg.host, "fleet", "sim", pki.ca,
                             "gw", PASSWORD, keys, AGENTS, interval=10)
@@ -89,7 +53,7 @@ try:
     t.ok(ok, "%d agents converge to state 1 (%.1f s)" % (AGENTS, time.time() - start),
          "\n".join("%s: %s" % (x.dir, x.polls[-3:]) for x in fleet.agents))
     published = time.time()
-    publish(2, [("app-a", a), ("app-b", b)])
+    pub.state(2, [("app-a", a), ("app-b", b)])
     ok = fleet.wait_serial(2, 60)
     took = max((x.converged_at(2) or time.time()) for x in fleet.agents) - published
     t.ok(ok, "every agent converges to state 2 once it is published (%.1f s)" % took)

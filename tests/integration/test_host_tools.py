@@ -2,6 +2,9 @@
 """Every program the build and the tests call is installed by
 support/host-tools.sh or comes with every Debian (its essential set).
 
+It also reads the kernel fragments: the compressor that CONFIG_KERNEL_*
+names is called by the kernel's own build (a fresh machine had no zstd).
+
 A fresh machine has only Debian's essential packages; a developer's machine
 has whatever was once installed by hand. So this reads the commands that
 the recipes (*.mk), the shell scripts and the Python scripts of the tree
@@ -245,8 +248,25 @@ def package_of(path):
     return {w.split(":")[0] for w in p.stdout.split(": ", 1)[0].split(", ")}
 
 
+# Programs the kernel's own build calls, chosen by our configuration rather
+# than written in our recipes: the compressor of the kernel image.
+KERNEL_COMPRESSORS = {"GZIP": "gzip", "BZIP2": "bzip2", "LZMA": "lzma", "XZ": "xz",
+                      "LZO": "lzop", "LZ4": "lz4", "ZSTD": "zstd"}
+
+
+def kernel_calls(found):
+    for frag in sorted(glob.glob(os.path.join(TOP, "board", "*", "linux*.fragment"))):
+        with open(frag) as f:
+            for m in re.finditer(r"^CONFIG_KERNEL_([A-Z0-9]+)=y", f.read(), re.M):
+                if m.group(1) in KERNEL_COMPRESSORS:
+                    found.setdefault(KERNEL_COMPRESSORS[m.group(1)], set()).add(
+                        "the kernel's build (CONFIG_KERNEL_%s in %s)"
+                        % (m.group(1), os.path.relpath(frag, TOP)))
+
+
 t = Tap()
 found = calls()
+kernel_calls(found)
 probes, packages = host_tools()
 essential = essential_packages()
 installed = with_dependencies(packages)

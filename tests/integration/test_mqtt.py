@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """libbulkhead's MQTT client (include/bulkhead/mqtt.h) against Debian's
 mosquitto on loopback, over mutual TLS, as a gateway will use it: the
-device program tests/integration/test_mqtt_device.c, built here with ASan
+device program tests/helpers/mqtt_device.c, built here with ASan
 and UBSan, connects as device devA.
 
 mosquitto runs with its own configuration on a free port: TLS with
@@ -46,7 +46,7 @@ tmp = tempfile.mkdtemp(prefix="bh-mqtt-")
 try:
     exe = build_device(tmp, os.environ["BH_OUTPUT"])
 except subprocess.CalledProcessError as e:
-    t.ok(False, "test_mqtt_device.c builds with libbulkhead's MQTT client", e.stderr)
+    t.ok(False, "tests/helpers/mqtt_device.c builds with libbulkhead's MQTT client", e.stderr)
     shutil.rmtree(tmp, ignore_errors=True)
     t.done()
 pki = Pki(os.path.join(tmp, "pki"))

@@ -5,18 +5,24 @@ that links it, or an image that needs it, stops the build at once with the
 symbol's name. The symbols have no prompt, so the test sets one on make's
 command line, where it overrides the configuration.
 
-Environment: BH_OUTPUT, a configured O folder. Nothing is built.
+It configures its own O folder with qemu_x86_64_debug_defconfig, whatever
+BH_OUTPUT is: libfdt is the package it leaves out, which only ARM64's bhv
+links. Nothing is built.
+
+Environment: BH_TESTS_OUTPUT (scratch), else a temporary folder.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
 from tap import Tap  # noqa: E402
 
 t = Tap()
-out = os.environ["BH_OUTPUT"]
+out = tempfile.mkdtemp(prefix="bh-packages-", dir=os.environ.get("BH_TESTS_OUTPUT"))
 
 
 def make(*args):
@@ -30,8 +36,12 @@ def printvars(*args):
     return p, found.get("PACKAGES", "").split(), found.get("SBOM_INFO_FILES", "")
 
 
+p = make("qemu_x86_64_debug_defconfig")
+if p.returncode != 0:
+    t.ok(False, "make qemu_x86_64_debug_defconfig in a scratch O folder", p.stdout + p.stderr)
+    sys.exit(t.done())
 p, packages, sbom = printvars()
-t.ok(p.returncode == 0 and {"musl", "linux", "systemd-boot", "busybox", "libseccomp", "mbedtls",
+t.ok(p.returncode == 0 and {"musl", "linux", "systemd-boot", "busybox", "e2fsprogs", "libseccomp", "mbedtls",
                             "yyjson", "libfdt"} <= set(packages),
      "the configuration selects every package", p.stdout + p.stderr)
 
@@ -51,4 +61,9 @@ p = make("BH_PACKAGE_BUSYBOX=", "printvars", "VARS=PACKAGES")
 t.ok(p.returncode != 0 and "every image needs busybox" in p.stderr,
      "so does leaving out a package every image needs", p.stderr)
 
+p = make("BH_PACKAGE_E2FSPROGS=", "printvars", "VARS=PACKAGES")
+t.ok(p.returncode != 0 and "every image needs e2fsprogs" in p.stderr,
+     "e2fsprogs too: init formats and checks /data with it", p.stderr)
+
+shutil.rmtree(out, ignore_errors=True)
 sys.exit(t.done())

@@ -136,7 +136,7 @@ try:
         for name, size in (("uki-a.efi", 10000), ("uki-b.efi", 10001), ("slot.img", 3 * 4096)):
             with open(p(name), "wb") as f:
                 f.write(os.urandom(size))
-        r = bh("update", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem"),
+        r = bh("update", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-update.key.pem"),
                "--board", "qemu-x86_64", "--arch", "x86_64", "--version", "9.9.9", "--sbom", sbom,
                "--uki-a", p("uki-a.efi"), "--uki-b", p("uki-b.efi"), "--slot", p("slot.img"),
                "-o", p("u.bhu"))

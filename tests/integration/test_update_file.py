@@ -1,16 +1,18 @@
 #!/usr/bin/python3
 """Update files on the build host (bhpack update; docs/update.md): what one
 holds, and every refusal the device makes before it writes anything, with
-its reason: an unknown key, a changed byte, a file cut short, an older or
-equal version (unless allowed), another board or arch, a workload bundle
-passed as an update. `bhpack update --check` runs the device's own checks
+its reason: an unknown key, the workload key (trusted for workloads only:
+the image's own trust roots), a changed byte, a file cut short, an older
+or equal version (unless allowed), another board or arch, a workload
+bundle passed as an update. `bhpack update --check` runs the device's own checks
 (firmware/lib/update_check.c, the code bhd runs).
 
-Environment: BH_OUTPUT, a built O folder (O/host/bin/bhpack and the
-image's SBOM).
+Environment: BH_OUTPUT, a built O folder (O/host/bin/bhpack, the image's
+SBOM and its base files, which hold its trust roots).
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +32,11 @@ if not bhpack:
     t.done()
 tmp = tempfile.mkdtemp(prefix="bh-update-file-")
 KEYS = os.path.join(TOP, "board", "common", "keys")
-key = os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem")
+key = os.path.join(KEYS, "bulkhead-TEST-ONLY-update.key.pem")
+workload_key = os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem")
 trusted = os.path.join(tmp, "trusted")
 os.makedirs(trusted)
-shutil.copy(os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.pub.pem"), trusted)
+shutil.copy(os.path.join(KEYS, "bulkhead-TEST-ONLY-update.pub.pem"), trusted)
 
 
 def p(*x):
@@ -85,6 +88,22 @@ subprocess.run([bhpack, "keygen", "--private", p("rogue.pem"), "--public", p("ro
 build("rogue.bhu", k=p("rogue.pem"))
 rc, o = check("rogue.bhu")
 t.ok(rc == 1 and "unknown key" in o, "signed by an unknown key: refused", o)
+# A workload key cannot sign a firmware update: checked against the trust
+# roots of the built image (its base files), at the path bhd uses
+# (--root joins include/bulkhead/trust.h's TRUST_UPDATE_KEYS).
+image_root = os.path.join(out, "build", "parts", "bulkhead-base-files")
+if os.path.isdir(os.path.join(image_root, "etc", "bulkhead", "keys", "updates")):
+    build("workload-signed.bhu", k=workload_key)
+    args = ["update", "--root", image_root, "--board", "qemu-x86_64", "--arch", "x86_64", "--check"]
+    rc, o = run(*(args + [p("good.bhu")]))
+    t.ok(rc == 0 and "accepted" in o, "the image's update trust root accepts the update key's file", o)
+    rc, o = run(*(args + [p("workload-signed.bhu")]))
+    t.ok(rc == 1 and "unknown key" in o and image_root + "/etc/bulkhead/keys/updates" in o,
+         "an update signed with the workload key: refused by the image's update trust root, naming it", o)
+else:
+    for n in ("accepts", "workload key refused"):
+        t.skip("image trust roots: " + n, "no base files with /etc/bulkhead/keys/updates in %s "
+               "(a build of an older tree?)" % out)
 data = bytearray(open(p("good.bhu"), "rb").read())
 data[slot_off + 100] ^= 1
 open(p("corrupt.bhu"), "wb").write(data)
@@ -93,7 +112,8 @@ t.ok(rc == 1 and "slot.img does not match its signed hash" in o, "a changed byte
 data[slot_off + 100] ^= 1
 open(p("truncated.bhu"), "wb").write(data[:slot_off + 4096])
 rc, o = check("truncated.bhu")
-t.ok(rc == 1 and "truncated" in o, "a file cut short: refused", o)
+# The reader's own words, not the file's name ("truncated.bhu").
+t.ok(rc == 1 and re.search(r": truncated at byte \d+", o), "a file cut short: refused, the reader says where", o)
 rc, o = check("good.bhu", "1.2.0")
 t.ok(rc == 1 and "not newer" in o, "the running version again: refused", o)
 rc, o = check("good.bhu", "1.10.0")
@@ -109,14 +129,18 @@ os.makedirs(p("wl", "bin"))
 open(p("wl", "bin", "x"), "w").write("x")
 open(p("wl.json"), "w").write(json.dumps({"name": "wl", "mode": "container",
                                           "container": {"args": ["/bin/x"]}}))
-rc, o = run("build", "--key", key, "--arch", "x86_64", "--rootfs", p("wl"), "--manifest", p("wl.json"),
+rc, o = run("build", "--key", workload_key, "--arch", "x86_64", "--rootfs", p("wl"), "--manifest", p("wl.json"),
             "-o", p("wl.bundle"))
-if rc == 0:
-    rc, o = check("wl.bundle")
-    t.ok(rc == 1 and "is not \"bulkhead-update/1\" (this is a workload bundle)" in o,
-         "a workload bundle passed as an update: refused", o)
+t.ok(rc == 0, "bhpack build makes a workload bundle", o)
+if os.path.isdir(os.path.join(image_root, "etc", "bulkhead", "keys", "workloads")):
+    rc, o = run("verify", "--keys", os.path.join(image_root, "etc", "bulkhead", "keys", "workloads"),
+                p("wl.bundle"))
+    t.ok(rc == 0, "... the same key's workload bundle is valid for the image's workload trust root", o)
 else:
-    t.skip("a workload bundle passed as an update: refused", "bhpack build took other options: " + o[:200])
+    t.skip("image trust roots: workload key trusted for workloads", "no base files in %s" % out)
+rc, o = check("wl.bundle")
+t.ok(rc == 1 and "is not \"bulkhead-update/1\" (this is a workload bundle)" in o,
+     "a workload bundle passed as an update: refused", o)
 rc, o = run("verify", "--keys", trusted, p("good.bhu"))
 t.ok(rc == 1 and "this is a firmware update" in o, "bhpack verify refuses an update as a bundle", o)
 # The slot payload must be whole 4 KiB blocks (dm-verity's data blocks).

@@ -12,6 +12,9 @@ import subprocess
 import threading
 import time
 
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+KEYS = os.path.join(TOP, "board", "common", "keys")
+
 LINE = re.compile(r"t=(\d+) outcome=(\w+) serial=(\d+) requests=(\d+) bytes=(\d+)(?: error=(.*))?")
 
 
@@ -100,3 +103,51 @@ class Fleet:
     def stop(self):
         for a in self.agents:
             a.stop()
+
+
+class Publisher:
+    """Builds, signs and pushes with bhpack what a simulated fleet pulls:
+    bundles of random bytes and signed states of one group."""
+
+    def __init__(self, bhpack, tmp, reg, pki, password, group):
+        self.bhpack, self.tmp, self.reg, self.pki, self.group = bhpack, tmp, reg, pki, group
+        self.env = dict(os.environ, BHPACK_REGISTRY_PASSWORD=password)
+
+    def bh(self, *args):
+        r = subprocess.run([self.bhpack] + list(args), capture_output=True, text=True,
+                           env=self.env, timeout=1800)
+        if r.returncode != 0:
+            raise RuntimeError("bhpack %s: %s" % (args[0], r.stderr.strip()))
+        return r.stdout.strip()
+
+    def bundle(self, name, size):
+        """A container bundle holding size random bytes, pushed: its digest."""
+        root = os.path.join(self.tmp, "root-" + name)
+        os.makedirs(os.path.join(root, "usr", "bin"))
+        with open(os.path.join(root, "usr", "bin", "app"), "wb") as f:
+            for _ in range(max(size >> 20, 1)):
+                f.write(os.urandom(min(size, 1 << 20)))
+        manifest = os.path.join(self.tmp, name + ".json")
+        with open(manifest, "w") as f:
+            json.dump({"name": name, "version": "1.0", "mode": "container",
+                       "container": {"args": ["/usr/bin/app"]}}, f)
+        path = os.path.join(self.tmp, name + ".bundle")
+        self.bh("build", "--manifest", manifest, "--rootfs", root, "--arch", "x86_64", "--key",
+                os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.key.pem"), "-o", path)
+        return self.push(path, name)
+
+    def push(self, path, tag):
+        return self.bh("push", "--ca", self.pki.ca, "--user", "gw", path,
+                       "%s/fleet:%s" % (self.reg.host, tag))
+
+    def state(self, serial, workloads, interval=10):
+        """Signs and publishes the group's state: workloads [(name, digest)]."""
+        out = os.path.join(self.tmp, "s.state")
+        args = ["state", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-state.key.pem"),
+                "--group", self.group, "--serial", str(serial), "--valid-days", "1",
+                "--poll-interval", str(interval), "-o", out]
+        for name, d in workloads:
+            args += ["--workload", "%s=1.0@%s" % (name, d)]
+        self.bh(*args)
+        self.bh("push", "--ca", self.pki.ca, "--user", "gw", "--state", out,
+                "%s/fleet:group-%s" % (self.reg.host, self.group))

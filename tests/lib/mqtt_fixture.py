@@ -2,7 +2,7 @@
 mosquitto on a free loopback port with its own configuration (mutual TLS,
 the certificate's CN as user name, a per-device ACL, a CRL), a fake broker
 speaking TLS that sends what the test asks, and the device program
-(test_mqtt_device.c) built with ASan and UBSan. Every process started here
+(tests/helpers/mqtt_device.c) built with ASan and UBSan. Every process started here
 is stopped here, by its own PID."""
 import os
 import select
@@ -12,20 +12,14 @@ import subprocess
 import threading
 import time
 
+from ports import free_port  # noqa: F401 (tests import it from here too)
+
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MOSQUITTO = "/usr/sbin/mosquitto"
 
 
 def run(*cmd, **kw):
     return subprocess.run(list(cmd), check=True, capture_output=True, text=True, **kw)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Pki:
@@ -279,7 +273,7 @@ class Device:
 
 
 def build_device(work, output):
-    """Builds test_mqtt_device.c with ASan and UBSan against libbulkhead's
+    """Builds tests/helpers/mqtt_device.c with ASan and UBSan against libbulkhead's
     MQTT sources and the configuration's host build of mbedTLS."""
     make = ["make", "-s", "-C", TOP, "--no-print-directory", "O=" + output]
     prefix = run(*make, "printvars", "VARS=HOST_MBEDTLS_PREFIX").stdout.strip().split("=", 1)[1]
@@ -289,11 +283,11 @@ def build_device(work, output):
     sources = sorted(os.path.join(lib, f) for f in os.listdir(lib)
                      if f.startswith("mqtt_") and f.endswith(".c"))
     sources += [os.path.join(lib, f) for f in ("tls_client.c", "backoff.c", "error.c")]
-    exe = os.path.join(work, "test_mqtt_device")
+    exe = os.path.join(work, "mqtt_device")
     run("gcc", "-O1", "-g", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
         "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
         "-I" + os.path.join(TOP, "include"), "-I" + os.path.join(prefix, "include"), "-o", exe,
-        os.path.join(TOP, "tests", "integration", "test_mqtt_device.c"), *sources,
+        os.path.join(TOP, "tests", "helpers", "mqtt_device.c"), *sources,
         "-Wl,--start-group", *[os.path.join(prefix, "lib", a) for a in
                                ("libmbedtls.a", "libmbedx509.a", "libmbedcrypto.a")], "-Wl,--end-group")
     return exe

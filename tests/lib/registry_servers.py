@@ -31,13 +31,7 @@ import time
 import urllib.parse
 import uuid
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from ports import free_port  # noqa: F401 (tests import it from here too)
 
 
 def wait_port(port, proc=None, timeout=30):

@@ -205,5 +205,10 @@ int main(void)
 	       strstr(err.msg, "$.process.oomScoreAdj: 5000 is outside -1000..1000"),
 	   "a huge oomScoreAdj: %s", err.msg);
 	bhc_config_free(&cfg);
+	/* A config without limits gets a quarter of the memory, in pages. */
+	ok(bhc_default_memory_max(1024ULL * 1024 * 1024) == 256 * 1024 * 1024 &&
+	       bhc_default_memory_max(1000003) == 249856 && bhc_default_memory_max(0) == 0,
+	   "default memory.max: a quarter of MemTotal, rounded down to whole pages");
+	ok(BHC_DEFAULT_PIDS_MAX == 1024, "default pids.max: 1024");
 	return done();
 }

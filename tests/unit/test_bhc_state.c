@@ -5,6 +5,7 @@
 #include "libbhc.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,21 @@
 #include <unistd.h>
 
 static char root[] = "/tmp/bhc-unit-XXXXXX";
+
+/* A state folder holding text as its state.json. */
+static void raw_state(int rootfd, const char *id, const char *text)
+{
+	struct bh_error err;
+	int dirfd = bhc_state_dir_create(rootfd, id, &err), fd;
+
+	fd = openat(dirfd, "state.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			perror("write");
+		close(fd);
+	}
+	close(dirfd);
+}
 
 static int make_state(const char *id, pid_t pid, uint64_t start, uint32_t base, bool fifo)
 {
@@ -92,6 +108,40 @@ int main(void)
 	       bhc_state_remove(rootfd, "reused", &err) == 0 &&
 	       bhc_uid_base_pick(rootfd, &base, &err) == 0 && base == BHC_UID_RANGE_BASE,
 	   "removed states free their ranges");
+
+	/* States that cannot be read in full: their ranges are unknown, so
+	 * nothing is handed out (a state read in part was once a free slot). */
+	{
+		static char big[20000];
+		int n = snprintf(big, sizeof(big), "{\"annotations\": {\"a\": \"");
+
+		memset(big + n, 'x', 16000);
+		snprintf(big + n + 16000, sizeof(big) - (size_t)n - 16000,
+		         "\"}, \"bhc\": {\"uidBase\": %u}}", BHC_UID_RANGE_BASE);
+		raw_state(rootfd, "big", big);
+		ok(bhc_uid_base_pick(rootfd, &base, &err) == 0 &&
+		       base == BHC_UID_RANGE_BASE + BHC_UID_RANGE_SIZE,
+		   "a state larger than one read still holds its range");
+		ok(mkdirat(rootfd, "nostate", 0700) == 0 &&
+		       bhc_uid_base_pick(rootfd, &base, &err) == 0,
+		   "a state folder without a state file (a create that died first) holds no range");
+		raw_state(rootfd, "cut", "{\"bhc\": {\"uidBa");
+		ok(bhc_uid_base_pick(rootfd, &base, &err) < 0 && strstr(err.msg, "'cut'") &&
+		       strstr(err.msg, "host ids"),
+		   "a state cut short stops the pick: %s", err.msg);
+		bhc_state_remove(rootfd, "cut", &err);
+		raw_state(rootfd, "other", "{\"bhc\": {}}");
+		ok(bhc_uid_base_pick(rootfd, &base, &err) < 0 && strstr(err.msg, "'other'"),
+		   "a state without its uidBase stops the pick: %s", err.msg);
+		bhc_state_remove(rootfd, "other", &err);
+		ok(mkdirat(rootfd, "dir", 0700) == 0 &&
+		       mkdirat(rootfd, "dir/state.json", 0700) == 0 &&
+		       bhc_uid_base_pick(rootfd, &base, &err) < 0 && strstr(err.msg, "'dir'"),
+		   "a state that cannot be read stops the pick: %s", err.msg);
+		bh_remove_tree_at(rootfd, "dir");
+		bh_remove_tree_at(rootfd, "big");
+		bh_remove_tree_at(rootfd, "nostate");
+	}
 	close(rootfd);
 	rmdir(root);
 

@@ -69,8 +69,8 @@ static void test_defaults(void)
 	config_defaults(&cfg);
 	ok(cfg.mem_mib == BHV_DEFAULT_MEM && cfg.cpus == 1 && cfg.net_fd == -1 &&
 	       cfg.console == BHV_CONSOLE_SERIAL && cfg.rng && cfg.jail &&
-	       cfg.jail_uid == BHV_DEFAULT_UID && !(cfg.mac[0] & 1) && (cfg.mac[0] & 2),
-	   "defaults: 128 MiB, 1 vCPU, serial console, rng, jailed as 64000, local unicast MAC");
+	       cfg.jail_uid_auto && cfg.jail_gid_auto && !(cfg.mac[0] & 1) && (cfg.mac[0] & 2),
+	   "defaults: 128 MiB, 1 vCPU, serial console, rng, a jail uid of its own, local unicast MAC");
 	ok(config_check(&cfg, &err) < 0 && strstr(err.msg, "no kernel"), "a kernel is required");
 }
 
@@ -92,8 +92,12 @@ static void test_flags(void)
 	ok(cfg.jail_uid == 65000 && cfg.jail_gid == 65000 &&
 	       !strcmp(cfg.cgroup, "/sys/fs/cgroup/workloads/x"),
 	   "jail uid (gid follows) and cgroup");
-	ok(args("--jail-gid", "7", "--jail-uid", "65000", NULL) == 0 && cfg.jail_gid == 7,
+	ok(args("--jail-gid", "7", "--jail-uid", "65000", NULL) == 0 && cfg.jail_gid == 7 &&
+	       !cfg.jail_uid_auto && !cfg.jail_gid_auto,
 	   "--jail-gid wins over the gid --jail-uid implies, in any order");
+	ok(args("--jail-gid", "7", NULL) == 0 && cfg.jail_uid_auto && !cfg.jail_gid_auto &&
+	       cfg.jail_gid == 7,
+	   "--jail-gid alone: the uid is still one of the VM's own, the gid is 7");
 	ok(args("--kernel", "/k", "--no-jail", "--kernel-format", "raw64", NULL) == 0 &&
 	       !cfg.jail && cfg.kernel_format == BHV_KERNEL_RAW64,
 	   "--no-jail and a raw test format");

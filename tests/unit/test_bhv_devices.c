@@ -5,6 +5,7 @@
  * file is never touched outside the disk. */
 #include "tap.h"
 
+#include "console_limit.h"
 #include "virtio/virtio.h"
 
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
+#include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -276,6 +278,22 @@ static void test_console(void)
 	ok(request(d, 1, 2, a, l, w) == 0 && read(p[0], out, sizeof(out)) == 11 &&
 	       !memcmp(out, "hello world", 11),
 	   "virtio-console: the transmit queue reaches the output");
+	{
+		/* Over its rate limit the output is cut and counted; the
+		 * buffers are still used, so the queue never stalls. */
+		struct console_limit lim;
+
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		console_limit_init(&lim, 1000, 8, 0);
+		virtio_console_set_limit(d, &lim);
+		ok(request(d, 1, 2, a, l, w) == 0 && read(p[0], out, sizeof(out)) == 8 &&
+		       !memcmp(out, "hello wo", 8) && console_limit_dropped(&lim) == 3,
+		   "virtio-console: output past the rate limit is dropped and counted");
+		ok(request(d, 1, 2, a, l, w) == 0 && console_limit_dropped(&lim) == 14 &&
+		       virtio_running(d),
+		   "with no tokens left the buffers are still used, nothing written");
+		virtio_console_set_limit(d, NULL);
+	}
 	ok(virtio_console_input(d, (const uint8_t *)"typed", 5) == 5, "input is buffered");
 	ok(request(d, 0, 1, &ra, &rl, &wr1) == 5 && !memcmp(ram + DATA + 0x1000, "typed", 5),
 	   "and delivered into the next receive buffer");
@@ -293,13 +311,60 @@ static int open_tap(char *name)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "bhvunit%d", getpid() % 1000);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		close(fd);
 		return -1;
 	}
 	strcpy(name, ifr.ifr_name);
 	return fd;
+}
+
+/* The header check alone: only flags 0 and GSO_NONE pass, and what
+ * passes is replaced by zeros, whatever else the guest wrote. */
+static void test_net_header(void)
+{
+	static const struct virtio_net_hdr_v1 zero;
+	struct virtio_net_hdr_v1 g, out;
+
+	memset(&g, 0xa5, sizeof(g));
+	g.flags = 0;
+	g.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	memset(&out, 0xff, sizeof(out));
+	ok(virtio_net_tx_header(&g, &out) && !memcmp(&out, &zero, sizeof(out)),
+	   "a header without offloads goes out as zeros (hdr_len, gso_size, csum_* dropped)");
+	g.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	ok(!virtio_net_tx_header(&g, &out), "a header asking for checksum offload is refused");
+	g.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	ok(!virtio_net_tx_header(&g, &out), "a header with DATA_VALID (receive only) is refused");
+	g.flags = 0;
+	g.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	ok(!virtio_net_tx_header(&g, &out), "a header asking for TSO is refused");
+	g.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	ok(!virtio_net_tx_header(&g, &out), "a header asking for UFO is refused");
+	g.gso_type = VIRTIO_NET_HDR_GSO_NONE | VIRTIO_NET_HDR_GSO_ECN;
+	ok(!virtio_net_tx_header(&g, &out), "GSO_NONE with the ECN bit is refused");
+}
+
+/* Sends a frame whose header (12 bytes, split over two descriptors when
+ * split is set) has these flags and gso_type; returns the used length. */
+static int64_t net_send(struct virtio_dev *d, uint8_t flags, uint8_t gso_type, bool split)
+{
+	struct virtio_net_hdr_v1 *h = (void *)(ram + DATA);
+	uint64_t a[3] = {DATA, DATA + 6, DATA + 0x100};
+	uint32_t l[3] = {6, 6, 60};
+	bool w[3] = {false, false, false};
+
+	memset(h, 0x5a, sizeof(*h));
+	h->flags = flags;
+	h->gso_type = gso_type;
+	memset(ram + DATA + 0x100, 0xee, 60);
+	if (split)
+		return request(d, 1, 3, a, l, w);
+	l[0] = 12;
+	a[1] = a[2];
+	l[1] = l[2];
+	return request(d, 1, 2, a, l, w);
 }
 
 static void test_net(void)
@@ -337,6 +402,18 @@ static void test_net(void)
 		ok(request(d, 1, 1, a, l, w) == 0 && virtio_running(d),
 		   "a frame shorter than its header is dropped");
 	}
+	ok(virtio_net_tx_refused(d) == 0, "no frame was refused for its header yet");
+	ok(net_send(d, VIRTIO_NET_HDR_F_NEEDS_CSUM, 0, false) == 0 && virtio_running(d) &&
+	       virtio_net_tx_refused(d) == 1,
+	   "a frame asking for checksum offload is dropped and counted, the device keeps running");
+	ok(net_send(d, 0, VIRTIO_NET_HDR_GSO_TCPV6, true) == 0 && virtio_running(d) &&
+	       virtio_net_tx_refused(d) == 2,
+	   "so is one asking for TSO in a header split over two descriptors");
+	ok(net_send(d, 0, VIRTIO_NET_HDR_GSO_NONE, true) == 0 && virtio_running(d) &&
+	       virtio_net_tx_refused(d) == 2,
+	   "a frame without offloads goes out (not counted)");
+	ok(net_send(d, 0, VIRTIO_NET_HDR_GSO_NONE, false) == 0 && virtio_net_tx_refused(d) == 2,
+	   "the queue keeps moving after refused frames");
 	ok(virtio_net_receive(d) == true, "receive with nothing on the tap keeps polling");
 	virtio_free(d);
 	close(fd);
@@ -350,6 +427,7 @@ int main(void)
 	test_blk_ro();
 	test_rng();
 	test_console();
+	test_net_header();
 	test_net();
 	free(ram);
 	return done();

@@ -93,6 +93,38 @@ static void test_bzimage(void)
 	   "a bzImage cut short: %s", err.msg);
 	ok(probe(b, 600, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "is truncated"),
 	   "only the header of a bzImage: %s", err.msg);
+	/* pref_address + init_size from a hostile header: wrapping past 2^64
+	 * (to 16 MiB, which would look small), or ending in the device hole. */
+	put64(b + 0x258, 0xffffffffff000000ULL);
+	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "pref_address"),
+	   "pref_address + init_size wrapping around 2^64 is refused: %s", err.msg);
+	put64(b + 0x258, 0xfffffffffe000000ULL);
+	put32(b + 0x260, 0xffffffff);
+	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "pref_address"),
+	   "a wrap with the largest init_size is refused too");
+	put64(b + 0x258, BZ_LOW_RAM_END - 0x1000000);
+	put32(b + 0x260, 0x1000001);
+	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "0xc0000000"),
+	   "one byte past low RAM (into the device hole) is refused: %s", err.msg);
+	put32(b + 0x260, 0x1000000);
+	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) == 0 && ki.load_end == BZ_LOW_RAM_END,
+	   "ending exactly at the end of low RAM is accepted");
+	put64(b + 0x258, 0x1000000);
+	put32(b + 0x260, 0x2000000);
+	{
+		struct guest_mem gm = {{{0, 40 << 20, calloc(1, 40 << 20)}}, 1};
+		int fd = file_of(b, len);
+
+		ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) == 0 &&
+		       kernel_load(fd, &ki, &gm, 0, &err) < 0 && strstr(err.msg, "decompresses"),
+		   "a kernel whose decompression area is past guest memory is not loaded: %s",
+		   err.msg);
+		gm.r[0].size = 48 << 20;
+		ok(kernel_load(fd, &ki, &gm, 0, &err) == 0,
+		   "and is loaded when the area ends at the end of memory");
+		close(fd);
+		free(gm.r[0].hva);
+	}
 	free(b);
 	b = bzimage(4096, 0x020a, 1, &len);
 	ok(probe(b, len, ARCH_X86_64, BHV_KERNEL_AUTO) < 0 && strstr(err.msg, "protocol 2.10"),

@@ -153,6 +153,37 @@ static void logging(void)
 	ok(!there("missing"), "a log that cannot be written is dropped quietly");
 }
 
+/* What bh_sync_tree fsyncs cannot be seen from here; what it visits can:
+ * every file and folder once (counted), no symlink followed, and a
+ * failure names the path. */
+static void syncing(void)
+{
+	struct bh_error err = {0};
+	int n;
+
+	mkdir(at("sync"), 0755);
+	mkdir(at("sync/a"), 0755);
+	mkdir(at("sync/a/b"), 0700);
+	put("sync/a/b/deep", "data");
+	put("sync/a/one", "1");
+	put("sync/top", "t");
+	mkdir(at("sync/empty"), 0755);
+	symlink(at("outside"), at("sync/a/out"));
+	symlink("/nonexistent", at("sync/dangling"));
+	n = bh_sync_tree(at("sync"), &err);
+	ok(n == 7, "every file and folder of a tree is synced once, symlinks not followed (%d of 7): %s", n,
+	   err.msg);
+	ok(bh_sync_tree(at("sync/top"), &err) == 1, "a plain file is a tree of one");
+	n = bh_sync_tree(at("sync/missing"), &err);
+	ok(n == -1 && err.code == ENOENT && strstr(err.msg, "sync/missing"),
+	   "a missing tree is an error that names it and keeps errno: %s", err.msg);
+	ok(bh_sync_path(at("sync"), &err) == 0, "a folder is synced by its path");
+	ok(bh_sync_path(at("sync/missing"), &err) < 0 && err.code == ENOENT &&
+		   strstr(err.msg, "sync/missing"),
+	   "syncing a missing path names it: %s", err.msg);
+	bh_remove_tree(at("sync"));
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp))
@@ -161,6 +192,7 @@ int main(void)
 	writing();
 	reading();
 	logging();
+	syncing();
 	bh_remove_tree(tmp);
 	return done();
 }

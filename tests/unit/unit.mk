@@ -1,7 +1,7 @@
 ################################################################################
 # C unit tests: each tests/unit/test_<x>.c is a TAP program built for the
 # build host with AddressSanitizer and UndefinedBehaviorSanitizer, so that a
-# memory error fails the test. It links libbulkhead's sources and host builds
+# memory error fails the test. It links libbulkhead (built the same way) and host builds
 # of our pinned libraries. A program's recipe claims the tests of its own
 # code:
 #   <PROG>_UNIT_TESTS = test_x test_y      tests/unit/test_x.c, ...
@@ -14,18 +14,38 @@ UNIT_HOST_LIBS := yyjson mbedtls curl
 UNIT_CFLAGS := -O1 -g $(C_STD_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -I$(TOPDIR)/include -I$(GENERATED_INCLUDE) -I$(TOPDIR)/tests/unit
 
+# libbulkhead compiled once more for the build host with other flags and
+# archived, so that each test (or fuzz harness) links the objects it uses
+# instead of compiling every source again: $(1) folder, $(2) the compile
+# command, $(3) the archive.
+LIBBULKHEAD_VARIANT_PKGS := $(sort $(UNIT_HOST_LIBS) $(LIBBULKHEAD_PACKAGES))
+define libbulkhead-variant
+$(1)/%.o: $(TOPDIR)/firmware/lib/%.c $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
+		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(LIBBULKHEAD_VARIANT_PKGS),host-$(p))
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$(2) -MMD -MP \
+		$(foreach p,$(LIBBULKHEAD_VARIANT_PKGS),-I$$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/include) \
+		-c $$< -o $$@
+$(3): $(patsubst $(TOPDIR)/firmware/lib/%.c,$(1)/%.o,$(LIBBULKHEAD_SOURCES))
+	$$(Q)rm -f $$@ && ar rcD $$@ $$^
+-include $(patsubst $(TOPDIR)/firmware/lib/%.c,$(1)/%.d,$(LIBBULKHEAD_SOURCES))
+endef
+
+UNIT_LIB := $(UNIT_BUILD_DIR)/lib/libbulkhead-asan.a
+$(eval $(call libbulkhead-variant,$(UNIT_BUILD_DIR)/lib,gcc $(UNIT_CFLAGS),$(UNIT_LIB)))
+
 # $(1): test name, $(2): extra sources (absolute), $(3): extra host packages,
 # $(4): the program's folder (for its private headers).
 define unit-test
 UNIT_TESTS += $(UNIT_BUILD_DIR)/$(1)
-$(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(LIBBULKHEAD_SOURCES) $(2) \
+$(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(UNIT_LIB) $(2) \
 		$(TOPDIR)/tests/unit/tap.h $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
 		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(UNIT_HOST_LIBS) $(3),host-$(p))
 	$$(Q)mkdir -p $$(@D)
 	@echo "    HOSTCC  $(1)"
 	$$(Q)gcc $(UNIT_CFLAGS) $(if $(4),-I$(4)) \
 		$(foreach p,$(UNIT_HOST_LIBS) $(3),-I$$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/include) \
-		-o $$@ $$< $(LIBBULKHEAD_SOURCES) $(2) -Wl,--start-group \
+		-o $$@ $$< $(2) -Wl,--start-group $(UNIT_LIB) \
 		$(foreach p,$(3) $(UNIT_HOST_LIBS),$$(wildcard $$(HOST_$$(call UPPERCASE,$(p))_PREFIX)/lib/*.a)) \
 		-Wl,--end-group
 endef

@@ -93,6 +93,9 @@ struct virtio_dev *virtio_rng_new(const struct guest_mem *gm, struct bh_error *e
 /* Console (hvc0): output to out_fd, input from virtio_console_input(). */
 struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm, struct bh_error *err);
 size_t virtio_console_input(struct virtio_dev *d, const uint8_t *buf, size_t len);
+/* Puts its output under a rate limit (console_limit.h). */
+struct console_limit;
+void virtio_console_set_limit(struct virtio_dev *d, struct console_limit *limit);
 /* Network: frames to and from an open tap fd. */
 struct virtio_dev *virtio_net_new(int tap_fd, const uint8_t mac[6], const struct guest_mem *gm,
                                   struct bh_error *err);
@@ -100,5 +103,12 @@ struct virtio_dev *virtio_net_new(int tap_fd, const uint8_t mac[6], const struct
  * has no buffer left (stop polling the tap until it adds some). */
 bool virtio_net_receive(struct virtio_dev *d);
 bool virtio_net_rx_ready(struct virtio_dev *d);
+/* The header a frame the guest sends goes out with: false when the
+ * guest's asks for an offload (the frame is then dropped and counted),
+ * else out is all zeros. */
+struct virtio_net_hdr_v1;
+bool virtio_net_tx_header(const struct virtio_net_hdr_v1 *guest, struct virtio_net_hdr_v1 *out);
+/* How many frames were dropped for their header since the device began. */
+uint64_t virtio_net_tx_refused(struct virtio_dev *d);
 
 #endif

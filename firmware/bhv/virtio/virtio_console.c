@@ -3,6 +3,8 @@
  * a small buffer until the guest posts receive buffers. */
 #include "virtio.h"
 
+#include "console_limit.h"
+
 #include <errno.h>
 #include <linux/virtio_ids.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 struct console {
 	struct virtio_dev dev;
 	int out_fd;
+	struct console_limit *limit; /* shared with the UART, or NULL */
 	uint8_t pending[CONSOLE_PENDING];
 	size_t n_pending;
 	struct virtq_elem elem;
@@ -43,8 +46,11 @@ static bool transmit(struct console *c, struct virtq *vq)
 	int r;
 
 	while ((r = virtq_pop(vq, c->dev.gm, &c->elem)) > 0) {
+		/* Over the rate limit the rest of the buffer is dropped (and
+		 * counted), but the buffer is used: the queue never stalls. */
 		for (unsigned i = 0; i < c->elem.n_out; i++)
-			write_all(c->out_fd, c->elem.iov[i].iov_base, c->elem.iov[i].iov_len);
+			write_all(c->out_fd, c->elem.iov[i].iov_base,
+			          console_limit_take(c->limit, c->elem.iov[i].iov_len));
 		virtq_push(vq, c->elem.head, 0);
 		used = true;
 	}
@@ -121,6 +127,13 @@ static const struct virtio_ops console_ops = {
     .process = console_process,
     .reset = console_reset,
 };
+
+void virtio_console_set_limit(struct virtio_dev *d, struct console_limit *limit)
+{
+	struct console *c = d->priv;
+
+	c->limit = limit;
+}
 
 struct virtio_dev *virtio_console_new(int out_fd, const struct guest_mem *gm, struct bh_error *err)
 {

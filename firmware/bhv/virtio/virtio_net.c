@@ -1,7 +1,8 @@
 /* virtio-net (virtio 1.x, 5.1) on a tap fd handed in by the caller. No
  * offloads are offered, so every frame is plain Ethernet behind a zero
  * virtio_net_hdr_v1; the header goes to the tap only when it was opened
- * with IFF_VNET_HDR. A frame that does not fit is dropped, never cut. */
+ * with IFF_VNET_HDR, and it is always one bhv wrote, never the guest's.
+ * A frame that does not fit is dropped, never cut. */
 #include "virtio.h"
 
 #include <errno.h>
@@ -31,7 +32,8 @@ struct net {
 	uint8_t frame[NET_HDR + NET_FRAME_MAX];
 	size_t frame_len; /* header included; 0 when empty */
 	struct virtq_elem elem;
-	struct iovec seg[VIRTQ_CHAIN_MAX];
+	struct iovec seg[1 + VIRTQ_CHAIN_MAX]; /* our header, then the frame */
+	uint64_t tx_refused;                   /* frames sent with offload headers */
 };
 
 static void net_config(struct virtio_dev *d, uint8_t *out)
@@ -41,23 +43,54 @@ static void net_config(struct virtio_dev *d, uint8_t *out)
 	memcpy(out, n->mac, 6);
 }
 
+bool virtio_net_tx_header(const struct virtio_net_hdr_v1 *guest, struct virtio_net_hdr_v1 *out)
+{
+	/* No offload was negotiated (virtio 1.x, 5.1.6.2): flags other than 0
+	 * ask for checksum offload and gso_type other than NONE (ECN bit
+	 * included) for segmentation, neither of which the driver may use.
+	 * With both zero the other fields mean nothing, so the tap gets zeros
+	 * and the host kernel never reads a csum_start, gso_size or hdr_len
+	 * the guest chose. */
+	if (guest->flags != 0 || guest->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		return false;
+	memset(out, 0, sizeof(*out));
+	return true;
+}
+
+/* Sends one chain's frame to the tap, or drops it; true when it was
+ * refused for its header. */
+static bool transmit_one(struct net *n)
+{
+	struct virtio_net_hdr_v1 guest, clean;
+	uint64_t len = n->elem.out_len;
+	unsigned first = n->vnet_hdr ? 1 : 0; /* whether the tap takes our header */
+	int segs;
+
+	/* A chain without a header or longer than a frame is dropped. */
+	if (len < NET_HDR || len > NET_HDR + NET_FRAME_MAX)
+		return false;
+	/* Copied once, then checked: the guest may rewrite its memory while
+	 * we look at it. */
+	iov_to_buf(n->elem.iov, n->elem.n_out, 0, &guest, NET_HDR);
+	if (!virtio_net_tx_header(&guest, &clean))
+		return true;
+	n->seg[0] = (struct iovec){.iov_base = &clean, .iov_len = NET_HDR};
+	segs = iov_range(n->elem.iov, n->elem.n_out, NET_HDR, len - NET_HDR, n->seg + 1,
+	                 VIRTQ_CHAIN_MAX);
+	if (segs > 0 && writev(n->tap_fd, n->seg + 1 - first, segs + (int)first) < 0) {
+		/* A full or downed tap drops frames, like a wire. */
+	}
+	return false;
+}
+
 static bool transmit(struct net *n, struct virtq *vq)
 {
-	size_t skip = n->vnet_hdr ? 0 : NET_HDR;
 	bool used = false;
-	int r, segs;
+	int r;
 
 	while ((r = virtq_pop(vq, n->dev.gm, &n->elem)) > 0) {
-		uint64_t len = n->elem.out_len;
-
-		/* A chain without a header or longer than a frame is dropped. */
-		if (len >= NET_HDR && len <= NET_HDR + NET_FRAME_MAX) {
-			segs = iov_range(n->elem.iov, n->elem.n_out, skip, len - skip, n->seg,
-			                 VIRTQ_CHAIN_MAX);
-			if (segs > 0 && writev(n->tap_fd, n->seg, segs) < 0) {
-				/* A full or downed tap drops frames, like a wire. */
-			}
-		}
+		if (transmit_one(n))
+			n->tx_refused++;
 		virtq_push(vq, n->elem.head, 0);
 		used = true;
 	}
@@ -150,6 +183,17 @@ bool virtio_net_rx_ready(struct virtio_dev *d)
 	ready = virtio_running(d) && d->vq[NET_RX_QUEUE].ready;
 	pthread_mutex_unlock(&d->lock);
 	return ready;
+}
+
+uint64_t virtio_net_tx_refused(struct virtio_dev *d)
+{
+	struct net *n = d->priv;
+	uint64_t count;
+
+	pthread_mutex_lock(&d->lock);
+	count = n->tx_refused;
+	pthread_mutex_unlock(&d->lock);
+	return count;
 }
 
 static void net_reset(struct virtio_dev *d)

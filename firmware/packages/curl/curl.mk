@@ -23,6 +23,14 @@ CURL_DEPENDENCIES = musl mbedtls
 # attacker on the network cannot reach (most of curl's advisories since 7.88
 # are in those parts). No built-in CA bundle or path: the caller always names
 # its CA file. The threaded resolver keeps DNS inside curl's timeouts.
+# --enable-ssls-export (curl_easy_ssls_export/_import, off by default) lets
+# bhsync keep its TLS session tickets between polls, each a process of its
+# own, so an unchanged poll resumes instead of paying a full handshake with
+# the certificate chain (docs/fleet.md, "TLS session resumption"). Mbed
+# TLS's default configuration already has what it needs: session tickets
+# and the TLS 1.3 PSK key exchange modes. curl 8.14's configure still calls
+# the export experimental: its format is curl's own, and a session a later
+# curl or Mbed TLS cannot read costs that poll a full handshake, no more.
 CURL_CONFIGURE_OPTS = --disable-shared --enable-static --disable-dependency-tracking \
 	--with-mbedtls=$(1) --without-zlib --without-brotli --without-zstd --without-libpsl \
 	--without-libidn2 --without-nghttp2 --without-ngtcp2 --without-nghttp3 --without-librtmp \
@@ -35,7 +43,7 @@ CURL_CONFIGURE_OPTS = --disable-shared --enable-static --disable-dependency-trac
 	--disable-digest-auth --disable-kerberos-auth --disable-negotiate-auth --disable-aws \
 	--disable-ntlm --disable-tls-srp --disable-unix-sockets --disable-cookies --disable-doh \
 	--disable-mime --disable-form-api --disable-netrc --disable-alt-svc --disable-hsts \
-	--disable-httpsrr --disable-ech --disable-ssls-export --disable-dnsshuffle \
+	--disable-httpsrr --disable-ech --enable-ssls-export --disable-dnsshuffle \
 	--disable-progress-meter --disable-sspi --enable-threaded-resolver --enable-ipv6
 
 define CURL_CONFIGURE_CMDS

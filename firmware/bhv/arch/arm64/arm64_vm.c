@@ -153,6 +153,7 @@ int arch_devices(struct vm *vm, struct bh_error *err)
 	if ((irq_fd = irq_eventfd(vm, ARM64_PL011_SPI, err)) < 0)
 		return -1;
 	pl011_init(&vm->pl011, STDOUT_FILENO, irq_fd);
+	vm->pl011.port.limit = &vm->console_limit;
 	if (bus_add(&vm->mmio, ARM64_PL011_BASE, PL011_SIZE, uart_io, &vm->pl011) < 0)
 		return bh_error(err, 0, "register the PL011");
 	vm->has_serial = true;

@@ -8,6 +8,9 @@
 
 #include <string.h>
 
+_Static_assert(BZ_LOW_RAM_END == X86_MMIO_GAP_START,
+               "the bzImage probe bounds the kernel by the end of low RAM");
+
 void x86_ram_regions(uint64_t mem, struct guest_mem *gm)
 {
 	memset(gm, 0, sizeof(*gm));

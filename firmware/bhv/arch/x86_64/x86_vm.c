@@ -98,6 +98,7 @@ int arch_devices(struct vm *vm, struct bh_error *err)
 	/* COM1 exists even without a serial console, silent: the guest's
 	 * probe then finds what it expects and its output goes nowhere. */
 	uart_8250_init(&vm->uart, vm->has_serial ? STDOUT_FILENO : -1, irq_fd);
+	vm->uart.port.limit = &vm->console_limit;
 	if (bus_add(&vm->pio, X86_COM1_PORT, 8, uart_io, &vm->uart) < 0)
 		return bh_error(err, 0, "register COM1");
 	return 0;

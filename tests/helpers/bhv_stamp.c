@@ -1,5 +1,5 @@
-/* Not a test program: a helper tests/bench/bench_bhv.py runs inside the
- * booted image (tests/run skips .c files here). It runs a command with its
+/* A helper (not a test) that tests/bench/bench_bhv.py runs inside the
+ * booted image. It runs a command with its
  * output through a pipe, passes the output on, and timestamps it against
  * the moment the command was started (CLOCK_MONOTONIC):
  *

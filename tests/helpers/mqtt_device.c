@@ -10,7 +10,7 @@
  * PAYLOAD", "ping n=N", "pong n=N", "stopped". End of input is a
  * disconnect.
  *
- * test_mqtt_device --host H --port P --ca F --cert F --key F --id ID
+ * mqtt_device --host H --port P --ca F --cert F --key F --id ID
  *     [--server-name N] [--keepalive S] [--will] [--clean] [--max-packet N]
  *     [--backoff BASE_MS,CAP_MS] [--connect-timeout MS] [--ping-timeout MS]
  *     [--give-up N]   (exit 2 after N failed attempts in a row)
@@ -114,7 +114,7 @@ static int read_commands(struct mqtt_client *c, bool *open)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: test_mqtt_device --host H --port P --ca F --cert F --key F --id ID "
+	fprintf(stderr, "usage: mqtt_device --host H --port P --ca F --cert F --key F --id ID "
 			"[options]\n");
 	exit(2);
 }
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 					  .on_suback = on_suback};
 	c = mqtt_client_new(&cfg, now_ms(), &err);
 	if (!c) {
-		bh_error_print(&err, "test_mqtt_device");
+		bh_error_print(&err, "mqtt_device");
 		return 1;
 	}
 	while (mqtt_state(c) != MQTT_STOPPED) {

@@ -1,6 +1,7 @@
-/* Not a test program: a tiny long-mode guest that test_bhv_kvm builds with
- * the host's gcc (freestanding, loaded at 1 MiB by `bhv --kernel-format
- * raw64`) and runs on the build host's /dev/kvm. tests/run skips .c files.
+/* A tiny long-mode guest (a helper, not a test) that
+ * tests/integration/test_bhv_kvm.py builds with the host's gcc
+ * (freestanding, loaded at 1 MiB by `bhv --kernel-format raw64`) and runs
+ * on the build host's /dev/kvm.
  *
  * It drives bhv's devices the way a driver would, then the way a hostile
  * one would, and reports on COM1, one line per check:

@@ -1,5 +1,5 @@
-/* Not a test program: a helper tests/bench/bench_bhd.py runs inside the
- * booted image (tests/run skips .c files here). It times a command and the
+/* A helper (not a test) that tests/bench/bench_bhd.py runs inside the
+ * booted image. It times a command and the
  * first output line of the workload the command starts, against the
  * moment the command was started (CLOCK_MONOTONIC):
  *

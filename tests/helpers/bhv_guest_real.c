@@ -1,8 +1,8 @@
-/* Not a test program: a tiny real-mode guest that test_bhv_kvm assembles
- * with the host's gcc and loads with `bhv --kernel-format raw16` (at
- * 0x8000, entered in real mode with zero-based segments). It prints on
- * COM1 and powers off through the ACPI sleep control register.
- * tests/run skips .c files. */
+/* A tiny real-mode guest (a helper, not a test) that
+ * tests/integration/test_bhv_kvm.py assembles with the host's gcc and loads
+ * with `bhv --kernel-format raw16` (at 0x8000, entered in real mode with
+ * zero-based segments). It prints on COM1 and powers off through the ACPI
+ * sleep control register. */
 __asm__(".code16\n"
         ".globl _start\n"
         "_start:\n"

@@ -1,5 +1,5 @@
-/* Not a test program: a helper tests/e2e/test_vm.py runs inside the booted
- * image (tests/run skips .c files here). It plays the workload agent's
+/* A helper (not a test) that tests/e2e/test_vm.py runs inside the booted
+ * image. It plays the workload agent's
  * part for networking: creates tap device IFNAME, gives it ADDR/24, brings
  * it up, and runs the command with every argument "TAPFD" replaced by the
  * number of the open tap fd, the way bhd hands a tap to bhv:

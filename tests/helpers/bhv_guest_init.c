@@ -1,7 +1,7 @@
-/* Not a test program: the /init of the Linux guest that tests/e2e/test_vm.py
- * and tests/bench/bench_bhv.py boot inside bhv (tests/run skips .c files
- * here). Built static with the target compiler and packed into an
- * initramfs. It proves, on the guest's console, what the monitor gave it:
+/* The /init (a helper, not a test) of the Linux guest that
+ * tests/e2e/test_vm.py and tests/bench/bench_bhv.py boot inside bhv. Built
+ * static with the target compiler and packed into an initramfs. It proves,
+ * on the guest's console, what the monitor gave it:
  *
  *   BHV-GUEST-INIT            init runs (the boot-time marker)
  *   BHV-GUEST-CPUS n          online CPUs

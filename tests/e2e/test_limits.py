@@ -1,0 +1,232 @@
+#!/usr/bin/python3
+"""Workloads cannot take the gateway down (issue 17, items 1 and 2), on one
+boot of the x86_64 debug image:
+
+- init caps /sys/fs/cgroup/workloads as a whole: memory.max below MemTotal
+  (a reserve for the host) and pids.max below the kernel's pid_max;
+- bundles whose manifests name no "resources" get bhd's default limits: a
+  fork bomb stops at the default pids.max, a memory hog is killed at the
+  default memory.max, and bhd says which defaults it applied;
+- a container and a microVM's guest printing as fast as they can for three
+  minutes: bhd keeps answering (`bhctl list`, timed and printed, while the
+  bomb, the hog and both floods run), their logs stay bounded, the
+  container's says how many lines it dropped over the rate limit, and
+  neither bhd nor init restarts.
+
+(test_update.py checks that a trial boot is still confirmed in time while
+the same two floods run.)
+
+Environment: BH_OUTPUT, the O folder of a built image.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+sys.path.insert(0, os.path.join(TOP, "tests", "escape"))
+sys.path.insert(0, os.path.dirname(__file__))
+from tap import Tap  # noqa: E402
+from qemu import Machine, Timeout  # noqa: E402
+import bhctest  # noqa: E402
+import floods  # noqa: E402
+import image  # noqa: E402
+
+t = Tap()
+out = os.environ["BH_OUTPUT"]
+cfg = image.config(out)
+if cfg["BH_PROFILE"] != "debug" or cfg["BH_ARCH"] != "x86_64":
+    t.skip("default limits and output floods",
+           "runs on the x86_64 debug image (a shell to drive it; the limits are the same C on every board)")
+    t.done()
+
+images = os.path.join(out, "images")
+bhpack = os.path.join(out, "host", "bin", "bhpack")
+key = os.path.join(TOP, "board", "common", "keys", "bulkhead-TEST-ONLY-vendor.key.pem")
+tmp = tempfile.mkdtemp(prefix="bh-limits-", dir=os.environ.get("BH_TESTS_OUTPUT"))
+MiB = 1 << 20
+
+# Payload: two container bundles without "resources", and the floods (a
+# container and a microVM).
+root = os.path.join(tmp, "root")
+os.makedirs(os.path.join(root, "bin"))
+for src, name in (("forkbomb.c", "bomb"), ("memhog.c", "hog")):
+    bhctest.build_static(out, src, os.path.join(root, "bin", name))
+payload = os.path.join(tmp, "payload")
+os.makedirs(payload)
+floods.build(out, cfg, key, tmp, payload)
+ARGS = {"bomb": ["/bin/bomb", "100000"], "hog": ["/bin/hog", "100000"]}
+for name, args in ARGS.items():
+    mpath = os.path.join(tmp, name + ".json")
+    with open(mpath, "w") as f:
+        json.dump({"name": name, "version": "1.0", "mode": "container", "container": {"args": args},
+                   "restart": {"policy": "never"}}, f)
+    subprocess.run([bhpack, "build", "--manifest", mpath, "--key", key, "--arch", cfg["BH_ARCH"],
+                    "--rootfs", root, "-o", os.path.join(payload, name + ".bundle")],
+                   check=True, capture_output=True)
+sq = os.path.join(tmp, "payload.sqfs")
+subprocess.run(["mksquashfs", payload, sq, "-quiet", "-no-progress", "-all-root"], check=True,
+               capture_output=True)
+extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % sq,
+         "-device", "virtio-blk-pci,drive=payload,serial=payload"]
+env = dict(os.environ, BULKHEAD_DATA=os.path.join(tmp, "data.img"))
+
+
+SPAWNS = []  # /bin/true's time next to each timed bhctl list
+
+
+def timed_list(m):
+    """`bhctl list` in the image, timed there: (status, ms, output)."""
+    try:
+        # /bin/true timed the same way: what starting any program costs
+        # on the machine at that moment, bhd not involved.
+        st, o = m.shell("ms() { awk -v a=\"${1%% *}\" -v b=\"${2%% *}\" 'BEGIN { printf \"%d\", (b - a) * 1000 }'; }; "
+                        "a=$(cat /proc/uptime); /bin/true; b=$(cat /proc/uptime); echo spawn=$(ms \"$a\" \"$b\"); "
+                        "a=$(cat /proc/uptime); bhctl list; s=$?; b=$(cat /proc/uptime); echo took=$(ms \"$a\" \"$b\"); "
+                        "exit $s", timeout=120)
+    except Timeout as e:
+        # Without the output limit the flood drowns the console and the
+        # shell with it (seen on an image without it).
+        return 1, -1, "no answer: %s" % str(e)[-500:]
+    took, spawn = re.search(r"took=(\d+)", o), re.search(r"spawn=(\d+)", o)
+    SPAWNS.append(int(spawn.group(1)) if spawn else -1)
+    return st, int(took.group(1)) if took else -1, o
+
+
+with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-limits.log")) as m:
+    try:
+        m.expect(r"bhd: ready", 300)
+        m.send("\n")
+        m.expect(r"# ", 30)
+    except Timeout as e:
+        t.ok(False, "the image boots to bhd ready and a shell", str(e))
+        t.done()
+
+    # init's cap on the workloads as a whole.
+    st, o = m.shell("grep MemTotal /proc/meminfo; cat /proc/sys/kernel/pid_max "
+                    "/sys/fs/cgroup/workloads/memory.max /sys/fs/cgroup/workloads/pids.max")
+    nums = [int(x) for x in re.findall(r"(?m)^(?:MemTotal:\s+)?(\d+)(?: kB)?\s*$", o)]
+    if len(nums) == 4:
+        total, pid_max, wl_mem, wl_pids = nums[0] * 1024, nums[1], nums[2], nums[3]
+        t.ok(wl_mem <= total - 128 * MiB,
+             "init caps the workloads' memory.max below MemTotal less the host's reserve (%d of %d MiB)"
+             % (wl_mem // MiB, total // MiB), o)
+        t.ok(wl_pids < pid_max, "init caps the workloads' pids.max below pid_max (%d of %d)"
+             % (wl_pids, pid_max), o)
+    else:
+        t.ok(False, "init caps the workloads' memory.max and pids.max (numbers, not max)", o)
+
+    m.shell("mkdir -p /tmp/payload && for d in /sys/class/block/*; do "
+            "[ \"$(cat $d/serial 2>/dev/null)\" = payload ] && mount -t squashfs -o ro /dev/${d##*/} /tmp/payload; "
+            "done")
+    limits = {}
+    for name in ("bomb", "hog"):
+        pos = m.mark()
+        st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name, timeout=120)
+        t.ok(st == 0 and "installed " + name in o, "bhctl install %s (a manifest without resources)" % name, o)
+        try:
+            d = m.expect(r"bhd: %s: its manifest names no limits: pids\.max (\d+), memory\.max (\d+)M" % name,
+                         60, pos)
+            limits[name] = int(d.group(1))
+            limits[name + "_mem"] = int(d.group(2))
+            t.ok(True, "bhd applies default limits to %s and says so (pids.max %s, memory.max %sM)"
+                 % (name, d.group(1).decode(), d.group(2).decode()))
+        except Timeout as e:
+            t.ok(False, "bhd applies default limits to %s and says so" % name, str(e))
+
+    # The fork bomb stops at the default pids.max.
+    end, o = time.monotonic() + 180, ""
+    while time.monotonic() < end:
+        st, o = m.shell("bhctl logs bomb")
+        if "forkbomb:" in o:
+            break
+        time.sleep(5)
+    b = re.search(r"forkbomb: (\d+) children, stopped by (.*)", o)
+    limit = limits.get("bomb")
+    t.ok(b is not None and limit is not None and int(b.group(1)) < limit
+         and "Resource temporarily unavailable" in b.group(2),
+         "a fork bomb without limits in its manifest stops at the default pids.max (%s)"
+         % (b.group(0) if b else "no report"), o[-1500:])
+
+    # The memory hog is OOM-killed at the default memory.max.
+    try:
+        m.expect(r"bhd: hog (ended by signal 9|exited with status 137)", 300, 0)
+        st, o = m.shell("bhctl logs hog | tail -2")
+        mib = re.findall(r"memhog: (\d+) MiB", o)
+        cap = limits.get("hog_mem")
+        # Killed by its own cgroup's default memory.max, not by the
+        # machine running out (which a hog without limits reaches too).
+        t.ok(bool(mib) and cap is not None and int(mib[-1]) <= cap,
+             "a memory hog without limits is OOM-killed at the default memory.max (last report: %s MiB, "
+             "memory.max %sM)" % (mib[-1] if mib else "?", cap), o)
+    except Timeout as e:
+        t.ok(False, "a memory hog without limits is OOM-killed", str(e))
+
+    # For scale: the same command before the floods, on the same machine
+    # (under TCG every process start is slow, bhd's answer a small part).
+    calm = [timed_list(m)[1] for i in range(3)]
+    t.diag("bhctl list before the floods: %s ms (TCG; /bin/true %s ms)"
+           % (", ".join(str(x) for x in calm), ", ".join(str(x) for x in SPAWNS)))
+    # The floods, while the bomb's children still hold their pids.
+    for name in ("flood", "flood-vm"):
+        st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name, timeout=120)
+        t.ok(st == 0 and "installed " + name in o, "bhctl install %s (prints as fast as it can)" % name, o)
+    times, bad = [], []
+    for i in range(18):
+        time.sleep(10)
+        st, ms, o = timed_list(m)
+        times.append(ms)
+        if st != 0 or not re.search(r"(?m)^flood\s+container\s+running", o) \
+                or not re.search(r"(?m)^flood-vm\s+vm\s+running", o):
+            bad.append(o)
+        if o.startswith("no answer: "):
+            break
+    t.diag("bhctl list during the floods: %s ms (TCG)" % ", ".join(str(x) for x in times))
+    t.diag("/bin/true at the same moments: %s ms" % ", ".join(str(x) for x in SPAWNS[-len(times):]))
+    t.ok(not bad, "bhd answers bhctl list 18 times over three minutes of a container's and a VM's flood, "
+         "both running", "\n---\n".join(bad)[-1500:])
+    if bad and bad[-1].startswith("no answer: "):
+        m.qmp("quit")
+        t.done()
+    # The rest is read once the floods stopped: the debug image copies
+    # workload output to the console, where the shell's answers are read.
+    for name in ("flood", "flood-vm"):
+        pos = m.mark()
+        m.shell("bhctl stop " + name, timeout=120)
+        try:
+            m.expect(r"bhd: stopped " + name, 60, pos)
+        except Timeout:
+            pass
+    time.sleep(2)
+    st, o = m.shell("bhctl logs flood | grep -c '^flood: line'; cat /run/bulkhead/logs/flood.log* | wc -c")
+    # bhd notes each run of drops in the workload's log and in its own,
+    # with the total; the workload's log keeps only its last 512 KiB.
+    total = re.findall(r"bhd: flood: dropped \d+ lines of output over the rate limit \((\d+) in all\)", m.text())
+    t.ok(bool(total) and int(total[-1]) > 0,
+         "the container flood's excess lines are dropped and counted (%s in all, in %d notes)"
+         % (total[-1] if total else "none", len(total)), o)
+    size = re.findall(r"(?m)^(\d+)\s*$", o)
+    t.ok(size and int(size[-1]) <= 2 * 256 * 1024 + 4096, "the container flood's log stays bounded (%s bytes)"
+         % (size[-1] if size else "?"), o)
+    st, o = m.shell("bhctl logs flood-vm | grep -c 'flood: line'; bhctl logs flood-vm | grep 'dropped' | tail -1; "
+                    "cat /run/bulkhead/logs/flood-vm.log* | wc -c")
+    nums = re.findall(r"(?m)^(\d+)\s*$", o)
+    t.diag("the VM's flood: %s" % o.replace("\n", "; "))
+    t.ok(len(nums) >= 2 and int(nums[0]) > 1000,
+         "the VM's guest flooded its console (%s lines of it in its log)" % (nums[0] if nums else "?"), o)
+    t.ok(len(nums) >= 2 and int(nums[-1]) <= 2 * 256 * 1024 + 4096,
+         "the VM flood's log stays bounded (%s bytes)" % (nums[-1] if nums else "?"), o)
+    starts = re.findall(r"init: service bhd started \(pid (\d+)\)", m.text())
+    t.ok(len(starts) == 1 and "service bhd (pid" not in m.text(),
+         "bhd ran through all of it without a restart (pid %s)" % ", ".join(starts),
+         "\n".join(l for l in m.text().splitlines() if "service bhd" in l))
+    m.shell("bhctl remove flood; bhctl remove flood-vm; bhctl remove bomb; bhctl remove hog", timeout=180)
+    m.qmp("quit")
+    m.wait_exit(30)
+shutil.rmtree(tmp, ignore_errors=True)
+t.done()
