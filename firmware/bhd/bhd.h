@@ -235,7 +235,7 @@ int sync_status(char *out, size_t size);
 
 /* What bhctl fleet and the telemetry status say of the sync (sync.c). */
 struct sync_summary {
-	const char *state; /* "not provisioned", "polling", "update on trial", ... */
+	const char *state; /* "not provisioned", "update on trial", "failing", ... */
 	int64_t last_poll; /* wall clock; 0: none yet */
 	const char *last_outcome, *last_error, *note;
 	unsigned failures; /* in a row */

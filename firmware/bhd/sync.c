@@ -451,8 +451,9 @@ void sync_summary(struct sync_summary *s)
 {
 	const struct fleet_applied *a = &fleet.applied;
 
+	/* Not "polling": the status is published when this changes, and a
+	 * poll (every poll interval, mostly "unchanged") is no news. */
 	s->state = !fleet.provisioned          ? "not provisioned"
-	           : sy.pid                    ? "polling"
 	           : a->pending_update[0]      ? "update on trial"
 	           : sy.waiting_confirmation   ? "waiting for the boot's confirmation"
 	           : sy.last_error[0]          ? "failing"

@@ -323,6 +323,12 @@ try:
          and removed["seq"] < bad_applied["seq"] < rolled["seq"],
          "the events say the update %s was applied to slot a and rolled back (running %s)"
          % (bad_ver, good_ver), json.dumps(events_seen(watch), indent=1)[-3000:])
+    # A poll (every 10 s here) is no news: the status is published on
+    # change, and the state of the sync it carries leaves polls out.
+    polling = [l for l in watch.payloads(STATUS) if '"state":"polling"' in l]
+    t.ok(watch.payloads(STATUS) and not polling,
+         "no status is published for a poll alone", "%d of %d statuses say polling"
+         % (len(polling), len(watch.payloads(STATUS))))
     seqs = [e["seq"] for e in events_seen(watch)]
     t.ok(seqs == sorted(seqs) and len(seqs) == len(set(seqs)),
          "the events arrived in order of their seq", str(seqs))
