@@ -37,7 +37,7 @@ $(IMAGE_VERSION_FILE): FORCE
 # name this build.
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
 $(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
-		$(UPDATE_TRUSTED_KEYS) $(STATE_TRUSTED_KEYS) $(FLEET_CA) \
+		$(UPDATE_TRUSTED_KEYS) $(STATE_TRUSTED_KEYS) $(FLEET_CA) $(FLEET_BROKER_CA) $(FLEET_ADVISORIES) \
 		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(IMAGE_VERSION_FILE) $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
@@ -58,6 +58,12 @@ endif
 	$(Q)$(foreach k,$(STATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/state/$(notdir $(k)) &&) true
 ifneq ($(FLEET_CA),)
 	$(Q)install -D -m 0644 $(FLEET_CA) $(@D)/etc/bulkhead/fleet/ca.pem
+endif
+ifneq ($(FLEET_BROKER_CA),)
+	$(Q)install -D -m 0644 $(FLEET_BROKER_CA) $(@D)/etc/bulkhead/fleet/broker-ca.pem
+endif
+ifneq ($(FLEET_ADVISORIES),)
+	$(Q)install -D -m 0644 $(FLEET_ADVISORIES) $(@D)/etc/bulkhead/fleet/advisories.json
 endif
 ifneq ($(NTP_SERVERS),)
 	$(Q)sed -e 's|@SERVERS@|$(foreach s,$(NTP_SERVERS),-p $(s))|' \

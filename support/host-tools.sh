@@ -12,7 +12,8 @@
 # docker-registry (distribution 2.8) and apache2-utils (htpasswd): the local
 # OCI registry of the fleet tests.
 # mosquitto and mosquitto-clients: the broker and the operator's tools the
-# MQTT client's tests run on loopback.
+# MQTT client's tests run on loopback. iproute2 (ss): the telemetry
+# simulation and benchmark count each connection's bytes with ss -ti.
 set -eu
 check_only=false
 [ "${1:-}" = --check ] && check_only=true
@@ -68,6 +69,7 @@ docker-registry              docker-registry
 htpasswd                     apache2-utils
 /usr/sbin/mosquitto          mosquitto
 mosquitto_sub                mosquitto-clients
+ss                           iproute2
 aarch64-linux-gnu-objcopy    binutils-aarch64-linux-gnu
 /usr/share/OVMF/OVMF_CODE_4M.fd     ovmf
 /usr/share/AAVMF/AAVMF_CODE.fd      qemu-efi-aarch64

@@ -234,12 +234,55 @@ bool sync_child_exited(pid_t pid, int status);
 void sync_now(void);
 int sync_status(char *out, size_t size);
 
+/* What bhctl fleet and the telemetry status say of the sync (sync.c). */
+struct sync_summary {
+	const char *state; /* "not provisioned", "update on trial", "failing", ... */
+	int64_t last_poll; /* wall clock; 0: none yet */
+	const char *last_outcome, *last_error, *note;
+	unsigned failures; /* in a row */
+};
+void sync_summary(struct sync_summary *s);
+
 /* Applying a verified state (reconcile.c): the same install and update
  * paths as bhctl. Returns 1 when the device must reboot into a new slot,
  * 2 when its firmware must wait for this boot's confirmation, 0 when the
  * state is settled, -1 with err when it could not be applied. */
 int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
 	      struct bh_error *err);
+
+/* Telemetry (report.c, report_status.c, report_events.c; docs/fleet.md):
+ * bhreport, kept running as the fetcher's user, publishes the status and
+ * the events to the fleet's MQTT broker (include/bulkhead/report.h). */
+#define BHREPORT                "/usr/libexec/bhreport"
+#define REPORT_DIR              "/data/report" /* bhreport's own: its event queue */
+#define FLEET_BROKER_CA         FLEET_DIR "/broker-ca.pem"
+#define FLEET_BUILTIN_BROKER_CA "/etc/bulkhead/fleet/broker-ca.pem"
+#define FLEET_ADVISORIES        "/etc/bulkhead/fleet/advisories.json"
+#define IMAGE_SBOM              "/usr/share/sbom/image.spdx.json"
+#define WATCHDOG_RESET          RUN_DIR "/watchdog-reset" /* init: this boot followed one */
+void report_init(void);
+int64_t report_tick(int epfd);
+bool report_output(int fd, int epfd);
+bool report_child_exited(pid_t pid, int status);
+/* A clean poweroff or reboot: "offline" published, within a few seconds. */
+void report_stop(void);
+/* bhctl fleet's lines on telemetry. */
+void report_status_text(char *out, size_t size);
+/* The status document: the part whose change is published at once, and
+ * the part that changes all the time (report_status.c). */
+char *report_status_stable(void);
+char *report_status_volatile(void);
+/* Queues an event (a JSON object with its "type") for the reporter. */
+void report_send_event(char *json);
+/* The events (report_events.c): one line where each happens. */
+void report_installed(const char *name, const char *version);
+void report_removed(const char *name, const char *version);
+void report_update_applied(const char *version, char slot);
+void report_update_kept(const char *version);
+void report_rolled_back(const char *version, const char *running);
+void report_workload_exited(const struct workload *w);
+void report_sync_failed(const char *why, unsigned failures);
+void report_watchdog_reset(void);
 
 /* Control socket (control.c). */
 int control_open(struct bh_error *err);

@@ -245,6 +245,7 @@ static void do_fleet(struct request *r)
 	static char text[4096];
 
 	sync_status(text, sizeof(text));
+	report_status_text(text + strlen(text), sizeof(text) - strlen(text));
 	reply(r->fd, true, text);
 }
 

@@ -269,7 +269,8 @@ static void take_provisioning(void)
 	if (bh_write_atomic(FLEET_PROVISION, text, len, 0600, &err) < 0 ||
 	    write_pem(FLEET_CA, p.ca, 0644, &err) < 0 ||
 	    write_pem(FLEET_CERT, p.device_cert, 0644, &err) < 0 ||
-	    write_pem(FLEET_KEY, p.device_key, 0600, &err) < 0) {
+	    write_pem(FLEET_KEY, p.device_key, 0600, &err) < 0 ||
+	    write_pem(FLEET_BROKER_CA, p.broker_ca, 0644, &err) < 0) {
 		bhd_log("bhd: fleet: keep the provisioning: %s (left on the ESP)", err.msg);
 	} else if (unlink(path) < 0 || esp_sync(ESP_MOUNT "/bulkhead") < 0) {
 		bhd_log("bhd: fleet: remove %s from the ESP: %s", path, bh_strerror(errno));

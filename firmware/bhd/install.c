@@ -164,6 +164,7 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 	fleet_note_install(m.name, fd);
 	bhd_log("bhd: installed %s %s (%s), signed by key %s", m.name, m.version,
 		m.mode == WL_VM ? "vm" : "container", b.key_id);
+	report_installed(m.name, m.version);
 	rc = 0;
 out:
 	wl_manifest_free(&m);
@@ -191,6 +192,7 @@ int workload_remove(const char *name, struct bh_error *err)
 	snprintf(path, sizeof(path), WORKLOADS_DIR "/%s", name);
 	bh_remove_tree(path);
 	sync();
+	report_removed(name, w->m.version);
 	wl_manifest_free(&w->m);
 	w->used = false;
 	fleet_bundle_set(name, NULL);

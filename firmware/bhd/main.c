@@ -20,7 +20,7 @@ static void reap(void)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		if (!sync_child_exited(pid, status))
+		if (!sync_child_exited(pid, status) && !report_child_exited(pid, status))
 			workload_child_exited(pid, status);
 }
 
@@ -65,19 +65,22 @@ int main(int argc, char **argv)
 	ev.data.fd = lfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	fleet_init();
+	report_init();
 	workloads_load();
 	workloads_install_embedded();
 	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);
 	for (;;) {
 		struct epoll_event events[32];
 		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started),
-			poll = sync_tick(epfd);
+			poll = sync_tick(epfd), report = report_tick(epfd);
 		int n;
 
 		if (bless >= 0 && (timeout < 0 || bless < timeout))
 			timeout = bless;
 		if (poll >= 0 && (timeout < 0 || poll < timeout))
 			timeout = poll;
+		if (report >= 0 && (timeout < 0 || report < timeout))
+			timeout = report;
 		n = epoll_wait(epfd, events, 32, timeout < 0 ? -1 : (int)timeout);
 
 		for (int i = 0; i < n; i++) {
@@ -88,6 +91,7 @@ int main(int argc, char **argv)
 
 				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+						report_stop(); /* "offline", first */
 						bhd_log("bhd: stopping every workload");
 						workloads_stop_all();
 						unlink(BHD_SOCKET);
@@ -97,7 +101,8 @@ int main(int argc, char **argv)
 				reap();
 			} else if (fd == lfd) {
 				control_handle(lfd, epfd);
-			} else if (!sync_output(fd, epfd) && !workload_output(fd)) {
+			} else if (!sync_output(fd, epfd) && !report_output(fd, epfd) &&
+				   !workload_output(fd)) {
 				proxy_event(fd, events[i].events, epfd);
 			}
 		}

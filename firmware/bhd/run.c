@@ -186,8 +186,10 @@ bool workload_child_exited(pid_t pid, int status)
 		else
 			bhd_log("bhd: %s exited with status %d", w->m.name, WEXITSTATUS(status));
 		cleanup_run(w);
-		if (w->state == WS_RUNNING)
+		if (w->state == WS_RUNNING) {
 			schedule(w, status);
+			report_workload_exited(w);
+		}
 		return true;
 	}
 	return false;

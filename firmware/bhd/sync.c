@@ -200,6 +200,7 @@ static void failed(const char *why, long retry_after_s)
 	snprintf(sy.last_outcome, sizeof(sy.last_outcome), "failed");
 	snprintf(sy.last_error, sizeof(sy.last_error), "%s", why);
 	bhd_log("bhd: fleet: poll failed: %s; next try in %lld s", why, (long long)(wait / 1000));
+	report_sync_failed(why, sy.failures);
 	schedule(wait);
 }
 
@@ -295,6 +296,7 @@ static void pending_update(void)
 			return;
 		bhd_log("bhd: fleet: update %s kept; state serial %llu applied", version,
 		        (unsigned long long)a->pending_serial);
+		report_update_kept(version);
 		a->serial = a->pending_serial;
 		snprintf(a->applied, sizeof(a->applied), "%s", a->pending_state);
 	} else if (!strcmp(boot, a->pending_boot)) {
@@ -302,6 +304,7 @@ static void pending_update(void)
 	} else {
 		bhd_log("bhd: fleet: update %s rolled back (running %s): it is not tried again",
 		        a->pending_version, version);
+		report_rolled_back(a->pending_version, version);
 		if (a->n_failed == SYNC_FAILED_MAX)
 			memmove(a->failed[0], a->failed[1], sizeof(a->failed[0]) * --a->n_failed);
 		snprintf(a->failed[a->n_failed++], sizeof(a->failed[0]), "%s", a->pending_update);
@@ -442,4 +445,23 @@ int sync_status(char *out, size_t size)
 		OUT("last error:  %s (%u failed polls in a row)\n", sy.last_error, sy.failures);
 #undef OUT
 	return 0;
+}
+
+void sync_summary(struct sync_summary *s)
+{
+	const struct fleet_applied *a = &fleet.applied;
+
+	/* Not "polling": the status is published when this changes, and a
+	 * poll (every poll interval, mostly "unchanged") is no news. */
+	s->state = !fleet.provisioned          ? "not provisioned"
+	           : a->pending_update[0]      ? "update on trial"
+	           : sy.waiting_confirmation   ? "waiting for the boot's confirmation"
+	           : sy.last_error[0]          ? "failing"
+	           : sy.last_poll              ? "idle"
+	                                       : "starting";
+	s->last_poll = sy.last_poll;
+	s->last_outcome = sy.last_outcome;
+	s->last_error = sy.last_error;
+	s->note = sy.note;
+	s->failures = sy.failures;
 }

@@ -131,11 +131,15 @@ static int usage(void)
 	        "           [--user NAME --password-file FILE]\n"
 	        "           [--device-id ID (--ca-key CA.key --ca-cert CA.pem [--days N] |\n"
 	        "                            --device-cert CERT.pem --device-key KEY.pem)]\n"
+	        "           [--broker HOST:PORT] [--broker-ca CA.pem] [--topic-prefix P]\n"
+	        "           [--status-period MINUTES]\n"
 	        "Writes the gateway's provisioning onto the EFI system partition of DISK (a\n"
 	        "disk.img, or a flashed disk) as %s, or into FILE.\n"
 	        "What is not given comes from the image's built-in defaults (Kconfig, Fleet).\n"
 	        "--ca-key/--ca-cert make a new device key and certificate (CN = the device id,\n"
-	        "client auth, --days, default 3650) signed by the vendor's device CA.\n",
+	        "client auth, --days, default 3650) signed by the vendor's device CA.\n"
+	        "--broker and --broker-ca: the MQTT broker the gateway reports to (telemetry),\n"
+	        "under the device id, which must be its certificate's CN.\n",
 	        PROVISION_ESP_PATH);
 	return EXIT_ERROR;
 }
@@ -157,10 +161,15 @@ int cmd_provision(int argc, char **argv)
 	                                     {"ca-key", required_argument, NULL, 'k'},
 	                                     {"ca-cert", required_argument, NULL, 'A'},
 	                                     {"days", required_argument, NULL, 'y'},
+	                                     {"broker", required_argument, NULL, 'b'},
+	                                     {"broker-ca", required_argument, NULL, 'B'},
+	                                     {"topic-prefix", required_argument, NULL, 'P'},
+	                                     {"status-period", required_argument, NULL, 'S'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *ca_key = NULL, *ca_cert = NULL;
 	unsigned days = 3650;
 	const char *disk = NULL, *out = NULL, *ca = NULL, *cert = NULL, *key = NULL, *pwfile = NULL;
+	const char *broker_ca = NULL;
 	struct provision p = {0}, check;
 	struct bh_error err;
 	char *json = NULL;
@@ -214,6 +223,23 @@ int cmd_provision(int argc, char **argv)
 		case 'y':
 			days = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'b':
+			snprintf(p.broker, sizeof(p.broker), "%s", optarg);
+			break;
+		case 'B':
+			broker_ca = optarg;
+			break;
+		case 'P':
+			snprintf(p.topic_prefix, sizeof(p.topic_prefix), "%s", optarg);
+			break;
+		case 'S':
+			p.status_period = (uint32_t)strtoul(optarg, NULL, 10);
+			if (!p.status_period) {
+				fprintf(stderr, "bhpack provision: --status-period %s: minutes, "
+				                "1 to %d\n", optarg, PROVISION_PERIOD_MAX);
+				return EXIT_ERROR;
+			}
+			break;
 		default:
 			return usage();
 		}
@@ -232,7 +258,8 @@ int cmd_provision(int argc, char **argv)
 	}
 	if ((ca && !(p.ca = read_pem(ca, &err))) ||
 	    (cert && !(p.device_cert = read_pem(cert, &err))) ||
-	    (key && !(p.device_key = read_pem(key, &err))))
+	    (key && !(p.device_key = read_pem(key, &err))) ||
+	    (broker_ca && !(p.broker_ca = read_pem(broker_ca, &err))))
 		goto fail;
 	/* A new identity signed by the vendor's device CA, or the factory's own. */
 	if (!ca_key != !ca_cert || (ca_key && (cert || key)) || (ca_key && !p.device_id[0]) ||
@@ -253,9 +280,10 @@ int cmd_provision(int argc, char **argv)
 	provision_free(&check);
 	if (out ? bh_write_atomic(out, json, len, 0600, &err) : write_esp(disk, json, len, &err))
 		goto fail;
-	printf("provisioned %s: %s%s%s%s\n", out ? out : disk,
+	printf("provisioned %s: %s%s%s%s%s%s\n", out ? out : disk,
 	       p.registry[0] ? p.registry : "(built-in registry)", p.group[0] ? ", group " : "",
-	       p.group, p.device_id[0] ? ", with a device identity" : "");
+	       p.group, p.device_id[0] ? ", with a device identity" : "",
+	       p.broker[0] ? ", reporting to " : "", p.broker);
 	rc = EXIT_OK;
 	goto out;
 fail:

@@ -6,6 +6,7 @@
 #include "bhpack.h"
 
 #include <bulkhead/fs.h>
+#include <bulkhead/report.h>
 
 #include <mbedtls/asn1write.h>
 #include <mbedtls/ctr_drbg.h>
@@ -30,21 +31,6 @@ static int tls_fail(struct bh_error *err, int rc, const char *what)
 	return bh_error(err, 0, "%s: %s", what, msg);
 }
 
-/* A device id is a name a broker can use as a user name and a topic level. */
-static int id_valid(const char *id)
-{
-	size_t n = strlen(id);
-
-	if (!n || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
-		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-' || id[i] == '_' ||
-		      id[i] == '.'))
-			return 0;
-	return 1;
-}
-
 int device_identity_make(const char *id, const char *ca_key, const char *ca_cert, unsigned days,
                          char **cert_pem, char **key_pem, struct bh_error *err)
 {
@@ -61,7 +47,7 @@ int device_identity_make(const char *id, const char *ca_key, const char *ca_cert
 	int rc = -1, r;
 
 	*cert_pem = *key_pem = NULL;
-	if (!id_valid(id))
+	if (!report_device_valid(id))
 		return bh_error(err, 0,
 		                "--device-id '%s': use 1 to 63 letters, digits, '-', '_', '.'", id);
 	mbedtls_entropy_init(&entropy);

@@ -15,6 +15,21 @@ static int wd_fd = -1;
 static int64_t next_pet;
 static int interval_ms;
 
+/* Whether the watchdog reset the machine before this boot: the driver's
+ * boot status (the i6300esb keeps the flag across the reset), told to bhd
+ * (WATCHDOG_RESET in firmware/bhd/bhd.h), which reports it to the fleet. */
+static void note_watchdog_reset(void)
+{
+	int flags = 0, fd;
+
+	if (ioctl(wd_fd, WDIOC_GETBOOTSTATUS, &flags) < 0 || !(flags & WDIOF_CARDRESET))
+		return;
+	init_log("watchdog: the last reset was the watchdog's");
+	fd = open("/run/bulkhead/watchdog-reset", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
 void watchdog_open(void)
 {
 	int timeout = BH_WATCHDOG_TIMEOUT;
@@ -31,6 +46,7 @@ void watchdog_open(void)
 		timeout = BH_WATCHDOG_TIMEOUT;
 	interval_ms = timeout * 1000 / 3;
 	init_log("watchdog: armed, %d s timeout", timeout);
+	note_watchdog_reset();
 	watchdog_pet(now_ms());
 }
 

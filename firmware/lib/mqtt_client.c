@@ -46,7 +46,7 @@ static int check_config(const struct mqtt_config *cfg, struct bh_error *err)
 	struct mqtt_connect m = connect_packet(cfg);
 
 	if (!cfg->host || !cfg->port || !cfg->client_id || !cfg->tls.ca_file ||
-	    !cfg->tls.cert_file || !cfg->tls.key_file)
+	    !cfg->tls.cert_file || (!cfg->tls.key_file && !cfg->tls.key_pem))
 		return bh_error(err, EINVAL, "mqtt: host, port, client id, CA, certificate and key "
 					     "are all needed");
 	if (mqtt_encode_connect(NULL, 0, &m, err) < 0)

@@ -18,9 +18,10 @@ void provision_free(struct provision *p)
 {
 	free(p->ca);
 	free(p->device_cert);
+	free(p->broker_ca);
 	wipe_free(p->device_key);
 	memset(p->password, 0, sizeof(p->password));
-	p->ca = p->device_cert = p->device_key = NULL;
+	p->ca = p->device_cert = p->device_key = p->broker_ca = NULL;
 }
 
 /* An optional string field into a fixed buffer. */
@@ -58,7 +59,8 @@ int provision_parse(const char *json, size_t len, const char *what, struct provi
 {
 	static const char *const keys[] = {
 	    "format",   "registry",      "repository", "group",       "ca",         "username",
-	    "password", "poll_interval", "device_id",  "device_cert", "device_key", NULL};
+	    "password", "poll_interval", "device_id",  "device_cert", "device_key", "broker",
+	    "broker_ca", "topic_prefix", "status_period", NULL};
 	char format[32] = "";
 	yyjson_read_err e;
 	yyjson_doc *doc;
@@ -88,8 +90,36 @@ int provision_parse(const char *json, size_t len, const char *what, struct provi
 	    opt_str(root, "device_id", p->device_id, sizeof(p->device_id), err) < 0 ||
 	    opt_pem(root, "ca", "CERTIFICATE", &p->ca, err) < 0 ||
 	    opt_pem(root, "device_cert", "CERTIFICATE", &p->device_cert, err) < 0 ||
-	    opt_pem(root, "device_key", "PRIVATE KEY", &p->device_key, err) < 0)
+	    opt_pem(root, "device_key", "PRIVATE KEY", &p->device_key, err) < 0 ||
+	    opt_str(root, "broker", p->broker, sizeof(p->broker), err) < 0 ||
+	    opt_str(root, "topic_prefix", p->topic_prefix, sizeof(p->topic_prefix), err) < 0 ||
+	    opt_pem(root, "broker_ca", "CERTIFICATE", &p->broker_ca, err) < 0)
 		goto out;
+	if ((v = yyjson_obj_get(root, "status_period"))) {
+		uint64_t n;
+
+		if (json_u64_range(v, "$.status_period", 1, PROVISION_PERIOD_MAX, &n, err) < 0)
+			goto out;
+		p->status_period = (uint32_t)n;
+	}
+	if (p->device_id[0] && !report_device_valid(p->device_id)) {
+		bh_error(err, 0, "$.device_id: \"%s\" is not a device id (1 to 63 of A-Z a-z 0-9 . _ -)",
+		         p->device_id);
+		goto out;
+	}
+	if (p->topic_prefix[0] && !report_prefix_valid(p->topic_prefix)) {
+		bh_error(err, 0, "$.topic_prefix: \"%s\" is not a topic prefix (levels of A-Z a-z 0-9 "
+		                 ". _ - separated by /)", p->topic_prefix);
+		goto out;
+	}
+	if (p->broker[0]) {
+		char host[REGISTRY_HOST_MAX], port[8];
+
+		if (report_broker_split(p->broker, host, sizeof(host), port, sizeof(port), err) < 0) {
+			bh_error_wrap(err, "$.broker");
+			goto out;
+		}
+	}
 	if ((v = yyjson_obj_get(root, "poll_interval"))) {
 		uint64_t n;
 
@@ -139,7 +169,13 @@ int provision_write(const struct provision *p, char **json, size_t *len, struct 
 	ADD_STR(username);
 	ADD_STR(password);
 	ADD_STR(device_id);
+	ADD_STR(broker);
+	ADD_STR(topic_prefix);
 #undef ADD_STR
+	if (p->status_period)
+		yyjson_mut_obj_add_uint(doc, root, "status_period", p->status_period);
+	if (p->broker_ca)
+		yyjson_mut_obj_add_strcpy(doc, root, "broker_ca", p->broker_ca);
 	if (p->poll_interval)
 		yyjson_mut_obj_add_uint(doc, root, "poll_interval", p->poll_interval);
 	if (p->ca)

@@ -61,13 +61,20 @@ static int load(struct tls_client *t, const struct tls_client_config *cfg, struc
 	rc = mbedtls_x509_crt_parse_file(&t->own, cfg->cert_file);
 	if (rc != 0)
 		return mbed_error(err, rc, "load the device certificate from", cfg->cert_file);
-	rc = mbedtls_pk_parse_keyfile(&t->key, cfg->key_file, NULL, mbedtls_ctr_drbg_random,
-				      &t->drbg);
+	/* A process that may not open the key file is handed the key itself. */
+	if (cfg->key_pem)
+		rc = mbedtls_pk_parse_key(&t->key, (const unsigned char *)cfg->key_pem,
+					  strlen(cfg->key_pem) + 1, NULL, 0, mbedtls_ctr_drbg_random,
+					  &t->drbg);
+	else
+		rc = mbedtls_pk_parse_keyfile(&t->key, cfg->key_file, NULL, mbedtls_ctr_drbg_random,
+					      &t->drbg);
 	if (rc != 0)
-		return mbed_error(err, rc, "load the device key from", cfg->key_file);
+		return mbed_error(err, rc, "load the device key from",
+				  cfg->key_pem ? "the PEM text given" : cfg->key_file);
 	if (mbedtls_pk_check_pair(&t->own.pk, &t->key, mbedtls_ctr_drbg_random, &t->drbg) != 0)
-		return bh_error(err, 0, "key %s does not belong to certificate %s", cfg->key_file,
-				cfg->cert_file);
+		return bh_error(err, 0, "key %s does not belong to certificate %s",
+				cfg->key_pem ? "(given as PEM text)" : cfg->key_file, cfg->cert_file);
 	rc = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_CLIENT,
 					 MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (rc != 0)

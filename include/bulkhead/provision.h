@@ -8,8 +8,14 @@
  *    "registry": "registry.example:5000", "repository": "acme/fleet",
  *    "group": "lab", "ca": "-----BEGIN CERTIFICATE-----...",
  *    "username": "gw-0001", "password": "...", "poll_interval": 300,
- *    "device_id": "gw-0001", "device_cert": "-----BEGIN...", "device_key": "-----BEGIN..."}
+ *    "device_id": "gw-0001", "device_cert": "-----BEGIN...", "device_key": "-----BEGIN...",
+ *    "broker": "broker.example:8883", "broker_ca": "-----BEGIN CERTIFICATE-----...",
+ *    "topic_prefix": "acme", "status_period": 15}
  *
+ * The device identity (id, certificate and key) serves mutual TLS to the
+ * registry and to the MQTT broker, whose ACL takes the certificate's CN as
+ * the device's name: device_id must be that CN. status_period is in
+ * minutes.
  * Every field but format is optional: what is absent comes from the
  * image's built-in defaults (Kconfig, "Fleet"). */
 #ifndef BULKHEAD_PROVISION_H
@@ -17,6 +23,7 @@
 
 #include <bulkhead/error.h>
 #include <bulkhead/registry.h>
+#include <bulkhead/report.h>
 #include <bulkhead/state.h>
 
 #include <stdint.h>
@@ -25,6 +32,7 @@
 #define PROVISION_ESP_PATH "/bulkhead/provision.json" /* on the ESP */
 #define PROVISION_MAX      (64 * 1024)
 #define PROVISION_PEM_MAX  (16 * 1024)
+#define PROVISION_PERIOD_MAX (24 * 60) /* status_period, minutes */
 
 struct provision {
 	char registry[REGISTRY_HOST_MAX];
@@ -33,8 +41,12 @@ struct provision {
 	char username[128];
 	char password[256];
 	uint32_t poll_interval; /* 0: not given */
-	char device_id[STATE_NAME_MAX];
+	char device_id[REPORT_DEVICE_MAX];
+	char broker[REGISTRY_HOST_MAX];         /* host:port of the MQTT broker */
+	char topic_prefix[REPORT_PREFIX_MAX];
+	uint32_t status_period;                 /* minutes; 0: not given */
 	char *ca, *device_cert, *device_key; /* PEM text, malloc'd; NULL when not given */
+	char *broker_ca;
 };
 
 /* Parses and checks a provisioning document; errors name `what` and the

@@ -17,6 +17,7 @@ struct tls_client_config {
 	const char *ca_file;   /* PEM: the CAs the server's certificate must chain to */
 	const char *cert_file; /* PEM: this device's certificate (and chain) */
 	const char *key_file;  /* PEM: its private key */
+	const char *key_pem;   /* or the key itself as PEM text (key_file is then unused) */
 };
 
 struct tls_client;

@@ -21,7 +21,19 @@ the firmware (start-qemu.sh) and:
      whole; demo-web answers through a forwarded port;
   3. state 2 drops demo-vm: it is removed;
   4. state 3 names the bad update: written, tried three times, rolled
-     back; the gateway says so and runs the good version on.
+     back; the gateway says so and runs the good version on;
+  5. the power button: a clean poweroff.
+
+Telemetry (docs/fleet.md, "Telemetry") rides along on the same boots: the
+test also starts Debian's mosquitto on 127.0.0.1 (mutual TLS with
+require_certificate, use_identity_as_username and the per-device ACL of
+tests/lib/mqtt_fixture.py), and the gateway is provisioned with a device
+identity (`bhpack provision --device-id --ca-key --ca-cert`, a key and a
+certificate signed by the test's device CA) and that broker. An operator
+subscribed to the gateway's topics sees its retained status (version,
+slot, confirmed), the events of the update kept, the workload removed and
+the update rolled back, in order, bhfleet's line for it, and "offline"
+published on the status topic when it powers off.
 
 Runs on the QEMU boards' production images (x86_64 and ARM64).
 Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
@@ -44,6 +56,8 @@ from tap import Tap  # noqa: E402
 from qemu import Machine, Timeout  # noqa: E402
 import image  # noqa: E402
 import registry_servers as rs  # noqa: E402
+import mqtt_fixture as mf  # noqa: E402
+from reporter_fixture import Watch, host_programs, retained  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
@@ -62,6 +76,8 @@ PASSWORD = "fleet test password"
 ENV = dict(os.environ, BHPACK_REGISTRY_PASSWORD=PASSWORD)
 GROUP = "lab"
 POLL = 10
+DEVICE = "gw-0001"
+STATUS, EVENTS = "bulkhead/%s/status" % DEVICE, "bulkhead/%s/events" % DEVICE
 
 
 def p(*x):
@@ -105,6 +121,48 @@ def web_answers(port):
         return data.startswith(b"HTTP/1.") and b" 200 " in data.split(b"\r\n")[0]
     except OSError:
         return False
+
+
+def status_where(watch, pred, timeout, start=0):
+    """The first status the operator saw (from line start on) for which
+    pred(status) holds, parsed; None after timeout seconds."""
+    def match(line):
+        topic, _, payload = line.split(" ", 2)
+        if topic != STATUS or not payload.startswith("{"):
+            return False
+        return pred(json.loads(payload))
+    line = watch.wait(match, timeout, start)
+    return json.loads(line.split(" ", 2)[2]) if line else None
+
+
+def events_seen(watch):
+    """The gateway's events as the operator got them, each seq once (QoS 1
+    may deliver one twice), in the order they arrived."""
+    seen, evs = set(), []
+    for e in watch.events(EVENTS):
+        if e.get("seq") not in seen:
+            seen.add(e.get("seq"))
+            evs.append(e)
+    return evs
+
+
+def event_where(watch, pred, timeout):
+    deadline = time.time() + timeout
+    while True:
+        e = next((e for e in events_seen(watch) if pred(e)), None)
+        if e or time.time() >= deadline:
+            return e
+        time.sleep(1)
+
+
+def fleet_view():
+    r = subprocess.run([bhfleet, "--broker", "localhost:%d" % broker.port, "--ca", mpki.ca,
+                        "--cert", mpki.path("operator.pem"), "--key", mpki.path("operator.key"),
+                        "--json"], capture_output=True, text=True, timeout=60)
+    try:
+        return [d for d in json.loads(r.stdout) if d.get("device") == DEVICE], r.stdout + r.stderr
+    except ValueError:
+        return [], r.stdout + r.stderr
 
 
 def step(name, m, pattern, timeout):
@@ -156,8 +214,16 @@ t.ok(ok and open(os.path.join(out, "build", "image-version")).read().strip() == 
 
 pki = rs.Pki(p("pki"), server_san="DNS:localhost,IP:127.0.0.1,IP:10.0.2.2")
 reg = rs.Registry(p("reg"), pki, users={"gw": PASSWORD})
-m = None
+# The broker: its own device CA (the vendor's, which signs each gateway's
+# certificate at provisioning), a certificate that names 10.0.2.2 too, and
+# an operator's identity for the subscriber and bhfleet.
+mpki = mf.Pki(p("mqtt-pki"), server_san="DNS:localhost,IP:127.0.0.1,IP:10.0.2.2")
+mpki.issue("operator", "operator")
+broker = mf.Mosquitto(p("mqtt"), mpki)
+bhfleet = host_programs(out, "bhfleet")[0]
+m = watch = None
 try:
+    watch = Watch(broker, "bulkhead/%s/#" % DEVICE)
     demo = os.path.join(out, "build", "demo")
     web = push(os.path.join(demo, "demo-web.bundle"), "demo-web")
     vm = push(os.path.join(demo, "demo-vm.bundle"), "demo-vm")
@@ -172,8 +238,11 @@ try:
         f.write(PASSWORD + "\n")
     bh("provision", "--disk", disk, "--registry", "10.0.2.2:%d" % reg.port,
        "--repository", "fleet", "--group", GROUP, "--ca", pki.ca, "--user", "gw",
-       "--password-file", p("password"), "--poll-interval", str(POLL))
-    t.ok(True, "bhpack provision wrote the provisioning onto the ESP of a copy of disk.img")
+       "--password-file", p("password"), "--poll-interval", str(POLL),
+       "--device-id", DEVICE, "--ca-key", mpki.path("ca.key"), "--ca-cert", mpki.ca,
+       "--broker", "10.0.2.2:%d" % broker.port, "--broker-ca", mpki.ca)
+    t.ok(True, "bhpack provision wrote the provisioning, with a device identity and the broker, "
+         "onto the ESP of a copy of disk.img")
 
     web_port = rs.free_port()
     env = dict(os.environ, BULKHEAD_DISK=disk,
@@ -190,6 +259,15 @@ try:
     step("state 1 is verified and applied but for its firmware (the boot is not confirmed "
          "yet)", m, r"fleet: state serial 1 applied but for its firmware", 120 * slow)
     step("the boot is confirmed", m, r"bhd: slot a \(version [^)]*\) boot healthy", 180 * slow)
+    st = status_where(watch, lambda s: s.get("image", {}).get("version") == cur
+                      and s.get("boot", {}).get("slot") == "a" and s["boot"].get("confirmed"),
+                      120 * slow)
+    flag, payload = retained(broker, STATUS)
+    t.ok(st and st.get("device") == DEVICE and st.get("format") == "bulkhead-status/1"
+         and st["image"].get("board") == cfg["BH_BOARD_NAME"] and flag == "1"
+         and json.loads(payload or "{}").get("device") == DEVICE,
+         "the gateway's status appears on the broker, retained, under its identity: version %s, "
+         "slot a, confirmed" % cur, "%s\n%s %s\n%s" % (st, flag, payload, broker.read_log()[-2000:]))
     step("the update is written and the gateway reboots into it", m,
          r"fleet: rebooting into the new slot on trial", 300 * slow)
     step("slot b boots the new version on trial", m,
@@ -201,12 +279,27 @@ try:
     while not web_answers(web_port) and time.time() < deadline:
         time.sleep(3)
     t.ok(web_answers(web_port), "demo-web answers through the forwarded port")
+    st = status_where(watch, lambda s: s.get("image", {}).get("version") == good_ver
+                      and s.get("boot", {}).get("slot") == "b" and s["boot"].get("confirmed"),
+                      60 * slow)
+    t.ok(st, "the status says version %s, slot b, confirmed" % good_ver, "\n".join(watch.lines[-5:]))
+    applied = event_where(watch, lambda e: e.get("type") == "update applied"
+                          and e.get("version") == good_ver, 30)
+    kept = event_where(watch, lambda e: e.get("type") == "update kept"
+                       and e.get("version") == good_ver, 30)
+    t.ok(applied and applied.get("slot") == "b" and kept and applied["seq"] < kept["seq"],
+         "the events say the update %s was applied to slot b and then kept" % good_ver,
+         json.dumps(events_seen(watch), indent=1)[-3000:])
 
     # 3. A state without demo-vm.
     publish(2, [("demo-web", web)], (good_ver, good))
     step("state 2: demo-vm is removed", m, r"fleet: workload demo-vm removed \(not in the state\)",
          120 * slow)
     step("state 2 is applied", m, r"bhd: fleet: state serial 2 applied", 60 * slow)
+    removed = event_where(watch, lambda e: e.get("type") == "removed"
+                          and e.get("workload") == "demo-vm", 30)
+    t.ok(removed and kept and removed["seq"] > kept["seq"], "an event says demo-vm was removed",
+         json.dumps(events_seen(watch), indent=1)[-3000:])
 
     # 4. A state naming an update that never gets healthy.
     publish(3, [("demo-web", web)], (bad_ver, bad))
@@ -222,9 +315,58 @@ try:
     while not web_answers(web_port) and time.time() < deadline:
         time.sleep(3)
     t.ok(web_answers(web_port), "demo-web answers again after the rollback")
+    rolled = event_where(watch, lambda e: e.get("type") == "rolled back", 60 * slow)
+    bad_applied = event_where(watch, lambda e: e.get("type") == "update applied"
+                              and e.get("version") == bad_ver, 5)
+    t.ok(rolled and rolled.get("version") == bad_ver and rolled.get("running") == good_ver
+         and bad_applied and bad_applied.get("slot") == "a" and removed
+         and removed["seq"] < bad_applied["seq"] < rolled["seq"],
+         "the events say the update %s was applied to slot a and rolled back (running %s)"
+         % (bad_ver, good_ver), json.dumps(events_seen(watch), indent=1)[-3000:])
+    # A poll (every 10 s here) is no news: the status is published on
+    # change, and the state of the sync it carries leaves polls out.
+    polling = [l for l in watch.payloads(STATUS) if '"state":"polling"' in l]
+    t.ok(watch.payloads(STATUS) and not polling,
+         "no status is published for a poll alone", "%d of %d statuses say polling"
+         % (len(polling), len(watch.payloads(STATUS))))
+    seqs = [e["seq"] for e in events_seen(watch)]
+    t.ok(seqs == sorted(seqs) and len(seqs) == len(set(seqs)),
+         "the events arrived in order of their seq", str(seqs))
+    st = status_where(watch, lambda s: bad in s.get("sync", {}).get("rolled_back", [])
+                      and s.get("image", {}).get("version") == good_ver, 60 * slow)
+    t.ok(st, "the status names the rolled back update and the version running",
+         "\n".join(watch.lines[-5:]))
+    view, text = fleet_view()
+    t.ok(len(view) == 1 and view[0].get("version") == good_ver and view[0].get("slot") == "b"
+         and view[0].get("online") is True,
+         "bhfleet shows the gateway online, running %s from slot b" % good_ver, text)
+
+    # 5. The power button: bhd stops bhreport first, which publishes
+    # "offline" over the retained status and disconnects cleanly.
+    mark, log_mark = watch.count(), len(broker.read_log())
+    m.qmp("system_powerdown")
+    try:
+        status = m.wait_exit(120 * slow)
+    except Timeout as e:
+        status = str(e)
+    t.ok(status == 0, "the power button ends in a clean poweroff", str(status))
+    line = watch.wait(lambda l: l == STATUS + " 0 offline", 30, start=mark)
+    flag, payload = retained(broker, STATUS)
+    # The broker's log tells the gateway's own "offline" and DISCONNECT
+    # from the last will it would publish for a connection that just broke.
+    log = broker.read_log()[log_mark:]
+    t.ok(line and [flag, payload] == ["1", "offline"]
+         and re.search(r"Received PUBLISH from %s \(d0, q1, r1, m\d+, '%s', \.\.\. \(7 bytes\)\)"
+                       % (DEVICE, STATUS), log)
+         and "Received DISCONNECT from %s" % DEVICE in log,
+         "powered off, the gateway publishes \"offline\" (retained) itself and disconnects cleanly",
+         "%s %s\n%s\n%s" % (flag, payload, m.tail(1500), log[-2500:]))
+    view, text = fleet_view()
+    t.ok(len(view) == 1 and view[0].get("online") is False, "bhfleet shows it offline", text)
 finally:
     if m:
         m.kill()
     reg.stop()
+    broker.stop()
 shutil.rmtree(scratch, ignore_errors=True)
 t.done()

@@ -14,7 +14,8 @@ boots the disk again: /data is clean (e2fsck -p found it so or replayed its
 journal), the provisioning is where it belongs, and the sync converges.
 Once the state is applied: the locally installed workload, which the
 state does not list, is removed, the slow one is installed and running;
-`bhctl fleet` shows the registry, the last poll and the applied serial;
+`bhctl fleet` shows the registry, the last poll and the applied serial,
+and that telemetry is not provisioned (no broker, no device identity);
 the provisioning has left the ESP for /data/fleet (0600); `bhctl sync`
 polls again (one request, unchanged).
 
@@ -194,6 +195,10 @@ try:
     t.ok("applied:     serial 1" in o and "registry:    10.0.2.2:%d/fleet, group lab" % front.port
          in o and "last poll:" in o, "bhctl fleet: the registry, the last poll, serial 1 applied",
          o)
+    # Provisioned without a broker or a device identity, the gateway
+    # syncs and runs its workloads, and says locally that it does not report.
+    t.ok("telemetry:   not provisioned (no broker (bhpack provision --broker))"
+         in o, "bhctl fleet: telemetry not provisioned (no broker), nothing reported", o)
     st, o = m.shell("bhctl list")
     t.ok("local-app" not in o, "the workload the state does not list is removed", o)
     deadline = time.time() + 120

@@ -27,8 +27,11 @@ class Pki:
     certificates issued with `openssl ca` (so that one can be revoked in a
     CRL and one can have expired), and a second, unrelated CA."""
 
-    def __init__(self, d):
+    def __init__(self, d, server_san="DNS:localhost,IP:127.0.0.1"):
+        """server_san: the names of the broker's certificate (a gateway in
+        QEMU reaches the host's loopback as 10.0.2.2)."""
         self.d = d
+        self.server_san = server_san
         os.makedirs(d, exist_ok=True)
         self.ca = self._ca("ca", "Bulkhead Test Device CA")
         self.other_ca = self._ca("other-ca", "Some Other CA")
@@ -73,8 +76,8 @@ extendedKeyUsage = clientAuth
 basicConstraints = CA:false
 keyUsage = digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:127.0.0.1
-""".format(d=d, pem=self.path(name + ".pem"), key=self.path(name + ".key")))
+subjectAltName = {san}
+""".format(d=d, pem=self.path(name + ".pem"), key=self.path(name + ".key"), san=self.server_san))
         run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
             "-keyout", self.path(name + ".key"), "-out", self.path(name + ".pem"), "-days", "30",
             "-subj", "/CN=" + cn, "-addext", "basicConstraints=critical,CA:true",

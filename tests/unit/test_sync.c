@@ -1,5 +1,6 @@
 /* The fleet's device-side messages and timing (include/bulkhead/sync.h) and
- * the provisioning document (include/bulkhead/provision.h): what bhd and
+ * the provisioning document (include/bulkhead/provision.h, with the
+ * telemetry's broker fields): what bhd and
  * bhsync exchange survives a round trip; every kind of bad input is an
  * error naming the field; polls are jittered within +-20%; the retry
  * after a failure grows, stays under an hour and honours Retry-After. */
@@ -147,6 +148,11 @@ int main(void)
 	snprintf(p.password, sizeof(p.password), "secret");
 	p.poll_interval = 120;
 	p.ca = strdup("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+	snprintf(p.device_id, sizeof(p.device_id), "gw-0001");
+	snprintf(p.broker, sizeof(p.broker), "broker.example:8883");
+	snprintf(p.topic_prefix, sizeof(p.topic_prefix), "acme/fleet");
+	p.status_period = 5;
+	p.broker_ca = strdup("-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n");
 	ok(provision_write(&p, &json, &len, &err) == 0 &&
 	       provision_parse(json, len, "p.json", &p2, &err) == 0,
 	   "provisioning round-trips: %s", err.msg);
@@ -154,6 +160,10 @@ int main(void)
 	       p2.poll_interval == 120 && p2.ca && !strcmp(p2.ca, p.ca) &&
 	       !strcmp(p2.password, "secret") && !p2.device_key,
 	   "provisioning fields survive");
+	ok(!strcmp(p2.device_id, "gw-0001") && !strcmp(p2.broker, "broker.example:8883") &&
+	       !strcmp(p2.topic_prefix, "acme/fleet") && p2.status_period == 5 && p2.broker_ca &&
+	       !strcmp(p2.broker_ca, p.broker_ca),
+	   "provisioning: the broker, its CA, the topic prefix and the status period survive");
 	free(json);
 	provision_free(&p);
 	provision_free(&p2);
@@ -173,5 +183,21 @@ int main(void)
 	              "$.poll_interval", "a poll interval under 10 s");
 	bad_provision("{\"format\":\"bulkhead-provision/1\",\"colour\":\"red\"}", "colour",
 	              "an unknown field");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"broker\":\"broker.example\"}",
+	              "$.broker: broker \"broker.example\": expected host:port", "a broker without a port");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"broker\":\"b:70000\"}", "port 1 to 65535",
+	              "a broker port out of range");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"topic_prefix\":\"a/#\"}",
+	              "$.topic_prefix", "a topic prefix with a wildcard");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"topic_prefix\":\"a//b\"}",
+	              "$.topic_prefix", "a topic prefix with an empty level");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"device_id\":\"gw/1\"}", "$.device_id",
+	              "a device id that is not one topic level");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"status_period\":0}", "$.status_period",
+	              "a status period of 0 minutes");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"status_period\":1441}", "$.status_period",
+	              "a status period over a day");
+	bad_provision("{\"format\":\"bulkhead-provision/1\",\"broker_ca\":\"hello\"}", "$.broker_ca",
+	              "a broker CA that is not PEM");
 	return done();
 }
