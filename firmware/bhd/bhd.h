@@ -260,6 +260,7 @@ int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
 #define FLEET_ADVISORIES        "/etc/bulkhead/fleet/advisories.json"
 #define IMAGE_SBOM              "/usr/share/sbom/image.spdx.json"
 #define WATCHDOG_RESET          RUN_DIR "/watchdog-reset" /* init: this boot followed one */
+#define DATA_STATUS             RUN_DIR "/data-status" /* init: what /data's check did */
 void report_init(void);
 int64_t report_tick(int epfd);
 bool report_output(int fd, int epfd);
@@ -283,6 +284,7 @@ void report_rolled_back(const char *version, const char *running);
 void report_workload_exited(const struct workload *w);
 void report_sync_failed(const char *why, unsigned failures);
 void report_watchdog_reset(void);
+void report_data_repaired(void);
 
 /* Control socket (control.c). */
 int control_open(struct bh_error *err);

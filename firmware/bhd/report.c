@@ -158,6 +158,7 @@ void report_init(void)
 		bhd_log("bhd: telemetry: not provisioned (%s): no reporting", rp.why_not);
 	if (access(WATCHDOG_RESET, F_OK) == 0)
 		report_watchdog_reset();
+	report_data_repaired();
 }
 
 /* Writing to bhreport ------------------------------------------------------- */

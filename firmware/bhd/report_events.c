@@ -5,6 +5,7 @@
  *   update applied              update.c       version, slot (written)
  *   update kept, rolled back    sync.c         version (running)
  *   watchdog reset              report.c       boot (init saw the reset)
+ *   data repaired               report.c       fsck, repair, reinstall, mounted, reason
  *   crash loop                  run.c          workload, restarts, gave_up, exit
  *   sync error                  sync.c         error, failures
  *
@@ -24,6 +25,7 @@
 /* A crash loop: this many restarts in a row without a stable run. */
 #define CRASH_LOOP_RESTARTS 3
 #define WATCHDOG_REPORTED   FLEET_DIR "/watchdog-reported" /* the boot last reported */
+#define DATA_REPORTED       FLEET_DIR "/data-reported"     /* the boot last reported */
 
 static yyjson_mut_val *event(yyjson_mut_doc **doc, const char *type)
 {
@@ -129,29 +131,93 @@ void report_sync_failed(const char *why, unsigned failures)
 	send(doc);
 }
 
-/* Once per boot that followed a watchdog reset, though bhd may restart. */
-void report_watchdog_reset(void)
+/* Whether this boot's event was reported already (bhd may restart within
+ * a boot): done holds the id of the boot last reported. When not, the
+ * caller reports it and calls again with mark set. */
+static bool reported_this_boot(const char *done, bool mark)
 {
 	char boot[40], seen[40] = "";
 	struct bh_error err;
-	yyjson_mut_doc *doc;
-	yyjson_mut_val *o;
 	char *text;
 
 	fleet_boot_id(boot, sizeof(boot));
-	text = access(WATCHDOG_REPORTED, F_OK) == 0
-	           ? bh_read_file(WATCHDOG_REPORTED, sizeof(seen) - 1, NULL, &err)
-	           : NULL;
+	if (!boot[0])
+		return true;
+	if (mark) {
+		if (bh_write_atomic(done, boot, strlen(boot), 0644, &err) < 0)
+			bhd_log("bhd: telemetry: %s", err.msg);
+		return true;
+	}
+	text = access(done, F_OK) == 0 ? bh_read_file(done, sizeof(seen) - 1, NULL, &err) : NULL;
 	if (text) {
 		snprintf(seen, sizeof(seen), "%s", text);
 		free(text);
 	}
-	if (!boot[0] || !strcmp(seen, boot))
+	return !strcmp(seen, boot);
+}
+
+/* Once per boot that followed a watchdog reset, though bhd may restart. */
+void report_watchdog_reset(void)
+{
+	char boot[40];
+	yyjson_mut_doc *doc;
+	yyjson_mut_val *o;
+
+	if (reported_this_boot(WATCHDOG_REPORTED, false))
 		return;
+	fleet_boot_id(boot, sizeof(boot));
 	bhd_log("bhd: this boot followed a reset by the hardware watchdog");
 	o = event(&doc, "watchdog reset");
 	yyjson_mut_obj_add_strcpy(doc, o, "boot", boot);
 	send(doc);
-	if (bh_write_atomic(WATCHDOG_REPORTED, boot, strlen(boot), 0644, &err) < 0)
-		bhd_log("bhd: telemetry: %s", err.msg);
+	reported_this_boot(WATCHDOG_REPORTED, true);
+}
+
+/* One "key=value" line of init's DATA_STATUS, or "" when it has none. */
+static void data_field(const char *text, const char *key, char *out, size_t size)
+{
+	size_t klen = strlen(key);
+
+	*out = 0;
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, key, klen) && l[klen] == '=') {
+			snprintf(out, size, "%.*s", (int)strcspn(l + klen + 1, "\n"), l + klen + 1);
+			return;
+		}
+}
+
+/* Once per boot whose /data init repaired at a cost (e2fsck -fy, or the
+ * installed workloads reinstalled) or could not mount (the gateway runs on
+ * a tmpfs): docs/hardening.md, "Power cuts and /data". A journal replayed
+ * after a power cut loses nothing and is not news. */
+void report_data_repaired(void)
+{
+	char fsck[12], repair[12], reinstall[4], mounted[16], reason[400];
+	struct bh_error err;
+	yyjson_mut_doc *doc;
+	yyjson_mut_val *o;
+	char *text = bh_read_file(DATA_STATUS, 4096, NULL, &err);
+
+	if (!text)
+		return;
+	data_field(text, "fsck", fsck, sizeof(fsck));
+	data_field(text, "repair", repair, sizeof(repair));
+	data_field(text, "reinstall", reinstall, sizeof(reinstall));
+	data_field(text, "mounted", mounted, sizeof(mounted));
+	data_field(text, "reason", reason, sizeof(reason));
+	free(text);
+	if (strcmp(reinstall, "1") && (!repair[0] || !strcmp(repair, "-1")) &&
+	    strcmp(mounted, "tmpfs"))
+		return;
+	if (reported_this_boot(DATA_REPORTED, false))
+		return;
+	o = event(&doc, "data repaired");
+	yyjson_mut_obj_add_int(doc, o, "fsck", atoi(fsck[0] ? fsck : "-1"));
+	yyjson_mut_obj_add_int(doc, o, "repair", atoi(repair[0] ? repair : "-1"));
+	yyjson_mut_obj_add_bool(doc, o, "reinstall", !strcmp(reinstall, "1"));
+	yyjson_mut_obj_add_strcpy(doc, o, "mounted", mounted);
+	if (reason[0])
+		yyjson_mut_obj_add_strcpy(doc, o, "reason", reason);
+	send(doc);
+	reported_this_boot(DATA_REPORTED, true);
 }
