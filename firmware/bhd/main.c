@@ -65,6 +65,7 @@ int main(int argc, char **argv)
 	ev.data.fd = lfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	fleet_init();
+	revoked_load();
 	workloads_load();
 	workloads_install_embedded();
 	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);
