@@ -77,6 +77,7 @@ int workload_start(struct workload *w, int epfd, struct bh_error *err)
 	/* A key revoked since the install: it never starts again. */
 	if (w->signer[0] && revoked_check(w->signer, w->m.name, err) < 0) {
 		w->state = WS_REVOKED;
+		bhd_log("bhd: %s: not started: %s", w->m.name, err->msg);
 		return bh_error_wrap(err, "not started");
 	}
 	if (!w->verified && workload_verify(w, err) < 0) {
