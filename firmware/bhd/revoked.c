@@ -20,6 +20,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Where they are, and the keys that sign them (a unit test,
+ * tests/unit/test_bhd_revoked.c, points these at its own folder). */
+#ifndef REVOKED_IMAGE_LIST
+#define REVOKED_IMAGE_LIST TRUST_REVOKED
+#define REVOKED_FLEET_DIR  FLEET_DIR
+#define REVOKED_FLEET_LIST REVOKED_FLEET
+#define REVOKED_KEYS_DIR   UPDATE_KEYS
+#endif
+
 static struct revocations *image_list, *fleet_list;
 
 /* A held list from path, checked as on arrival; NULL when there is none
@@ -40,7 +49,7 @@ static struct revocations *load(const char *path)
 		free(r);
 		return NULL;
 	}
-	if (revoke_read(text, len, path, UPDATE_KEYS, r, &err) < 0) {
+	if (revoke_read(text, len, path, REVOKED_KEYS_DIR, r, &err) < 0) {
 		bhd_log("bhd: revocations: %s: ignored", err.msg);
 		free(text);
 		free(r);
@@ -56,14 +65,14 @@ void revoked_load(void)
 {
 	free(image_list);
 	free(fleet_list);
-	image_list = load(TRUST_REVOKED);
-	fleet_list = load(REVOKED_FLEET);
+	image_list = load(REVOKED_IMAGE_LIST);
+	fleet_list = load(REVOKED_FLEET_LIST);
 }
 
 int revoked_check(const char *key_id, const char *what, struct bh_error *err)
 {
-	if (revoke_check(image_list, TRUST_REVOKED, key_id, what, err) < 0 ||
-	    revoke_check(fleet_list, REVOKED_FLEET, key_id, what, err) < 0)
+	if (revoke_check(image_list, REVOKED_IMAGE_LIST, key_id, what, err) < 0 ||
+	    revoke_check(fleet_list, REVOKED_FLEET_LIST, key_id, what, err) < 0)
 		return -1;
 	return 0;
 }
@@ -75,11 +84,11 @@ int revoked_adopt(const char *json, size_t len, const char *what, struct bh_erro
 
 	if (!r)
 		return bh_error(err, ENOMEM, "%s", what);
-	if (revoke_read(json, len, what, UPDATE_KEYS, r, err) < 0)
+	if (revoke_read(json, len, what, REVOKED_KEYS_DIR, r, err) < 0)
 		goto refuse;
-	/* A list signed by a key revoked already is refused, unless it is
-	 * that key's own last word about itself. */
-	if (revoke_find(r, r->signer) == NULL && revoked_check(r->signer, what, err) < 0)
+	/* A list signed by a key the held lists revoke is refused (a key
+	 * may still revoke itself: the held lists do not name it yet). */
+	if (revoked_check(r->signer, what, err) < 0)
 		goto refuse;
 	order = revoke_compare(fleet_list, r, what, err);
 	if (order == REVOKE_CONFLICT)
@@ -96,11 +105,11 @@ int revoked_adopt(const char *json, size_t len, const char *what, struct bh_erro
 		free(r);
 		return 0;
 	}
-	if (mkdir(FLEET_DIR, 0700) < 0 && errno != EEXIST) {
-		bh_error(err, errno, "mkdir %s", FLEET_DIR);
+	if (mkdir(REVOKED_FLEET_DIR, 0700) < 0 && errno != EEXIST) {
+		bh_error(err, errno, "mkdir %s", REVOKED_FLEET_DIR);
 		goto refuse;
 	}
-	if (bh_write_atomic(REVOKED_FLEET, json, len, 0644, err) < 0)
+	if (bh_write_atomic(REVOKED_FLEET_LIST, json, len, 0644, err) < 0)
 		goto refuse;
 	free(fleet_list);
 	fleet_list = r;
