@@ -145,8 +145,9 @@ try:
     m.expect(r"init: ready: ", 300)
     m.send("\n")
     m.expect(r"# ", 60)
-    m.shell("mkdir -p /tmp/p && for b in /sys/block/vd*; do [ \"$(cat $b/serial 2>/dev/null)\" = "
-            "payload ] && mount -t squashfs -o ro /dev/${b##*/} /tmp/p; done")
+    mount_payload = ("mkdir -p /tmp/p && for b in /sys/block/vd*; do [ \"$(cat $b/serial "
+                     "2>/dev/null)\" = payload ] && mount -t squashfs -o ro /dev/${b##*/} /tmp/p; done")
+    m.shell(mount_payload)
 
     # While the first sync downloads the slow bundle.
     deadline, seen = time.time() + 120, ""
@@ -245,6 +246,7 @@ try:
         st, o = m.shell("bhctl fleet")
     t.ok("applied:     serial 2" in o and "revoked:     1 keys (fleet, serial 1)" in o,
          "a state carrying a revocation list is applied and bhd holds the list", o)
+    m.shell(mount_payload)  # mounted before the power cut only
     st, o = m.shell("bhctl install /tmp/p/local-app.bundle", timeout=120)
     t.ok(st != 0 and "signed by key %s, revoked by /data/fleet/revoked.dsse (serial 1: e2e: leaked)"
          % vendor_id in o and "installed" not in o,
