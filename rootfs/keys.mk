@@ -1,6 +1,8 @@
 ################################################################################
 # The keys a build uses (docs/vendor.md): the public keys the image trusts,
 # one folder per trust root (/etc/bulkhead/keys/{workloads,updates,state}),
+# the signed list of revoked keys (BH_REVOKED_KEYS, checked against the
+# update keys when the image is assembled: rootfs/rootfs.mk),
 # and the private keys that sign the baked workloads, the update files and
 # what Secure Boot checks.
 #
@@ -18,6 +20,8 @@ SIGNING_KEY := $(call keypath,$(call qstrip,$(BH_WORKLOAD_SIGNING_KEY)))
 UPDATE_SIGNING_KEY := $(call keypath,$(call qstrip,$(BH_UPDATE_SIGNING_KEY)))
 SECURE_BOOT_KEY := $(call keypath,$(call qstrip,$(BH_SECURE_BOOT_KEY)))
 SECURE_BOOT_CERT := $(call keypath,$(call qstrip,$(BH_SECURE_BOOT_CERT)))
+REVOKED_KEYS := $(if $(call qstrip,$(BH_REVOKED_KEYS)),$(call keypath,$(call qstrip,$(BH_REVOKED_KEYS))))
+$(if $(REVOKED_KEYS),$(if $(wildcard $(REVOKED_KEYS)),,$(error BH_REVOKED_KEYS: $(REVOKED_KEYS) does not exist)))
 FLEET_CA := $(if $(call qstrip,$(BH_FLEET_CA)),$(call keypath,$(call qstrip,$(BH_FLEET_CA))))
 $(if $(FLEET_CA),$(if $(wildcard $(FLEET_CA)),,$(error BH_FLEET_CA: $(FLEET_CA) does not exist)))
 FLEET_BROKER_CA := $(if $(call qstrip,$(BH_FLEET_BROKER_CA)),$(call keypath,$(call qstrip,$(BH_FLEET_BROKER_CA))))

@@ -38,6 +38,7 @@ $(IMAGE_VERSION_FILE): FORCE
 NTP_SERVERS := $(call qstrip,$(BH_NTP_SERVERS))
 $(BASE_FILES_PART)/.stamp: $(ROOTFS_SKELETON_FILES) $(wildcard $(TOPDIR)/rootfs/services/*) $(TRUSTED_KEYS) \
 		$(UPDATE_TRUSTED_KEYS) $(STATE_TRUSTED_KEYS) $(FLEET_CA) $(FLEET_BROKER_CA) $(FLEET_ADVISORIES) \
+		$(REVOKED_KEYS) $(if $(REVOKED_KEYS),$(BHPACK_HOST_BIN)) \
 		$(CONFIG_FILE) $(GENERATED_INCLUDE)/bulkhead/version.h $(IMAGE_VERSION_FILE) $(TOPDIR)/rootfs/rootfs.mk
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/etc/bulkhead/services.d
 	$(Q)cp -R $(TOPDIR)/rootfs/skeleton/. $(@D)/
@@ -56,6 +57,12 @@ endif
 	$(Q)$(foreach k,$(TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/workloads/$(notdir $(k)) &&) true
 	$(Q)$(foreach k,$(UPDATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/updates/$(notdir $(k)) &&) true
 	$(Q)$(foreach k,$(STATE_TRUSTED_KEYS),cp $(k) $(@D)/etc/bulkhead/keys/state/$(notdir $(k)) &&) true
+ifneq ($(REVOKED_KEYS),)
+	$(Q)$(BHPACK_HOST_BIN) revoke --check $(REVOKED_KEYS) --keys $(@D)/etc/bulkhead/keys/updates >/dev/null || \
+		{ echo "BH_REVOKED_KEYS: $(REVOKED_KEYS) is refused (see above): it must be made with" \
+			"bhpack revoke and signed by one of BH_UPDATE_TRUSTED_KEYS" >&2; rm -rf $(@D); exit 1; }
+	$(Q)install -m 0644 $(REVOKED_KEYS) $(@D)/etc/bulkhead/keys/revoked.dsse
+endif
 ifneq ($(FLEET_CA),)
 	$(Q)install -D -m 0644 $(FLEET_CA) $(@D)/etc/bulkhead/fleet/ca.pem
 endif

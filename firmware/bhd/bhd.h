@@ -7,6 +7,7 @@
 #include <bulkhead/error.h>
 #include <bulkhead/line_split.h>
 #include <bulkhead/manifest.h>
+#include <bulkhead/sign.h>
 #include <bulkhead/sync.h>
 #include <bulkhead/trust.h>
 #include <bulkhead/update.h>
@@ -35,13 +36,18 @@
 #define WORKLOADS_MAX 32
 #define STOP_TIMEOUT_MS 10000
 
-enum wl_state { WS_STOPPED, WS_RUNNING, WS_BACKOFF, WS_FAILED, WS_EXITED };
+/* WS_REVOKED: refused at its start, its signing key revoked (revoked.c). */
+enum wl_state { WS_STOPPED, WS_RUNNING, WS_BACKOFF, WS_FAILED, WS_EXITED, WS_REVOKED };
 
 struct workload {
 	bool used;
 	struct wl_manifest m;
 	bool has_initrd, has_disk;
 	bool verified; /* its files matched its SBOM since bhd started */
+	/* The key that signed the bundle it was installed from
+	 * (MANIFESTS_DIR/<name>.signer); "" when installed before bhd
+	 * recorded it. */
+	char signer[SIGN_KEY_ID_LEN + 1];
 	enum wl_state state;
 	pid_t pid;
 	int out_fd;
@@ -285,6 +291,18 @@ void report_workload_exited(const struct workload *w);
 void report_sync_failed(const char *why, unsigned failures);
 void report_watchdog_reset(void);
 void report_data_repaired(void);
+/* Key revocation lists (revoked.c): the image's and the fleet's. */
+#define REVOKED_FLEET FLEET_DIR "/revoked.dsse"
+void revoked_load(void);
+/* -1 with "what: signed by key K, revoked by LIST (...)" when key_id is
+ * revoked by either list. */
+int revoked_check(const char *key_id, const char *what, struct bh_error *err);
+/* A list a verified state carried (JSON): checked against the update keys
+ * and stored when it supersedes the held one; an older one is left
+ * out (the log says so); one that would un-revoke a key is refused. */
+int revoked_adopt(const char *json, size_t len, const char *what, struct bh_error *err);
+/* bhctl fleet's lines about them; the length written. */
+size_t revoked_status(char *out, size_t size);
 
 /* Control socket (control.c). */
 int control_open(struct bh_error *err);

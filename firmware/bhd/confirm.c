@@ -35,7 +35,10 @@ static bool workloads_healthy(int64_t now)
 	for (int i = 0; i < WORKLOADS_MAX; i++) {
 		const struct workload *w = &workloads[i];
 
-		if (w->used && workload_enabled(w->m.name) &&
+		/* A workload refused for its revoked key is not the new
+		 * image's failure: an update that brings the revocation
+		 * must still be kept. */
+		if (w->used && workload_enabled(w->m.name) && w->state != WS_REVOKED &&
 		    (w->state != WS_RUNNING || now - w->started_at < BH_UPDATE_HEALTH_SECONDS * 1000LL))
 			return false;
 	}

@@ -80,7 +80,8 @@ struct request {
 
 static const char *state_name(enum wl_state s)
 {
-	static const char *const names[] = {"stopped", "running", "restarting", "failed", "exited"};
+	static const char *const names[] = {"stopped", "running", "restarting",
+					    "failed",  "exited",  "revoked"};
 
 	return names[s];
 }
@@ -118,7 +119,7 @@ static void do_status(struct request *r)
 	snprintf(text, sizeof(text),
 		 "name: %s\nversion: %s\nmode: %s\nstate: %s\npid: %d\nenabled: %s\nruns: %u\n"
 		 "restarts: %u\nuptime: %lld s\nlast exit: %s %d\nmemory: %llu\npids: %u\n"
-		 "network: %s%s\nports: %s\n",
+		 "network: %s%s\nports: %s\nsigned by: %s\n",
 		 w->m.name, w->m.version, w->m.mode == WL_VM ? "vm" : "container",
 		 state_name(w->state), (int)w->pid, workload_enabled(w->m.name) ? "yes" : "no",
 		 w->runs, w->restarts,
@@ -126,7 +127,8 @@ static void do_status(struct request *r)
 		 WIFSIGNALED(w->last_status) ? "signal" : "status",
 		 WIFSIGNALED(w->last_status) ? WTERMSIG(w->last_status) : WEXITSTATUS(w->last_status),
 		 (unsigned long long)w->m.memory, w->m.pids,
-		 w->m.network == WL_NET_ISOLATED ? "isolated" : "none", addr, p ? ports : "-");
+		 w->m.network == WL_NET_ISOLATED ? "isolated" : "none", addr, p ? ports : "-",
+		 w->signer[0] ? w->signer : "not recorded");
 	reply(r->fd, true, text);
 }
 

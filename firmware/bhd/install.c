@@ -11,7 +11,11 @@
  * not (ext4 may otherwise commit the rename before delayed data blocks).
  * Remove undoes it in the other order, the manifest's removal durable
  * before any file goes. At start, anything that lacks its manifest is the
- * remains of an interrupted install and is cleaned up. */
+ * remains of an interrupted install and is cleaned up.
+ *
+ * The id of the key that signed the bundle is kept beside the manifest
+ * (<name>.signer, written before it), so that a key revoked later stops
+ * the workload at its next start (revoked.c, run.c). */
 #include "bhd.h"
 
 #include <bulkhead/bundle.h>
@@ -84,6 +88,14 @@ static int load_one(const char *name, struct bh_error *err)
 	if (rc < 0)
 		return -1;
 	workload_default_limits(&w->m);
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", name);
+	text = bh_read_file(path, SIGN_KEY_ID_LEN + 1, &len, err);
+	if (text && len >= SIGN_KEY_ID_LEN)
+		snprintf(w->signer, sizeof(w->signer), "%.*s", SIGN_KEY_ID_LEN, text);
+	else
+		bhd_log("bhd: %s: no record of the key that signed it (installed before bhd kept "
+			"one): key revocations cannot stop it; install it again", name);
+	free(text);
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/initrd", name);
 	w->has_initrd = access(dir, F_OK) == 0;
 	snprintf(dir, sizeof(dir), WORKLOADS_DIR "/%s/disk.img", name);
@@ -94,7 +106,7 @@ static int load_one(const char *name, struct bh_error *err)
 
 int workload_install(int fd, const char *what, char *name_out, struct bh_error *err)
 {
-	char tmp[256], dir[256], path[256];
+	char tmp[256], dir[256], path[256], signer[SIGN_KEY_ID_LEN + 2];
 	struct wl_manifest m;
 	struct bundle b;
 	struct stat st;
@@ -102,6 +114,10 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 
 	if (bundle_check(fd, what, WORKLOAD_KEYS, &b, err) < 0)
 		return -1;
+	if (revoked_check(b.key_id, what, err) < 0) {
+		bundle_free(&b);
+		return -1;
+	}
 	if (wl_manifest_parse(b.manifest, strlen(b.manifest), "bundle: manifest.json", &m, err) < 0) {
 		bundle_free(&b);
 		return bh_error_wrap(err, "the manifest does not parse");
@@ -150,9 +166,19 @@ int workload_install(int fd, const char *what, char *name_out, struct bh_error *
 		bh_remove_tree(dir);
 		goto out;
 	}
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", m.name);
+	snprintf(signer, sizeof(signer), "%s\n", b.key_id);
+	if (bh_write_atomic(path, signer, strlen(signer), 0644, err) < 0) {
+		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
+		unlink(path);
+		bh_remove_tree(dir);
+		goto out;
+	}
 	/* The manifest last: with it, the workload is installed. */
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", m.name);
 	if (bh_write_atomic(path, b.manifest, strlen(b.manifest), 0644, err) < 0) {
+		snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", m.name);
+		unlink(path);
 		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", m.name);
 		unlink(path);
 		bh_remove_tree(dir);
@@ -186,6 +212,8 @@ int workload_remove(const char *name, struct bh_error *err)
 	if (bh_sync_path(MANIFESTS_DIR, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.stopped", name);
+	unlink(path);
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", name);
 	unlink(path);
 	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
 	unlink(path);
@@ -248,6 +276,17 @@ static void drop_orphan_sbom(const char *name)
 	}
 }
 
+static void drop_orphan_signer(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
+	if (access(path, F_OK) < 0) {
+		snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", name);
+		unlink(path);
+	}
+}
+
 static void load_named(const char *name)
 {
 	struct bh_error err;
@@ -260,6 +299,7 @@ void workloads_load(void)
 {
 	each_name(WORKLOADS_DIR, "", drop_orphan_dir);
 	each_name(SBOM_STORE, ".spdx.json", drop_orphan_sbom);
+	each_name(MANIFESTS_DIR, ".signer", drop_orphan_signer);
 	each_name(MANIFESTS_DIR, ".json", load_named);
 }
 

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
 	fleet_init();
 	report_init();
+	revoked_load();
 	workloads_load();
 	workloads_install_embedded();
 	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);

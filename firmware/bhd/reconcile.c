@@ -7,6 +7,10 @@
  * each before use; and each bundle and update then goes through exactly
  * the checks of `bhctl install` and `bhctl update`.
  *
+ * A state signed by a revoked key is refused; the revocation list a state
+ * carries is adopted first (revoked.c), so that the bundles it lists are
+ * held against it.
+ *
  * Order: the workloads the state lists (a new or changed bundle replaces
  * the installed one only once it has passed every check), then those it
  * does not list are removed, then the firmware. The serial is recorded as
@@ -84,6 +88,11 @@ static int apply_workload(const struct state_workload *sw, const struct sync_fil
 		return bh_error_wrap(err, "workload %s", sw->name);
 	/* Every check of an install, before anything is removed. */
 	if (bundle_check(fd, f->path, WORKLOAD_KEYS, &b, err) < 0) {
+		close(fd);
+		return bh_error_wrap(err, "workload %s", sw->name);
+	}
+	if (revoked_check(b.key_id, f->path, err) < 0) {
+		bundle_free(&b);
 		close(fd);
 		return bh_error_wrap(err, "workload %s", sw->name);
 	}
@@ -196,6 +205,19 @@ int reconcile(const struct sync_result *res, int epfd, char *note, size_t size,
 		         (unsigned long long)res->serial, (unsigned long long)s->serial);
 		goto out;
 	}
+	/* Its signer against the lists held, then against the list it
+	 * carries (signed by an update key, so adopted on its own merit,
+	 * even when the state turns out to be signed by a key it revokes). */
+	if (revoked_check(s->key_id, "the state", err) < 0)
+		goto out;
+	if (s->revocations_len &&
+	    revoked_adopt(s->revocations, s->revocations_len, "the state's revocation list",
+	                  err) < 0) {
+		bh_error_wrap(err, "state serial %llu", (unsigned long long)s->serial);
+		goto out;
+	}
+	if (revoked_check(s->key_id, "the state", err) < 0)
+		goto out;
 	bhd_log("bhd: fleet: applying state serial %llu (%zu workloads%s%s)",
 	        (unsigned long long)s->serial, s->n_workloads, s->has_firmware ? ", firmware " : "",
 	        s->has_firmware ? s->firmware_version : "");

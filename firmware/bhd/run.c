@@ -74,6 +74,12 @@ int workload_start(struct workload *w, int epfd, struct bh_error *err)
 
 	if (w->state == WS_RUNNING)
 		return 0;
+	/* A key revoked since the install: it never starts again. */
+	if (w->signer[0] && revoked_check(w->signer, w->m.name, err) < 0) {
+		w->state = WS_REVOKED;
+		bhd_log("bhd: %s: not started: %s", w->m.name, err->msg);
+		return bh_error_wrap(err, "not started");
+	}
 	if (!w->verified && workload_verify(w, err) < 0) {
 		w->state = WS_FAILED;
 		return -1;
@@ -240,7 +246,8 @@ void workload_stop(struct workload *w, bool disable)
 	if (disable)
 		workload_set_enabled(w->m.name, false);
 	if (w->pid <= 0) {
-		if (w->state == WS_BACKOFF || w->state == WS_FAILED || w->state == WS_EXITED)
+		if (w->state == WS_BACKOFF || w->state == WS_FAILED || w->state == WS_EXITED ||
+		    w->state == WS_REVOKED)
 			w->state = WS_STOPPED;
 		return;
 	}

@@ -441,6 +441,8 @@ int sync_status(char *out, size_t size)
 		OUT("note:        %s\n", sy.note);
 	for (size_t i = 0; i < a->n_failed; i++)
 		OUT("rolled back: update %s\n", a->failed[i]);
+	if (n < size)
+		n += revoked_status(out + n, size - n);
 	if (sy.last_error[0])
 		OUT("last error:  %s (%u failed polls in a row)\n", sy.last_error, sy.failures);
 #undef OUT

@@ -2,8 +2,9 @@
  * `bhctl update --status` shows.
  *
  * Order of an update, so that a power cut at any point leaves the running
- * slot booting: (1) every check, before anything is written: signature,
- * hashes of every member, board, arch, version; (2) the inactive slot's
+ * slot booting: (1) every check, before anything is written: signature
+ * (by an update key no revocation list names), hashes of every member,
+ * board, arch, version; (2) the inactive slot's
  * UKI is removed from the ESP, so no entry names a slot being written;
  * (3) slot.img is streamed into the slot's partition while hashed, then
  * read back and hashed again; (4) the slot's UKI is written to the ESP
@@ -148,6 +149,10 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 	if (update_check(fd, "update", UPDATE_KEYS, board, u.machine, version, allow_downgrade, &b,
 			 &m, err) < 0)
 		return -1;
+	if (revoked_check(b.key_id, "update", err) < 0) {
+		bundle_free(&b);
+		return -1;
+	}
 	snprintf(path, sizeof(path), BH_SLOT_PREFIX "%c", target);
 	if (partition_find(path, dev, sizeof(dev), &bytes, err) < 0)
 		goto out;

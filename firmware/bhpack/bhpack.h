@@ -19,6 +19,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_update(int argc, char **argv);
 int cmd_push(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 
 /* A new device key and its certificate (CN = id, client auth, days long)

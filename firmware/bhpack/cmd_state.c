@@ -40,6 +40,21 @@ static int parse_workload(const char *arg, struct state_workload *w)
 	return split_at_digest(eq + 1, w->version, sizeof(w->version), w->bundle);
 }
 
+/* The signed list, as its file holds it; state_parse checks its form. */
+static int carry_revocations(const char *path, struct state *s, struct bh_error *err)
+{
+	size_t len = 0;
+	char *text = bh_read_file(path, REVOKE_MAX_BYTES, &len, err);
+
+	if (!text)
+		return bh_error_wrap(err, "--revocations");
+	memcpy(s->revocations, text, len);
+	s->revocations[len] = 0;
+	s->revocations_len = len;
+	free(text);
+	return 0;
+}
+
 static int check(const char *path, const struct state_check *c)
 {
 	char *buf = malloc(STATE_MAX_BYTES + 1), exp[21];
@@ -66,9 +81,10 @@ static int check(const char *path, const struct state_check *c)
 	}
 	state_time_format(s->expires, exp);
 	printf("verdict=%s\n%s: group %s, serial %" PRIu64 ", expires %s, poll every %u s, "
-	       "%zu workloads, firmware %s, signed by %s\n",
+	       "%zu workloads, firmware %s, %s revocation list, signed by %s\n",
 	       state_verdict_name(v), path, s->group, s->serial, exp, s->poll_interval,
-	       s->n_workloads, s->has_firmware ? s->firmware_version : "not managed", s->key_id);
+	       s->n_workloads, s->has_firmware ? s->firmware_version : "not managed",
+	       s->revocations_len ? "with a" : "no", s->key_id);
 	rc = EXIT_OK;
 out:
 	if (fd >= 0)
@@ -84,10 +100,12 @@ static void usage(FILE *f)
 	    f, "usage: bhpack state --key KEY.pem --group NAME --serial N\n"
 	       "                    (--expires TIME | --valid-days D) [--issued TIME]\n"
 	       "                    [--poll-interval S] [--firmware VERSION@DIGEST]\n"
-	       "                    [--workload NAME=VERSION@DIGEST ...] -o FILE\n"
+	       "                    [--workload NAME=VERSION@DIGEST ...]\n"
+	       "                    [--revocations LIST] -o FILE\n"
 	       "       bhpack state --check FILE --keys DIR [--group NAME] [--applied-serial N]\n"
 	       "                    [--now TIME]\n"
 	       "TIME is UTC, like 2026-12-06T16:00:00Z. DIGEST is what `bhpack push` printed.\n"
+	       "LIST is a key revocation list signed by `bhpack revoke`: the state carries it.\n"
 	       "--check exits 1 when the device would refuse the state and says why (verdict=).\n");
 }
 
@@ -102,6 +120,7 @@ int cmd_state(int argc, char **argv)
 	                                     {"poll-interval", required_argument, NULL, 'p'},
 	                                     {"firmware", required_argument, NULL, 'f'},
 	                                     {"workload", required_argument, NULL, 'w'},
+	                                     {"revocations", required_argument, NULL, 'r'},
 	                                     {"output", required_argument, NULL, 'o'},
 	                                     {"check", required_argument, NULL, 'c'},
 	                                     {"keys", required_argument, NULL, 'k'},
@@ -109,7 +128,7 @@ int cmd_state(int argc, char **argv)
 	                                     {"now", required_argument, NULL, 'n'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
-	const char *key = NULL, *out = NULL, *checkfile = NULL, *expires = NULL;
+	const char *key = NULL, *out = NULL, *checkfile = NULL, *expires = NULL, *revocations = NULL;
 	struct state_check chk = {.now = (int64_t)time(NULL)};
 	struct state *s = calloc(1, sizeof(*s));
 	char *payload = NULL, *env = NULL;
@@ -166,6 +185,9 @@ int cmd_state(int argc, char **argv)
 			}
 			s->n_workloads++;
 			break;
+		case 'r':
+			revocations = optarg;
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -208,6 +230,10 @@ int cmd_state(int argc, char **argv)
 		goto bad_time;
 	if (valid_days)
 		s->expires = s->issued + (int64_t)valid_days * 86400;
+	if (revocations && carry_revocations(revocations, s, &err) < 0) {
+		bh_error_print(&err, "bhpack state");
+		goto done;
+	}
 	/* Written, then read back with the device's own parser: a state the
 	 * device would refuse is never signed. */
 	if (state_write(s, &payload, &plen, &err) < 0 ||
@@ -217,8 +243,8 @@ int cmd_state(int argc, char **argv)
 		bh_error_print(&err, "bhpack state");
 		goto done;
 	}
-	printf("%s: group %s, serial %" PRIu64 ", %zu workloads, signed\n", out, s->group,
-	       s->serial, s->n_workloads);
+	printf("%s: group %s, serial %" PRIu64 ", %zu workloads%s, signed\n", out, s->group,
+	       s->serial, s->n_workloads, s->revocations_len ? ", a revocation list" : "");
 	rc = EXIT_OK;
 	goto done;
 bad_time:

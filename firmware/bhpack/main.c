@@ -20,6 +20,7 @@ static const struct {
 	{"update", cmd_update, "build a signed firmware update file, or --check one as the device does"},
 	{"push", cmd_push, "publish a bundle, update file or desired state in an OCI registry"},
 	{"state", cmd_state, "write and sign a desired state, or --check one as the device does"},
+	{"revoke", cmd_revoke, "write and sign a key revocation list, or --check one as the device does"},
 	{"provision", cmd_provision, "write a gateway's fleet provisioning onto its disk's ESP"},
 	/* Not listed: drives the registry client as the device does (tests). */
 	{"fetch", cmd_fetch, NULL},

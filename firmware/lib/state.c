@@ -6,6 +6,7 @@
 #include <bulkhead/update.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,12 +189,50 @@ static int parse_workloads(yyjson_val *arr, const char *what, struct state *s, s
 	return 0;
 }
 
+/* The revocation list it carries: kept as JSON for the device to check
+ * its signature (against the update keys, not the state keys); here only
+ * its form. */
+static int parse_revocations(yyjson_val *v, const char *what, struct state *s,
+                             struct bh_error *err)
+{
+	struct revocations *r;
+	char *text, where[512];
+	size_t len = 0;
+	int rc;
+
+	if (!yyjson_is_obj(v))
+		return FAIL("%s: revocations must be a signed revocation list (a JSON object)", what);
+	text = yyjson_val_write(v, 0, &len);
+	if (!text)
+		return bh_error(err, ENOMEM, "%s: revocations", what);
+	if (len > REVOKE_MAX_BYTES) {
+		free(text);
+		return FAIL("%s: revocations is %zu bytes, at most %d", what, len, REVOKE_MAX_BYTES);
+	}
+	r = malloc(sizeof(*r));
+	if (!r) {
+		free(text);
+		return bh_error(err, ENOMEM, "%s: revocations", what);
+	}
+	snprintf(where, sizeof(where), "%s: revocations", what);
+	rc = revoke_read(text, len, where, NULL, r, err);
+	if (rc == 0) {
+		memcpy(s->revocations, text, len);
+		s->revocations[len] = 0;
+		s->revocations_len = len;
+	}
+	free(r);
+	free(text);
+	return rc;
+}
+
 int state_parse(const char *json, size_t len, const char *what, struct state *s,
                 struct bh_error *err)
 {
 	static const char *const keys[] = {"format",   "group",     "serial",
 	                                   "issued",   "expires",   "poll_interval",
-	                                   "firmware", "workloads", NULL};
+	                                   "firmware", "workloads", "revocations",
+	                                   NULL};
 	yyjson_doc *d = yyjson_read(json, len, 0);
 	yyjson_val *root = yyjson_doc_get_root(d), *v, *fw;
 	char format[32];
@@ -247,6 +286,9 @@ int state_parse(const char *json, size_t len, const char *what, struct state *s,
 		goto out;
 	}
 	if (parse_workloads(v, what, s, err) < 0)
+		goto out;
+	v = yyjson_obj_get(root, "revocations");
+	if (v && parse_revocations(v, what, s, err) < 0)
 		goto out;
 	rc = 0;
 out:

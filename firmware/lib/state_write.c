@@ -36,6 +36,17 @@ int state_write(const struct state *s, char **json, size_t *len, struct bh_error
 		yyjson_mut_obj_add_str(d, w, "version", s->workloads[i].version);
 		yyjson_mut_obj_add_str(d, w, "bundle", s->workloads[i].bundle);
 	}
+	if (s->revocations_len) {
+		yyjson_doc *r = yyjson_read(s->revocations, s->revocations_len, 0);
+		yyjson_mut_val *copy = r ? yyjson_val_mut_copy(d, yyjson_doc_get_root(r)) : NULL;
+
+		yyjson_doc_free(r);
+		if (!copy) {
+			yyjson_mut_doc_free(d);
+			return bh_error(err, 0, "write the state: its revocations are not JSON");
+		}
+		yyjson_mut_obj_add_val(d, root, "revocations", copy);
+	}
 	*json = yyjson_mut_write(d, YYJSON_WRITE_PRETTY_TWO_SPACES, len);
 	yyjson_mut_doc_free(d);
 	if (!*json)

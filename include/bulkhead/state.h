@@ -8,16 +8,20 @@
  *    "issued": "2026-12-06T16:00:00Z", "expires": "2026-12-13T16:00:00Z",
  *    "poll_interval": 300,
  *    "firmware": {"version": "0.1.1767225600", "update": "sha256:..."},
- *    "workloads": [{"name": "demo-web", "version": "1.2", "bundle": "sha256:..."}]}
+ *    "workloads": [{"name": "demo-web", "version": "1.2", "bundle": "sha256:..."}],
+ *    "revocations": {<a signed revocation list's DSSE envelope>}}
  *
  * "firmware" is optional (absent: the firmware is not managed by the
  * state); "update" and "bundle" are digests of the artifact manifests
- * that `bhpack push` printed. */
+ * that `bhpack push` printed. "revocations" is optional: a key revocation
+ * list (include/bulkhead/revoke.h) as signed by an update key; the state
+ * only carries it, the device checks its own signature. */
 #ifndef BULKHEAD_STATE_H
 #define BULKHEAD_STATE_H
 
 #include <bulkhead/error.h>
 #include <bulkhead/registry.h>
+#include <bulkhead/revoke.h>
 #include <bulkhead/sign.h>
 
 #include <stddef.h>
@@ -49,6 +53,10 @@ struct state {
 	struct state_workload workloads[STATE_MAX_WORKLOADS];
 	size_t n_workloads;
 	char key_id[SIGN_KEY_ID_LEN + 1]; /* the key that signed it (state_read) */
+	/* The revocation list it carries, as JSON (its format checked, not
+	 * its signature); revocations_len 0 when none. */
+	char revocations[REVOKE_MAX_BYTES + 1];
+	size_t revocations_len;
 };
 
 /* Why a state was refused. */

@@ -17,10 +17,13 @@ state does not list, is removed, the slow one is installed and running;
 `bhctl fleet` shows the registry, the last poll and the applied serial,
 and that telemetry is not provisioned (no broker, no device identity);
 the provisioning has left the ESP for /data/fleet (0600); `bhctl sync`
-polls again (one request, unchanged).
+polls again (one request, unchanged). Then a state carries a key
+revocation list that revokes the workload key: a bundle it signed is
+refused, and the running workload it signed is refused at its next start.
 
 Environment: BH_OUTPUT (a built O folder), BH_TESTS_OUTPUT (scratch).
 """
+import base64
 import json
 import os
 import shutil
@@ -143,8 +146,9 @@ try:
     m.expect(r"init: ready: ", 300)
     m.send("\n")
     m.expect(r"# ", 60)
-    m.shell("mkdir -p /tmp/p && for b in /sys/block/vd*; do [ \"$(cat $b/serial 2>/dev/null)\" = "
-            "payload ] && mount -t squashfs -o ro /dev/${b##*/} /tmp/p; done")
+    mount_payload = ("mkdir -p /tmp/p && for b in /sys/block/vd*; do [ \"$(cat $b/serial "
+                     "2>/dev/null)\" = payload ] && mount -t squashfs -o ro /dev/${b##*/} /tmp/p; done")
+    m.shell(mount_payload)
 
     # While the first sync downloads the slow bundle.
     deadline, seen = time.time() + 120, ""
@@ -222,6 +226,46 @@ try:
     st, o = m.shell("bhctl fleet")
     t.ok("unchanged, 1 requests" in o and front.count("HEAD") == before + 1,
          "the poll of an unchanged state is one HEAD", o)
+
+    # A key revocation list carried by the next state (issue 18), signed
+    # with the update key: it revokes the TEST-ONLY workload key, which
+    # signed every bundle here. The state lists the same bundles, so
+    # nothing is reinstalled; what runs keeps running until its next start.
+    bh("revoke", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-update.key.pem"), "--serial", "1",
+       "--revoke", os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.pub.pem"), "--reason",
+       "e2e: leaked", "-o", p("revoked.dsse"))
+    with open(p("revoked.dsse")) as f:
+        envelope = json.load(f)
+    vendor_id = json.loads(base64.b64decode(envelope["payload"]))["revoked"][0]["key_id"]
+    bh("state", "--key", os.path.join(KEYS, "bulkhead-TEST-ONLY-state.key.pem"), "--group", "lab",
+       "--serial", "2", "--valid-days", "2", "--poll-interval", "300",
+       "--workload", "demo-web=1.0@" + web, "--workload", "demo-vm=1.0@" + vm,
+       "--workload", "slow-app=1.0@" + slow_m, "--revocations", p("revoked.dsse"),
+       "-o", p("s2.state"))
+    bh("push", "--ca", pki.ca, "--user", "gw", "--state", p("s2.state"),
+       "%s/fleet:group-lab" % reg.host)
+    m.shell("bhctl sync")
+    deadline = time.time() + 120
+    while time.time() < deadline and "applied:     serial 2" not in o:
+        time.sleep(2)
+        st, o = m.shell("bhctl fleet")
+    t.ok("applied:     serial 2" in o and "revoked:     1 keys (fleet, serial 1)" in o,
+         "a state carrying a revocation list is applied and bhd holds the list", o)
+    m.shell(mount_payload)  # mounted before the power cut only
+    st, o = m.shell("bhctl install /tmp/p/local-app.bundle", timeout=120)
+    t.ok(st != 0 and "signed by key %s, revoked by /data/fleet/revoked.dsse (serial 1: e2e: leaked)"
+         % vendor_id in o and "installed" not in o,
+         "a bundle signed by the revoked key is refused, naming the key, the list and the reason",
+         o)
+    st, o = m.shell("bhctl list | grep slow-app; bhctl stop slow-app; bhctl start slow-app")
+    t.ok("running" in o.split("\n")[0] and st != 0 and
+         "slow-app: signed by key %s, revoked by /data/fleet/revoked.dsse" % vendor_id in o,
+         "the installed workload signed by it ran on, and is refused at its next start", o)
+    st, o = m.shell("bhctl list | grep slow-app; grep 'bhd: slow-app: not started' "
+                    "/run/log/bhd.log; ls /data/fleet/revoked.dsse")
+    t.ok("revoked" in o.split("\n")[0] and "not started: slow-app: signed by key %s" % vendor_id
+         in o and "/data/fleet/revoked.dsse" in o.split("\n")[-1],
+         "bhctl list shows it revoked, bhd's log says why; the list is stored on /data", o)
     m.shell("sync")
     m.qmp("quit")
     m.wait_exit(30)

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Bad input to the build gets a clear error and leaves nothing behind:
 an unknown board, a broken .config, a missing host tool, a TEST-ONLY key
-in a configuration that does not allow them, a download that fails or has
+in a configuration that does not allow them, a revocation list not signed
+by an update key, a download that fails or has
 the wrong hash, a corrupted file in the download cache.
 
 Runs on the build host in temporary folders; never touches the real cache.
@@ -171,6 +172,44 @@ os_release = open(o + "/build/parts/bulkhead-base-files/etc/os-release").read() 
 t.ok(p.returncode == 0 and 'VARIANT="TEST KEYS"\n' in os_release and "BH_ALLOW_TEST_KEYS=y" in p.stdout,
      "qemu_x86_64_defconfig allows the TEST-ONLY keys: os-release says VARIANT=\"TEST KEYS\", "
      "make says so", p.stdout + p.stderr + os_release)
+
+# A revocation list in the image (BH_REVOKED_KEYS): one signed by an update
+# key lands at /etc/bulkhead/keys/revoked.dsse; one signed by another key
+# stops the build, naming the symbol and file, with no base files left.
+p = make("O=" + o, "host-bhpack")
+bhp = o + "/host/bin/bhpack"
+
+
+def revocations(key, name):
+    subprocess.run([bhp, "revoke", "--key", os.path.join(KEYS, key), "--serial", "1", "--revoke",
+                    os.path.join(KEYS, "bulkhead-TEST-ONLY-vendor.pub.pem"), "-o",
+                    os.path.join(tmp, name)], check=True, capture_output=True)
+    return os.path.join(tmp, name)
+
+
+def with_revocations(path):
+    with open(o + "/.config") as f:
+        lines = [x for x in f.read().splitlines() if not x.startswith("BH_REVOKED_KEYS=")]
+    with open(o + "/.config", "w") as f:
+        f.write("\n".join(lines + ['BH_REVOKED_KEYS="%s"' % path]) + "\n")
+    return base_files(o)
+
+
+good = revocations("bulkhead-TEST-ONLY-update.key.pem", "revoked-good.dsse")
+p = with_revocations(good)
+shipped = o + "/build/parts/bulkhead-base-files/etc/bulkhead/keys/revoked.dsse"
+t.ok(p.returncode == 0 and os.path.exists(shipped) and open(shipped).read() == open(good).read(),
+     "BH_REVOKED_KEYS signed by an update key is shipped as /etc/bulkhead/keys/revoked.dsse",
+     p.stderr)
+bad = revocations("bulkhead-TEST-ONLY-vendor.key.pem", "revoked-by-vendor.dsse")
+p = with_revocations(bad)
+t.ok(p.returncode != 0 and "BH_REVOKED_KEYS: %s is refused" % bad in p.stderr
+     and "unknown key" in p.stderr and not os.path.exists(o + "/build/parts/bulkhead-base-files"),
+     "BH_REVOKED_KEYS signed by the workload key stops the build, naming the file; no base files",
+     p.stderr)
+p = with_revocations(os.path.join(tmp, "no-such-list.dsse"))
+t.ok(p.returncode != 0 and "BH_REVOKED_KEYS: %s does not exist" % os.path.join(tmp, "no-such-list.dsse")
+     in p.stderr, "a BH_REVOKED_KEYS that does not exist is named", p.stderr)
 
 # Downloads, against a local HTTP server and a private cache.
 srv_dir = os.path.join(tmp, "srv")

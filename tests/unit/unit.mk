@@ -35,10 +35,11 @@ UNIT_LIB := $(UNIT_BUILD_DIR)/lib/libbulkhead-asan.a
 $(eval $(call libbulkhead-variant,$(UNIT_BUILD_DIR)/lib,gcc $(UNIT_CFLAGS),$(UNIT_LIB)))
 
 # $(1): test name, $(2): extra sources (absolute), $(3): extra host packages,
-# $(4): the program's folder (for its private headers).
+# $(4): the program's folder (for its private headers; a change there
+# rebuilds the test, which may #include one of its files).
 define unit-test
 UNIT_TESTS += $(UNIT_BUILD_DIR)/$(1)
-$(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(UNIT_LIB) $(2) \
+$(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(UNIT_LIB) $(2) $(if $(4),$(wildcard $(4)/*.[ch])) \
 		$(TOPDIR)/tests/unit/tap.h $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
 		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(UNIT_HOST_LIBS) $(3),host-$(p))
 	$$(Q)mkdir -p $$(@D)
