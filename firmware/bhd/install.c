@@ -265,26 +265,32 @@ static void drop_orphan_dir(const char *name)
 	}
 }
 
-static void drop_orphan_sbom(const char *name)
+/* Removes a file kept beside an installed workload's manifest (its SBOM,
+ * its signer) when that workload has no manifest: a power cut between the
+ * two writes, or a remove that did not finish. */
+static void drop_unless_installed(const char *name, const char *file)
 {
 	char path[512];
 
 	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
-	if (access(path, F_OK) < 0) {
-		snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
-		unlink(path);
-	}
+	if (access(path, F_OK) < 0)
+		unlink(file);
+}
+
+static void drop_orphan_sbom(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), SBOM_STORE "/%s.spdx.json", name);
+	drop_unless_installed(name, path);
 }
 
 static void drop_orphan_signer(const char *name)
 {
 	char path[512];
 
-	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.json", name);
-	if (access(path, F_OK) < 0) {
-		snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", name);
-		unlink(path);
-	}
+	snprintf(path, sizeof(path), MANIFESTS_DIR "/%s.signer", name);
+	drop_unless_installed(name, path);
 }
 
 static void load_named(const char *name)
