@@ -31,13 +31,17 @@ bool bhc_cgroup2_available(void)
 }
 
 /* The container's cgroup relative to the cgroup root ("workloads/web"):
- * linux.cgroupsPath when given (it must lie inside the delegated subtree),
- * /workloads/<id> otherwise. */
+ * linux.cgroupsPath when given, /workloads/<id> otherwise. bhc only ever
+ * makes cgroups inside the subtree init delegates to workloads: an
+ * absolute path outside it (containerd writes /default/<id>) is placed
+ * below /workloads, with a warning, so that such configs run unchanged
+ * and still never reach the host's own cgroups. */
 int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
                     struct bh_error *err)
 {
 	const char *p = cfg->cgroups_path;
 	const char *prefix = BHC_CGROUP_DELEGATED "/";
+	bool nested = false;
 	int n;
 
 	if (!p || !*p)
@@ -46,17 +50,25 @@ int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, siz
 		n = snprintf(out, len, "%s%s", prefix + 1, p);
 	else if (!strncmp(p, prefix, strlen(prefix)) && p[strlen(prefix)])
 		n = snprintf(out, len, "%s", p + 1);
-	else
-		return bh_error(
-		    err, 0,
-		    "$.linux.cgroupsPath: '%s' is outside %s (the subtree delegated to workloads)",
-		    p, BHC_CGROUP_DELEGATED);
+	else if (!strcmp(p, BHC_CGROUP_DELEGATED) || !strcmp(p, prefix))
+		return bh_error(err, 0,
+		                "$.linux.cgroupsPath: '%s' is the subtree delegated to workloads "
+		                "itself, not a container's cgroup",
+		                p);
+	else {
+		n = snprintf(out, len, "%s%s", prefix + 1, p + 1);
+		nested = true;
+	}
 	if (n < 0 || (size_t)n >= len)
 		return bh_error(err, 0, "$.linux.cgroupsPath: too long");
 	if (strstr(out, "/../") || strstr(out, "/./") || strstr(out, "//") ||
 	    out[strlen(out) - 1] == '/' || !strcmp(out + strlen(out) - 3, "/.."))
 		return bh_error(err, 0, "$.linux.cgroupsPath: '%s' is not a plain path",
 		                p ? p : out);
+	if (nested)
+		bhc_warn(cfg, "$.linux.cgroupsPath",
+		         "'%s' is outside %s (the subtree delegated to workloads): placed at /%s", p,
+		         BHC_CGROUP_DELEGATED, out);
 	return 0;
 }
 

@@ -41,15 +41,8 @@ sys.path.insert(0, os.path.join(TOP, "tests", "escape"))
 from tap import Tap  # noqa: E402
 import bhctest  # noqa: E402
 
-FIXTURES = os.path.join(TOP, "tests", "fixtures", "oci")
-CONFIGS = ("runc-spec.json", "ctr-spec.json")
-# The rules containerd's WithDefaultUnixDevices adds to every container
-# `ctr run` makes (`ctr oci spec` prints the spec before them).
-CTR_RUN_DEVICES = [{"allow": True, "type": "c", "major": a, "minor": b, "access": "rwm"}
-                   for a, b in ((1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 1))] + [
-    {"allow": True, "type": "c", "major": 136, "access": "rwm"},
-    {"allow": True, "type": "c", "major": 5, "minor": 2, "access": "rwm"},
-    {"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]
+CONFIGS = bhctest.OCI_FIXTURES
+CTR_RUN_DEVICES = bhctest.CTR_RUN_DEVICES
 KILL_RUNS = 100
 
 t = Tap()
@@ -69,9 +62,7 @@ cgroup2 = subprocess.run(["stat", "-f", "-c", "%T", "/sys/fs/cgroup"], capture_o
                          text=True).stdout.strip() == "cgroup2fs" and os.path.isdir("/sys/fs/cgroup/workloads")
 
 
-def fixture(name):
-    with open(os.path.join(FIXTURES, name)) as f:
-        return json.load(f)
+fixture = bhctest.oci_fixture
 
 
 def bundle(name, cfg, rootfs, args):

@@ -110,9 +110,22 @@ int main(void)
 		       !strcmp(rel, "workloads/web"),
 		   "cgroupsPath under /workloads: %s", rel);
 		cfg.cgroups_path = "/system/evil";
+		bhc_warn_set_sink(count_warning);
+		n_warnings = 0;
+		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) == 0 &&
+		       !strcmp(rel, "workloads/system/evil") && n_warnings == 1 &&
+		       strstr(last_warning, "$.linux.cgroupsPath: '/system/evil' is outside "
+		                            "/workloads") &&
+		       strstr(last_warning, "placed at /workloads/system/evil"),
+		   "cgroupsPath outside /workloads: placed below it, with a warning: %s", rel);
+		bhc_warn_set_sink(NULL);
+		cfg.cgroups_path = "/workloads";
 		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) < 0 &&
-		       strstr(err.msg, "outside /workloads"),
-		   "cgroupsPath outside /workloads refused: %s", err.msg);
+		       strstr(err.msg, "delegated to workloads itself"),
+		   "cgroupsPath /workloads itself refused: %s", err.msg);
+		cfg.cgroups_path = "/../system";
+		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) < 0,
+		   "cgroupsPath /../system refused");
 		cfg.cgroups_path = "/workloads/../system";
 		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) < 0,
 		   "cgroupsPath with .. refused");
