@@ -67,8 +67,8 @@ int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, siz
 		                p ? p : out);
 	if (nested)
 		bhc_warn(cfg, "$.linux.cgroupsPath",
-		         "'%s' is outside %s (the subtree delegated to workloads): placed at /%s", p,
-		         BHC_CGROUP_DELEGATED, out);
+		         "'%s' is outside %s (the subtree delegated to workloads): placed at /%s",
+		         p, BHC_CGROUP_DELEGATED, out);
 	return 0;
 }
 
@@ -124,8 +124,8 @@ static int write_cpuset_io_hugetlb(int fd, const struct bhc_config *cfg, struct 
 	for (size_t i = 0; i < cfg->n_io_max; i++) {
 		const struct bhc_io_max *m = &cfg->io_max[i];
 
-		snprintf(v, sizeof(v), "%lld:%lld %s=%llu", (long long)m->major, (long long)m->minor,
-		         m->key, (unsigned long long)m->rate);
+		snprintf(v, sizeof(v), "%lld:%lld %s=%llu", (long long)m->major,
+		         (long long)m->minor, m->key, (unsigned long long)m->rate);
 		if (write_at(fd, "io.max", v, err) < 0)
 			return bh_error_wrap(err, "$.linux.resources.blockIO: %s", v);
 	}

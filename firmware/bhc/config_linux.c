@@ -104,7 +104,8 @@ static void warn_memory_v1(yyjson_val *mem, struct bhc_config *cfg)
 
 	for (size_t i = 0; i < sizeof(dropped) / sizeof(*dropped); i++)
 		if (yyjson_obj_get(mem, dropped[i].name))
-			bhc_warn(cfg, json_at(&p, "$.linux.resources.memory.", "%s", dropped[i].name),
+			bhc_warn(cfg,
+			         json_at(&p, "$.linux.resources.memory.", "%s", dropped[i].name),
 			         "ignored: %s", dropped[i].why);
 }
 
@@ -117,8 +118,9 @@ static int parse_memory(yyjson_val *mem, struct bhc_config *cfg, struct bh_error
 	/* The OOM killer cannot be turned off on cgroup v2; false is the
 	 * default and asks for nothing. */
 	if ((v = yyjson_obj_get(mem, "disableOOMKiller")) && !yyjson_is_false(v))
-		return bh_error(err, 0, "$.linux.resources.memory.disableOOMKiller: not supported by "
-		                        "bhc (cgroup v2 cannot disable the OOM killer)");
+		return bh_error(err, 0,
+		                "$.linux.resources.memory.disableOOMKiller: not supported by "
+		                "bhc (cgroup v2 cannot disable the OOM killer)");
 	warn_memory_v1(mem, cfg);
 	if ((v = yyjson_obj_get(mem, "limit")) &&
 	    json_i64(v, "$.linux.resources.memory.limit", &cfg->memory_max, err) < 0)
@@ -142,14 +144,13 @@ static int parse_memory(yyjson_val *mem, struct bhc_config *cfg, struct bh_error
 
 /* cpuset.cpus and cpuset.mems take lists like "0-3,6": the kernel checks
  * the numbers, bhc only the characters, so nothing else reaches the file. */
-static int parse_cpu_list(yyjson_val *v, const char *path, const char **out,
-                          struct bh_error *err)
+static int parse_cpu_list(yyjson_val *v, const char *path, const char **out, struct bh_error *err)
 {
 	if (json_string(v, path, out, err) < 0)
 		return -1;
 	if (strspn(*out, "0123456789,-") != strlen(*out))
-		return bh_error(err, 0, "%s: '%s' is not a list of numbers and ranges (0-3,6)", path,
-		                *out);
+		return bh_error(err, 0, "%s: '%s' is not a list of numbers and ranges (0-3,6)",
+		                path, *out);
 	if (!**out)
 		*out = NULL; /* empty: every cpu, as if not given */
 	return 0;
@@ -238,20 +239,24 @@ static int parse_device_rules(yyjson_val *list, struct bhc_config *cfg, struct b
 
 		json_at(&p, "$.linux.resources.devices", "[%zu]", i);
 		if (json_object(v, p.s, err) < 0 ||
-		    json_bool(yyjson_obj_get(v, "allow"), json_at(&q, p.s, ".allow"), &allow, err) < 0)
+		    json_bool(yyjson_obj_get(v, "allow"), json_at(&q, p.s, ".allow"), &allow, err) <
+		        0)
 			return -1;
 		if (yyjson_obj_get(v, "type") &&
-		    json_string(yyjson_obj_get(v, "type"), json_at(&q, p.s, ".type"), &type, err) < 0)
+		    json_string(yyjson_obj_get(v, "type"), json_at(&q, p.s, ".type"), &type, err) <
+		        0)
 			return -1;
 		if (yyjson_obj_get(v, "access") &&
 		    json_string(yyjson_obj_get(v, "access"), json_at(&q, p.s, ".access"), &access,
 		                err) < 0)
 			return -1;
 		if (yyjson_obj_get(v, "major") &&
-		    json_i64(yyjson_obj_get(v, "major"), json_at(&q, p.s, ".major"), &major, err) < 0)
+		    json_i64(yyjson_obj_get(v, "major"), json_at(&q, p.s, ".major"), &major, err) <
+		        0)
 			return -1;
 		if (yyjson_obj_get(v, "minor") &&
-		    json_i64(yyjson_obj_get(v, "minor"), json_at(&q, p.s, ".minor"), &minor, err) < 0)
+		    json_i64(yyjson_obj_get(v, "minor"), json_at(&q, p.s, ".minor"), &minor, err) <
+		        0)
 			return -1;
 		if (strcmp(type, "a") && strcmp(type, "c") && strcmp(type, "b"))
 			return bh_error(err, 0, "%s.type: '%s' is not a, c or b", p.s, type);
@@ -264,7 +269,10 @@ static int parse_device_rules(yyjson_val *list, struct bhc_config *cfg, struct b
 			return bh_error(err, 0,
 			                "%s: allowing every %sdevice is not supported by bhc (it "
 			                "gives no host device to a container)",
-			                p.s, !strcmp(type, "a") ? "" : !strcmp(type, "c") ? "char " : "block ");
+			                p.s,
+			                !strcmp(type, "a")   ? ""
+			                : !strcmp(type, "c") ? "char "
+			                                     : "block ");
 		if (major < 0)
 			snprintf(dev, sizeof(dev), "%s *:*", type);
 		else if (minor < 0)
@@ -272,11 +280,12 @@ static int parse_device_rules(yyjson_val *list, struct bhc_config *cfg, struct b
 		else
 			snprintf(dev, sizeof(dev), "%s %lld:%lld", type, (long long)major,
 			         (long long)minor);
-		bhc_warn(cfg, p.s,
-		         "allow %s %s has no effect: bhc has no device cgroup and creates no such "
-		         "node (its /dev holds only null, zero, full, random, urandom, tty, ptmx and "
-		         "pts; mknod is impossible in the user namespace)",
-		         dev, access);
+		bhc_warn(
+		    cfg, p.s,
+		    "allow %s %s has no effect: bhc has no device cgroup and creates no such "
+		    "node (its /dev holds only null, zero, full, random, urandom, tty, ptmx and "
+		    "pts; mknod is impossible in the user namespace)",
+		    dev, access);
 	}
 	return 0;
 }
@@ -303,11 +312,12 @@ static int parse_throttles(yyjson_val *bio, const char *name, const char *key,
 			return bh_error(err, 0, "$.linux.resources.blockIO: more than %d throttles",
 			                BHC_MAX_IO_LIMITS);
 		if (json_object(v, q.s, err) < 0 ||
-		    json_i64(yyjson_obj_get(v, "major"), json_at(&r, q.s, ".major"), &m->major, err) <
-		        0 ||
-		    json_i64(yyjson_obj_get(v, "minor"), json_at(&r, q.s, ".minor"), &m->minor, err) <
-		        0 ||
-		    json_u64(yyjson_obj_get(v, "rate"), json_at(&r, q.s, ".rate"), &m->rate, err) < 0)
+		    json_i64(yyjson_obj_get(v, "major"), json_at(&r, q.s, ".major"), &m->major,
+		             err) < 0 ||
+		    json_i64(yyjson_obj_get(v, "minor"), json_at(&r, q.s, ".minor"), &m->minor,
+		             err) < 0 ||
+		    json_u64(yyjson_obj_get(v, "rate"), json_at(&r, q.s, ".rate"), &m->rate, err) <
+		        0)
 			return -1;
 		if (m->major < 0 || m->minor < 0)
 			return bh_error(err, 0, "%s: major and minor must not be negative", q.s);
@@ -373,14 +383,14 @@ static int parse_hugepages(yyjson_val *list, struct bhc_config *cfg, struct bh_e
 		if (json_object(v, p.s, err) < 0 ||
 		    json_string(yyjson_obj_get(v, "pageSize"), json_at(&q, p.s, ".pageSize"),
 		                &h->page_size, err) < 0 ||
-		    json_u64(yyjson_obj_get(v, "limit"), json_at(&q, p.s, ".limit"), &h->limit, err) <
-		        0)
+		    json_u64(yyjson_obj_get(v, "limit"), json_at(&q, p.s, ".limit"), &h->limit,
+		             err) < 0)
 			return -1;
 		digits = strspn(h->page_size, "0123456789");
 		if (!digits || digits > 6 || !strchr("KMG", h->page_size[digits]) ||
 		    !h->page_size[digits] || strcmp(h->page_size + digits + 1, "B"))
-			return bh_error(err, 0, "%s.pageSize: '%s' is not a size like 2MB or 1GB", p.s,
-			                h->page_size);
+			return bh_error(err, 0, "%s.pageSize: '%s' is not a size like 2MB or 1GB",
+			                p.s, h->page_size);
 	}
 	cfg->n_hugetlb = max;
 	return 0;

@@ -424,7 +424,8 @@ int bhc_start(const char *root, const char *id, struct bh_error *err)
 		while ((n = poll(&p, 1, 30000)) < 0 && errno == EINTR)
 			;
 		if (n == 0)
-			r = bh_error(err, ETIMEDOUT, "container '%s' did not start its program", id);
+			r = bh_error(err, ETIMEDOUT, "container '%s' did not start its program",
+			             id);
 		else if (n < 0)
 			r = bh_error(err, errno, "wait for container '%s' to start", id);
 		else if (read(p.fd, &c, 1) == 1)

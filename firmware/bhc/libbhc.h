@@ -146,8 +146,8 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
  * errors: "$.linux.resources.memory.kernel". */
 typedef void (*bhc_warn_sink)(const char *line);
 void bhc_warn_set_sink(bhc_warn_sink fn);
-__attribute__((format(printf, 3, 4))) void bhc_warn(const struct bhc_config *cfg,
-                                                    const char *field, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void bhc_warn(const struct bhc_config *cfg, const char *field,
+                                                    const char *fmt, ...);
 
 /* rlimits.c */
 int bhc_rlimit_from_name(const char *name);

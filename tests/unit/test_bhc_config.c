@@ -194,7 +194,8 @@ int main(void)
 	    "$.linux.resources.hugepageLimits[0].pageSize: '2XB' is not a size", "a bad page size");
 	bad("\"linux\": {\"resources\": {\"devices\": [{\"allow\": true, \"type\": \"b\", "
 	    "\"access\": \"rwm\"}]}}",
-	    "$.linux.resources.devices[0]: allowing every block device", "allowing every block device");
+	    "$.linux.resources.devices[0]: allowing every block device",
+	    "allowing every block device");
 	bad("\"linux\": {\"resources\": {\"devices\": [{\"allow\": true, \"access\": "
 	    "\"rwm\"}]}}",
 	    "allowing every device", "allowing every device");
@@ -217,8 +218,8 @@ int main(void)
 	        "\"minor\": 200, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"b\", "
 	        "\"access\": \"m\"}]}}") == 0 &&
 	       n_warnings == 2 && strstr(last_warning, "devices[3]") &&
-	       strstr(last_warning, "bhc: warning: /bundle/config.json: $.linux.resources.devices[2]") ==
-	           NULL,
+	       strstr(last_warning,
+	              "bhc: warning: /bundle/config.json: $.linux.resources.devices[2]") == NULL,
 	   "allow rules for devices bhc does not create: accepted, one warning each (%d): %s: %s",
 	   n_warnings, err.msg, last_warning);
 	n_warnings = 0;
