@@ -108,7 +108,7 @@ oci_bundle("memv1", "runc-spec.json", "rootfs", ["true"], lambda c: (no_terminal
 oci_bundle("reservation", "runc-spec.json", "rootfs", ["sleep", "100"], lambda c: (no_terminal(c), c["linux"][
     "resources"].update(memory={"reservation": 16 << 20})))
 CGROUP_WANTS = (("cpuset", "cpu.cpus", "cpuset.cpus", "0", lambda r: r.update(cpu={"cpus": "0"})),
-                ("io", "blockIO.weight", "io.weight", "default 5000", lambda r: r.update(blockIO={"weight": 500})),
+                ("io", "blockIO.weight", "io.weight", "default 4950", lambda r: r.update(blockIO={"weight": 500})),
                 ("hugetlb", "hugepageLimits", "hugetlb.2MB.max", str(2 << 20),
                  lambda r: r.update(hugepageLimits=[{"pageSize": "2MB", "limit": 2 << 20}])))
 for ctl, _, _, _, edit in CGROUP_WANTS:
@@ -256,7 +256,8 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
          in o and "placed at /workloads/system/evil" in o,
          "a cgroupsPath outside /workloads is placed below it, with a warning", o)
     st, after = m.shell("test -e /sys/fs/cgroup/system/evil && echo evil-made; "
-                        "test -e /sys/fs/cgroup/workloads/system && echo nested-left; "
+                        "test -e /sys/fs/cgroup/workloads/system/evil && echo nested-left; "
+                        "rmdir /sys/fs/cgroup/workloads/system; "  # the level above it stays, as for any nested path
                         "test -e /sys/fs/cgroup/system && echo system-exists; echo ok")
     t.ok("evil-made" not in after and "nested-left" not in after
          and ("system-exists" in after) == ("system-exists" in before),
@@ -323,7 +324,7 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
     st, o = m.shell(
         "ok=0; exe=0; i=0; while [ $i -lt 100 ]; do i=$((i+1)); "
         "bhc create --bundle %sterm t$i </dev/null >/tmp/term.out 2>&1; bhc start t$i; "
-        "pid=$(bhc state t$i | sed -n 's/.*\"pid\": *\([0-9]*\).*/\1/p'); "
+        "pid=$(bhc state t$i | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
         "case \"$(readlink /proc/$pid/exe)\" in */sigterm-ready) exe=$((exe+1));; esac; "
         "bhc kill t$i TERM; n=0; while [ $n -lt 100 ] && ! grep -q term /tmp/term.out; do sleep 0.1; "
         "n=$((n+1)); done; grep -q term /tmp/term.out && ok=$((ok+1)); bhc delete --force t$i; done; "
