@@ -280,7 +280,8 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
             # missing mount targets yet, on a rootfs owned by host root
             # (Permission denied) or, as here, a read-only one.
             if "status=4" not in o and rootfs == "bare" and re.search(r"create /\w+ in the rootfs: ", o):
-                t.skip(what, "mount targets are not created yet (issue 20 item 3): " + o[-300:])
+                t.skip(what, "mount targets are not created yet (issue 20 item 3): " +
+                       "; ".join(l for l in o.splitlines()[-3:] if l.strip()))
             else:
                 t.ok("status=4" in o and "conformance-" + name in o, what, o[-800:])
             warns = [l for l in o.splitlines() if "bhc: warning: " in l]

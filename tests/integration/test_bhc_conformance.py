@@ -106,7 +106,7 @@ for conf in CONFIGS:
         what = "%s runs unchanged on a rootfs %s the usual mount points" % (conf, label)
         if rc != 4 and label == "without" and re.search(r"create /\w+ in the rootfs: ", e):
             # Issue 20 item 3 (missing mount targets), on branch oci20b.
-            t.skip(what, "mount targets are not created yet (issue 20 item 3): " + e.strip())
+            t.skip(what, "mount targets are not created yet (issue 20 item 3): " + "; ".join(e.split("\n")).strip("; "))
         else:
             t.ok(rc == 4 and "conformance-%s" % name in o, what, "status %d\n%s%s" % (rc, o, e))
         t.ok(not warnings(e), "%s (%s mount points): no warning, nothing in it is dropped" % (conf, label), e)
