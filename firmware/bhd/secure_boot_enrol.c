@@ -182,9 +182,10 @@ static int enrol_files_remove(const char *esp, char *removed, size_t size, struc
 		return rc;
 	/* Anything else a vendor put beside them stays, and so do the
 	 * folders holding it. */
-	if ((rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST) ||
-	    (rmdir(keys) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST))
-		return bh_error(err, errno, "remove %s", errno == ENOTEMPTY ? keys : dir);
+	if (rmdir(dir) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		return bh_error(err, errno, "remove %s", dir);
+	if (rmdir(keys) < 0 && errno != ENOENT && errno != ENOTEMPTY && errno != EEXIST)
+		return bh_error(err, errno, "remove %s", keys);
 	if (esp_sync(loader) < 0)
 		return bh_error(err, errno, "sync %s", loader);
 	return 0;
@@ -233,6 +234,10 @@ void secure_boot_enrol_settle(void)
 	if (access("/sys/firmware/efi", F_OK) < 0)
 		return; /* not started by UEFI firmware: no variables, no ESP of ours */
 	known = secure_boot_state_read(&s, &state_err) == 0;
+	/* UEFI: a firmware without Secure Boot has no SecureBoot variable. */
+	if (!known && state_err.code == ENOENT && strstr(state_err.msg, "/SecureBoot-"))
+		snprintf(state_err.msg, sizeof(state_err.msg),
+		         "the firmware has no Secure Boot (no SecureBoot variable)");
 	if (esp_mount(&err) < 0)
 		return; /* not booted from disk.img */
 	enrol_files_settle(&s, known ? NULL : state_err.msg, ESP_MOUNT);
