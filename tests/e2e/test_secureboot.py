@@ -183,7 +183,9 @@ REMOVED = r"bhd: secure boot: on \(SecureBoot 1, SetupMode 0\): removed the enro
 
 
 def files_removed(m):
-    hit = m.expect(REMOVED, 120)
+    # Before or after init's ready line: searched from the start (one
+    # kernel ran in this QEMU).
+    hit = m.expect(REMOVED, 120, since=0)
     names = hit.group(1).decode().split()
     return names[:1] == ["PK.auth"] and sorted(names) == ["KEK.auth", "PK.auth", "db.auth"], \
         "bhd removed %s (PK.auth first, then KEK.auth and db.auth)" % names
@@ -345,9 +347,9 @@ KEPT = r"bhd: secure boot: off \(SecureBoot 0, SetupMode 1\): the 3 key files in
 
 
 def files_kept(m):
-    m.expect(r"Linux version ", 240)
-    m.expect(KEPT, 180)
-    m.expect(r"init: ready: ", 180)
+    linux = m.expect(r"Linux version ", 240)
+    m.expect(KEPT, 180, since=linux.start())
+    m.expect(r"init: ready: ", 180, since=linux.start())
     sb = re.findall(r"secureboot: [^\r\n]*", m.text())
     return set(sb) == {"secureboot: Secure boot disabled"} and not re.search(ENROLL, m.text()), \
         "the kernel reports %s" % (sb or "nothing")
