@@ -11,7 +11,8 @@
 ################################################################################
 
 DISK_DIR := $(BUILD_DIR)/disk
-# SECURE_BOOT_KEY and SECURE_BOOT_CERT come from rootfs/keys.mk.
+# SECURE_BOOT_KEY, SECURE_BOOT_CERT and SECURE_BOOT_ENROLL_* come from
+# rootfs/keys.mk.
 # binutils' plain objcopy on x86_64 writes no pei-aarch64.
 DISK_OBJCOPY := $(if $(filter aarch64,$(BH_ARCH)),aarch64-linux-gnu-objcopy,objcopy)
 # The kernel command line of the UKIs: the board's, with the root from
@@ -20,12 +21,13 @@ DISK_CMDLINE = $(filter-out root=%,$(KERNEL_CMDLINE))
 
 $(DISK_DIR)/.stamp: $(IMAGES_DIR)/rootfs.squashfs $(LINUX_PREFIX)/.published $(SYSTEMD_BOOT_PREFIX)/.published \
 		$(TOPDIR)/rootfs/mkdisk.sh $(TOPDIR)/rootfs/disk.mk $(CONFIG_FILE) $(IMAGE_VERSION_FILE) \
-		$(SECURE_BOOT_KEY) $(SECURE_BOOT_CERT) $(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline)
+		$(SECURE_BOOT_KEY) $(SECURE_BOOT_CERT) $(SECURE_BOOT_ENROLL_FILES) \
+		$(TOPDIR)/board/common/cmdline $(wildcard $(BOARD_DIR)/cmdline)
 	@echo ">>> disk: disk.img $(BH_IMAGE_VERSION)"
 	$(Q)ARCH=$(BH_ARCH) KERNEL=$(LINUX_PREFIX)/$(KERNEL_IMAGE) ROOTFS=$(IMAGES_DIR)/rootfs.squashfs \
 		SDBOOT=$(SYSTEMD_BOOT_EFI) STUB=$(SYSTEMD_BOOT_STUB) OBJCOPY=$(DISK_OBJCOPY) \
 		CMDLINE='$(DISK_CMDLINE)' VERSION='$(BH_IMAGE_VERSION)' SEED='bulkhead/$(BH_BOARD_NAME)' \
-		SB_KEY=$(SECURE_BOOT_KEY) SB_CERT=$(SECURE_BOOT_CERT) \
+		SB_KEY=$(SECURE_BOOT_KEY) SB_CERT=$(SECURE_BOOT_CERT) SB_ENROLL_DIR='$(SECURE_BOOT_ENROLL_DIR)' \
 		HALT_INIT=$(ROOTFS_DIR)/sbin/init \
 		ESP_MIB=$(BH_DISK_ESP_MIB) SLOT_MIB=$(BH_DISK_SLOT_MIB) DATA_MIB=$(BH_DISK_DATA_MIB) \
 		$(TOPDIR)/rootfs/mkdisk.sh $(DISK_DIR)

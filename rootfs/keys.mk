@@ -3,8 +3,9 @@
 # one folder per trust root (/etc/bulkhead/keys/{workloads,updates,state}),
 # the signed list of revoked keys (BH_REVOKED_KEYS, checked against the
 # update keys when the image is assembled: rootfs/rootfs.mk),
-# and the private keys that sign the baked workloads, the update files and
-# what Secure Boot checks.
+# the private keys that sign the baked workloads, the update files and
+# what Secure Boot checks, and the Secure Boot keys disk.img enrols on
+# first boot (BH_SECURE_BOOT_ENROLL).
 #
 # None may be one of the TEST-ONLY keys of board/common/keys, recognised by
 # its public key (support/test-keys.py, board/common/keys/TEST-ONLY-keys.sha256),
@@ -29,6 +30,12 @@ $(if $(FLEET_BROKER_CA),$(if $(wildcard $(FLEET_BROKER_CA)),,$(error BH_FLEET_BR
 # Not a key, but like the CAs a file the image carries under /etc/bulkhead/fleet.
 FLEET_ADVISORIES := $(if $(call qstrip,$(BH_FLEET_ADVISORIES)),$(call keypath,$(call qstrip,$(BH_FLEET_ADVISORIES))))
 $(if $(FLEET_ADVISORIES),$(if $(wildcard $(FLEET_ADVISORIES)),,$(error BH_FLEET_ADVISORIES: $(FLEET_ADVISORIES) does not exist)))
+# BH_SECURE_BOOT_ENROLL: the .auth files disk.img puts on its ESP for
+# systemd-boot to enrol (rootfs/mkdisk.sh); all three, or it stops here.
+SECURE_BOOT_ENROLL_DIR := $(if $(filter y,$(BH_SECURE_BOOT_ENROLL)),$(call keypath,$(call qstrip,$(BH_SECURE_BOOT_ENROLL_DIR))))
+SECURE_BOOT_ENROLL_FILES := $(addprefix $(SECURE_BOOT_ENROLL_DIR)/,$(if $(SECURE_BOOT_ENROLL_DIR),PK.auth KEK.auth db.auth))
+$(if $(SECURE_BOOT_ENROLL_DIR),$(if $(wildcard $(SECURE_BOOT_ENROLL_DIR)/.),,$(error BH_SECURE_BOOT_ENROLL_DIR: the folder $(SECURE_BOOT_ENROLL_DIR) does not exist (make keys DIR=... writes PK.auth, KEK.auth and db.auth in DIR/secureboot))))
+$(foreach f,$(SECURE_BOOT_ENROLL_FILES),$(if $(wildcard $(f)),,$(error BH_SECURE_BOOT_ENROLL_DIR: $(f) does not exist (the folder needs PK.auth, KEK.auth and db.auth))))
 $(foreach k,$(TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_TRUSTED_KEYS: $(k) does not exist)))
 $(foreach k,$(UPDATE_TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_UPDATE_TRUSTED_KEYS: $(k) does not exist)))
 $(foreach k,$(STATE_TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_STATE_TRUSTED_KEYS: $(k) does not exist)))
@@ -51,12 +58,20 @@ TEST_KEYS_USED := $(shell $(PYTHON3) $(TOPDIR)/support/test-keys.py \
 	$(foreach k,$(STATE_TRUSTED_KEYS),BH_STATE_TRUSTED_KEYS=$(k)) \
 	$(if $(or $(filter y,$(BH_DEMO_WORKLOADS)),$(foreach t,$(BH_EXTERNAL_NAMES),$(BH_EXTERNAL_$(t)_WORKLOAD_MKS))),BH_WORKLOAD_SIGNING_KEY=$(SIGNING_KEY)) \
 	BH_UPDATE_SIGNING_KEY=$(UPDATE_SIGNING_KEY) \
-	BH_SECURE_BOOT_KEY=$(SECURE_BOOT_KEY) BH_SECURE_BOOT_CERT=$(SECURE_BOOT_CERT) || echo failed)
+	BH_SECURE_BOOT_KEY=$(SECURE_BOOT_KEY) BH_SECURE_BOOT_CERT=$(SECURE_BOOT_CERT) \
+	$(foreach f,$(SECURE_BOOT_ENROLL_FILES),BH_SECURE_BOOT_ENROLL_DIR=$(f)) || echo failed)
 ifneq ($(filter failed,$(TEST_KEYS_USED)),)
 $(error a key of this configuration cannot be read (see above))
 endif
 ifneq ($(filter refused,$(TEST_KEYS_USED)),)
 $(error refusing to build with TEST-ONLY keys: see above for how to make your own)
+endif
+# The enrolled db must be the certificate the image is signed with.
+ifneq ($(SECURE_BOOT_ENROLL_DIR),)
+ifneq ($(shell $(PYTHON3) $(TOPDIR)/support/secure-boot-enroll.py --cert $(SECURE_BOOT_CERT) \
+	$(SECURE_BOOT_ENROLL_DIR) || echo failed),)
+$(error BH_SECURE_BOOT_ENROLL: the keys to enrol do not fit this image (see above))
+endif
 endif
 ifneq ($(filter allowed,$(TEST_KEYS_USED)),)
 $(info NOTE: TEST-ONLY keys ($(filter-out allowed,$(TEST_KEYS_USED))) allowed by BH_ALLOW_TEST_KEYS=y: the image is marked "$(TEST_KEYS_VARIANT)"; never ship it)

@@ -16,6 +16,9 @@
 #                   partitions of a device flashed from an older image
 #   SB_KEY SB_CERT  Secure Boot db key and certificate: sign systemd-boot and
 #                   the UKIs
+#   SB_ENROLL_DIR   optional (BH_SECURE_BOOT_ENROLL): the folder of PK.auth,
+#                   KEK.auth and db.auth that systemd-boot enrols from
+#                   firmware in setup mode (checked by rootfs/keys.mk)
 #   HALT_INIT       the image's init (static): PID 1 of the halt entry's
 #                   initramfs, which stops the machine when no slot is left
 #   ESP_MIB SLOT_MIB DATA_MIB   partition sizes
@@ -55,7 +58,10 @@ x86_64) TYPE_ROOT=4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709; BOOTNAME=BOOTX64.EFI ;;
 aarch64) TYPE_ROOT=B921B045-1DF0-41C3-AF44-4C6F280D3FAE; BOOTNAME=BOOTAA64.EFI ;;
 *) echo "mkdisk: unknown ARCH $ARCH" >&2; exit 2 ;;
 esac
-for f in "$KERNEL" "$ROOTFS" "$SDBOOT" "$STUB" "$SB_KEY" "$SB_CERT" "$HALT_INIT"; do
+SB_ENROLL_DIR=${SB_ENROLL_DIR:-}
+ENROLL_FILES=()
+[ -z "$SB_ENROLL_DIR" ] || ENROLL_FILES=("$SB_ENROLL_DIR/PK.auth" "$SB_ENROLL_DIR/KEK.auth" "$SB_ENROLL_DIR/db.auth")
+for f in "$KERNEL" "$ROOTFS" "$SDBOOT" "$STUB" "$SB_KEY" "$SB_CERT" "$HALT_INIT" ${ENROLL_FILES[@]+"${ENROLL_FILES[@]}"}; do
 	[ -r "$f" ] || { echo "mkdisk: missing input $f" >&2; exit 1; }
 done
 
@@ -241,6 +247,7 @@ build_halt_uki "$OUT/uki-halt.efi"
 # /EFI/BOOT/BOOT<arch>.EFI  systemd-boot on the removable-media path: no
 #                           Boot#### variable needed
 # /loader/loader.conf       never wait, no editing, only our UKIs
+# /loader/keys/auto/*.auth  with SB_ENROLL_DIR: the keys to enrol
 # /EFI/Linux/*.efi          the UKIs (type #2 entries)
 esp=$W/esp
 mkdir -p "$esp/EFI/BOOT" "$esp/EFI/Linux" "$esp/loader"
@@ -254,6 +261,17 @@ mkdir -p "$esp/loader/bulkhead"
 printf '%s\n' "$VERSION" > "$esp/loader/bulkhead/good-a"
 printf '%s\n' "timeout 0" "editor no" "auto-entries no" "auto-firmware no" "console-mode keep" \
 	> "$esp/loader/loader.conf"
+# First-boot enrolment (docs/vendor.md, "Secure Boot enrolment"):
+# systemd-boot, started by firmware in setup mode, writes db, KEK and PK
+# from /loader/keys/auto and resets the machine; bhd removes the files once
+# the firmware reports Secure Boot on.
+if [ -n "$SB_ENROLL_DIR" ]; then
+	mkdir -p "$esp/loader/keys/auto"
+	for f in "${ENROLL_FILES[@]}"; do
+		cp "$f" "$esp/loader/keys/auto/"
+	done
+	echo "secure-boot-enroll force" >> "$esp/loader/loader.conf"
+fi
 find "$esp" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
 # --- 4. the GPT disk ---------------------------------------------------------------

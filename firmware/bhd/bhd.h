@@ -169,6 +169,10 @@ size_t esp_entries(struct esp_entry *out, size_t max);
 void esp_good_version(char slot, char *out, size_t size);
 int esp_set_good_version(char slot, const char *version, struct bh_error *err);
 
+/* secure_boot_enrol.c: removes the Secure Boot key files of a first-boot
+ * enrolment from the ESP once the firmware reports Secure Boot on. */
+void secure_boot_enrol_settle(void);
+
 /* A value of /etc/os-release, unquoted (os_release.c); -1 when absent. */
 int os_release(const char *key, char *out, size_t size);
 

@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = lfd;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev);
+	secure_boot_enrol_settle();
 	fleet_init();
 	report_init();
 	revoked_load();

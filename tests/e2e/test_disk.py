@@ -103,7 +103,10 @@ if cfg["BH_PROFILE"] == "debug":
     decoy_args = ["-drive", "file=%s,if=none,id=decoy,format=raw" % decoy,
                   "-device", "virtio-blk-pci,drive=decoy,serial=decoy"]
 start = time.monotonic()
-with Machine(images, ["-no-reboot"] + decoy_args, log_path=os.path.join(out, "e2e-disk.log"),
+# An image that enrols its Secure Boot keys (BH_SECURE_BOOT_ENROLL) resets
+# once after systemd-boot wrote them: no -no-reboot then.
+no_reboot = [] if cfg.get("BH_SECURE_BOOT_ENROLL") == "y" else ["-no-reboot"]
+with Machine(images, no_reboot + decoy_args, log_path=os.path.join(out, "e2e-disk.log"),
              script="start-qemu.sh", env=dict(os.environ, BULKHEAD_DISK=grown)) as m:
     booted = t.run("firmware, systemd-boot and the UKI boot the kernel, root on a dm device, init ready",
                    boot_ready, m)

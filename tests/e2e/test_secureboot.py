@@ -6,12 +6,23 @@ UEFI firmware (OVMF / AAVMF) check them. It proves, on a copy of disk.img:
 1. systemd-boot enrolls the TEST-ONLY PK, KEK and db from
    /loader/keys/auto (`secure-boot-enroll force`) into firmware in setup
    mode, resets, and the image then boots to init's `ready` with the kernel
-   reporting Secure Boot enabled;
+   reporting Secure Boot enabled. An image built with
+   BH_SECURE_BOOT_ENROLL=y carries those files itself (the test puts
+   nothing there), and then bhd removes them in that boot: after it the
+   ESP holds no .auth file;
 2. an unsigned UKI and 3. a UKI signed with another key are refused by the
    firmware (systemd-boot's LoadImage: Access Denied), no kernel starts;
 4. an unsigned systemd-boot is refused by the firmware itself;
 5. the original signed files boot again (the refusals came from the
    signatures, not from a broken disk).
+With BH_SECURE_BOOT_ENROLL=y, also:
+6. a fresh variable store (setup mode again) with the disk that booted:
+   nothing is enrolled, the kernel reports Secure Boot disabled;
+7. a boot with Secure Boot off (setup mode, systemd-boot told not to
+   enrol): bhd keeps the files;
+8. a key set from `bhpack keys` (its .auth files on the ESP, systemd-boot
+   and the UKI re-signed with its db key) is enrolled the same way and the
+   image boots with Secure Boot enabled.
 
 Debug configurations only (the other profile has the same boot chain and
 keys). Environment: BH_OUTPUT, the O folder of a built image;
@@ -43,6 +54,12 @@ keys = os.path.join(top, "board", "common", "keys", "TEST-ONLY-secureboot")
 cert = cfg.get("BH_SECURE_BOOT_CERT", "board/common/keys/TEST-ONLY-secureboot/db.crt")
 if not cert.startswith("/"):
     cert = os.path.join(top, cert)
+# BH_SECURE_BOOT_ENROLL: the image's ESP carries the .auth files of this
+# folder, and bhd removes them once Secure Boot is on.
+enrols = cfg.get("BH_SECURE_BOOT_ENROLL") == "y"
+enrol_dir = cfg.get("BH_SECURE_BOOT_ENROLL_DIR", "board/common/keys/TEST-ONLY-secureboot")
+if not enrol_dir.startswith("/"):
+    enrol_dir = os.path.join(top, enrol_dir)
 
 if cfg["BH_PROFILE"] != "debug":
     t.skip("the firmware enforces Secure Boot on disk.img",
@@ -144,15 +161,41 @@ ENROLL = r"Enrolling secure boot keys from directory: \\loader\\keys\\auto"
 SB_ON = r"secureboot: Secure boot enabled"
 
 
-def boot(label, name, check, extra=("-no-reboot",)):
-    """Boot the copy once; check(m) is one TAP line."""
+def boot(label, name, check, extra=("-no-reboot",), more=()):
+    """Boot the copy once; check(m) is one TAP line, and so is each
+    (name, check) of more, run after it in the same boot. Returns
+    check's result."""
     start = time.monotonic()
     with Machine(images, list(extra), log_path=os.path.join(out, "e2e-secureboot.log"),
                  script="start-sb.sh") as m:
         m.log.write(("\n=== test_secureboot: %s\n" % label).encode())
         ok = t.run(name, check, m)
+        for more_name, more_check in more:
+            if ok:
+                t.run(more_name, more_check, m)
+            else:
+                t.ok(False, more_name, "not run: the check before it failed")
         t.diag("%s: QEMU start to the end of the check %.1f s" % (label, time.monotonic() - start))
     return ok
+
+
+# bhd's line once it removed the files (firmware/bhd/secure_boot_enrol.c).
+REMOVED = r"bhd: secure boot: on \(SecureBoot 1, SetupMode 0\): removed the enrolled key files ([^\r\n]*) from"
+
+
+def files_removed(m):
+    # Before or after init's ready line: searched from the start (one
+    # kernel ran in this QEMU).
+    hit = m.expect(REMOVED, 120, since=0)
+    names = hit.group(1).decode().split()
+    return names[:1] == ["PK.auth"] and sorted(names) == ["KEK.auth", "PK.auth", "db.auth"], \
+        "bhd removed %s (PK.auth first, then KEK.auth and db.auth)" % names
+
+
+def auth_files():
+    """The .auth files anywhere under the ESP's /loader."""
+    listing = mtools("mdir", "-/", "-b", "::/loader")
+    return sorted(os.path.basename(l.strip()) for l in listing.splitlines() if l.strip().lower().endswith(".auth"))
 
 
 def ready_with_secure_boot(m, since=None):
@@ -201,22 +244,48 @@ def enroll(m):
     return ready_with_secure_boot(m)
 
 
-for d in ("::/loader/keys", "::/loader/keys/auto"):
-    if subprocess.run(["mdir", "-i", esp, d], capture_output=True).returncode != 0:
-        mtools("mmd", d)
-for k in ("PK", "KEK", "db"):
-    put(os.path.join(keys, k + ".auth"), "::/loader/keys/auto/%s.auth" % k)
 conf = mtools("mtype", "::/loader/loader.conf")
-with open(local("loader.conf"), "w") as f:
-    f.write(conf.rstrip("\n") + "\nsecure-boot-enroll force\n")
-put(local("loader.conf"), "::/loader/loader.conf")
+if enrols:
+    # The image's own ESP holds the files and the loader.conf line: the
+    # test puts nothing there.
+    same = []
+    for k in ("PK", "KEK", "db"):
+        try:
+            mtools("mcopy", "-n", "::/loader/keys/auto/%s.auth" % k, local("esp-%s.auth" % k))
+            with open(local("esp-%s.auth" % k), "rb") as a, open(os.path.join(enrol_dir, k + ".auth"), "rb") as b:
+                same.append(a.read() == b.read())
+        except RuntimeError as e:
+            t.diag(str(e))
+            same.append(False)
+    t.ok(all(same) and "\nsecure-boot-enroll force\n" in "\n" + conf,
+         "BH_SECURE_BOOT_ENROLL: disk.img's ESP holds PK.auth, KEK.auth and db.auth of "
+         "BH_SECURE_BOOT_ENROLL_DIR in /loader/keys/auto and loader.conf says secure-boot-enroll force",
+         "same content: %s; loader.conf:\n%s" % (same, conf))
+else:
+    for d in ("::/loader/keys", "::/loader/keys/auto"):
+        if subprocess.run(["mdir", "-i", esp, d], capture_output=True).returncode != 0:
+            mtools("mmd", d)
+    for k in ("PK", "KEK", "db"):
+        put(os.path.join(keys, k + ".auth"), "::/loader/keys/auto/%s.auth" % k)
+    with open(local("loader.conf"), "w") as f:
+        f.write(conf.rstrip("\n") + "\nsecure-boot-enroll force\n")
+    put(local("loader.conf"), "::/loader/loader.conf")
 shutil.copy(fw_vars, vars_fd)
 # No -no-reboot: the enrollment resets the machine.
-enrolled = boot("enrollment", "enrollment: systemd-boot enrolls the TEST-ONLY PK/KEK/db in setup mode, resets, "
-                "the image boots to init ready with Secure Boot enabled", enroll, extra=())
+enrolled = boot("enrollment", "enrollment: systemd-boot enrolls the TEST-ONLY PK/KEK/db %sin setup mode, resets, "
+                "the image boots to init ready with Secure Boot enabled"
+                % ("from the image's own ESP " if enrols else ""), enroll, extra=(),
+                more=[("bhd then removes PK.auth, then KEK.auth and db.auth from the ESP, and says so",
+                       files_removed)] if enrols else ())
 # Stopped while Linux ran: the firmware was not writing the store.
 enrolled_vars = local("vars-enrolled.fd")
 shutil.copy(vars_fd, enrolled_vars)
+if enrols:
+    left = auth_files()
+    t.ok(enrolled and not left and subprocess.run(["mdir", "-i", esp, "::/loader/keys"],
+                                                   capture_output=True).returncode != 0,
+         "after that boot the ESP holds no .auth file and no /loader/keys (read from the disk after QEMU exited)",
+         "left: %s" % left)
 
 cases = [
     ("unsigned UKI", "an unsigned UKI is refused by the firmware (Access Denied), no kernel starts",
@@ -263,6 +332,84 @@ for label, name, prepare, check in cases:
         t.ok(False, name, "preparing the ESP: %s: %s" % (type(e).__name__, e))
         continue
     boot(label, name, check)
+
+
+# --- 6.-8. first-boot enrolment (BH_SECURE_BOOT_ENROLL) ---------------------------
+def nothing_enrolled(m):
+    hit = m.expect("%s|%s" % (KERNEL, ENROLL), 240)
+    if hit.group(0).startswith(b"Enrolling"):
+        return False, "systemd-boot enrolled keys again; console ends with:\n" + m.tail()
+    m.expect(r"init: ready: ", 180)
+    sb = re.findall(r"secureboot: [^\r\n]*", m.text())
+    return set(sb) == {"secureboot: Secure boot disabled"}, "the kernel reports %s" % (sb or "nothing")
+
+
+KEPT = r"bhd: secure boot: off \(SecureBoot 0, SetupMode 1\): the 3 key files in the ESP's /loader/keys/auto are kept"
+
+
+def files_kept(m):
+    linux = m.expect(r"Linux version ", 240)
+    m.expect(KEPT, 180, since=linux.start())
+    m.expect(r"init: ready: ", 180, since=linux.start())
+    sb = re.findall(r"secureboot: [^\r\n]*", m.text())
+    return set(sb) == {"secureboot: Secure boot disabled"} and not re.search(ENROLL, m.text()), \
+        "the kernel reports %s" % (sb or "nothing")
+
+
+def fresh_disk():
+    subprocess.run(["cp", "--sparse=always", os.path.join(out, "images", "disk.img"), disk], check=True)
+
+
+def resigned(f, key, crt):
+    """f signed with key/crt instead of the build's db key."""
+    subprocess.run(["sbsign", "--key", key, "--cert", crt, "--output", f + ".vendor",
+                    unsigned(f, f + ".unsigned")], check=True, capture_output=True)
+    return f + ".vendor"
+
+
+if not enrols:
+    for name in ("a fresh variable store after the removal enrolls nothing",
+                 "with Secure Boot off bhd keeps the files", "a bhpack keys set is enrolled"):
+        t.skip(name, "BH_SECURE_BOOT_ENROLL is not set in this configuration")
+else:
+    # 6. The firmware loses its keys (a fresh store: setup mode) after the
+    # removal: the disk that booted has nothing left to enrol.
+    if not enrolled:
+        t.ok(False, "a fresh variable store after the removal enrolls nothing", "not run: no enrollment (case 1)")
+    else:
+        shutil.copy(fw_vars, vars_fd)
+        boot("setup mode after removal", "a fresh variable store (setup mode) with the disk that booted: systemd-boot "
+             "enrolls nothing, the kernel reports Secure Boot disabled", nothing_enrolled)
+    # 7. Secure Boot off, files there: a fresh disk.img in setup mode, its
+    # loader.conf without secure-boot-enroll so that systemd-boot leaves
+    # the firmware in setup mode (as on firmware that does not enrol).
+    fresh_disk()
+    with open(local("loader-noenroll.conf"), "w") as f:
+        f.write("".join(l for l in conf.splitlines(True) if not l.startswith("secure-boot-enroll")))
+    put(local("loader-noenroll.conf"), "::/loader/loader.conf")
+    shutil.copy(fw_vars, vars_fd)
+    boot("Secure Boot off", "Secure Boot off (setup mode, no enrollment): bhd keeps the files and says so", files_kept)
+    left = auth_files()
+    t.ok(left == ["KEK.auth", "PK.auth", "db.auth"],
+         "after a boot with Secure Boot off the ESP still holds PK.auth, KEK.auth and db.auth", "left: %s" % left)
+    # 8. A vendor's key set made by bhpack keys.
+    bhpack = os.path.join(out, "host", "bin", "bhpack")
+    vk = local("vendor-keys")
+    p = subprocess.run([bhpack, "keys", "--dir", vk, "--name", "Bulkhead e2e vendor"], capture_output=True, text=True)
+    if p.returncode != 0:
+        t.ok(False, "a bhpack keys set is enrolled and the image re-signed with its db key boots with "
+             "Secure Boot enabled", "bhpack keys: %s" % (p.stdout + p.stderr))
+    else:
+        sb = os.path.join(vk, "secureboot")
+        fresh_disk()
+        put_ukis(lambda f: resigned(f, os.path.join(sb, "db.key"), os.path.join(sb, "db.crt")))
+        put(resigned(local("boot.efi"), os.path.join(sb, "db.key"), os.path.join(sb, "db.crt")), boot_path)
+        for k in ("PK", "KEK", "db"):
+            put(os.path.join(sb, k + ".auth"), "::/loader/keys/auto/%s.auth" % k)
+        shutil.copy(fw_vars, vars_fd)
+        boot("bhpack keys", "a bhpack keys set is enrolled from the ESP, and the image re-signed with its db key "
+             "boots to init ready with Secure Boot enabled", enroll, extra=(),
+             more=[("... and bhd removes that set's files", files_removed)])
 
 t.diag("test_secureboot: %.1f s in all" % (time.monotonic() - began))
 shutil.rmtree(scratch, ignore_errors=True)

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Bad input to the build gets a clear error and leaves nothing behind:
 an unknown board, a broken .config, a missing host tool, a TEST-ONLY key
-in a configuration that does not allow them, a revocation list not signed
+in a configuration that does not allow them (Secure Boot .auth files to
+enrol among them), Secure Boot enrolment files missing or not matching the
+image's signing certificate, a revocation list not signed
 by an update key, a download that fails or has
 the wrong hash, a corrupted file in the download cache.
 
@@ -162,6 +164,46 @@ o = configure("pc_x86_64_efi_defconfig", dict(OWN, BH_SECURE_BOOT_CERT=os.path.j
 p = base_files(o)
 t.ok(p.returncode != 0 and "BH_SECURE_BOOT_CERT:" in p.stderr and "TEST-ONLY-secureboot/db (key id" in p.stderr,
      "the TEST-ONLY Secure Boot certificate is refused too", p.stderr)
+
+# First-boot Secure Boot enrolment (BH_SECURE_BOOT_ENROLL): the folder and
+# its three .auth files must be there; a TEST-ONLY .auth file is refused by
+# the certificate in it, whatever the folder is called; the db.auth must
+# hold the certificate the image is signed with.
+def enrolling(keys, allow, enrol_dir):
+    o = configure("pc_x86_64_efi_defconfig", dict(keys, BH_SECURE_BOOT_ENROLL_DIR=enrol_dir), allow)
+    with open(o + "/.config") as f:
+        lines = [x for x in f.read().splitlines() if x != "# BH_SECURE_BOOT_ENROLL is not set"]
+    with open(o + "/.config", "w") as f:
+        f.write("\n".join(lines + ["BH_SECURE_BOOT_ENROLL=y"]) + "\n")
+    return base_files(o), o
+
+
+copied = os.path.join(tmp, "acme-secureboot")
+shutil.copytree(os.path.join(KEYS, "TEST-ONLY-secureboot"), copied)
+p, o = enrolling(OWN, False, copied)
+t.ok(p.returncode != 0 and all("BH_SECURE_BOOT_ENROLL_DIR: %s/%s.auth is TEST-ONLY-secureboot/%s (key id" % (copied, k, k)
+                               in p.stderr for k in ("PK", "KEK", "db"))
+     and 'BH_SECURE_BOOT_ENROLL_DIR="' in p.stderr and not os.path.exists(o + "/build/parts"),
+     "BH_SECURE_BOOT_ENROLL: TEST-ONLY .auth files in a folder of another name are refused by their "
+     "certificates, each named", p.stderr)
+p, o = enrolling(OWN, True, copied)
+t.ok(p.returncode != 0 and "%s/db.auth does not hold BH_SECURE_BOOT_CERT %s/db.crt" % (copied, vk) in p.stderr
+     and not os.path.exists(o + "/build/parts"),
+     "BH_SECURE_BOOT_ENROLL: a db.auth without the image's signing certificate is refused, naming both",
+     p.stderr)
+p, o = enrolling(OWN, False, os.path.join(tmp, "no-such-folder"))
+t.ok(p.returncode != 0 and "BH_SECURE_BOOT_ENROLL_DIR: the folder %s/no-such-folder does not exist" % tmp in p.stderr,
+     "BH_SECURE_BOOT_ENROLL: a missing folder is named", p.stderr)
+os.remove(os.path.join(copied, "KEK.auth"))
+p, o = enrolling(OWN, True, copied)
+t.ok(p.returncode != 0 and "BH_SECURE_BOOT_ENROLL_DIR: %s/KEK.auth does not exist" % copied in p.stderr,
+     "BH_SECURE_BOOT_ENROLL: a missing KEK.auth is named", p.stderr)
+p, o = enrolling(dict(OWN, BH_SECURE_BOOT_KEY=os.path.join(KEYS, "TEST-ONLY-secureboot", "db.key"),
+                      BH_SECURE_BOOT_CERT=os.path.join(KEYS, "TEST-ONLY-secureboot", "db.crt")),
+                 True, os.path.join(KEYS, "TEST-ONLY-secureboot"))
+t.ok(p.returncode == 0 and "BH_SECURE_BOOT_ENROLL_DIR" in p.stdout,
+     "BH_SECURE_BOOT_ENROLL with BH_ALLOW_TEST_KEYS=y and the matching TEST-ONLY set: the build goes on, "
+     "make names the symbol among the allowed test keys", p.stdout + p.stderr)
 
 # BH_ALLOW_TEST_KEYS=y (the QEMU boards' defconfigs) lets them through and
 # marks the image.
