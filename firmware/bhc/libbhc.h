@@ -3,7 +3,8 @@
  * The CLI verbs (cmd_*.c) parse their options and call these functions;
  * everything here reports failures through struct bh_error and never
  * prints or exits, except the container's own init process between clone
- * and execve (init.c), which reports to its parent over a socket. */
+ * and execve (init.c), which reports to its parent over a socket, and
+ * bhc_warn (warn.c), which prints the warnings the runtime spec requires. */
 #ifndef BHC_LIBBHC_H
 #define BHC_LIBBHC_H
 
@@ -115,6 +116,15 @@ int bhc_parse_linux(yyjson_val *linux, struct bhc_config *cfg, struct bh_error *
 int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error *err);
 int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m,
                             struct bh_error *err);
+
+/* warn.c: a config setting accepted but not applied as written. Prints
+ * "bhc: warning: <bundle>/config.json: <field>: <message>" to stderr (or to
+ * the sink a test sets; NULL restores stderr). field is the JSON path, as in
+ * errors: "$.linux.resources.memory.kernel". */
+typedef void (*bhc_warn_sink)(const char *line);
+void bhc_warn_set_sink(bhc_warn_sink fn);
+__attribute__((format(printf, 3, 4))) void bhc_warn(const struct bhc_config *cfg,
+                                                    const char *field, const char *fmt, ...);
 
 /* rlimits.c */
 int bhc_rlimit_from_name(const char *name);
