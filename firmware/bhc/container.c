@@ -60,7 +60,9 @@ static const char *const ns_names[NS_N] = {"network", "ipc", "uts", "pid", "cgro
  *    $.domainname) equal to the namespace's is already true and is not set
  *    again, a different one is refused;
  *  - ipc: its message queue filesystem cannot be mounted; an mqueue mount
- *    is dropped with a warning (mq_open works without it). */
+ *    is dropped with a warning (mq_open works without it);
+ *  - cgroup: neither can cgroup2; a cgroup mount is dropped with a warning
+ *    (the container sees no cgroup tree). */
 static int check_joinable(struct bhc_config *cfg, struct bh_error *err)
 {
 	if (cfg->ns_path[NS_PID])
@@ -69,18 +71,21 @@ static int check_joinable(struct bhc_config *cfg, struct bh_error *err)
 		                "it belongs to another user namespace than the container's, so "
 		                "the container could not mount its /proc",
 		                cfg->ns_path[NS_PID]);
-	for (size_t i = 0; cfg->ns_path[NS_IPC] && i < cfg->n_mounts; i++) {
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		struct bhc_mount *m = &cfg->mounts[i];
+		bool mq = !m->bind && !strcmp(m->type, "mqueue"),
+		     cg = !m->bind && !strncmp(m->type, "cgroup", 6);
+		int k = mq ? NS_IPC : NS_CGROUP;
 		char field[32];
 
-		if (m->bind || strcmp(m->type, "mqueue"))
+		if (!(mq || cg) || !cfg->ns_path[k])
 			continue;
 		snprintf(field, sizeof(field), "$.mounts[%zu]", i);
 		bhc_warn(cfg, field,
-		         "mqueue at %s not mounted: the ipc namespace %s is joined by path and "
-		         "belongs to another user namespace than the container's (message queues "
-		         "still work through mq_open)",
-		         m->destination, cfg->ns_path[NS_IPC]);
+		         "%s at %s not mounted: the %s namespace %s is joined by path and belongs "
+		         "to another user namespace than the container's%s",
+		         m->type, m->destination, ns_names[k], cfg->ns_path[k],
+		         mq ? " (message queues still work through mq_open)" : "");
 		m->skip = true;
 	}
 	return 0;

@@ -20,8 +20,9 @@
   of the rootfs; a rootfs on a read-only filesystem gets an error naming
   the folder;
 - item 4: namespaces joined by path: ipc (the mqueue mount dropped with a
-  warning), uts with the namespace's own hostname; a different hostname
-  and a pid namespace are refused up front, naming the field;
+  warning), uts with the namespace's own hostname, cgroup (its cgroup
+  mount dropped with a warning); a different hostname and a pid namespace
+  are refused up front, naming the field;
 - item 7: filesystem options on a bind mount are accepted with a warning.
 """
 import json
@@ -346,8 +347,14 @@ p = bhc_run(b, "pid")
 t.ok(child is not None and p.returncode == 1 and "ran" not in p.stdout and
      "$.linux.namespaces: the pid namespace" in p.stderr and "cannot be joined" in p.stderr,
      "joining a pid namespace by path is refused up front, naming the field and why", p.stderr + p.stdout)
-t.ok(not os.listdir(root) if os.path.isdir(root) else True, "refused and finished containers leave no state",
-     str(os.listdir(root) if os.path.isdir(root) else ""))
+cgjoin = subprocess.Popen(["unshare", "--cgroup", "sleep", "300"])
+helpers.append(cgjoin)
+time.sleep(0.2)
+b = spec_bundle("cgroup", rfs, "readlink /proc/self/ns/cgroup", join({"cgroup": "/proc/%d/ns/cgroup" % cgjoin.pid}))
+p = bhc_run(b, "cgroup")
+t.ok(p.returncode == 0 and os.readlink("/proc/%d/ns/cgroup" % cgjoin.pid) in p.stdout and
+     re.search(r"^bhc: warning: .*\$\.mounts\[\d+\]: cgroup2 at /sys/fs/cgroup not mounted", p.stderr, re.M),
+     "joining a cgroup namespace by path runs in it, its cgroup mount dropped with a warning", p.stderr + p.stdout)
 
 # Item 7: filesystem options on a bind mount ---------------------------------------------------------------------
 idx = []
