@@ -119,8 +119,6 @@ static int check_joined_uts(struct bhc_config *cfg, struct bh_error *err)
  * the init is born in them; the rest are created new by the clone. */
 static int join_namespaces(struct bhc_config *cfg, uint64_t *flags, struct bh_error *err)
 {
-	if (check_joinable(cfg, err) < 0)
-		return -1;
 	for (int k = 0; k < NS_N; k++) {
 		int fd;
 
@@ -150,7 +148,10 @@ static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 	struct clone_args args;
 	pid_t pid;
 
-	if (bhc_mount_targets_create(&c->cfg, err) < 0 || join_namespaces(&c->cfg, &flags, err) < 0)
+	/* Refusals first: nothing is created in the rootfs for a config that
+	 * will not run. */
+	if (check_joinable(&c->cfg, err) < 0 || bhc_mount_targets_create(&c->cfg, err) < 0 ||
+	    join_namespaces(&c->cfg, &flags, err) < 0)
 		return -1;
 	memset(&args, 0, sizeof(args));
 	if (c->cgroup_fd >= 0) {

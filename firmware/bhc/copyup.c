@@ -31,11 +31,9 @@ static int copy_meta(int dir, const char *name, const struct stat *st, const cha
 {
 	struct timespec times[2] = {st->st_atim, st->st_mtim};
 
-	if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
-	    errno != EINVAL)
+	if (fchownat(dir, name, st->st_uid, st->st_gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
 		return bh_error(err, errno, "give %s its owner", what);
-	if (!S_ISLNK(st->st_mode) &&
-	    fchmodat(dir, name, st->st_mode & (S_ISVTX | 0777), 0) < 0)
+	if (!S_ISLNK(st->st_mode) && fchmodat(dir, name, st->st_mode & (S_ISVTX | 0777), 0) < 0)
 		return bh_error(err, errno, "give %s its mode", what);
 	if (utimensat(dir, name, times, AT_SYMLINK_NOFOLLOW) < 0)
 		return bh_error(err, errno, "give %s its times", what);

@@ -212,9 +212,17 @@ static int finish_fs_mount(int rootfd, int dst, const struct bhc_mount *m, bool 
 {
 	int root = open_new_mount(rootfd, m->destination, O_RDONLY | O_DIRECTORY, err), r = 0;
 	struct bhc_mount_attr attr = {0, 0, m->propagation & ~(unsigned long)MS_REC, 0};
+	struct stat new_st, old_st;
 
 	if (root < 0)
 		return -1;
+	/* A new filesystem has a device number of its own: anything else (the
+	 * folder renamed and replaced meanwhile) gets no copy. */
+	if (fstat(root, &new_st) < 0 || fstat(dst, &old_st) < 0 || new_st.st_dev == old_st.st_dev) {
+		close(root);
+		return bh_error(err, 0, "%s is not the filesystem just mounted there",
+		                m->destination);
+	}
 	if (m->tmpcopyup)
 		r = bhc_copy_tree(dst, root, m->destination, err);
 	if (!r && rdonly_later)

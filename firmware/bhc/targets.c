@@ -78,7 +78,7 @@ static bool binds_a_file(const struct bhc_config *cfg, const struct bhc_mount *m
 }
 
 static int make_target(int rootfd, const struct bhc_config *cfg, const char *dest, bool file,
-                  const char *field, struct bh_error *err)
+                       const char *field, struct bh_error *err)
 {
 	int fd = bh_open_in_root(rootfd, dest, O_PATH, err);
 
