@@ -232,7 +232,10 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
     # process.args, its host paths, and its cgroupsPath (podman's is outside
     # /workloads, which bhc refuses by design), made by
     # bhctest.podman_config_for.
-    st, o = m.shell("rm -rf {p} && mkdir -p {p}/host/hostdata {p}/host/shm {p}/full {p}/scr && "
+    # A tmpfs of its own: the image's /tmp is noexec, and a rootfs there
+    # could run nothing.
+    st, o = m.shell("umount {p} 2>/dev/null; rm -rf {p} && mkdir -p {p} && mount -t tmpfs -o mode=755 bhc-pm {p} && "
+                    "mkdir -p {p}/host/hostdata {p}/host/shm {p}/full {p}/scr && "
                     "echo podman-hostname > {p}/host/hostname && echo podman-hosts > {p}/host/hosts && "
                     "echo host-volume > {p}/host/hostdata/from-host && chmod 777 {p}/host/hostdata && "
                     "cp -a /tmp/payload/rootfs {p}/rootfs && mkdir -p {p}/rootfs/var/cache/keep && "
@@ -311,7 +314,7 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
              '"options": ["rbind", "mode=755"]},|' % PODMAN)
     st, o = m.shell("bhc run --bundle %s binddata 2>&1; echo status=$?" % d)
     t.ok("status=0" in o and "'mode=755' ignored" in o, "image: data options on a bind mount: a warning", o)
-    st, o = m.shell("ls /run/bhc | grep -c '^pm-' ; rm -rf %s" % PODMAN)
+    st, o = m.shell("ls /run/bhc | grep -c '^pm-' ; umount %s && rm -rf %s" % (PODMAN, PODMAN))
     t.ok(o.strip().startswith("0"), "image: no podman-test container left", o)
 shutil.rmtree(tmp, ignore_errors=True)
 t.done()
