@@ -161,6 +161,7 @@ help:
 	@echo '  make legal-info          collect sources and licence texts into O/legal-info'
 	@echo '  make update-image        signed update file O/images/update-<version>.bhu (docs/update.md)'
 	@echo '  make keys DIR=<dir>      a new vendor key set, outside the tree (docs/vendor.md; NAME=vendor)'
+	@echo '  make sdk                 toolchain, libraries and bhpack for workloads: O/images/bulkhead-sdk-*.tar.gz'
 	@echo '  make clean               remove the build, images and host folders of O'
 	@echo '  make distclean           remove O entirely (the shared cache stays)'
 	@echo

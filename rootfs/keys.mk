@@ -38,9 +38,10 @@ $(foreach k,$(STATE_TRUSTED_KEYS),$(if $(wildcard $(k)),,$(error BH_STATE_TRUSTE
 TEST_KEYS_VARIANT := TEST KEYS
 
 # Checked once per make (not again in the package builds' sub-makes), and
-# not for `make keys`, which makes the keys that get past it. The baked
-# workloads' key counts only when there are baked workloads.
-KEYS_CHECKED_GOALS := $(filter-out keys host-bhpack printvars,$(CONFIGURED_GOALS))
+# not for `make keys`, which makes the keys that get past it, nor for
+# `make sdk`, which uses none. The baked workloads' key counts only when
+# there are baked workloads.
+KEYS_CHECKED_GOALS := $(filter-out keys host-bhpack printvars sdk,$(CONFIGURED_GOALS))
 ifndef BH_SUBMAKE
 ifneq ($(KEYS_CHECKED_GOALS),)
 TEST_KEYS_USED := $(shell $(PYTHON3) $(TOPDIR)/support/test-keys.py \

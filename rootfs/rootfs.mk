@@ -147,3 +147,4 @@ images: $(IMAGES)
 	@echo "images in $(IMAGES_DIR): $(filter-out .stamp,$(notdir $(IMAGES))) sbom/"
 .PHONY: images
 include $(TOPDIR)/rootfs/legal-info.mk
+include $(TOPDIR)/rootfs/sdk.mk

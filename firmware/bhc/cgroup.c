@@ -31,13 +31,17 @@ bool bhc_cgroup2_available(void)
 }
 
 /* The container's cgroup relative to the cgroup root ("workloads/web"):
- * linux.cgroupsPath when given (it must lie inside the delegated subtree),
- * /workloads/<id> otherwise. */
+ * linux.cgroupsPath when given, /workloads/<id> otherwise. bhc only ever
+ * makes cgroups inside the subtree init delegates to workloads: an
+ * absolute path outside it (containerd writes /default/<id>) is placed
+ * below /workloads, with a warning, so that such configs run unchanged
+ * and still never reach the host's own cgroups. */
 int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, size_t len,
                     struct bh_error *err)
 {
 	const char *p = cfg->cgroups_path;
 	const char *prefix = BHC_CGROUP_DELEGATED "/";
+	bool nested = false;
 	int n;
 
 	if (!p || !*p)
@@ -46,17 +50,25 @@ int bhc_cgroup_path(const struct bhc_config *cfg, const char *id, char *out, siz
 		n = snprintf(out, len, "%s%s", prefix + 1, p);
 	else if (!strncmp(p, prefix, strlen(prefix)) && p[strlen(prefix)])
 		n = snprintf(out, len, "%s", p + 1);
-	else
-		return bh_error(
-		    err, 0,
-		    "$.linux.cgroupsPath: '%s' is outside %s (the subtree delegated to workloads)",
-		    p, BHC_CGROUP_DELEGATED);
+	else if (!strcmp(p, BHC_CGROUP_DELEGATED) || !strcmp(p, prefix))
+		return bh_error(err, 0,
+		                "$.linux.cgroupsPath: '%s' is the subtree delegated to workloads "
+		                "itself, not a container's cgroup",
+		                p);
+	else {
+		n = snprintf(out, len, "%s%s", prefix + 1, p + 1);
+		nested = true;
+	}
 	if (n < 0 || (size_t)n >= len)
 		return bh_error(err, 0, "$.linux.cgroupsPath: too long");
 	if (strstr(out, "/../") || strstr(out, "/./") || strstr(out, "//") ||
 	    out[strlen(out) - 1] == '/' || !strcmp(out + strlen(out) - 3, "/.."))
 		return bh_error(err, 0, "$.linux.cgroupsPath: '%s' is not a plain path",
 		                p ? p : out);
+	if (nested)
+		bhc_warn(cfg, "$.linux.cgroupsPath",
+		         "'%s' is outside %s (the subtree delegated to workloads): placed at /%s",
+		         p, BHC_CGROUP_DELEGATED, out);
 	return 0;
 }
 
@@ -91,6 +103,93 @@ static bool has_controller(int fd, const char *name)
 		if ((p == buf || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\n' || !p[len]))
 			return true;
 	return false;
+}
+
+/* cpu.cpus and mems (cpuset), blockIO (io) and hugepageLimits (hugetlb),
+ * written as runc writes them on cgroup v2. */
+static int write_cpuset_io_hugetlb(int fd, const struct bhc_config *cfg, struct bh_error *err)
+{
+	char v[128], file[64];
+
+	if (cfg->cpuset_cpus && write_at(fd, "cpuset.cpus", cfg->cpuset_cpus, err) < 0)
+		return bh_error_wrap(err, "$.linux.resources.cpu.cpus");
+	if (cfg->cpuset_mems && write_at(fd, "cpuset.mems", cfg->cpuset_mems, err) < 0)
+		return bh_error_wrap(err, "$.linux.resources.cpu.mems");
+	if (cfg->io_weight) {
+		/* runc's conversion of blkio's 10..1000 to io.weight's 1..10000. */
+		snprintf(v, sizeof(v), "%u", 1 + ((unsigned)cfg->io_weight - 10) * 9999 / 990);
+		if (write_at(fd, "io.weight", v, err) < 0)
+			return bh_error_wrap(err, "$.linux.resources.blockIO.weight");
+	}
+	for (size_t i = 0; i < cfg->n_io_max; i++) {
+		const struct bhc_io_max *m = &cfg->io_max[i];
+
+		snprintf(v, sizeof(v), "%lld:%lld %s=%llu", (long long)m->major,
+		         (long long)m->minor, m->key, (unsigned long long)m->rate);
+		if (write_at(fd, "io.max", v, err) < 0)
+			return bh_error_wrap(err, "$.linux.resources.blockIO: %s", v);
+	}
+	for (size_t i = 0; i < cfg->n_hugetlb; i++) {
+		snprintf(file, sizeof(file), "hugetlb.%s.max", cfg->hugetlb[i].page_size);
+		snprintf(v, sizeof(v), "%llu", (unsigned long long)cfg->hugetlb[i].limit);
+		if (write_at(fd, file, v, err) < 0)
+			return bh_error_wrap(err, "$.linux.resources.hugepageLimits[%zu]", i);
+	}
+	return 0;
+}
+
+/* Controllers beyond the memory, pids and cpu that init delegates: enabled
+ * from the root down to the container's parent when the config asks for
+ * their limits. A kernel without one is an error, as in runc: a limit is
+ * never silently left out. */
+static int enable_extra_controllers(const char *path, const struct bhc_config *cfg,
+                                    struct bh_error *err)
+{
+	const struct {
+		const char *name, *field;
+		bool wanted;
+	} extra[] = {
+	    {"cpuset", "$.linux.resources.cpu.cpus/mems", cfg->cpuset_cpus || cfg->cpuset_mems},
+	    {"io", "$.linux.resources.blockIO", cfg->io_weight || cfg->n_io_max},
+	    {"hugetlb", "$.linux.resources.hugepageLimits", cfg->n_hugetlb > 0},
+	};
+	char level[1024], plus[16];
+
+	for (size_t i = 0; i < sizeof(extra) / sizeof(*extra); i++) {
+		const char *next = path + strlen(BHC_CGROUP_ROOT);
+		int fd;
+
+		if (!extra[i].wanted)
+			continue;
+		fd = open(BHC_CGROUP_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return bh_error(err, errno, "open %s", BHC_CGROUP_ROOT);
+		if (!has_controller(fd, extra[i].name)) {
+			close(fd);
+			return bh_error(err, 0,
+			                "%s: this kernel has no %s controller (not in %s/"
+			                "cgroup.controllers)",
+			                extra[i].field, extra[i].name, BHC_CGROUP_ROOT);
+		}
+		close(fd);
+		snprintf(plus, sizeof(plus), "+%s", extra[i].name);
+		/* Every level above the container's own cgroup. */
+		for (;;) {
+			snprintf(level, sizeof(level), "%.*s", (int)(next - path), path);
+			fd = open(level, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (fd < 0)
+				return bh_error(err, errno, "open cgroup %s", level);
+			if (write_at(fd, "cgroup.subtree_control", plus, err) < 0) {
+				close(fd);
+				return bh_error_wrap(err, "%s: enable %s in %s", extra[i].field,
+				                     extra[i].name, level);
+			}
+			close(fd);
+			if (!(next = strchr(next + 1, '/')))
+				break;
+		}
+	}
+	return 0;
 }
 
 /* The config's limits. A config without memory or pids limits gets the
@@ -138,6 +237,13 @@ static int write_limits(int fd, const struct bhc_config *cfg, struct bh_error *e
 		if (write_at(fd, "cpu.max", v, err) < 0)
 			return -1;
 	}
+	if (cfg->memory_low >= 0) {
+		snprintf(v, sizeof(v), "%lld", (long long)cfg->memory_low);
+		if (write_at(fd, "memory.low", v, err) < 0)
+			return bh_error_wrap(err, "$.linux.resources.memory.reservation");
+	}
+	if (write_cpuset_io_hugetlb(fd, cfg, err) < 0)
+		return -1;
 	if (cfg->cpu_shares) {
 		/* runc's conversion of cgroup v1 shares to v2 weight. */
 		snprintf(v, sizeof(v), "%llu",
@@ -172,6 +278,8 @@ int bhc_cgroup_create(const char *rel, const struct bhc_config *cfg, struct bh_e
 		close(fd);
 		*next = '/';
 	}
+	if (enable_extra_controllers(path, cfg, err) < 0)
+		return -1;
 	if (mkdir(path, 0755) < 0) {
 		if (errno == EEXIST)
 			return bh_error(err, 0, "cgroup %s exists already", path);

@@ -106,6 +106,7 @@ static void set_defaults(struct bhc_config *cfg)
 {
 	cfg->umask = -1;
 	cfg->memory_max = cfg->memory_swap = cfg->pids_max = cfg->cpu_quota = -1;
+	cfg->memory_low = -1;
 }
 
 int bhc_config_parse(const char *bundle, const char *text, size_t len, struct bhc_config *cfg,
@@ -162,5 +163,7 @@ void bhc_config_free(struct bhc_config *cfg)
 bool bhc_config_has_limits(const struct bhc_config *cfg)
 {
 	return cfg->memory_max >= 0 || cfg->memory_swap >= 0 || cfg->pids_max >= 0 ||
-	       cfg->cpu_quota >= 0 || cfg->cpu_shares > 0;
+	       cfg->cpu_quota >= 0 || cfg->cpu_shares > 0 || cfg->memory_low >= 0 ||
+	       cfg->cpuset_cpus || cfg->cpuset_mems || cfg->io_weight || cfg->n_io_max ||
+	       cfg->n_hugetlb;
 }

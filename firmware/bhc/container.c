@@ -449,11 +449,19 @@ fail:
 	return r;
 }
 
+/* Releases the init through the exec fifo and returns once the
+ * container's program runs, as runc does: the init keeps its end of the
+ * fifo open (O_CLOEXEC) until execve, so a reader opened here sees end of
+ * file (POLLHUP) exactly then. Before that moment the init is bhc's code,
+ * pid 1 of its namespace without handlers, and the kernel drops a SIGTERM
+ * sent to it; after start returns, a signal reaches the program itself.
+ * The state stays "created" until then (the fifo is removed last). */
 int bhc_start(const char *root, const char *id, struct bh_error *err)
 {
+	struct pollfd p = {.events = 0};
 	struct bhc_state st;
-	char path[4096];
-	int fd;
+	char path[4096], c;
+	int wfd, r = 0;
 
 	if (bhc_state_load(root, id, &st, err) < 0)
 		return -1;
@@ -462,19 +470,45 @@ int bhc_start(const char *root, const char *id, struct bh_error *err)
 		return bh_error(err, 0, "container '%s' is %s, not created", id,
 		                bhc_status_name(st.status));
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, id);
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
+	wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (wfd < 0)
 		return bh_error(err, errno == ENXIO ? 0 : errno,
 		                "container '%s' is not waiting to start", id);
-	if (write(fd, "S", 1) != 1) {
+	/* Opened while the init's end is open, so that its closing is a
+	 * hang-up for this reader; locked, so that a second start at the same
+	 * time is refused instead of writing a byte nobody reads. */
+	p.fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (p.fd < 0 || flock(p.fd, LOCK_EX | LOCK_NB) < 0) {
 		int e = errno;
 
-		close(fd);
-		return bh_error(err, e, "start '%s'", id);
+		close(wfd);
+		if (p.fd >= 0)
+			close(p.fd);
+		return bh_error(err, e == EWOULDBLOCK ? 0 : e, "container '%s' is being started%s",
+		                id, e == EWOULDBLOCK ? " by another bhc start" : "");
 	}
-	close(fd);
-	unlink(path);
-	return 0;
+	if (write(wfd, "S", 1) != 1)
+		r = bh_error(err, errno, "start '%s'", id);
+	close(wfd);
+	/* events 0: only POLLHUP (or POLLERR) ends the wait, not the byte
+	 * waiting in the fifo for the init. */
+	if (!r) {
+		int n;
+
+		while ((n = poll(&p, 1, 30000)) < 0 && errno == EINTR)
+			;
+		if (n == 0)
+			r = bh_error(err, ETIMEDOUT, "container '%s' did not start its program",
+			             id);
+		else if (n < 0)
+			r = bh_error(err, errno, "wait for container '%s' to start", id);
+		else if (read(p.fd, &c, 1) == 1)
+			r = bh_error(err, 0, "container '%s' exited before it was started", id);
+	}
+	if (!r)
+		unlink(path);
+	close(p.fd);
+	return r;
 }
 
 /* A pidfd for the recorded process, or -1 when it is gone (or the pid now
@@ -605,6 +639,8 @@ int bhc_kill(const char *root, const char *id, int sig, bool all, struct bh_erro
 			close(fd);
 		return bh_error(err, 0, "container '%s' is not running", id);
 	}
+	/* The signal goes through the pidfd; the pid only decides the wait. */
+	bhc_wait_signal_handled(st.pid, sig);
 	if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
 		r = bh_error(err, errno, "signal container '%s'", id);
 	close(fd);
@@ -629,9 +665,11 @@ int bhc_delete(const char *root, const char *id, bool force, struct bh_error *er
 	if (bhc_state_load(root, id, &st, err) < 0)
 		return -1;
 	bhc_state_free(&st);
-	if (st.status == BHC_RUNNING && !force)
-		return bh_error(err, 0, "container '%s' is running: stop it first or use --force",
-		                id);
+	/* The runtime spec: deleting a container that is not stopped is an
+	 * error; a created one is not stopped either (its init is waiting). */
+	if ((st.status == BHC_RUNNING || st.status == BHC_CREATED) && !force)
+		return bh_error(err, 0, "container '%s' is %s: stop it first or use --force", id,
+		                bhc_status_name(st.status));
 	fd = open_process(&st);
 	if (fd >= 0) {
 		/* Its pid namespace dies with it: every process inside goes too. */

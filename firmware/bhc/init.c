@@ -7,8 +7,10 @@
  * and pivot_root, then hostname, console, cwd, the user switch and
  * capabilities, no_new_privs, the parent-death signal and non-dumpable set
  * again (the id changes cleared them); the parent hears "ready";
- * start releases the exec fifo; then every fd but 0-2 (and any preserved)
- * is closed, seccomp is loaded last, and execve runs. */
+ * start releases the exec fifo; then every fd but 0-2 (and any preserved,
+ * and the fifo, which execve closes to tell start the program runs) is
+ * closed, seccomp (compiled by bhc before the clone) is loaded last, and
+ * execve runs. */
 #include "libbhc.h"
 
 #include <errno.h>
@@ -178,11 +180,15 @@ static int wait_for_start(int fifo_fd)
 	return n == 1 ? 0 : -1;
 }
 
-/* Everything but stdio and the preserved fds goes, then the preserved ones
- * survive execve. */
-static void close_fds(int preserve)
+/* Everything but stdio, the preserved fds and the exec fifo goes, then the
+ * preserved ones survive execve. The fifo (O_CLOEXEC, never in the
+ * preserved range: checked at setup) stays open until execve closes it:
+ * that end of file is how `bhc start` knows the container's program runs. */
+static void close_fds(int preserve, int fifo_fd)
 {
-	syscall(SYS_close_range, 3 + preserve, ~0U, 0);
+	if (fifo_fd > 3 + preserve)
+		syscall(SYS_close_range, 3 + preserve, fifo_fd - 1, 0);
+	syscall(SYS_close_range, fifo_fd >= 3 + preserve ? fifo_fd + 1 : 3 + preserve, ~0U, 0);
 	for (int fd = 3; fd < 3 + preserve; fd++)
 		fcntl(fd, F_SETFD, 0);
 }
@@ -216,7 +222,8 @@ void bhc_init_run(const struct bhc_init_args *a)
 		_exit(1);
 	if (wait_for_start(a->fifo_fd) < 0)
 		_exit(1);
-	close_fds(a->preserve_fds);
+	close_fds(a->preserve_fds, a->fifo_fd);
+	/* Precompiled before the clone: loading is two system calls. */
 	if (bhc_seccomp_load(a->seccomp, &err) < 0) {
 		dprintf(2, "bhc: %s\n", err.msg);
 		_exit(127);

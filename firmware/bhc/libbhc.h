@@ -25,6 +25,8 @@
 #define BHC_MAX_IDMAPS       5
 #define BHC_MAX_RLIMITS      16
 #define BHC_MAX_SYSCTLS      32
+#define BHC_MAX_IO_LIMITS    32
+#define BHC_MAX_HUGETLB      8
 
 /* Capability sets of process.capabilities, as bit masks. */
 enum {
@@ -57,6 +59,20 @@ struct bhc_mount {
 struct bhc_rlimit {
 	int resource;
 	uint64_t soft, hard;
+};
+
+/* One blockIO throttle: io.max's "MAJ:MIN key=value" (key rbps, wbps,
+ * riops or wiops). */
+struct bhc_io_max {
+	int64_t major, minor;
+	const char *key;
+	uint64_t rate;
+};
+
+/* One hugepageLimits entry: hugetlb.<page_size>.max. */
+struct bhc_hugetlb {
+	const char *page_size;
+	uint64_t limit;
 };
 
 struct bhc_sysctl {
@@ -94,7 +110,14 @@ struct bhc_config {
 	size_t n_uidmap, n_gidmap;
 	const char *cgroups_path;
 	int64_t memory_max, memory_swap, pids_max, cpu_quota; /* -1: no limit */
+	int64_t memory_low;                                   /* memory.reservation, -1: none */
 	uint64_t cpu_period, cpu_shares;
+	const char *cpuset_cpus, *cpuset_mems; /* cpu.cpus, cpu.mems, or NULL */
+	uint16_t io_weight;                    /* blockIO.weight (10..1000), 0: none */
+	struct bhc_io_max io_max[BHC_MAX_IO_LIMITS];
+	size_t n_io_max;
+	struct bhc_hugetlb hugetlb[BHC_MAX_HUGETLB];
+	size_t n_hugetlb;
 	const char **masked, **readonly_paths;
 	size_t n_masked, n_readonly;
 	unsigned long rootfs_propagation;
@@ -125,14 +148,19 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
  * errors: "$.linux.resources.memory.kernel". */
 typedef void (*bhc_warn_sink)(const char *line);
 void bhc_warn_set_sink(bhc_warn_sink fn);
-__attribute__((format(printf, 3, 4))) void bhc_warn(const struct bhc_config *cfg,
-                                                    const char *field, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) void bhc_warn(const struct bhc_config *cfg, const char *field,
+                                                    const char *fmt, ...);
 
 /* rlimits.c */
 int bhc_rlimit_from_name(const char *name);
 
 /* signals.c */
 int bhc_signal_parse(const char *s);
+
+/* pid1_signal.c: waits (up to a second) until pid, when it is pid 1 of its
+ * namespace, catches, blocks or ignores sig, so that the kernel does not
+ * drop it; returns at once for SIGKILL, SIGSTOP and any other process. */
+void bhc_wait_signal_handled(pid_t pid, int sig);
 
 /* spec.c: our hardened default config.json. */
 char *bhc_spec_generate(const char *const *args, size_t n_args, struct bh_error *err);

@@ -419,6 +419,7 @@ struct bhc_seccomp {
 void *bhc_seccomp_build(yyjson_val *profile, struct bh_error *err)
 {
 	struct bhc_seccomp *s = calloc(1, sizeof(*s));
+	int r;
 
 	if (!s)
 		return bh_error(err, ENOMEM, "seccomp"), NULL;
@@ -431,6 +432,13 @@ void *bhc_seccomp_build(yyjson_val *profile, struct bh_error *err)
 	/* no_new_privs is set by bhc itself before this filter is loaded. */
 	seccomp_attr_set(s->main, SCMP_FLTATR_CTL_NNP, 0);
 	seccomp_attr_set(s->deny, SCMP_FLTATR_CTL_NNP, 0);
+	/* Compiled to BPF here, in bhc before the clone: after start releases
+	 * the init, loading is one system call per filter, not milliseconds
+	 * of compiling while a signal to the container would be dropped. */
+	if ((r = seccomp_precompute(s->deny)) < 0 || (r = seccomp_precompute(s->main)) < 0) {
+		bhc_seccomp_free(s);
+		return bh_error(err, -r, "compile the seccomp filter"), NULL;
+	}
 	return s;
 }
 

@@ -34,8 +34,8 @@ void bhc_warn(const struct bhc_config *cfg, const char *field, const char *fmt, 
 {
 	char line[BH_ERROR_MAX + 4200];
 	int n = snprintf(line, sizeof(line), "bhc: warning: %s%sconfig.json: %s: ",
-	                 cfg && cfg->bundle[0] ? cfg->bundle : "",
-	                 cfg && cfg->bundle[0] ? "/" : "", field);
+	                 cfg && cfg->bundle[0] ? cfg->bundle : "", cfg && cfg->bundle[0] ? "/" : "",
+	                 field);
 	va_list ap;
 
 	if (n < 0 || (size_t)n >= sizeof(line) - 2)

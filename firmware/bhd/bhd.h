@@ -115,6 +115,22 @@ int vm_prepare(struct workload *w, char **argv, size_t max, char *store, size_t 
 int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh_error *err);
 int update_status(char *out, size_t size, struct bh_error *err);
 
+/* What became of the last update written (update_trial.c): recorded by
+ * update_apply, reported as "update kept" or "rolled back" after the
+ * reboot, whichever way the update came. */
+#define UPDATE_TRIAL_BOOT_MAX 40
+struct update_trial {
+	char version[UPDATE_VERSION_MAX];
+	char slot;
+	char boot[UPDATE_TRIAL_BOOT_MAX]; /* the boot that wrote it */
+};
+enum trial_outcome { TRIAL_NONE, TRIAL_NOT_REBOOTED, TRIAL_WAIT, TRIAL_KEPT, TRIAL_ROLLED_BACK };
+enum trial_outcome update_trial_outcome(const struct update_trial *t, const char *boot,
+					const char *running, bool confirmed);
+void update_trial_begin(const char *version, char slot);
+/* Reports the outcome once it is known; call after boot_confirm_tick. */
+void update_trial_tick(void);
+
 /* The confirmation of this boot (confirm.c): once it has run healthy for
  * BH_UPDATE_HEALTH_SECONDS, the running slot's tries are re-armed and
  * BOOT_CONFIRMED tells init. Returns ms until the next call, or -1. */

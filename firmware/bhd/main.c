@@ -72,9 +72,12 @@ int main(int argc, char **argv)
 	bhd_log("bhd: ready, control socket %s", BHD_SOCKET);
 	for (;;) {
 		struct epoll_event events[32];
-		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started),
-			poll = sync_tick(epfd), report = report_tick(epfd);
+		int64_t timeout = workloads_tick(epfd), bless = boot_confirm_tick(started), poll, report;
 		int n;
+
+		update_trial_tick(); /* after the confirmation it may wait for */
+		poll = sync_tick(epfd);
+		report = report_tick(epfd);
 
 		if (bless >= 0 && (timeout < 0 || bless < timeout))
 			timeout = bless;

@@ -3,7 +3,7 @@
  *
  *   installed, removed          install.c      workload, version
  *   update applied              update.c       version, slot (written)
- *   update kept, rolled back    sync.c         version (running)
+ *   update kept, rolled back    update_trial.c version (running)
  *   watchdog reset              report.c       boot (init saw the reset)
  *   data repaired               report.c       fsck, repair, reinstall, mounted, reason
  *   crash loop                  run.c          workload, restarts, gave_up, exit

@@ -279,7 +279,8 @@ static void finish(int epfd)
 
 /* An update written by a sync and rebooted into: kept once this boot of
  * its version is confirmed (the state is then applied whole), or, when an
- * older slot booted instead, rolled back (never fetched again). */
+ * older slot booted instead, rolled back (never fetched again). The
+ * telemetry events for both come from update_trial.c, for every update. */
 static void pending_update(void)
 {
 	struct fleet_applied *a = &fleet.applied;
@@ -296,7 +297,6 @@ static void pending_update(void)
 			return;
 		bhd_log("bhd: fleet: update %s kept; state serial %llu applied", version,
 		        (unsigned long long)a->pending_serial);
-		report_update_kept(version);
 		a->serial = a->pending_serial;
 		snprintf(a->applied, sizeof(a->applied), "%s", a->pending_state);
 	} else if (!strcmp(boot, a->pending_boot)) {
@@ -304,7 +304,6 @@ static void pending_update(void)
 	} else {
 		bhd_log("bhd: fleet: update %s rolled back (running %s): it is not tried again",
 		        a->pending_version, version);
-		report_rolled_back(a->pending_version, version);
 		if (a->n_failed == SYNC_FAILED_MAX)
 			memmove(a->failed[0], a->failed[1], sizeof(a->failed[0]) * --a->n_failed);
 		snprintf(a->failed[a->n_failed++], sizeof(a->failed[0]), "%s", a->pending_update);

@@ -216,6 +216,7 @@ int update_apply(int fd, bool allow_downgrade, char *out, size_t size, struct bh
 	if (store_sbom(&b, target, err) < 0)
 		bhd_log("bhd: update: %s (the update itself is complete)", err->msg);
 	report_update_applied(m.version, target);
+	update_trial_begin(m.version, target);
 	snprintf(out, size, "update %s written to slot %c (%s); it boots on the next restart "
 		 "(%d tries, kept once healthy for %d s)\n", m.version, target, dev, TRIES,
 		 BH_UPDATE_HEALTH_SECONDS);

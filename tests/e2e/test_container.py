@@ -20,7 +20,16 @@ as root on our own kernel:
 - a memory hog is OOM-killed inside its container (status 137, oom_kill
   counted) while the host lives on;
 - a fork bomb stops at pids.max, having reached it;
-- a cgroupsPath outside /workloads is refused and that cgroup is not made;
+- a cgroupsPath outside /workloads is placed below it with a warning, and
+  no cgroup outside it is made;
+- issue 20: the configs of `runc spec` and `ctr oci spec`
+  (tests/fixtures/oci) run unchanged, on rootfses with and without the
+  usual mount points; containerd's device allow rules run with a warning;
+  delete of a created container needs --force; memory.kernel, kernelTCP
+  and swappiness run with warnings, memory.reservation lands as
+  memory.low, cpuset/io/hugetlb land or fail naming the missing
+  controller; start returns once the program runs and a SIGTERM right
+  after it is delivered, 100 times in a row;
   nothing is left behind in /run/bhc or /sys/fs/cgroup/workloads;
 - issue 20 mounts (the block at the end): podman's config.json
   (tests/fixtures/oci) with a rootfs that has the usual mount points and
@@ -66,10 +75,51 @@ if "usr/bin/bhc" not in manifest:
 tmp = tempfile.mkdtemp(prefix="bhc-e2e-")
 bins = [bhctest.build_static(out, src, os.path.join(tmp, name))
         for src, name in (("probes.c", "bhc-probes"), ("memhog.c", "bhc-memhog"), ("forkbomb.c", "bhc-forkbomb"),
-                          ("bait.c", "bhc-bait"), ("withpty.c", "bhc-withpty"))]
+                          ("bait.c", "bhc-bait"), ("withpty.c", "bhc-withpty"), ("sigterm_ready.c", "sigterm-ready"))]
 subprocess.run(["make", "-s", "-C", bhctest.TOP, "O=" + out, "busybox"], check=True, capture_output=True)
 payload_dir = os.path.join(tmp, "payload")
 bhctest.make_rootfs(os.path.join(payload_dir, "rootfs"), bhctest.busybox(out), bins, probe_files=True)
+# Issue 20: the configs runc and containerd write, as bundles on the
+# payload disk (only root.path and process.args set, as a user sets them),
+# and a rootfs without the usual mount points.
+bhctest.make_rootfs(os.path.join(payload_dir, "bare"), bhctest.busybox(out), bins)
+for d in ("proc", "sys", "dev", "tmp", "run"):
+    os.rmdir(os.path.join(payload_dir, "bare", d))
+
+
+def oci_bundle(name, fixture, rootfs, args, edit=None):
+    c = bhctest.oci_fixture(fixture)
+    c["root"]["path"] = "/tmp/payload/" + rootfs
+    c["process"]["args"] = args
+    if edit:
+        edit(c)
+    os.makedirs(os.path.join(payload_dir, "oci", name))
+    bhctest.write_config(os.path.join(payload_dir, "oci", name), c)
+
+
+def no_terminal(c):
+    c["process"]["terminal"] = False
+
+
+for fixture in bhctest.OCI_FIXTURES:
+    for rootfs in ("rootfs", "bare"):
+        name = "%s-%s" % (fixture.split("-")[0], rootfs)
+        oci_bundle(name, fixture, rootfs, ["sh", "-c", "echo conformance-%s; exit 4" % name])
+oci_bundle("devices", "ctr-spec.json", "rootfs", ["sh", "-c", "ls /dev/net/tun 2>&1 || echo no-tun"],
+           lambda c: c["linux"]["resources"]["devices"].extend(bhctest.CTR_RUN_DEVICES))
+oci_bundle("term", "runc-spec.json", "rootfs", ["/bin/sigterm-ready"], no_terminal)
+oci_bundle("created", "runc-spec.json", "rootfs", ["sleep", "100"], no_terminal)
+oci_bundle("memv1", "runc-spec.json", "rootfs", ["true"], lambda c: (no_terminal(c), c["linux"]["resources"].update(
+    memory={"kernel": 1 << 26, "kernelTCP": 1 << 24, "swappiness": 10})))
+oci_bundle("reservation", "runc-spec.json", "rootfs", ["sleep", "100"], lambda c: (no_terminal(c), c["linux"][
+    "resources"].update(memory={"reservation": 16 << 20})))
+CGROUP_WANTS = (("cpuset", "cpu.cpus", "cpuset.cpus", "0", lambda r: r.update(cpu={"cpus": "0"})),
+                ("io", "blockIO.weight", "io.weight", "default 4950", lambda r: r.update(blockIO={"weight": 500})),
+                ("hugetlb", "hugepageLimits", "hugetlb.2MB.max", str(2 << 20),
+                 lambda r: r.update(hugepageLimits=[{"pageSize": "2MB", "limit": 2 << 20}])))
+for ctl, _, _, _, edit in CGROUP_WANTS:
+    oci_bundle("cg-" + ctl, "runc-spec.json", "rootfs", ["sleep", "100"],
+               lambda c, edit=edit: (no_terminal(c), edit(c["linux"]["resources"])))
 # issue 20 mounts (oci20b): podman's config for the block at the end.
 PODMAN = "/tmp/b/pm"
 oci20b_podman = bhctest.podman_config_for(PODMAN, os.path.join(payload_dir, "oci20b"))
@@ -205,16 +255,98 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
          "the fork bomb stops at pids.max = 32: itself and 31 children (%s)" % (mm.group(0) if mm else "no report"),
          o[-600:])
 
-    # A cgroupsPath outside the delegated subtree is refused.
+    # A cgroupsPath outside the delegated subtree is placed below it, with
+    # a warning (containerd writes /default/<id>): never in the host's own.
     st, before = m.shell("test -e /sys/fs/cgroup/system && echo system-exists; echo ok")
-    b = bundle(m, "outside", "true", extra_sed='s|"linux": {|"linux": {"cgroupsPath": "/system/evil",|')
+    b = bundle(m, "outside", "cat /proc/self/cgroup",
+               extra_sed='s|"linux": {|"linux": {"cgroupsPath": "/system/evil",|')
     st, o = m.shell("bhc run --bundle %s outside; echo status=$?" % b)
-    t.ok("status=1" in o and "cgroupsPath" in o and "outside /workloads" in o,
-         "a cgroupsPath outside /workloads is refused", o)
+    t.ok("status=0" in o and "bhc: warning: " in o and "$.linux.cgroupsPath: '/system/evil' is outside /workloads"
+         in o and "placed at /workloads/system/evil" in o,
+         "a cgroupsPath outside /workloads is placed below it, with a warning", o)
     st, after = m.shell("test -e /sys/fs/cgroup/system/evil && echo evil-made; "
+                        "test -e /sys/fs/cgroup/workloads/system/evil && echo nested-left; "
+                        "rmdir /sys/fs/cgroup/workloads/system; "  # the level above it stays, as for any nested path
                         "test -e /sys/fs/cgroup/system && echo system-exists; echo ok")
-    t.ok("evil-made" not in after and ("system-exists" in after) == ("system-exists" in before),
-         "... and the refused cgroup (/system/evil) was not made", before + "\n" + after)
+    t.ok("evil-made" not in after and "nested-left" not in after
+         and ("system-exists" in after) == ("system-exists" in before),
+         "... no cgroup /system/evil was made, and its nested one is gone after the run", before + "\n" + after)
+
+    # Issue 20 --------------------------------------------------------------------------
+    # The configs runc and containerd write, unchanged but for root.path
+    # and process.args (tests/fixtures/oci), on a rootfs with and without
+    # the usual mount points; then one check per item (1, 5, 6, 10), here
+    # where cgroup v2 exists. tests/integration/test_bhc_conformance.py
+    # has the same checks on the build host.
+    P = "/tmp/payload/oci/"
+    for fixture in bhctest.OCI_FIXTURES:
+        for rootfs in ("rootfs", "bare"):
+            name = "%s-%s" % (fixture.split("-")[0], rootfs)
+            st, o = m.shell("bhc run --bundle %s%s %s </dev/null; echo status=$?" % (P, name, name), timeout=120)
+            what = "%s runs unchanged in the image, on a rootfs %s the usual mount points" % (
+                fixture, "with" if rootfs == "rootfs" else "without")
+            # Issue 20 item 3 (oci20b's branch): bhc cannot create the
+            # missing mount targets yet, on a rootfs owned by host root
+            # (Permission denied) or, as here, a read-only one.
+            if "status=4" not in o and rootfs == "bare" and re.search(r"create /\w+ in the rootfs: ", o):
+                t.skip(what, "mount targets are not created yet (issue 20 item 3): " +
+                       "; ".join(l for l in o.splitlines()[-3:] if l.strip()))
+            else:
+                t.ok("status=4" in o and "conformance-" + name in o, what, o[-800:])
+            warns = [l for l in o.splitlines() if "bhc: warning: " in l]
+            expected = 1 if fixture == "ctr-spec.json" else 0  # cgroupsPath /default, placed below /workloads
+            t.ok(len(warns) == expected and (not expected or "/workloads/default" in warns[0]),
+                 "%s (%s): %s" % (fixture, rootfs, "only the cgroupsPath warning" if expected else "no warning"), o[-800:])
+
+    # Item 1: containerd's device allow rules, /dev/net/tun included.
+    st, o = m.shell("bhc run --bundle %sdevices devices </dev/null; echo status=$?" % P, timeout=120)
+    t.ok("status=0" in o and "no-tun" in o and "$.linux.resources.devices[10]: allow c 10:200 rwm has no effect" in o,
+         "containerd's device allow rules are accepted with a warning for c 10:200; no /dev/net/tun inside", o[-800:])
+
+    # Item 10: delete of a created container needs --force.
+    st, o = m.shell("bhc create --bundle %screated created </dev/null >/dev/null 2>&1; bhc delete created; "
+                    "echo delete=$?; bhc state created | grep -o '\"status\": *\"[a-z]*\"'; "
+                    "bhc delete --force created; echo force=$?" % P, timeout=120)
+    t.ok("delete=1" in o and "created" in o and "--force" in o and '"created"' in o and "force=0" in o,
+         "delete of a created container fails without --force; --force removes it", o)
+
+    # Item 6: memory.kernel, kernelTCP, swappiness ignored with a warning;
+    # memory.reservation lands as memory.low; cpuset, io and hugetlb land
+    # where the kernel has the controller, else a clear error names it.
+    st, o = m.shell("bhc run --bundle %smemv1 memv1 </dev/null; echo status=$?" % P, timeout=120)
+    t.ok("status=0" in o and all("memory.%s: ignored" % k in o for k in ("kernel", "kernelTCP", "swappiness")),
+         "memory.kernel, kernelTCP, swappiness: run, one warning each", o[-800:])
+    st, o = m.shell("bhc create --bundle %sreservation reservation </dev/null >/dev/null 2>&1; echo created=$?; "
+                    "cat /sys/fs/cgroup/workloads/reservation/memory.low; bhc delete --force reservation" % P,
+                    timeout=120)
+    t.ok("created=0" in o and str(16 << 20) in o, "memory.reservation lands as memory.low (16 MiB)", o)
+    _, ctls = m.shell("cat /sys/fs/cgroup/cgroup.controllers")
+    for ctl, field, knob, want, _ in CGROUP_WANTS:
+        st, o = m.shell("bhc create --bundle %scg-%s cg-%s </dev/null >/tmp/cg.out 2>&1; echo created=$?; "
+                        "cat /tmp/cg.out; cat /sys/fs/cgroup/workloads/cg-%s/%s 2>/dev/null; "
+                        "bhc delete --force cg-%s 2>/dev/null; test -e /sys/fs/cgroup/workloads/cg-%s && echo left"
+                        % (P, ctl, ctl, ctl, knob, ctl, ctl), timeout=120)
+        if ctl in ctls.split():
+            t.ok("created=0" in o and want in o, "%s lands as %s (the kernel has %s)" % (field, knob, ctl), o)
+        else:
+            t.ok("created=1" in o and "this kernel has no %s controller" % ctl in o and "left" not in o,
+                 "%s: a clear error, the kernel has no %s controller (image kernel config)" % (field, ctl), o)
+
+    # Item 5: bhc start returns once the program runs, and a SIGTERM right
+    # after it reaches the program's handler, 100 times in a row.
+    st, o = m.shell(
+        "ok=0; exe=0; i=0; while [ $i -lt 100 ]; do i=$((i+1)); "
+        "bhc create --bundle %sterm t$i </dev/null >/tmp/term.out 2>&1; bhc start t$i; "
+        "pid=$(bhc state t$i | sed -n 's/.*\"pid\": *\\([0-9]*\\).*/\\1/p'); "
+        "case \"$(readlink /proc/$pid/exe)\" in */sigterm-ready) exe=$((exe+1));; esac; "
+        "bhc kill t$i TERM; n=0; while [ $n -lt 100 ] && ! grep -q term /tmp/term.out; do sleep 0.1; "
+        "n=$((n+1)); done; grep -q term /tmp/term.out && ok=$((ok+1)); bhc delete --force t$i; done; "
+        "echo exe=$exe delivered=$ok" % P, timeout=1800)
+    mm = re.search(r"exe=(\d+) delivered=(\d+)", o)
+    t.ok(mm is not None and mm.group(1) == "100", "bhc start returns once the program runs: %s of 100"
+         % (mm.group(1) if mm else "?"), o[-800:])
+    t.ok(mm is not None and mm.group(2) == "100", "a SIGTERM right after bhc start reaches the handler: %s of 100"
+         % (mm.group(2) if mm else "?"), o[-800:])
 
     # bhd's own workloads (the debug image's demos) live there too; only
     # what this test started must be gone.

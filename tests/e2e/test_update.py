@@ -345,6 +345,10 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
          "--status: slot B bad, slot A running", o)
     t.run("slot A, known good, is re-armed once healthy",
           lambda: m.expect(r"bhd: slot a \(version [^)]*\) boot healthy: 3 tries re-armed", 300, since=mark))
+    # The outcome a fleet hears of (update_trial.c), for a bhctl update too.
+    t.run("bhd reports the update rolled back, once slot A runs again",
+          lambda: m.expect(r"bhd: update %s rolled back: slot b did not stay booted \(running %s\)"
+                           % (re.escape(newer), re.escape(cur)), 120, since=mark))
     # From here on a container and a VM's guest print as fast as they can
     # (autostarted at every boot): no flood may keep a trial from being
     # confirmed before init's deadline and so force a rollback.
@@ -379,6 +383,9 @@ with Machine(images, extra, env=env, log_path=os.path.join(out, "e2e-update.log"
         kept = False
         t.diag(str(e)[-1500:])
     t.ok(kept, "bhd keeps slot B once healthy for %d s" % health)
+    t.run("bhd reports the update kept",
+          lambda: m.expect(r"bhd: update %s kept \(slot b, this boot confirmed\)" % re.escape(newer),
+                           60, since=mark))
     since = m.console[mark:].decode("utf-8", "replace")
     kept_at = since.find("is healthy: kept")
     started = [n for n in ("flood", "flood-vm") if re.search(r"bhd: started %s \(" % n, since[:kept_at])]

@@ -118,6 +118,22 @@ def write_config(bundle, cfg):
         json.dump(cfg, f, indent=2)
 
 
+# Issue 20's configs written by other tools (tests/fixtures/oci,
+# regenerate.sh), and the device rules `ctr run` adds to `ctr oci spec`'s
+# (containerd's WithDefaultUnixDevices: the minimal /dev, and /dev/net/tun).
+OCI_FIXTURES = ("runc-spec.json", "ctr-spec.json")
+CTR_RUN_DEVICES = [{"allow": True, "type": "c", "major": a, "minor": b, "access": "rwm"}
+                   for a, b in ((1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 1))] + [
+    {"allow": True, "type": "c", "major": 136, "access": "rwm"},
+    {"allow": True, "type": "c", "major": 5, "minor": 2, "access": "rwm"},
+    {"allow": True, "type": "c", "major": 10, "minor": 200, "access": "rwm"}]
+
+
+def oci_fixture(name):
+    with open(os.path.join(TOP, "tests", "fixtures", "oci", name)) as f:
+        return json.load(f)
+
+
 def parse_probes(text):
     """The probe program's report: ({name: (status, detail)}, summary) with
     status BLOCKED, ESCAPED, SKIPPED or BROKEN, and the summary line's

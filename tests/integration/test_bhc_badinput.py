@@ -132,8 +132,8 @@ refused("joining a user namespace", ["$.linux.namespaces[5].path", "not supporte
         edit=setp(["linux", "namespaces", 5, "path"], "/proc/1/ns/user"))
 refused("a time namespace", ["$.linux.namespaces[7].type", "'time' is not supported"],
         edit=lambda c: c["linux"]["namespaces"].append({"type": "time"}))
-refused("blockIO limits", ["$.linux.resources.blockIO: not supported"],
-        edit=setp(["linux", "resources", "blockIO"], {"weight": 10}))
+refused("rdma limits", ["$.linux.resources.rdma: not supported"],
+        edit=setp(["linux", "resources", "rdma"], {"mlx5_0": {"hcaHandles": 3}}))
 refused("extra devices", ["$.linux.devices[0]", "beyond bhc's minimal /dev"],
         edit=setp(["linux", "devices"], [{"path": "/dev/sda", "type": "b", "major": 8, "minor": 0}]))
 refused("a host sysctl", ["$.linux.sysctl.kernel.core_pattern", "not a sysctl of the container's own"],

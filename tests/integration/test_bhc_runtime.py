@@ -299,8 +299,12 @@ t.ok(p.returncode == 0 and gone(pid) and os.listdir(root) == [],
 b = bundle("never", ["true"])
 cmd("create", "--bundle", b, "never")
 pid = state("never")["pid"]
-t.ok(cmd("delete", "never").returncode == 0 and gone(pid),
-     "delete of a created (never started) container kills its init")
+p = cmd("delete", "never")
+t.ok(p.returncode != 0 and "created" in p.stderr and "--force" in p.stderr and not gone(pid)
+     and state("never")["status"] == "created",
+     "delete of a created (never started) container is an error without --force (runtime spec)", p.stderr)
+t.ok(cmd("delete", "--force", "never").returncode == 0 and gone(pid),
+     "delete --force of a created (never started) container kills its init")
 
 # The init stays non-dumpable after switching to process.user: /proc of a
 # non-dumpable process belongs to the container's root, not to its user.

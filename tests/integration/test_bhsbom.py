@@ -20,10 +20,7 @@ import bhbin  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhsbom = bhbin.program("bhsbom", os.path.join(out, "host", "bin", "bhsbom"))
-if not bhsbom:
-    t.skip("bhsbom", bhbin.missing_reason("bhsbom"))
-    t.done()
+bhsbom = bhbin.host_programs(t, out, "bhsbom")
 sbom = os.path.join(out, "images", "sbom", "image.spdx.json")
 fixtures = os.path.join(TOP, "tests", "fixtures", "osv")
 

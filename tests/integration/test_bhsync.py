@@ -41,12 +41,7 @@ import registry_servers as rs  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
-bhsync = bhbin.program("bhsync", os.path.join(out, "host", "bin", "bhsync"))
-if not all(p and os.access(p, os.X_OK) for p in (bhpack, bhsync)):
-    t.ok(False, "bhpack and bhsync are built for the build host",
-         bhbin.missing_reason("bhpack") + " " + bhbin.missing_reason("bhsync"))
-    t.done()
+bhpack, bhsync = bhbin.host_programs(t, out, "bhpack", "bhsync")
 
 tmp = tempfile.mkdtemp(prefix="bh-bhsync-")
 KEYS = os.path.join(TOP, "board", "common", "keys")

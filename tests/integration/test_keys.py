@@ -26,10 +26,7 @@ import bhbin  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
-if not bhpack:
-    t.skip("bhpack", bhbin.missing_reason("bhpack"))
-    t.done()
+bhpack = bhbin.host_programs(t, out, "bhpack")
 tmp = tempfile.mkdtemp(prefix="bh-keys-")
 keys = os.path.join(tmp, "vendor-keys")
 

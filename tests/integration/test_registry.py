@@ -33,10 +33,7 @@ import registry_servers as rs  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
-if not bhpack:
-    t.skip("bhpack", bhbin.missing_reason("bhpack"))
-    t.done()
+bhpack = bhbin.host_programs(t, out, "bhpack")
 for tool in ("docker-registry", "htpasswd", "openssl"):
     if not shutil.which(tool):
         t.skip("registry tests", "%s is missing (make host-tools installs it)" % tool)

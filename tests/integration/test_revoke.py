@@ -25,10 +25,7 @@ import bhbin  # noqa: E402
 
 t = Tap()
 out = os.environ["BH_OUTPUT"]
-bhpack = bhbin.program("bhpack", os.path.join(out, "host", "bin", "bhpack"))
-if not bhpack:
-    t.skip("bhpack revoke", bhbin.missing_reason("bhpack"))
-    t.done()
+bhpack = bhbin.host_programs(t, out, "bhpack")
 tmp = tempfile.mkdtemp(prefix="bh-revoke-")
 KEYS = os.path.join(TOP, "board", "common", "keys")
 UPDATE_KEY = os.path.join(KEYS, "bulkhead-TEST-ONLY-update.key.pem")

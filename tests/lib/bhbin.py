@@ -38,3 +38,22 @@ def skip_leak_check(tap, name, why):
         os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "detect_leaks=0"
         tap.skip(name, "sanitizer build: " + why)
 
+
+
+def host_programs(tap, out, *names):
+    """The build-host programs `names` of the O folder out (O/host/bin), or
+    their sanitizer builds in the sanitizer pass. When one is missing the
+    test ends here: a failure normally (the build should have made it), a
+    counted skip in the sanitizer pass (it builds only some programs)."""
+    paths = [program(n, os.path.join(out, "host", "bin", n)) for n in names]
+    missing = [n for n, p in zip(names, paths) if not (p and os.access(p, os.X_OK))]
+    if missing:
+        what = " and ".join(missing) + " built for the build host"
+        why = "; ".join(missing_reason(n) for n in missing) if sanitized() else \
+            "not in %s/host/bin" % out
+        if sanitized():
+            tap.skip(what, why)
+        else:
+            tap.ok(False, what, why)
+        tap.done()
+    return paths[0] if len(paths) == 1 else paths

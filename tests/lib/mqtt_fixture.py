@@ -13,6 +13,7 @@ import threading
 import time
 
 from ports import free_port  # noqa: F401 (tests import it from here too)
+from line_reader import Lines
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -210,22 +211,17 @@ class Device:
 
     def __init__(self, exe, port, pki, name, *extra, ca=None):
         Device.started.append(self)
-        self.lines = []
-        self.cond = threading.Condition()
         self.proc = subprocess.Popen(
             [exe, "--host", "127.0.0.1", "--server-name", "localhost", "--port", str(port),
              "--ca", ca or pki.ca, "--cert", pki.path(name + ".pem"), "--key", pki.path(name + ".key"),
              "--id", name] + list(extra),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
             errors="backslashreplace")  # a broker's topic may be any bytes
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.out = Lines(self.proc.stdout)
 
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.cond.notify_all()
+    @property
+    def lines(self):
+        return self.out.items
 
     def send(self, line):
         self.proc.stdin.write(line + "\n")
@@ -234,23 +230,13 @@ class Device:
     def wait_for(self, pred, timeout=10, start=0):
         """The first line from index `start` on for which pred(line) holds,
         or None after timeout seconds."""
-        deadline = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[start:]:
-                    if pred(line):
-                        return line
-                left = deadline - time.time()
-                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
-                    return None
-                self.cond.wait(min(left, 0.2))
+        return self.out.wait(pred, timeout, start)
 
     def count(self):
-        with self.cond:
-            return len(self.lines)
+        return self.out.count()
 
     def output(self):
-        with self.cond:
+        with self.out.cond:
             return "\n".join(self.lines)
 
     def stop(self, timeout=10):
@@ -265,7 +251,7 @@ class Device:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.reader.join(5)
+        self.out.join(5)
         return self.proc.returncode
 
     def stderr(self):

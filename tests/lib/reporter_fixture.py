@@ -10,6 +10,8 @@ import subprocess
 import threading
 import time
 
+from line_reader import Lines
+
 
 def config(pki, port, name, queue_dir, device=None, **extra):
     """The reporter's configuration for identity `name` of an mqtt_fixture
@@ -35,6 +37,13 @@ def status(version="1.0", slot="a", confirmed=True, workloads=(("web", "running"
             {"uptime_s": 10, "data_free_bytes": 1 << 30})
 
 
+def _parse_reply(line):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"unparsed": line}
+
+
 class Reporter:
     started = []
 
@@ -52,37 +61,27 @@ class Reporter:
         self.cfg = cfg
         self.status = stat or status()
         self.answer_want = answer_want
-        self.replies, self.log = [], []
-        self.cond = threading.Condition()
         self.wlock = threading.Lock()
         self.next_id = 1
         self.proc = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1, env=env,
                                      errors="backslashreplace")
-        self.threads = [threading.Thread(target=self._read_out, daemon=True),
-                        threading.Thread(target=self._read_err, daemon=True)]
-        for th in self.threads:
-            th.start()
+        self.out = Lines(self.proc.stdout, parse=_parse_reply, on_item=self._answer)
+        self.err = Lines(self.proc.stderr)
         self.send({"config": cfg})
         self.send_status()
 
-    def _read_out(self):
-        for line in self.proc.stdout:
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                msg = {"unparsed": line}
-            if msg.get("want") == "status" and self.answer_want:
-                self.send_status()
-            with self.cond:
-                self.replies.append(msg)
-                self.cond.notify_all()
+    @property
+    def replies(self):
+        return self.out.items
 
-    def _read_err(self):
-        for line in self.proc.stderr:
-            with self.cond:
-                self.log.append(line.rstrip("\n"))
-                self.cond.notify_all()
+    @property
+    def log(self):
+        return self.err.items
+
+    def _answer(self, msg):
+        if msg.get("want") == "status" and self.answer_want:
+            self.send_status()
 
     def send(self, msg):
         with self.wlock:
@@ -107,17 +106,7 @@ class Reporter:
     def wait(self, pred, timeout=15, where="replies", start=0):
         """The first reply (or log line) from index start on for which pred
         holds, or None after timeout seconds."""
-        deadline = time.time() + timeout
-        with self.cond:
-            while True:
-                for x in getattr(self, where)[start:]:
-                    if pred(x):
-                        return x
-                left = deadline - time.time()
-                if left <= 0 or self.proc.poll() is not None and not any(
-                        th.is_alive() for th in self.threads):
-                    return None
-                self.cond.wait(min(left, 0.2))
+        return (self.out if where == "replies" else self.err).wait(pred, timeout, start)
 
     def wait_log(self, text, timeout=15, start=0):
         return self.wait(lambda l: text in l, timeout, "log", start)
@@ -126,11 +115,10 @@ class Reporter:
         return self.wait(lambda m: m.get("connection") == "online", timeout, start=start)
 
     def count(self, where="replies"):
-        with self.cond:
-            return len(getattr(self, where))
+        return (self.out if where == "replies" else self.err).count()
 
     def text(self):
-        with self.cond:
+        with self.err.cond, self.out.cond:
             return "\n".join(self.log) + "\n" + "\n".join(json.dumps(m) for m in self.replies)
 
     def stop(self, clean=True, timeout=15):
@@ -149,16 +137,16 @@ class Reporter:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for th in self.threads:
-            th.join(5)
+        self.out.join(5)
+        self.err.join(5)
         return self.proc.returncode
 
     def kill(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        for th in self.threads:
-            th.join(5)
+        self.out.join(5)
+        self.err.join(5)
 
 
 class Proxy:
@@ -258,37 +246,27 @@ class Watch:
     payload") collected by a thread, each with the time it arrived."""
 
     def __init__(self, broker, topic, *extra):
-        self.lines, self.times = [], []
-        self.cond = threading.Condition()
         self.proc = broker.client("mosquitto_sub", "operator", "-t", topic, "-q", "1", "-F",
                                   "%t %r %p", *extra)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.out = Lines(self.proc.stdout)
         time.sleep(0.5)
 
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line.rstrip("\n"))
-                self.times.append(time.time())
-                self.cond.notify_all()
+    @property
+    def lines(self):
+        return self.out.items
+
+    @property
+    def times(self):
+        return self.out.times
 
     def wait(self, pred, timeout=15, start=0):
-        deadline = time.time() + timeout
-        with self.cond:
-            while True:
-                for line in self.lines[start:]:
-                    if pred(line):
-                        return line
-                if time.time() >= deadline:
-                    return None
-                self.cond.wait(0.2)
+        return self.out.wait(pred, timeout, start)
 
     def count(self):
-        with self.cond:
-            return len(self.lines)
+        return self.out.count()
 
     def payloads(self, topic, start=0):
-        with self.cond:
+        with self.out.cond:
             return [l.split(" ", 2)[2] for l in self.lines[start:] if l.startswith(topic + " ")]
 
     def events(self, topic, start=0):

@@ -52,6 +52,15 @@ static void bad(const char *extra, const char *want, const char *what)
 	   r < 0 ? err.msg : "(accepted)");
 }
 
+static int n_warnings;
+static char last_warning[2048];
+
+static void count_warning(const char *line)
+{
+	n_warnings++;
+	snprintf(last_warning, sizeof(last_warning), "%s", line);
+}
+
 int main(void)
 {
 	ok(with("") == 0, "minimal config parses: %s", err.msg);
@@ -108,9 +117,22 @@ int main(void)
 		       !strcmp(rel, "workloads/web"),
 		   "cgroupsPath under /workloads: %s", rel);
 		cfg.cgroups_path = "/system/evil";
+		bhc_warn_set_sink(count_warning);
+		n_warnings = 0;
+		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) == 0 &&
+		       !strcmp(rel, "workloads/system/evil") && n_warnings == 1 &&
+		       strstr(last_warning, "$.linux.cgroupsPath: '/system/evil' is outside "
+		                            "/workloads") &&
+		       strstr(last_warning, "placed at /workloads/system/evil"),
+		   "cgroupsPath outside /workloads: placed below it, with a warning: %s", rel);
+		bhc_warn_set_sink(NULL);
+		cfg.cgroups_path = "/workloads";
 		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) < 0 &&
-		       strstr(err.msg, "outside /workloads"),
-		   "cgroupsPath outside /workloads refused: %s", err.msg);
+		       strstr(err.msg, "delegated to workloads itself"),
+		   "cgroupsPath /workloads itself refused: %s", err.msg);
+		cfg.cgroups_path = "/../system";
+		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) < 0,
+		   "cgroupsPath /../system refused");
 		cfg.cgroups_path = "/workloads/../system";
 		ok(bhc_cgroup_path(&cfg, "web", rel, sizeof(rel), &err) < 0,
 		   "cgroupsPath with .. refused");
@@ -192,12 +214,58 @@ int main(void)
 	    "must be at least memory.limit", "swap below memory");
 	bad("\"linux\": {\"resources\": {\"cpu\": {\"period\": 5}}}", "outside 1000..1000000",
 	    "a tiny cpu period");
-	bad("\"linux\": {\"resources\": {\"hugepageLimits\": []}}",
-	    "$.linux.resources.hugepageLimits: not supported", "hugepage limits");
+	bad("\"linux\": {\"resources\": {\"hugepageLimits\": [{\"pageSize\": \"2XB\", "
+	    "\"limit\": 1}]}}",
+	    "$.linux.resources.hugepageLimits[0].pageSize: '2XB' is not a size", "a bad page size");
 	bad("\"linux\": {\"resources\": {\"devices\": [{\"allow\": true, \"type\": \"b\", "
-	    "\"major\": 8, \"minor\": 0, "
 	    "\"access\": \"rwm\"}]}}",
-	    "allowing devices beyond bhc's minimal /dev", "allowing a block device");
+	    "$.linux.resources.devices[0]: allowing every block device",
+	    "allowing every block device");
+	bad("\"linux\": {\"resources\": {\"devices\": [{\"allow\": true, \"access\": "
+	    "\"rwm\"}]}}",
+	    "allowing every device", "allowing every device");
+	bad("\"linux\": {\"resources\": {\"cpu\": {\"cpus\": \"0-1;x\"}}}",
+	    "$.linux.resources.cpu.cpus: '0-1", "a cpu list with other characters");
+	bad("\"linux\": {\"resources\": {\"blockIO\": {\"weight\": 5}}}",
+	    "$.linux.resources.blockIO.weight", "a block weight below 10");
+	bad("\"linux\": {\"resources\": {\"memory\": {\"disableOOMKiller\": true}}}",
+	    "disableOOMKiller: not supported", "disabling the OOM killer");
+	bad("\"linux\": {\"devices\": [{\"path\": \"/dev/net/tun\", \"type\": \"c\", "
+	    "\"major\": 10, \"minor\": 200}]}",
+	    "$.linux.devices[0]: device nodes beyond", "a device node of the host");
+
+	/* Issue 20: settings accepted, with a warning when not applied. */
+	bhc_warn_set_sink(count_warning);
+	n_warnings = 0;
+	ok(with("\"linux\": {\"resources\": {\"devices\": [{\"allow\": false, \"access\": "
+	        "\"rwm\"}, {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, "
+	        "\"access\": \"rwm\"}, {\"allow\": true, \"type\": \"c\", \"major\": 10, "
+	        "\"minor\": 200, \"access\": \"rwm\"}, {\"allow\": true, \"type\": \"b\", "
+	        "\"access\": \"m\"}]}}") == 0 &&
+	       n_warnings == 2 && strstr(last_warning, "devices[3]") &&
+	       strstr(last_warning,
+	              "bhc: warning: /bundle/config.json: $.linux.resources.devices[2]") == NULL,
+	   "allow rules for devices bhc does not create: accepted, one warning each (%d): %s: %s",
+	   n_warnings, err.msg, last_warning);
+	n_warnings = 0;
+	ok(with("\"linux\": {\"resources\": {\"memory\": {\"limit\": 1048576, \"kernel\": 1, "
+	        "\"kernelTCP\": 1, \"swappiness\": 0, \"reservation\": 524288, "
+	        "\"disableOOMKiller\": false}, \"cpu\": {\"cpus\": \"0-1,3\", \"mems\": \"0\"}, "
+	        "\"blockIO\": {\"weight\": 500, \"leafWeight\": 10, \"throttleReadBpsDevice\": "
+	        "[{\"major\": 8, \"minor\": 0, \"rate\": 1000}], \"throttleWriteIOPSDevice\": "
+	        "[{\"major\": 8, \"minor\": 16, \"rate\": 20}]}, \"hugepageLimits\": "
+	        "[{\"pageSize\": \"2MB\", \"limit\": 2097152}]}}") == 0,
+	   "cgroup v2 fields runc accepts parse: %s", err.msg);
+	ok(n_warnings == 4 && strstr(last_warning, "leafWeight: ignored"),
+	   "kernel, kernelTCP, swappiness, leafWeight: one warning each (%d): %s", n_warnings,
+	   last_warning);
+	ok(cfg.memory_low == 524288 && !strcmp(cfg.cpuset_cpus, "0-1,3") &&
+	       !strcmp(cfg.cpuset_mems, "0") && cfg.io_weight == 500 && cfg.n_io_max == 2 &&
+	       !strcmp(cfg.io_max[1].key, "wiops") && cfg.io_max[1].minor == 16 &&
+	       cfg.n_hugetlb == 1 && !strcmp(cfg.hugetlb[0].page_size, "2MB") &&
+	       bhc_config_has_limits(&cfg),
+	   "reservation, cpus, mems, blockIO and hugepage limits kept for the cgroup");
+	bhc_warn_set_sink(NULL);
 	bad("\"linux\": {\"sysctl\": {\"kernel.panic\": \"1\"}}",
 	    "$.linux.sysctl.kernel.panic: not a sysctl of the", "a host sysctl");
 	bad("\"linux\": {\"sysctl\": {\"net.../x\": \"1\"}}", "not a sysctl",
