@@ -279,6 +279,11 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
     # where cgroup v2 exists. tests/integration/test_bhc_conformance.py
     # has the same checks on the build host.
     P = "/tmp/payload/oci/"
+    # The bare rootfs must be writable for bhc to make its mount targets
+    # (item 3; on the read-only squashfs it refuses, naming /proc): a copy
+    # on a tmpfs of its own (the image's /tmp is noexec) bound over it.
+    m.shell("mkdir -p /tmp/b/bare && mount -t tmpfs -o mode=755 bhc-bare /tmp/b/bare && "
+            "cp -a /tmp/payload/bare/. /tmp/b/bare/ && mount --bind /tmp/b/bare /tmp/payload/bare")
     for fixture in bhctest.OCI_FIXTURES:
         for rootfs in ("rootfs", "bare"):
             name = "%s-%s" % (fixture.split("-")[0], rootfs)
