@@ -4,7 +4,8 @@
 
 BHC_LIB_SOURCES = config.c config_process.c config_mounts.c config_linux.c \
 	rlimits.c signals.c spec.c state.c userns.c cgroup.c seccomp.c seccomp_default.c \
-	container.c init.c rootfs.c console.c fs.c fds.c warn.c pid1_signal.c
+	container.c init.c rootfs.c console.c fs.c fds.c warn.c pid1_signal.c \
+	targets.c copyup.c
 BHC_SOURCES = main.c cmd_create.c cmd_start.c cmd_run.c cmd_state.c cmd_kill.c cmd_delete.c \
 	cmd_spec.c cmd_features.c cmd_list.c $(BHC_LIB_SOURCES)
 BHC_LIBS = libseccomp yyjson

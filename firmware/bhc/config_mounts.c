@@ -1,7 +1,8 @@
 /* config.json: the mounts list. Each option is either a mount flag (nosuid,
- * ro, rbind, rprivate, ...) or a filesystem option handed to the kernel
- * (mode=755, size=64k, newinstance); the kernel rejects filesystem options
- * it does not know, so nothing is dropped silently. */
+ * ro, rbind, rprivate, ...), tmpcopyup, or a filesystem option handed to
+ * the kernel (mode=755, size=64k, newinstance); the kernel rejects
+ * filesystem options it does not know. A bind mount takes none: the kernel
+ * would ignore them, so bhc drops them with a warning. */
 #include "libbhc.h"
 #include "mountapi.h"
 
@@ -55,8 +56,8 @@ static const struct {
 };
 
 /* Options bhc knows and refuses: each needs machinery bhc does not have. */
-static const char *const refused[] = {"remount",   "mand",         "idmap",        "ridmap",
-                                      "tmpcopyup", "copy-symlink", "src-nofollow", "dest-nofollow"};
+static const char *const refused[] = {"remount",      "mand",         "idmap",        "ridmap",
+                                      "copy-symlink", "src-nofollow", "dest-nofollow"};
 
 static const char *const fs_types[] = {"proc",   "sysfs",  "tmpfs",  "devpts",
                                        "mqueue", "cgroup", "cgroup2"};
@@ -96,6 +97,10 @@ static int parse_one_option(const char *o, const char *path, struct bhc_mount *m
 	if (!strcmp(o, "bind") || !strcmp(o, "rbind")) {
 		m->bind = true;
 		m->recursive |= o[0] == 'r';
+		return 0;
+	}
+	if (!strcmp(o, "tmpcopyup")) {
+		m->tmpcopyup = true;
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(propagations) / sizeof(*propagations); i++)
@@ -143,8 +148,11 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
 	return 0;
 }
 
-static int check_type(struct bhc_mount *m, const char *path, struct bh_error *err)
+static int check_type(const struct bhc_config *cfg, struct bhc_mount *m, const char *path,
+                      struct bh_error *err)
 {
+	char field[64];
+
 	if (m->bind) {
 		if (m->type && strcmp(m->type, "bind") && strcmp(m->type, "none") &&
 		    strcmp(m->type, ""))
@@ -153,16 +161,32 @@ static int check_type(struct bhc_mount *m, const char *path, struct bh_error *er
 			                path, m->type);
 		if (!m->source || !*m->source)
 			return bh_error(err, 0, "%s.source: a bind mount needs a source", path);
-		if (m->data[0])
-			return bh_error(err, 0, "%s.options: '%s' is not a bind mount option", path,
-			                m->data);
+		/* The kernel ignores data with MS_BIND; runc passes it all the same.
+		 * Accepted, so that configs written for runc run, but said. */
+		if (m->data[0]) {
+			snprintf(field, sizeof(field), "%s.options", path);
+			bhc_warn(cfg, field,
+			         "'%s' ignored: a bind mount takes no filesystem options", m->data);
+			m->data[0] = 0;
+		}
+		if (m->tmpcopyup) {
+			snprintf(field, sizeof(field), "%s.options", path);
+			bhc_warn(cfg, field, "'tmpcopyup' ignored: it only applies to a tmpfs");
+			m->tmpcopyup = false;
+		}
 		return 0;
 	}
 	if (!m->type)
 		return bh_error(err, 0, "%s.type: missing (and no bind option)", path);
 	if (!strcmp(m->type, "bind")) {
 		m->bind = true;
-		return check_type(m, path, err);
+		return check_type(cfg, m, path, err);
+	}
+	if (m->tmpcopyup && strcmp(m->type, "tmpfs")) {
+		snprintf(field, sizeof(field), "%s.options", path);
+		bhc_warn(cfg, field, "'tmpcopyup' ignored: it only applies to a tmpfs, not %s",
+		         m->type);
+		m->tmpcopyup = false;
 	}
 	for (size_t i = 0; i < sizeof(fs_types) / sizeof(*fs_types); i++)
 		if (!strcmp(m->type, fs_types[i]))
@@ -174,7 +198,8 @@ static int check_type(struct bhc_mount *m, const char *path, struct bh_error *er
 	    path, m->type);
 }
 
-static int parse_mount(yyjson_val *v, const char *path, struct bhc_mount *m, struct bh_error *err)
+static int parse_mount(const struct bhc_config *cfg, yyjson_val *v, const char *path,
+                       struct bhc_mount *m, struct bh_error *err)
 {
 	struct json_path p;
 	yyjson_val *x;
@@ -196,7 +221,7 @@ static int parse_mount(yyjson_val *v, const char *path, struct bhc_mount *m, str
 	if ((x = yyjson_obj_get(v, "options")) &&
 	    bhc_parse_mount_options(x, json_at(&p, path, ".options"), m, err) < 0)
 		return -1;
-	return check_type(m, path, err);
+	return check_type(cfg, m, path, err);
 }
 
 int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error *err)
@@ -212,7 +237,7 @@ int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error
 		return bh_error(err, ENOMEM, "$.mounts");
 	yyjson_arr_foreach(mounts, i, max, v)
 	{
-		if (parse_mount(v, json_at(&p, "$.mounts", "[%zu]", i), &cfg->mounts[i], err) < 0)
+		if (parse_mount(cfg, v, json_at(&p, "$.mounts", "[%zu]", i), &cfg->mounts[i], err) < 0)
 			return -1;
 	}
 	cfg->n_mounts = max;

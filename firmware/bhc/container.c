@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,9 +47,77 @@ struct create_ctx {
 static const int ns_types[NS_N] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWPID,
                                    CLONE_NEWCGROUP};
 
+static const char *const ns_names[NS_N] = {"network", "ipc", "uts", "pid", "cgroup"};
+
+/* A namespace joined by path belongs to the user namespace that made it
+ * (the host's, or another container's), never to the container's own,
+ * which the clone creates afterwards: the init has no capability in it.
+ * What needs one is settled here, before any process exists:
+ *  - pid: procfs can only be mounted by a process with CAP_SYS_ADMIN over
+ *    the pid namespace's owner, so the container would have no /proc
+ *    (and its pid 1 would be another container's): refused;
+ *  - uts: the hostname cannot be set there; a $.hostname (or
+ *    $.domainname) equal to the namespace's is already true and is not set
+ *    again, a different one is refused;
+ *  - ipc: its message queue filesystem cannot be mounted; an mqueue mount
+ *    is dropped with a warning (mq_open works without it);
+ *  - cgroup: neither can cgroup2; a cgroup mount is dropped with a warning
+ *    (the container sees no cgroup tree). */
+static int check_joinable(struct bhc_config *cfg, struct bh_error *err)
+{
+	if (cfg->ns_path[NS_PID])
+		return bh_error(err, 0,
+		                "$.linux.namespaces: the pid namespace %s cannot be joined by path: "
+		                "it belongs to another user namespace than the container's, so "
+		                "the container could not mount its /proc",
+		                cfg->ns_path[NS_PID]);
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		struct bhc_mount *m = &cfg->mounts[i];
+		bool mq = !m->bind && !strcmp(m->type, "mqueue"),
+		     cg = !m->bind && !strncmp(m->type, "cgroup", 6);
+		int k = mq ? NS_IPC : NS_CGROUP;
+		char field[32];
+
+		if (!(mq || cg) || !cfg->ns_path[k])
+			continue;
+		snprintf(field, sizeof(field), "$.mounts[%zu]", i);
+		bhc_warn(cfg, field,
+		         "%s at %s not mounted: the %s namespace %s is joined by path and belongs "
+		         "to another user namespace than the container's%s",
+		         m->type, m->destination, ns_names[k], cfg->ns_path[k],
+		         mq ? " (message queues still work through mq_open)" : "");
+		m->skip = true;
+	}
+	return 0;
+}
+
+/* After joining a uts namespace: names equal to the namespace's are not set
+ * again; the init could not set different ones. */
+static int check_joined_uts(struct bhc_config *cfg, struct bh_error *err)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		return bh_error(err, errno, "uname in the uts namespace %s", cfg->ns_path[NS_UTS]);
+	if (cfg->hostname && strcmp(cfg->hostname, u.nodename))
+		return bh_error(err, 0,
+		                "$.hostname: '%s' cannot be set in the uts namespace %s joined by "
+		                "path (its hostname is '%s' and it belongs to another user namespace "
+		                "than the container's): leave $.hostname out or make it '%s'",
+		                cfg->hostname, cfg->ns_path[NS_UTS], u.nodename, u.nodename);
+	if (cfg->domainname && strcmp(cfg->domainname, u.domainname))
+		return bh_error(err, 0,
+		                "$.domainname: '%s' cannot be set in the uts namespace %s joined "
+		                "by path (its domain name is '%s'): leave $.domainname out or make "
+		                "it '%s'",
+		                cfg->domainname, cfg->ns_path[NS_UTS], u.domainname, u.domainname);
+	cfg->hostname = cfg->domainname = NULL;
+	return 0;
+}
+
 /* Namespaces given by path are joined by bhc itself before the clone, so
  * the init is born in them; the rest are created new by the clone. */
-static int join_namespaces(const struct bhc_config *cfg, uint64_t *flags, struct bh_error *err)
+static int join_namespaces(struct bhc_config *cfg, uint64_t *flags, struct bh_error *err)
 {
 	for (int k = 0; k < NS_N; k++) {
 		int fd;
@@ -57,17 +126,19 @@ static int join_namespaces(const struct bhc_config *cfg, uint64_t *flags, struct
 			continue;
 		fd = open(cfg->ns_path[k], O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return bh_error(err, errno, "open namespace %s", cfg->ns_path[k]);
+			return bh_error(err, errno, "open %s namespace %s", ns_names[k],
+			                cfg->ns_path[k]);
 		if (setns(fd, ns_types[k]) < 0) {
 			int e = errno;
 
 			close(fd);
-			return bh_error(err, e, "join namespace %s", cfg->ns_path[k]);
+			return bh_error(err, e, "join %s namespace %s", ns_names[k],
+			                cfg->ns_path[k]);
 		}
 		close(fd);
 		*flags &= ~(uint64_t)ns_types[k];
 	}
-	return 0;
+	return cfg->ns_path[NS_UTS] ? check_joined_uts(cfg, err) : 0;
 }
 
 static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
@@ -77,7 +148,10 @@ static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 	struct clone_args args;
 	pid_t pid;
 
-	if (join_namespaces(&c->cfg, &flags, err) < 0)
+	/* Refusals first: nothing is created in the rootfs for a config that
+	 * will not run. */
+	if (check_joinable(&c->cfg, err) < 0 || bhc_mount_targets_create(&c->cfg, err) < 0 ||
+	    join_namespaces(&c->cfg, &flags, err) < 0)
 		return -1;
 	memset(&args, 0, sizeof(args));
 	if (c->cgroup_fd >= 0) {

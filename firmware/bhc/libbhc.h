@@ -51,6 +51,8 @@ struct bhc_mount {
 	uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* for bind mounts */
 	unsigned long propagation;   /* MS_PRIVATE, MS_SLAVE, ... or 0 */
 	bool bind, recursive;
+	bool tmpcopyup; /* tmpfs: start with the target folder's contents */
+	bool skip;      /* not mounted (the parent warned why) */
 	char data[512]; /* filesystem options, comma separated */
 };
 
@@ -267,6 +269,14 @@ extern const char *const bhc_default_readonly[];
 #define BHC_MAX_SOURCES 63
 int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
                      struct bh_error *err);
+
+/* targets.c: the mount targets the rootfs lacks, created by the privileged
+ * parent before the clone (the container's ids cannot write a rootfs owned
+ * by host root). */
+int bhc_mount_targets_create(const struct bhc_config *cfg, struct bh_error *err);
+
+/* copyup.c: a folder's contents copied into another (tmpcopyup). */
+int bhc_copy_tree(int src_dir, int dst_dir, const char *what, struct bh_error *err);
 
 /* console.c */
 int bhc_console_open(const struct bhc_config *cfg, int *master, char *name, size_t len,

@@ -174,6 +174,68 @@ static int sysfs_fallback(int dst, struct bh_error *err)
 	return r;
 }
 
+/* The root of the mount just made on dst's folder. dst itself still
+ * refers to the folder underneath (a mount does not move an open fd), so
+ * the new mount is found again by name from the parent folder. The name
+ * is looked up from the rootfs like every path here; whatever it finds, a
+ * mount attribute set through it only takes on the root of a mount, and
+ * the only mounts in this namespace are the container's own. */
+static int open_new_mount(int rootfd, const char *dest, int flags, struct bh_error *err)
+{
+	char parent[4096], *slash;
+	const char *name;
+	int pfd, fd;
+
+	snprintf(parent, sizeof(parent), "%s", dest);
+	while ((slash = strrchr(parent, '/')) && slash != parent && slash[1] == 0)
+		*slash = 0;
+	slash = strrchr(parent, '/');
+	if (!slash || !slash[1])
+		return bh_error(err, EINVAL, "%s is not a folder below /", dest);
+	*slash = 0;
+	name = slash + 1;
+	pfd = bh_open_in_root(rootfd, *parent ? parent : "/", O_PATH | O_DIRECTORY, err);
+	if (pfd < 0)
+		return -1;
+	fd = openat(pfd, name, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		bh_error(err, errno, "open the new mount at %s", dest);
+	close(pfd);
+	return fd;
+}
+
+/* What mount(2) cannot do while it makes the mount: its propagation
+ * (mount(NULL, ".") would act on the folder underneath, which is no mount:
+ * EINVAL), tmpcopyup's copy, and read-only after that copy. */
+static int finish_fs_mount(int rootfd, int dst, const struct bhc_mount *m, bool rdonly_later,
+                           struct bh_error *err)
+{
+	int root = open_new_mount(rootfd, m->destination, O_RDONLY | O_DIRECTORY, err), r = 0;
+	struct bhc_mount_attr attr = {0, 0, m->propagation & ~(unsigned long)MS_REC, 0};
+	struct stat new_st, old_st;
+
+	if (root < 0)
+		return -1;
+	/* A new filesystem has a device number of its own: anything else (the
+	 * folder renamed and replaced meanwhile) gets no copy. */
+	if (fstat(root, &new_st) < 0 || fstat(dst, &old_st) < 0 || new_st.st_dev == old_st.st_dev) {
+		close(root);
+		return bh_error(err, 0, "%s is not the filesystem just mounted there",
+		                m->destination);
+	}
+	if (m->tmpcopyup)
+		r = bhc_copy_tree(dst, root, m->destination, err);
+	if (!r && rdonly_later)
+		attr.attr_set |= MOUNT_ATTR_RDONLY;
+	if (!r && (attr.attr_set || attr.propagation) &&
+	    bhc_mount_setattr(root, "", AT_EMPTY_PATH | (m->propagation & MS_REC ? AT_RECURSIVE : 0),
+	                      &attr) < 0)
+		r = bh_error(err, errno, "set the %s of %s",
+		             attr.propagation ? "propagation" : "read-only attribute", m->destination);
+	close(root);
+	return r;
+}
+
 static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *err)
 {
 	const char *type = m->type;
@@ -181,6 +243,7 @@ static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *e
 	 * devices; /dev gets its nodes by bind mounts below. */
 	unsigned long flags = m->flags | MS_NOSUID | (strcmp(m->type, "devpts") ? MS_NODEV : 0);
 	int dst = bh_mkdir_in_root(rootfd, m->destination, false, err), r;
+	bool rdonly_later;
 
 	if (dst < 0)
 		return -1;
@@ -194,6 +257,10 @@ static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *e
 	/* sysfs and the cgroups are read-only whatever the config says. */
 	if (!strcmp(type, "sysfs") || !strcmp(type, "cgroup2") || under_sys(m->destination))
 		flags |= MS_RDONLY;
+	/* A read-only tmpfs to copy into is made read-only after the copy. */
+	rdonly_later = m->tmpcopyup && (flags & MS_RDONLY);
+	if (rdonly_later)
+		flags &= ~(unsigned long)MS_RDONLY;
 	r = mount_fs_at(dst, type, m->source, flags, m->data, err);
 	if (r < 0 && !strcmp(type, "sysfs") && err->code == EPERM) {
 		r = sysfs_fallback(dst, err);
@@ -216,8 +283,8 @@ static int do_fs_mount(int rootfd, const struct bhc_mount *m, struct bh_error *e
 			}
 		}
 	}
-	if (r == 0 && m->propagation && mount(NULL, ".", NULL, m->propagation, NULL) < 0)
-		r = bh_error(err, errno, "set the propagation of %s", m->destination);
+	if (r == 0 && (m->propagation || m->tmpcopyup || rdonly_later))
+		r = finish_fs_mount(rootfd, dst, m, rdonly_later, err);
 	close(dst);
 	return r;
 }
@@ -688,6 +755,10 @@ int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
 	for (size_t i = 0; !r && i < cfg->n_mounts; i++) {
 		const struct bhc_mount *m = &cfg->mounts[i];
 
+		if (m->skip) {
+			next_source += m->bind;
+			continue;
+		}
 		if (!strcmp(m->destination, "/dev") && (m->bind || strcmp(m->type, "tmpfs")))
 			r = bh_error(
 			    err, 0,

@@ -471,3 +471,32 @@ def prepare(tap, tmp, probe_files=False):
     probe = build_static(out, "probes.c", os.path.join(tmp, "bhc-probes"))
     rootfs = make_rootfs(os.path.join(tmp, "rootfs"), busybox(out), [probe], probe_files)
     return (bhc, rootfs, out), None
+
+
+PODMAN_FIXTURE = os.path.join(TOP, "tests", "fixtures", "oci", "podman-config.json")
+PODMAN_TMP = "/var/tmp/bhc-podman/"
+PODMAN_SCRIPT = ("cat /proc/mounts; cat /var/cache/keep/file; cat /data/from-host; echo hostname $(hostname); "
+                 "cat /etc/hostname; echo pids.max $(cat /sys/fs/cgroup/pids.max)")
+
+
+def podman_config_for(where, dest):
+    """podman's config.json (tests/fixtures/oci) moved to `where` in the
+    booted image, as a user moving the bundle would: root.path
+    (<where>/rootfs, or <where>/scratch with only /bin), process.args, the
+    host paths of its volume and of podman's own files (<where>/host/...),
+    and cgroupsPath (podman's is outside /workloads). Written to
+    dest/full.json and dest/scratch.json; returns the fixture."""
+    with open(PODMAN_FIXTURE) as f:
+        fixture = json.load(f)
+    os.makedirs(dest, exist_ok=True)
+    for name, rootfs in (("full", "rootfs"), ("scratch", "scratch")):
+        cfg = json.loads(json.dumps(fixture))
+        cfg["root"]["path"] = "%s/%s" % (where, rootfs)
+        cfg["process"]["args"] = ["/bin/sh", "-c", PODMAN_SCRIPT]
+        cfg["linux"]["cgroupsPath"] = "/workloads/pm-" + name
+        for m in cfg["mounts"]:
+            if m.get("source", "").startswith(PODMAN_TMP):
+                m["source"] = "%s/host/%s" % (where, os.path.basename(m["source"]))
+        with open(os.path.join(dest, name + ".json"), "w") as f:
+            json.dump(cfg, f)
+    return fixture

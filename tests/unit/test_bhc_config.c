@@ -37,6 +37,13 @@ static int with(const char *extra)
 	             base_process, *extra ? ", " : "", extra);
 }
 
+static char warning[1024];
+
+static void keep_warning(const char *line)
+{
+	snprintf(warning, sizeof(warning), "%s", line);
+}
+
 static void bad(const char *extra, const char *want, const char *what)
 {
 	int r = with(extra);
@@ -162,9 +169,27 @@ int main(void)
 	    "$.mounts[0].options[0]: mount option 'remount' is not supported", "remount");
 	bad("\"mounts\": [{\"destination\": \"/x\", \"type\": \"bind\"}]",
 	    "$.mounts[0].source: a bind mount needs a source", "a bind without source");
-	bad("\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"options\": [\"bind\", "
-	    "\"size=1\"]}]",
-	    "is not a bind mount option", "data options on a bind");
+	/* Filesystem options on a bind: the kernel ignores them, so bhc
+	 * accepts them with a warning that names the field (issue 20, item 7). */
+	bhc_warn_set_sink(keep_warning);
+	ok(with("\"mounts\": [{\"destination\": \"/x\", \"source\": \"/y\", \"options\": "
+	        "[\"bind\", \"size=1\"]}]") == 0 &&
+	       cfg.mounts[0].bind && !cfg.mounts[0].data[0] &&
+	       strstr(warning, "bhc: warning: /bundle/config.json: $.mounts[0].options: 'size=1' "
+	                       "ignored"),
+	   "data options on a bind: accepted, dropped, warned: %s", warning);
+	warning[0] = 0;
+	{
+		int r = with("\"mounts\": [{\"destination\": \"/x\", \"type\": \"tmpfs\", "
+		             "\"options\": [\"tmpcopyup\", \"rprivate\"]}]");
+
+		ok(r == 0 && cfg.mounts[0].tmpcopyup &&
+		       cfg.mounts[0].propagation == (MS_PRIVATE | MS_REC) && !cfg.mounts[0].data[0] &&
+		       !warning[0],
+		   "tmpcopyup and rprivate on a tmpfs are mount settings, not data: %s",
+		   r == 0 ? cfg.mounts[0].data : err.msg);
+	}
+	bhc_warn_set_sink(NULL);
 	bad("\"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"pid\"}]}",
 	    "'pid' is listed twice", "a namespace twice");
 	bad("\"linux\": {\"namespaces\": [{\"type\": \"mount\", \"path\": \"/x\"}]}",
