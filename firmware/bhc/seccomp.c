@@ -120,7 +120,9 @@ static int enosys_unknown(scmp_filter_ctx ctx, struct bh_error *err)
 			continue;
 		}
 		r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0, NULL);
-		if (r < 0)
+		/* EFAULT: a profile's other architecture has no call of that
+		 * native number to translate to; it keeps the default there. */
+		if (r < 0 && r != -EFAULT)
 			return bh_error(err, -r, "seccomp rule for system call number %d", nr);
 	}
 	/* A binary search over the numbers instead of a list of ~1000 tests. */
@@ -392,9 +394,12 @@ static scmp_filter_ctx config_filter(yyjson_val *prof, struct bh_error *err)
 		bh_error(err, 0, "$.linux.seccomp.flags: not supported by bhc");
 		goto fail;
 	}
-	/* Unknown numbers: ENOSYS where the profile's default is an errno
-	 * (a profile that allows or kills by default keeps its answer). */
-	if ((default_action & 0xffff0000U) == SCMP_ACT_ERRNO(0) && enosys_unknown(ctx, err) < 0)
+	/* Unknown numbers: ENOSYS where the profile's default is another
+	 * errno (a profile that allows or kills by default keeps its answer;
+	 * one whose default is ENOSYS, as podman's, gives it already, and
+	 * libseccomp refuses a rule equal to the default). */
+	if ((default_action & 0xffff0000U) == SCMP_ACT_ERRNO(0) &&
+	    default_action != SCMP_ACT_ERRNO(ENOSYS) && enosys_unknown(ctx, err) < 0)
 		goto fail;
 	if ((v = yyjson_obj_get(prof, "syscalls"))) {
 		if (json_array(v, "$.linux.seccomp.syscalls", err) < 0)

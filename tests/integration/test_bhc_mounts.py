@@ -9,8 +9,8 @@
   /etc/hosts). Its pids limit needs cgroup v2, which the build host lacks:
   dropped here with a counted skip (tests/e2e/test_container.py keeps it).
   Where root lacks CAP_SYS_RESOURCE, its RLIMIT_NOFILE is lowered to what
-  root has, and while bhc's seccomp.c refuses its ENOSYS default the
-  profile runs with EPERM: each with a counted skip;
+  root has, with a counted skip. Its seccomp profile (default ENOSYS, the
+  x86 architectures) loads as written;
   - with a rootfs that has the usual mount points, and a FROM scratch one
     that has none (no /proc, /dev, /sys, /etc, /run, /var, /data);
 - item 2: propagation options on a tmpfs (rprivate, as podman writes,
@@ -45,13 +45,6 @@ sys.path.insert(0, os.path.join(TOP, "tests", "escape"))
 from tap import Tap  # noqa: E402
 import bhctest  # noqa: E402
 
-# bhc's seccomp.c cannot yet load a profile whose default is ENOSYS, as
-# podman's is ("seccomp rule for system call number 336": its rule for
-# unknown numbers equals the default, which libseccomp refuses; outside
-# this test's items). Until it can, the profile's default errno becomes
-# EPERM here, with a counted skip; once it loads, the config runs as is.
-SECCOMP_BUG = "seccomp rule for system call number"
-seccomp_workaround = False
 # Raising a hard limit needs CAP_SYS_RESOURCE, which some build hosts' root
 # lacks (crun fails there the same way): such limits are lowered to this
 # process's own, with a counted skip.
@@ -116,9 +109,6 @@ def podman_bundle(name, rfs, script):
         if not CAP_SYS_RESOURCE and have != resource.RLIM_INFINITY and rl["hard"] > have:
             clamped.add("%s %d -> %d" % (rl["type"], rl["hard"], have))
             rl["hard"] = rl["soft"] = have
-    if seccomp_workaround:
-        cfg["linux"]["seccomp"]["defaultErrnoRet"] = 1
-        cfg["linux"]["seccomp"]["architectures"] = cfg["linux"]["seccomp"]["architectures"][:1]
     bhctest.write_config(d, cfg)
     return d, cfg, host
 
@@ -145,10 +135,8 @@ t.ok(any("tmpcopyup" in m.get("options", []) for m in fixture["mounts"]) and
      "the podman fixture has a tmpcopyup tmpfs and the /data volume")
 b, _, _ = podman_bundle("podman-seccomp", new_rootfs("rootfs-seccomp"), "true")
 p = bhc_run(b, "podman-seccomp")
-if p.returncode != 0 and SECCOMP_BUG in p.stderr:
-    seccomp_workaround = True
-    t.skip("podman's seccomp profile as written (defaultAction SCMP_ACT_ERRNO, defaultErrnoRet 38)",
-           "bhc refuses it (%s): the tests below run it with defaultErrnoRet 1" % p.stderr.strip())
+t.ok(p.returncode == 0, "podman's seccomp profile as written loads (defaultAction SCMP_ACT_ERRNO, "
+     "defaultErrnoRet 38 and the x86 architectures)", p.stderr)
 if clamped:
     t.skip("podman's rlimits as written", "this build host's root lacks CAP_SYS_RESOURCE to raise them: "
            + ", ".join(sorted(clamped)))
