@@ -290,14 +290,7 @@ with Machine(os.path.join(out, "images"), extra_args=extra, log_path=os.path.joi
             st, o = m.shell("bhc run --bundle %s%s %s </dev/null; echo status=$?" % (P, name, name), timeout=120)
             what = "%s runs unchanged in the image, on a rootfs %s the usual mount points" % (
                 fixture, "with" if rootfs == "rootfs" else "without")
-            # Issue 20 item 3 (oci20b's branch): bhc cannot create the
-            # missing mount targets yet, on a rootfs owned by host root
-            # (Permission denied) or, as here, a read-only one.
-            if "status=4" not in o and rootfs == "bare" and re.search(r"create /\w+ in the rootfs: ", o):
-                t.skip(what, "mount targets are not created yet (issue 20 item 3): " +
-                       "; ".join(l for l in o.splitlines()[-3:] if l.strip()))
-            else:
-                t.ok("status=4" in o and "conformance-" + name in o, what, o[-800:])
+            t.ok("status=4" in o and "conformance-" + name in o, what, o[-800:])
             warns = [l for l in o.splitlines() if "bhc: warning: " in l]
             expected = 1 if fixture == "ctr-spec.json" else 0  # cgroupsPath /default, placed below /workloads
             t.ok(len(warns) == expected and (not expected or "/workloads/default" in warns[0]),

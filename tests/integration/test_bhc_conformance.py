@@ -29,7 +29,6 @@ cgroup2 hierarchy the test mounts in a mount namespace of its own."""
 import ctypes
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -104,11 +103,7 @@ for conf in CONFIGS:
         b = bundle(name, fixture(conf), rootfs, ["sh", "-c", "echo conformance-%s; exit 4" % name])
         rc, o, e = bhc_cmd("run", "--bundle", b, name)
         what = "%s runs unchanged on a rootfs %s the usual mount points" % (conf, label)
-        if rc != 4 and label == "without" and re.search(r"create /\w+ in the rootfs: ", e):
-            # Issue 20 item 3 (missing mount targets), on branch oci20b.
-            t.skip(what, "mount targets are not created yet (issue 20 item 3): " + "; ".join(e.split("\n")).strip("; "))
-        else:
-            t.ok(rc == 4 and "conformance-%s" % name in o, what, "status %d\n%s%s" % (rc, o, e))
+        t.ok(rc == 4 and "conformance-%s" % name in o, what, "status %d\n%s%s" % (rc, o, e))
         t.ok(not warnings(e), "%s (%s mount points): no warning, nothing in it is dropped" % (conf, label), e)
         bhc_cmd("delete", "--force", name)
 if not cgroup2:
