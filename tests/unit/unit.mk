@@ -7,6 +7,9 @@
 #   <PROG>_UNIT_TESTS = test_x test_y      tests/unit/test_x.c, ...
 #   <PROG>_UNIT_SOURCES = a.c b.c          files of firmware/<prog>/ they link
 #   <PROG>_UNIT_LIBS = libseccomp          host packages beyond yyjson, mbedtls and curl
+# An external tree's program (docs/vendor.md) keeps its tests in the tree's
+# tests/unit/ instead; `make external-unit-tests` builds only those, and
+# tests/run runs them in the O of each example tree's board.
 ################################################################################
 
 UNIT_BUILD_DIR := $(BUILD_DIR)/unit
@@ -36,10 +39,11 @@ $(eval $(call libbulkhead-variant,$(UNIT_BUILD_DIR)/lib,gcc $(UNIT_CFLAGS),$(UNI
 
 # $(1): test name, $(2): extra sources (absolute), $(3): extra host packages,
 # $(4): the program's folder (for its private headers; a change there
-# rebuilds the test, which may #include one of its files).
+# rebuilds the test, which may #include one of its files), $(5): the
+# folder of the test's source.
 define unit-test
 UNIT_TESTS += $(UNIT_BUILD_DIR)/$(1)
-$(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(UNIT_LIB) $(2) $(if $(4),$(wildcard $(4)/*.[ch])) \
+$(UNIT_BUILD_DIR)/$(1): $(5)/$(1).c $(UNIT_LIB) $(2) $(if $(4),$(wildcard $(4)/*.[ch])) \
 		$(TOPDIR)/tests/unit/tap.h $(GENERATED_INCLUDE)/bulkhead/autoconf.h \
 		$(GENERATED_INCLUDE)/bulkhead/version.h | $(foreach p,$(UNIT_HOST_LIBS) $(3),host-$(p))
 	$$(Q)mkdir -p $$(@D)
@@ -51,12 +55,21 @@ $(UNIT_BUILD_DIR)/$(1): $(TOPDIR)/tests/unit/$(1).c $(UNIT_LIB) $(2) $(if $(4),$
 		-Wl,--end-group
 endef
 
+# $(1): upper-case program prefix: the folder of its tests' sources.
+unit-test-dir = $(if $($(1)_EXTERNAL),$(BH_EXTERNAL_$($(1)_EXTERNAL)_PATH)/tests/unit,$(TOPDIR)/tests/unit)
+
 UNIT_CLAIMED := $(foreach p,$(ALL_PROGRAMS),$($(call UPPERCASE,$(p))_UNIT_TESTS))
 $(foreach p,$(ALL_PROGRAMS),$(foreach t,$($(call UPPERCASE,$(p))_UNIT_TESTS),$(eval $(call unit-test,$(t),\
-	$(addprefix $(TOPDIR)/firmware/$(p)/,$($(call UPPERCASE,$(p))_UNIT_SOURCES)),\
-	$($(call UPPERCASE,$(p))_UNIT_LIBS),$(TOPDIR)/firmware/$(p)))))
+	$(addprefix $($(call UPPERCASE,$(p))_DIR)/,$($(call UPPERCASE,$(p))_UNIT_SOURCES)),\
+	$($(call UPPERCASE,$(p))_UNIT_LIBS),$($(call UPPERCASE,$(p))_DIR),\
+	$(call unit-test-dir,$(call UPPERCASE,$(p)))))))
 $(foreach t,$(filter-out $(UNIT_CLAIMED),$(patsubst $(TOPDIR)/tests/unit/%.c,%,\
-	$(wildcard $(TOPDIR)/tests/unit/test_*.c))),$(eval $(call unit-test,$(t),,,)))
+	$(wildcard $(TOPDIR)/tests/unit/test_*.c))),$(eval $(call unit-test,$(t),,,,$(TOPDIR)/tests/unit)))
+
+# The external trees' programs' tests (names for tests/run: printvars).
+EXTERNAL_UNIT_TESTS := $(foreach p,$(ALL_PROGRAMS),$(if $($(call UPPERCASE,$(p))_EXTERNAL),\
+	$($(call UPPERCASE,$(p))_UNIT_TESTS)))
 
 unit-tests: $(UNIT_TESTS)
-.PHONY: unit-tests
+external-unit-tests: $(addprefix $(UNIT_BUILD_DIR)/,$(EXTERNAL_UNIT_TESTS))
+.PHONY: unit-tests external-unit-tests

@@ -6,5 +6,8 @@
 
 ACME_HELLO_SOURCES = main.c greeting.c
 ACME_HELLO_INSTALL = usr/bin/acme-hello
+# Its unit tests: the tree's tests/unit/test_acme_greeting.c.
+ACME_HELLO_UNIT_TESTS = test_acme_greeting
+ACME_HELLO_UNIT_SOURCES = greeting.c
 
 $(eval $(call program,acme-hello))
