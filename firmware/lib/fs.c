@@ -351,7 +351,14 @@ int bh_open_in_root(int rootfd, const char *path, int flags, struct bh_error *er
 
 	while (*path == '/')
 		path++;
-	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+	/* EAGAIN: a rename or mount anywhere on the machine raced the walk
+	 * and the kernel could not prove it stayed in the root; openat2(2)
+	 * says to retry. Bounded, so that a steady storm still ends. */
+	for (int tries = 0; tries < 64; tries++) {
+		fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
 	if (fd < 0) {
 		if (errno == ENOSYS)
 			return bh_error(
