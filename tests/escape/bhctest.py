@@ -456,6 +456,16 @@ def host_output():
     return None
 
 
+def prepare_or_skip(tap, tmp, what, probe_files=False):
+    """prepare(), or a counted skip of `what` with its reason and the end
+    of the test."""
+    ready, why = prepare(tap, tmp, probe_files)
+    if not ready:
+        tap.skip(what, why)
+        tap.done()
+    return ready
+
+
 def prepare(tap, tmp, probe_files=False):
     """Everything a host test needs, or a skip reason: (bhc, rootfs, out);
     probe_files as for make_rootfs."""

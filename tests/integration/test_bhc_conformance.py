@@ -47,11 +47,7 @@ KILL_RUNS = 100
 
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="bhc-conf-")
-ready, why = bhctest.prepare(t, tmp)
-if not ready:
-    t.skip("bhc conformance tests", why)
-    t.done()
-bhc, _, out = ready
+bhc, _, out = bhctest.prepare_or_skip(t, tmp, "bhc conformance tests")
 root = os.path.join(tmp, "state")
 payload = bhctest.build_static(out, "sigterm_ready.c", os.path.join(tmp, "sigterm-ready"))
 full = bhctest.make_rootfs(os.path.join(tmp, "full"), bhctest.busybox(out), [payload])

@@ -56,11 +56,7 @@ PODMAN_TMP = "/var/tmp/bhc-podman/"
 
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="bhc-mnt-")
-ready, why = bhctest.prepare(t, tmp)
-if not ready:
-    t.skip("bhc mount tests", why)
-    t.done()
-bhc, rootfs, out = ready
+bhc, rootfs, out = bhctest.prepare_or_skip(t, tmp, "bhc mount tests")
 root = os.path.join(tmp, "state")
 helpers = []
 
