@@ -122,6 +122,19 @@ class Machine:
         lines = [l.split(prefix, 1)[1].rstrip("\r") for l in text.splitlines() if prefix in l]
         return int(m.group(1)), "\n".join(lines)
 
+    def stop_demo_workloads(self, timeout=300):
+        """Stops (and so disables, on this /data) the image's demo workloads
+        that bhd installs and starts on a fresh /data; returns bhctl list.
+        For tests that run nested guests of their own: under TCG a second
+        nested guest starves both (seen on a 2-core CI machine: demo-vm's
+        RCU stalls, and test_vm's own guest past its 240 s). Waits for
+        bhd's ready line, which follows the installs; consumes nothing."""
+        pos = self.pos
+        self.expect(r"bhd: ready", timeout, since=0)
+        self.pos = max(pos, self.pos)
+        return self.shell("bhctl list | while read name rest; do case $name in demo-*) "
+                          "bhctl stop $name;; esac; done; bhctl list", timeout=120)
+
     # Machine control -------------------------------------------------------
 
     def qmp(self, command, **arguments):

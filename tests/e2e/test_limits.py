@@ -110,6 +110,12 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
     except Timeout as e:
         t.ok(False, "the image boots to bhd ready and a shell", str(e))
         t.done()
+    if cfg.get("BH_DEMO_WORKLOADS") == "y":
+        # The floods' own microVMs are the only nested guests (see
+        # Machine.stop_demo_workloads).
+        st, o = m.stop_demo_workloads()
+        t.ok(st == 0 and not re.search(r"(?m)^demo-\S+\s+\S+\s+running", o),
+             "the image's demo workloads are stopped: the floods' guests are the only nested ones", o)
 
     # init's cap on the workloads as a whole.
     st, o = m.shell("grep MemTotal /proc/meminfo; cat /proc/sys/kernel/pid_max "
