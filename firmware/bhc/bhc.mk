@@ -2,7 +2,7 @@
 # bhc: the OCI container runtime (libbhc plus a thin command line)
 ################################################################################
 
-BHC_LIB_SOURCES = config.c config_process.c config_mounts.c config_linux.c \
+BHC_LIB_SOURCES = config.c config_process.c config_caps.c config_mounts.c config_linux.c \
 	rlimits.c signals.c spec.c state.c userns.c cgroup.c seccomp.c seccomp_default.c \
 	container.c init.c rootfs.c console.c fs.c fds.c warn.c pid1_signal.c \
 	targets.c copyup.c

@@ -24,8 +24,11 @@ int cmd_features(struct cli *c, struct bh_error *err)
 	       "\"user\", \"uts\"],\n"
 	       "    \"capabilities\": [",
 	       BHC_OCI_VERSION);
-	for (int i = 0; bh_cap_name(i); i++)
-		printf("%s\"%s\"", i ? ", " : "", bh_cap_name(i));
+	/* The ones bhc grants: a denied one in a config is left out with a
+	 * warning (config_caps.c). */
+	for (int i = 0, n = 0; bh_cap_name(i); i++)
+		if (!bhc_cap_denied(i))
+			printf("%s\"%s\"", n++ ? ", " : "", bh_cap_name(i));
 	printf("],\n"
 	       "    \"cgroup\": {\"v1\": false, \"v2\": true, \"systemd\": false, \"systemdUser\": "
 	       "false},\n"

@@ -1,5 +1,5 @@
 /* config.json: the process section (args, env, cwd, user, terminal,
- * capabilities, rlimits, oomScoreAdj). */
+ * rlimits, oomScoreAdj, noNewPrivileges; capabilities in config_caps.c). */
 #include "libbhc.h"
 
 #include <stdio.h>
@@ -47,38 +47,6 @@ static int parse_user(yyjson_val *user, struct bhc_config *cfg, struct bh_error 
 			return -1;
 	}
 	cfg->n_gids = max;
-	return 0;
-}
-
-static int parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error *err)
-{
-	static const char *const sets[CAPSET_N] = {"bounding", "effective", "inheritable",
-	                                           "permitted", "ambient"};
-	struct json_path p, q;
-
-	if (json_object(caps, "$.process.capabilities", err) < 0)
-		return -1;
-	for (int s = 0; s < CAPSET_N; s++) {
-		yyjson_val *list = yyjson_obj_get(caps, sets[s]), *name;
-		size_t i, max;
-
-		if (!list)
-			continue;
-		if (json_array(list, json_at(&p, "$.process.capabilities.", "%s", sets[s]), err) < 0)
-			return -1;
-		yyjson_arr_foreach(list, i, max, name)
-		{
-			const char *n;
-			int cap;
-
-			if (json_string(name, json_at(&q, p.s, "[%zu]", i), &n, err) < 0)
-				return -1;
-			cap = bh_cap_from_name(n);
-			if (cap < 0)
-				return bh_error(err, 0, "%s: '%s' is not a capability", q.s, n);
-			cfg->caps[s] |= 1ULL << cap;
-		}
-	}
 	return 0;
 }
 
@@ -181,15 +149,23 @@ int bhc_parse_process(yyjson_val *proc, struct bhc_config *cfg, struct bh_error 
 	if (parse_user(v, cfg, err) < 0)
 		return -1;
 	v = yyjson_obj_get(proc, "capabilities");
-	if (v && parse_caps(v, cfg, err) < 0)
+	if (v && bhc_parse_caps(v, cfg, err) < 0)
 		return -1;
 	v = yyjson_obj_get(proc, "rlimits");
 	if (v && parse_rlimits(v, cfg, err) < 0)
 		return -1;
-	/* noNewPrivileges: always on; false is accepted but has no effect. */
+	/* noNewPrivileges: always on. The seccomp filter is loaded after the
+	 * capabilities are cut, and without CAP_SYS_ADMIN, which bhc never
+	 * grants, the kernel only takes a filter from a no_new_privs process;
+	 * false is a warning (when absent, nothing was asked for). */
 	v = yyjson_obj_get(proc, "noNewPrivileges");
 	if (v && !yyjson_is_bool(v))
 		return json_type_error(err, "$.process.noNewPrivileges", "a boolean", v);
+	if (v && !yyjson_get_bool(v))
+		bhc_warn(cfg, "$.process.noNewPrivileges",
+		         "false ignored: bhc always sets no_new_privs (its seccomp filter is loaded "
+		         "without CAP_SYS_ADMIN, which needs it, and no setuid or file capability "
+		         "may raise the workload's privileges)");
 	v = yyjson_obj_get(proc, "oomScoreAdj");
 	if (v) {
 		if (json_i64(v, "$.process.oomScoreAdj", &oom, err) < 0)

@@ -72,9 +72,10 @@ static int enter_cwd(const char *cwd, struct bh_error *err)
 	return 0;
 }
 
-/* The config's user, groups and capabilities. Ambient and inheritable are
- * always empty, so no capability survives an execve of a non-root
- * program; the bounding set is cut to what the config grants. */
+/* The config's user, groups and capabilities, the five sets as
+ * config_caps.c left them: the bounding set is cut first, the permitted
+ * set survives the switch to a non-root uid, and the ambient set is
+ * raised last, so that a non-root program keeps it across execve. */
 static int set_user(const struct bhc_config *cfg, struct bh_error *err)
 {
 	gid_t gids[32];
@@ -86,6 +87,8 @@ static int set_user(const struct bhc_config *cfg, struct bh_error *err)
 		.bounding = cfg->caps[CAPSET_BOUNDING],
 		.permitted = cfg->caps[CAPSET_PERMITTED],
 		.effective = cfg->caps[CAPSET_EFFECTIVE],
+		.inheritable = cfg->caps[CAPSET_INHERITABLE],
+		.ambient = cfg->caps[CAPSET_AMBIENT],
 		.no_new_privs = true,
 		.last_cap = bh_cap_last(),
 	};

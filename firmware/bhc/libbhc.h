@@ -142,6 +142,12 @@ int bhc_parse_mounts(yyjson_val *mounts, struct bhc_config *cfg, struct bh_error
 int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount *m,
                             struct bh_error *err);
 
+/* config_caps.c: process.capabilities, less what bhc never grants (with a
+ * warning for each capability left out); bhc_cap_denied says why a
+ * capability is never granted, or NULL. */
+int bhc_parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error *err);
+const char *bhc_cap_denied(int cap);
+
 /* warn.c: a config setting accepted but not applied as written. Prints
  * "bhc: warning: <bundle>/config.json: <field>: <message>" to stderr (or to
  * the sink a test sets; NULL restores stderr). field is the JSON path, as in

@@ -61,6 +61,111 @@ static void count_warning(const char *line)
 	snprintf(last_warning, sizeof(last_warning), "%s", line);
 }
 
+/* A config whose process has the given members after args, cwd and user
+ * (uid 1000), warnings counted from zero. */
+static int process_with(const char *members)
+{
+	n_warnings = 0;
+	last_warning[0] = 0;
+	return parse(
+	    "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"r\"}, \"process\": "
+	    "{\"args\": [\"a\"], \"cwd\": \"/\", \"user\": {\"uid\": 1000, \"gid\": 1000}, "
+	    "%s}}",
+	    members);
+}
+
+#define KILL (1ULL << 5)
+#define NBS  (1ULL << 10)
+
+/* Issue 20 item 8: the five capability sets as written, less the deny
+ * list and what the kernel refuses, each left-out capability warned;
+ * noNewPrivileges false warned. */
+static void test_caps(void)
+{
+	static const char *const deny[] = {
+	    "CAP_SYS_MODULE",         "CAP_SYS_RAWIO",     "CAP_SYS_TIME", "CAP_SYS_BOOT",
+	    "CAP_MAC_ADMIN",          "CAP_MAC_OVERRIDE",  "CAP_SYSLOG",   "CAP_WAKE_ALARM",
+	    "CAP_BLOCK_SUSPEND",      "CAP_AUDIT_CONTROL", "CAP_BPF",      "CAP_PERFMON",
+	    "CAP_CHECKPOINT_RESTORE", "CAP_SYS_ADMIN",     "CAP_NET_ADMIN"};
+	int n_denied = 0, listed = 0;
+
+	bhc_warn_set_sink(count_warning);
+	ok(process_with(
+	       "\"capabilities\": {\"bounding\": [\"CAP_CHOWN\", \"CAP_KILL\", "
+	       "\"CAP_NET_BIND_SERVICE\"], \"permitted\": [\"CAP_KILL\", "
+	       "\"CAP_NET_BIND_SERVICE\"], \"effective\": [\"CAP_KILL\"], \"inheritable\": "
+	       "[\"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"], \"ambient\": "
+	       "[\"CAP_NET_BIND_SERVICE\"]}") == 0 &&
+	       cfg.caps[CAPSET_BOUNDING] == (1 | KILL | NBS) &&
+	       cfg.caps[CAPSET_PERMITTED] == (KILL | NBS) && cfg.caps[CAPSET_EFFECTIVE] == KILL &&
+	       cfg.caps[CAPSET_INHERITABLE] == (KILL | NBS) && cfg.caps[CAPSET_AMBIENT] == NBS &&
+	       n_warnings == 0,
+	   "the five capability sets as written, no warning: %s %s", err.msg, last_warning);
+	ok(process_with("\"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_SYS_MODULE\"], "
+	                "\"permitted\": [\"CAP_SYS_MODULE\", \"CAP_KILL\"], \"effective\": "
+	                "[\"CAP_SYS_MODULE\"]}") == 0 &&
+	       cfg.caps[CAPSET_BOUNDING] == KILL && cfg.caps[CAPSET_PERMITTED] == KILL &&
+	       cfg.caps[CAPSET_EFFECTIVE] == 0 && n_warnings == 3 &&
+	       strstr(last_warning,
+	              "bhc: warning: /bundle/config.json: "
+	              "$.process.capabilities.permitted: CAP_SYS_MODULE: not granted: "
+	              "bhc never grants it: it loads code into the host's kernel"),
+	   "a denied capability: left out of every set, one warning per set (%d): %s", n_warnings,
+	   last_warning);
+	for (int c = 0; bh_cap_name(c); c++) {
+		int in_list = 0;
+
+		for (size_t i = 0; i < sizeof(deny) / sizeof(*deny); i++)
+			in_list |= !strcmp(deny[i], bh_cap_name(c));
+		n_denied += bhc_cap_denied(c) != NULL;
+		listed += in_list && bhc_cap_denied(c) != NULL;
+	}
+	ok(n_denied == (int)(sizeof(deny) / sizeof(*deny)) && listed == n_denied,
+	   "the deny list is the README's %zu capabilities (%d denied, %d of them listed)",
+	   sizeof(deny) / sizeof(*deny), n_denied, listed);
+	ok(process_with("\"capabilities\": {\"bounding\": [\"CAP_KILL\", \"CAP_FLY\"]}") == 0 &&
+	       cfg.caps[CAPSET_BOUNDING] == KILL && n_warnings == 1 &&
+	       strstr(last_warning, "$.process.capabilities.bounding[1]: 'CAP_FLY' is not a "
+	                            "capability bhc knows: ignored"),
+	   "an unknown capability name: a warning, not an error (%s): %s", err.msg, last_warning);
+	ok(process_with("\"capabilities\": {\"bounding\": [\"CAP_\\nX\"]}") == 0 &&
+	       n_warnings == 1 && strstr(last_warning, "'CAP_?X' is not") &&
+	       strchr(last_warning, '\n') == last_warning + strlen(last_warning) - 1,
+	   "an unknown name with a newline: the warning stays one line: %s", last_warning);
+	/* runc spec's own sets: ambient without inheritable. */
+	ok(process_with(
+	       "\"capabilities\": {\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+	       "\"CAP_NET_BIND_SERVICE\"], \"effective\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+	       "\"CAP_NET_BIND_SERVICE\"], \"permitted\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+	       "\"CAP_NET_BIND_SERVICE\"], \"ambient\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\", "
+	       "\"CAP_NET_BIND_SERVICE\"]}") == 0 &&
+	       cfg.caps[CAPSET_AMBIENT] == 0 &&
+	       cfg.caps[CAPSET_PERMITTED] == ((1ULL << 29) | KILL | NBS) && n_warnings == 1 &&
+	       strstr(last_warning,
+	              "$.process.capabilities.ambient: CAP_KILL, CAP_NET_BIND_SERVICE, "
+	              "CAP_AUDIT_WRITE: not raised: an ambient capability must be in "
+	              "the permitted and inheritable sets too"),
+	   "ambient capabilities that are not inheritable: not raised, one warning (%d): %s",
+	   n_warnings, last_warning);
+	ok(process_with("\"capabilities\": {\"bounding\": [\"CAP_KILL\"], \"permitted\": "
+	                "[\"CAP_KILL\"], \"effective\": [\"CAP_KILL\", \"CAP_NET_BIND_SERVICE\"], "
+	                "\"inheritable\": [\"CAP_KILL\", \"CAP_CHOWN\"], \"ambient\": "
+	                "[\"CAP_CHOWN\"]}") == 0 &&
+	       cfg.caps[CAPSET_EFFECTIVE] == KILL && cfg.caps[CAPSET_INHERITABLE] == KILL &&
+	       cfg.caps[CAPSET_AMBIENT] == 0 && n_warnings == 3,
+	   "effective outside permitted, inheritable outside bounding, and an ambient capability "
+	   "they took away: one warning each (%d): %s",
+	   n_warnings, last_warning);
+	ok(process_with("\"noNewPrivileges\": false") == 0 && n_warnings == 1 &&
+	       strstr(last_warning, "$.process.noNewPrivileges: false ignored: bhc always sets "
+	                            "no_new_privs"),
+	   "noNewPrivileges false: a warning (%s): %s", err.msg, last_warning);
+	ok(process_with("\"noNewPrivileges\": true") == 0 && n_warnings == 0 &&
+	       process_with("\"terminal\": false") == 0 && n_warnings == 0,
+	   "noNewPrivileges true or absent: no warning: %s", last_warning);
+	bhc_warn_set_sink(NULL);
+}
+
 int main(void)
 {
 	ok(with("") == 0, "minimal config parses: %s", err.msg);
@@ -284,10 +389,10 @@ int main(void)
 	         "[\"a\"], "
 	         "\"cwd\": \"/\", \"user\": {\"uid\": 0, \"gid\": 0}, \"capabilities\": "
 	         "{\"bounding\": "
-	         "[\"CAP_SYS_ADMIN\", \"cap_net_raw\"]}, \"apparmorProfile\": \"\", "
+	         "[\"CAP_CHOWN\", \"cap_net_raw\"]}, \"apparmorProfile\": \"\", "
 	         "\"oomScoreAdj\": 500}, "
 	         "\"unknownThing\": {\"x\": 1}}") == 0 &&
-	       cfg.caps[CAPSET_BOUNDING] == ((1ULL << 21) | (1ULL << 13)) &&
+	       cfg.caps[CAPSET_BOUNDING] == ((1ULL << 0) | (1ULL << 13)) &&
 	       cfg.oom_score_adj == 500,
 	   "capability names any case, empty apparmorProfile, unknown properties ignored: %s",
 	   err.msg);
@@ -303,5 +408,7 @@ int main(void)
 	       bhc_default_memory_max(1000003) == 249856 && bhc_default_memory_max(0) == 0,
 	   "default memory.max: a quarter of MemTotal, rounded down to whole pages");
 	ok(BHC_DEFAULT_PIDS_MAX == 1024, "default pids.max: 1024");
+	test_caps();
+	bhc_config_free(&cfg);
 	return done();
 }
