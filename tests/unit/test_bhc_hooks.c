@@ -111,7 +111,6 @@ static void parsing(void)
 	bad("{\"poststart\": [{\"path\": \"/x\", \"env\": [\"=x\"]}]}",
 	    "$.hooks.poststart[0].env[0]", "env without a name");
 
-	bhc_warn_set_sink(count_warning);
 	ok(with_hooks("{\"preStart\": [{\"path\": \"relative\"}], \"poststop\": [{\"path\": "
 	              "\"/p\"}]}") == 0 &&
 	       n_warnings == 1 &&
@@ -119,7 +118,6 @@ static void parsing(void)
 	              "bhc: warning: /bundle/config.json: $.hooks.preStart: not a hook kind") &&
 	       cfg.hooks.n[BHC_HOOK_POSTSTOP] == 1,
 	   "an unknown kind is one warning naming it, and ignored: %s", last_warning);
-	bhc_warn_set_sink(NULL);
 }
 
 /* The copy in the state folder: saved, loaded, refused when others could
@@ -175,17 +173,43 @@ static void running(const char *dir)
 	int r;
 
 	snprintf(out, sizeof(out), "%s/out", dir);
+	/* The shell's own view of argv and env is not the kernel's (dash
+	 * makes up a PATH): /proc/$$ says what execve got. */
 	snprintf(text, sizeof(text),
 	         "{\"createRuntime\": [{\"path\": \"/bin/sh\", \"args\": [\"hook-argv0\", \"-c\", "
-	         "\"cat > %s; echo \\\"$0|$1|$X|$PATH|$(pwd)\\\" >> %s.args\", \"a b\"], "
-	         "\"env\": [\"X=y z\"]}]}",
-	         out, out);
+	         "\"cat > %s; tr '\\\\0' '|' < /proc/$$/cmdline > %s.argv; tr '\\\\0' '|' < "
+	         "/proc/$$/environ > %s.env; pwd > %s.cwd\", \"a b\"], \"env\": [\"X=y z\", "
+	         "\"PATH=/usr/bin:/bin\"]}]}",
+	         out, out, out, out);
 	ok(with_hooks(text) == 0, "a runtime hook config: %s", err.msg);
 	r = bhc_hooks_run(&cfg.hooks, BHC_HOOK_CREATE_RUNTIME, &how, &err);
 	ok(r == 0 && !strcmp(slurp(out), how.state_json), "the state JSON on stdin: %s", err.msg);
-	snprintf(script, sizeof(script), "hook-argv0|a b|y z||%s\n", dir);
-	ok(!strcmp(slurp(strcat(out, ".args")), script),
-	   "argv[0], args, exactly the env given (no PATH), cwd: %s", slurp(out));
+	snprintf(script, sizeof(script), "%s.argv", out);
+	ok(!strncmp(slurp(script), "hook-argv0|-c|", 14) &&
+	       strstr(slurp(script), "|a b|") == slurp(script) + strlen(slurp(script)) - 5,
+	   "argv as given, argv[0] included: %s", slurp(script));
+	snprintf(script, sizeof(script), "%s.env", out);
+	ok(!strcmp(slurp(script), "X=y z|PATH=/usr/bin:/bin|"),
+	   "exactly the env given, nothing of bhc's: %s", slurp(script));
+	snprintf(script, sizeof(script), "%s.cwd", out);
+	snprintf(text, sizeof(text), "%s\n", dir);
+	ok(!strcmp(slurp(script), text), "cwd as asked: %s", slurp(script));
+	snprintf(script, sizeof(script), "%s/x", dir);
+	{
+		char expect[600];
+
+		snprintf(text, sizeof(text),
+		         "{\"poststart\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", "
+		         "\"tr '\\\\0' '|' < /proc/$$/environ > $0.noenv\", \"%s\"]}]}",
+		         script);
+		snprintf(expect, sizeof(expect), "%s.noenv", script);
+		setenv("BHC_SECRET", "leak", 1);
+		ok(with_hooks(text) == 0 &&
+		       bhc_hooks_run(&cfg.hooks, BHC_HOOK_POSTSTART, &how, &err) == 0 &&
+		       !strcmp(slurp(expect), ""),
+		   "no env given: an empty environment (bhc's BHC_SECRET not passed): '%s' %s",
+		   slurp(expect), err.msg);
+	}
 
 	ok(with_hooks("{\"poststop\": [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\", \"exit "
 	              "7\"]}]}") == 0 &&
@@ -221,7 +245,6 @@ static void running(const char *dir)
 		       bhc_hooks_run(&cfg.hooks, BHC_HOOK_POSTSTART, &how, &err) == 0,
 		   "a hook that does not read a large state: %s", err.msg);
 	}
-	bhc_warn_set_sink(count_warning);
 	n_warnings = 0;
 	ok(with_hooks("{\"poststop\": [{\"path\": \"/bin/false\"}, {\"path\": \"/bin/true\"}]}") ==
 	       0,
@@ -231,7 +254,6 @@ static void running(const char *dir)
 	ok(n_warnings == 1 && strstr(last_warning, "/bundle/config.json: $.hooks.poststop[0]: ") &&
 	       strstr(last_warning, "/bin/false: exited with status 1"),
 	   "run_warn: a failure is one warning naming the hook: %s", last_warning);
-	bhc_warn_set_sink(NULL);
 }
 
 int main(void)
@@ -240,6 +262,8 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		return 1;
+	/* Counted, not printed. */
+	bhc_warn_set_sink(count_warning);
 	parsing();
 	saved(dir);
 	running(dir);
