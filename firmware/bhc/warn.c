@@ -30,7 +30,8 @@ void bhc_warn_set_sink(bhc_warn_sink fn)
 	sink = fn ? fn : warn_stderr;
 }
 
-static void vwarn(const char *bundle, const char *field, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vwarn(const char *bundle, const char *field,
+                                                        const char *fmt, va_list ap)
 {
 	char line[BH_ERROR_MAX + 4200];
 	int n = snprintf(line, sizeof(line),

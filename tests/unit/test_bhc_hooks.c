@@ -146,16 +146,19 @@ static void saved(const char *dir)
 	ok(bhc_hooks_load(dir, "c1", &h, &err) < 0 && strstr(err.msg, "hooks.json: not a file") &&
 	       strstr(err.msg, "not run") && !bhc_hooks_any(&h),
 	   "a hooks.json its group can write is refused: %s", err.msg);
+	bhc_hooks_free(&h);
 	chmod(path, 0600);
 	snprintf(path, sizeof(path), "%s/c1", dir);
 	chmod(path, 0777);
 	ok(bhc_hooks_load(dir, "c1", &h, &err) < 0 && strstr(err.msg, "not a folder owned"),
 	   "a state folder others can write is refused: %s", err.msg);
+	bhc_hooks_free(&h);
 	chmod(path, 0700);
 	snprintf(path, sizeof(path), "%s/c1/hooks.json", dir);
 	unlink(path);
 	symlink("/etc/passwd", path);
 	ok(bhc_hooks_load(dir, "c1", &h, &err) < 0, "a hooks.json symlink is refused: %s", err.msg);
+	bhc_hooks_free(&h);
 	unlink(path);
 	ok(bhc_hooks_load(dir, "c1", &h, &err) == 0 && !bhc_hooks_any(&h),
 	   "no hooks.json: no hooks");
