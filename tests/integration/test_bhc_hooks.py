@@ -183,7 +183,8 @@ t.ok((rec("prestart.mnt") or "").strip() == HOST_MNT and (rec("createRuntime.mnt
      "%s %s host %s" % (rec("prestart.mnt"), rec("createRuntime.mnt"), HOST_MNT))
 ct_mnt = os.readlink("/proc/%d/ns/mnt" % pid) if pid else "?"
 t.ok((rec("createContainer.mnt") or "").strip() == ct_mnt != HOST_MNT,
-     "createContainer runs in the container's mount namespace", "%s container %s" % (rec("createContainer.mnt"), ct_mnt))
+     "createContainer runs in the container's mount namespace",
+     "%s container %s" % (rec("createContainer.mnt"), ct_mnt))
 host_map = open("/proc/self/uid_map").readline().split()
 t.ok((rec("createRuntime.uidmap") or "").split() == host_map and
      (rec("createContainer.uidmap") or "").split()[:1] == ["0"] and
