@@ -4,12 +4,13 @@
  * it with the container's program; bhc never re-executes itself.
  *
  * Order matters: the preserved fds checked, a session of its own, mounts,
- * a wait while bhc runs the create hooks, pivot_root, then hostname, console, cwd, the user switch
- * and capabilities, no_new_privs, the parent-death signal and non-dumpable set again (the id
- * changes cleared them); the parent hears "ready"; start releases the exec fifo; then every fd but
- * 0-2 (and any preserved, and the fifo, which execve closes to tell start the program runs) is
- * closed, the startContainer hooks run, seccomp (compiled by bhc before
- * the clone) is loaded last, and execve runs. */
+ * a wait while bhc runs the create hooks, pivot_root, then hostname,
+ * console, cwd, the user switch and capabilities, no_new_privs, the
+ * parent-death signal and non-dumpable set again (the id changes cleared
+ * them); the parent hears "ready"; start releases the exec fifo; then every
+ * fd but 0-2 (and any preserved, and the fifo, which execve closes to tell
+ * start the program runs) is closed, the startContainer hooks run, seccomp
+ * (compiled by bhc before the clone) is loaded last, and execve runs. */
 #include "libbhc.h"
 
 #include <errno.h>
