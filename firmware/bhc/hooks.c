@@ -43,8 +43,9 @@ static int enter_container(int pidfd)
 	if (setns(pidfd, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
 	                     CLONE_NEWCGROUP) < 0)
 		return -1;
-	return setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ? -1
-	                                                                                   : 0;
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return -1;
+	return 0;
 }
 
 /* The child, between fork and exec: errors go to errfd as an errno. */
