@@ -1,5 +1,5 @@
 /* config.json: the top of the document (ociVersion, root, hostname, mounts,
- * process, linux). Unknown properties are ignored, as the runtime spec
+ * hooks, process, linux). Unknown properties are ignored, as the runtime spec
  * requires; properties the spec defines that bhc does not implement are
  * refused with an error naming them, never silently ignored. */
 #include "libbhc.h"
@@ -11,8 +11,7 @@
 #include <string.h>
 
 /* Properties of the spec bhc refuses rather than ignores. */
-static const char *const unsupported_top[] = {"hooks", "solaris", "windows",
-                                              "vm",    "zos",     "freebsd"};
+static const char *const unsupported_top[] = {"solaris", "windows", "vm", "zos", "freebsd"};
 
 static int parse_root(yyjson_val *root, struct bhc_config *cfg, struct bh_error *err)
 {
@@ -81,6 +80,9 @@ static int parse_document(yyjson_val *top, struct bhc_config *cfg, struct bh_err
 		return -1;
 	v = yyjson_obj_get(top, "mounts");
 	if (v && bhc_parse_mounts(v, cfg, err) < 0)
+		return -1;
+	v = yyjson_obj_get(top, "hooks");
+	if (v && bhc_parse_hooks(v, cfg, &cfg->hooks, err) < 0)
 		return -1;
 	v = yyjson_obj_get(top, "annotations");
 	if (v) {
@@ -155,6 +157,7 @@ void bhc_config_free(struct bhc_config *cfg)
 	free(cfg->mounts);
 	free(cfg->masked);
 	free(cfg->readonly_paths);
+	bhc_hooks_free(&cfg->hooks);
 	yyjson_doc_free(cfg->doc);
 	memset(cfg, 0, sizeof(*cfg));
 	set_defaults(cfg);

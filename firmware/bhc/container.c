@@ -165,14 +165,15 @@ static pid_t spawn(struct create_ctx *c, int *pidfd, struct bh_error *err)
 	if (pid < 0)
 		return bh_error(err, errno, "clone3 the container's init");
 	if (pid == 0) {
-		struct bhc_init_args a = {&c->cfg,
-		                          c->seccomp,
-		                          c->sync[1],
-		                          c->fifo_fd,
-		                          c->o->preserve_fds,
-		                          c->o->foreground,
-		                          {c->rootfd, c->dirfd, c->fifo_fd, c->cgroup_fd,
-		                           c->sync[0], c->sync[1], -1, -1}};
+		struct bhc_init_args a = {
+		    &c->cfg,
+		    c->seccomp,
+		    c->sync[1],
+		    c->fifo_fd,
+		    c->o->preserve_fds,
+		    c->o->foreground,
+		    {c->rootfd, c->dirfd, c->fifo_fd, c->cgroup_fd, c->sync[0], c->sync[1], -1, -1},
+		    &c->st};
 
 		close(c->sync[0]);
 		bhc_init_run(&a);
@@ -236,6 +237,7 @@ static void close_all(int *fds, size_t n)
 static int send_go(struct create_ctx *c, pid_t pid, struct bh_error *err)
 {
 	int fds[1 + BHC_MAX_SOURCES];
+	char full_go[24];
 	size_t n = 0;
 	int r;
 
@@ -271,12 +273,61 @@ static int send_go(struct create_ctx *c, pid_t pid, struct bh_error *err)
 		}
 		n++;
 	}
-	r = bhc_send_fds(c->sync[0], fds, n, "G", 1);
+	snprintf(full_go, sizeof(full_go), "G%d", (int)pid);
+	r = bhc_send_fds(c->sync[0], fds, n, full_go, strlen(full_go));
 	close_all(fds, n);
 	return r < 0 ? bh_error(err, errno, "hand the rootfs to the container's init") : 0;
 }
 
-/* Messages from the init until it is ready: C (console fd), E (error), R. */
+/* The hooks of one kind, the state JSON (with status) on their stdin; a
+ * failure is an error, or a warning only (poststart, poststop). */
+static int run_hooks(const struct bhc_hooks *h, enum bhc_hook_kind k, struct bhc_state *st,
+                     enum bhc_status status, int ns_pidfd, struct bh_error *err)
+{
+	/* A createContainer hook is the container's root, which may not
+	 * search the bundle's folders: it starts in the root folder. */
+	struct bhc_hook_run how = {NULL, ns_pidfd < 0 ? st->bundle : NULL, ns_pidfd, NULL};
+	bool warn = k == BHC_HOOK_POSTSTART || k == BHC_HOOK_POSTSTOP;
+	char *state;
+	int r = 0;
+
+	if (!h->n[k])
+		return 0;
+	st->status = status;
+	state = bhc_state_json(st, err);
+	if (!state) {
+		if (!warn)
+			return -1;
+		bhc_warn_bundle(st->bundle, "$.hooks", "%s hooks not run: %s", bhc_hook_names[k],
+		                err->msg);
+		return 0;
+	}
+	how.state_json = state;
+	if (warn)
+		bhc_hooks_run_warn(h, k, st->bundle, &how);
+	else
+		r = bhc_hooks_run(h, k, &how, err);
+	free(state);
+	return r;
+}
+
+/* The init waits before pivot_root: prestart and createRuntime run here,
+ * in the runtime namespace, createContainer in the container's. */
+static int create_hooks(struct create_ctx *c, struct bhc_container *out, struct bh_error *err)
+{
+	const struct bhc_hooks *h = &c->cfg.hooks;
+
+	if (run_hooks(h, BHC_HOOK_PRESTART, &c->st, BHC_CREATING, -1, err) < 0 ||
+	    run_hooks(h, BHC_HOOK_CREATE_RUNTIME, &c->st, BHC_CREATING, -1, err) < 0 ||
+	    run_hooks(h, BHC_HOOK_CREATE_CONTAINER, &c->st, BHC_CREATING, out->pidfd, err) < 0)
+		return -1;
+	if (send(c->sync[0], "P", 1, MSG_NOSIGNAL) != 1)
+		return bh_error(err, errno, "release the container's init after its hooks");
+	return 0;
+}
+
+/* Messages from the init until it is ready: C (console fd), H (hooks),
+ * E (error), R. */
 static int wait_ready(struct create_ctx *c, struct bhc_container *out, struct bh_error *err)
 {
 	for (;;) {
@@ -289,6 +340,11 @@ static int wait_ready(struct create_ctx *c, struct bhc_container *out, struct bh
 		msg[n] = 0;
 		if (msg[0] == 'R')
 			return 0;
+		if (msg[0] == 'H' && fd < 0) {
+			if (create_hooks(c, out, err) < 0)
+				return -1;
+			continue;
+		}
 		if (msg[0] == 'E')
 			return bh_error(err, 0, "%s", msg + 1);
 		if (msg[0] == 'C' && fd >= 0) {
@@ -362,9 +418,13 @@ static int prepare(struct create_ctx *c, struct bh_error *err)
 	snprintf(c->st.id, sizeof(c->st.id), "%s", c->o->id);
 	snprintf(c->st.bundle, sizeof(c->st.bundle), "%s", c->cfg.bundle);
 	bhc_now_rfc3339(c->st.created, sizeof(c->st.created));
-	/* The state file reserves the id range for concurrent creates. */
+	c->st.annotations = c->cfg.annotations;
+	/* The state file reserves the id range for concurrent creates. The
+	 * hooks are kept for start and delete, in the folder only host root
+	 * can write. */
 	if (default_idmap(c, err) < 0 ||
-	    bhc_state_write(c->dirfd, &c->st, c->cfg.annotations, err) < 0)
+	    bhc_state_write(c->dirfd, &c->st, c->cfg.annotations, err) < 0 ||
+	    bhc_hooks_save(c->dirfd, &c->cfg.hooks, err) < 0)
 		return -1;
 	flock(c->rootfd, LOCK_UN);
 	if (setup_cgroup(c, err) < 0)
@@ -412,6 +472,7 @@ int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struc
 {
 	struct create_ctx c = {
 	    .o = o, .rootfd = -1, .dirfd = -1, .fifo_fd = -1, .cgroup_fd = -1, .sync = {-1, -1}};
+	struct bh_error ignored;
 	int r = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -423,6 +484,7 @@ int bhc_create(const struct bhc_create_opts *o, struct bhc_container *out, struc
 	out->pid = spawn(&c, &out->pidfd, err);
 	if (out->pid < 0)
 		goto fail;
+	c.st.pid = out->pid;
 	close(c.sync[1]);
 	c.sync[1] = -1;
 	if (prepare_child(&c, out->pid, err) < 0 || send_go(&c, out->pid, err) < 0 ||
@@ -442,6 +504,12 @@ fail:
 	if (r < 0) {
 		undo(&c, out, c.dirfd >= 0);
 		bh_error_wrap(err, "create '%s'", o->id);
+		/* The spec's lifecycle after a failed create hook: the container
+		 * is destroyed, then the poststop hooks run. So after any failure
+		 * once the container existed. */
+		if (out->pid > 0)
+			run_hooks(&c.cfg.hooks, BHC_HOOK_POSTSTOP, &c.st, BHC_STOPPED, -1,
+			          &ignored);
 	}
 	if (c.rootfd >= 0)
 		close(c.rootfd);
@@ -459,21 +527,38 @@ fail:
 int bhc_start(const char *root, const char *id, struct bh_error *err)
 {
 	struct pollfd p = {.events = 0};
+	struct bhc_hooks hooks;
 	struct bhc_state st;
-	char path[4096], c;
-	int wfd, r = 0;
+	char path[4096], msg[BH_ERROR_MAX + 1];
+	int wfd, wait_ms = 30000, r = 0;
 
 	if (bhc_state_load(root, id, &st, err) < 0)
 		return -1;
-	bhc_state_free(&st);
-	if (st.status != BHC_CREATED)
+	if (st.status != BHC_CREATED) {
+		bhc_state_free(&st);
 		return bh_error(err, 0, "container '%s' is %s, not created", id,
 		                bhc_status_name(st.status));
+	}
+	/* Before the program may run: a copy of the hooks that cannot be
+	 * trusted stops the start. */
+	if (bhc_hooks_load(root, id, &hooks, err) < 0) {
+		bhc_state_free(&st);
+		return bh_error_wrap(err, "start '%s'", id);
+	}
+	/* The startContainer hooks run before the program: their timeouts
+	 * add to the wait, and one without a timeout makes it unbounded. */
+	for (size_t i = 0; i < hooks.n[BHC_HOOK_START_CONTAINER]; i++) {
+		int t = hooks.list[BHC_HOOK_START_CONTAINER][i].timeout;
+
+		wait_ms = wait_ms < 0 || !t ? -1 : wait_ms + t * 1000;
+	}
 	snprintf(path, sizeof(path), "%s/%s/exec.fifo", root, id);
 	wfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (wfd < 0)
-		return bh_error(err, errno == ENXIO ? 0 : errno,
-		                "container '%s' is not waiting to start", id);
+	if (wfd < 0) {
+		r = bh_error(err, errno == ENXIO ? 0 : errno,
+		             "container '%s' is not waiting to start", id);
+		goto out;
+	}
 	/* Opened while the init's end is open, so that its closing is a
 	 * hang-up for this reader; locked, so that a second start at the same
 	 * time is refused instead of writing a byte nobody reads. */
@@ -484,30 +569,42 @@ int bhc_start(const char *root, const char *id, struct bh_error *err)
 		close(wfd);
 		if (p.fd >= 0)
 			close(p.fd);
-		return bh_error(err, e == EWOULDBLOCK ? 0 : e, "container '%s' is being started%s",
-		                id, e == EWOULDBLOCK ? " by another bhc start" : "");
+		r = bh_error(err, e == EWOULDBLOCK ? 0 : e, "container '%s' is being started%s", id,
+		             e == EWOULDBLOCK ? " by another bhc start" : "");
+		goto out;
 	}
 	if (write(wfd, "S", 1) != 1)
 		r = bh_error(err, errno, "start '%s'", id);
 	close(wfd);
 	/* events 0: only POLLHUP (or POLLERR) ends the wait, not the byte
-	 * waiting in the fifo for the init. */
+	 * waiting in the fifo for the init. What is left in the fifo after
+	 * the hang-up is the init's error (a startContainer hook failed). */
 	if (!r) {
+		ssize_t got;
 		int n;
 
-		while ((n = poll(&p, 1, 30000)) < 0 && errno == EINTR)
+		while ((n = poll(&p, 1, wait_ms)) < 0 && errno == EINTR)
 			;
 		if (n == 0)
 			r = bh_error(err, ETIMEDOUT, "container '%s' did not start its program",
 			             id);
 		else if (n < 0)
 			r = bh_error(err, errno, "wait for container '%s' to start", id);
-		else if (read(p.fd, &c, 1) == 1)
+		else if ((got = read(p.fd, msg, sizeof(msg) - 1)) > 1 && msg[0] == 'E') {
+			msg[got] = 0;
+			r = bh_error(err, 0, "start '%s': %s", id, msg + 1);
+		} else if (got > 0)
 			r = bh_error(err, 0, "container '%s' exited before it was started", id);
 	}
 	if (!r)
 		unlink(path);
 	close(p.fd);
+	/* poststart: the program runs; before start returns. */
+	if (!r)
+		run_hooks(&hooks, BHC_HOOK_POSTSTART, &st, BHC_RUNNING, -1, err);
+out:
+	bhc_hooks_free(&hooks);
+	bhc_state_free(&st);
 	return r;
 }
 
@@ -659,35 +756,51 @@ static int wait_gone(int pidfd, int timeout_ms)
 
 int bhc_delete(const char *root, const char *id, bool force, struct bh_error *err)
 {
+	struct bhc_hooks hooks;
 	struct bhc_state st;
-	int fd, rootfd;
+	int fd, rootfd, r;
 
 	if (bhc_state_load(root, id, &st, err) < 0)
 		return -1;
-	bhc_state_free(&st);
 	/* The runtime spec: deleting a container that is not stopped is an
 	 * error; a created one is not stopped either (its init is waiting). */
-	if ((st.status == BHC_RUNNING || st.status == BHC_CREATED) && !force)
+	if ((st.status == BHC_RUNNING || st.status == BHC_CREATED) && !force) {
+		bhc_state_free(&st);
 		return bh_error(err, 0, "container '%s' is %s: stop it first or use --force", id,
 		                bhc_status_name(st.status));
+	}
+	/* A copy of the hooks that cannot be trusted is not run; the
+	 * container is deleted all the same. */
+	if (bhc_hooks_load(root, id, &hooks, err) < 0)
+		bhc_warn_bundle(st.bundle, "$.hooks", "poststop hooks not run: %s", err->msg);
 	fd = open_process(&st);
 	if (fd >= 0) {
 		/* Its pid namespace dies with it: every process inside goes too. */
 		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
 		if (wait_gone(fd, 10000) < 0) {
 			close(fd);
-			return bh_error(err, 0, "container '%s' did not die within 10 s", id);
+			r = bh_error(err, 0, "container '%s' did not die within 10 s", id);
+			goto out;
 		}
 		close(fd);
 	}
-	if (bhc_cgroup_remove(st.cgroup, err) < 0)
-		return bh_error_wrap(err, "delete '%s'", id);
+	r = -1;
+	if (bhc_cgroup_remove(st.cgroup, err) < 0) {
+		bh_error_wrap(err, "delete '%s'", id);
+		goto out;
+	}
 	rootfd = bhc_root_open(root, false, err);
 	if (rootfd < 0)
-		return -1;
-	fd = bhc_state_remove(rootfd, id, err);
+		goto out;
+	r = bhc_state_remove(rootfd, id, err);
 	close(rootfd);
-	return fd;
+	/* poststop: after the container is gone, before delete returns. */
+	if (!r)
+		run_hooks(&hooks, BHC_HOOK_POSTSTOP, &st, BHC_STOPPED, -1, err);
+out:
+	bhc_hooks_free(&hooks);
+	bhc_state_free(&st);
+	return r;
 }
 
 int bhc_wait(struct bhc_container *c, int *status, struct bh_error *err)

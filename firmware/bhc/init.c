@@ -3,14 +3,14 @@
  * can open its /proc/<pid>/exe, the host's bhc binary) until execve replaces
  * it with the container's program; bhc never re-executes itself.
  *
- * Order matters: the preserved fds checked, a session of its own, mounts
- * and pivot_root, then hostname, console, cwd, the user switch and
- * capabilities, no_new_privs, the parent-death signal and non-dumpable set
- * again (the id changes cleared them); the parent hears "ready";
- * start releases the exec fifo; then every fd but 0-2 (and any preserved,
- * and the fifo, which execve closes to tell start the program runs) is
- * closed, seccomp (compiled by bhc before the clone) is loaded last, and
- * execve runs. */
+ * Order matters: the preserved fds checked, a session of its own, mounts,
+ * a wait while bhc runs the create hooks, pivot_root, then hostname,
+ * console, cwd, the user switch and capabilities, no_new_privs, the
+ * parent-death signal and non-dumpable set again (the id changes cleared
+ * them); the parent hears "ready"; start releases the exec fifo; then every
+ * fd but 0-2 (and any preserved, and the fifo, which execve closes to tell
+ * start the program runs) is closed, the startContainer hooks run, seccomp
+ * (compiled by bhc before the clone) is loaded last, and execve runs. */
 #include "libbhc.h"
 
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -136,6 +137,54 @@ static int find_program(const struct bhc_config *cfg, char *out, size_t len, str
 	return bh_error(err, ENOENT, "process.args[0] '%s' is not in the container's PATH", name);
 }
 
+/* Before pivot_root: bhc runs the prestart, createRuntime and
+ * createContainer hooks (the latter in this process's namespaces) while the
+ * init waits; a hook that fails makes bhc kill the init. */
+static int hooks_point(void *arg, struct bh_error *err)
+{
+	const struct bhc_init_args *a = arg;
+	char go = 0;
+
+	if (send(a->sync_fd, "H", 1, MSG_NOSIGNAL) != 1)
+		return bh_error(err, errno, "ask bhc to run the create hooks");
+	if (recv(a->sync_fd, &go, 1, 0) != 1 || go != 'P')
+		return bh_error(err, 0, "bhc did not finish the create hooks");
+	return 0;
+}
+
+/* startContainer: after start, before the program's execve, in the
+ * container (paths resolved in it), as the container's user, under its
+ * seccomp filter. A failing hook stops the container: the init writes the
+ * error into the exec fifo, for bhc start to report, and exits. */
+static void start_hooks(const struct bhc_init_args *a, pid_t host_pid)
+{
+	struct bhc_state st = *a->st;
+	struct bhc_hook_run how = {NULL, NULL, -1, a->seccomp};
+	struct bh_error err = {0};
+	char msg[BH_ERROR_MAX + 1] = "E";
+	char *state;
+	int r;
+
+	if (!a->cfg->hooks.n[BHC_HOOK_START_CONTAINER])
+		return;
+	st.pid = host_pid;
+	st.status = BHC_CREATED;
+	st.annotations = a->cfg->annotations;
+	state = bhc_state_json(&st, &err);
+	how.state_json = state;
+	r = state ? bhc_hooks_run(&a->cfg->hooks, BHC_HOOK_START_CONTAINER, &how, &err) : -1;
+	free(state);
+	/* Whatever a hook left behind was reparented to this pid 1. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	if (r == 0)
+		return;
+	memcpy(msg + 1, err.msg, strnlen(err.msg, BH_ERROR_MAX - 1) + 1);
+	if (write(a->fifo_fd, msg, strlen(msg)) < 0)
+		dprintf(2, "bhc: %s\n", err.msg);
+	_exit(1);
+}
+
 static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, char *prog,
                  size_t len, struct bh_error *err)
 {
@@ -149,7 +198,8 @@ static int setup(const struct bhc_init_args *a, const int *fds, size_t n_fds, ch
 	 * tty, so the kernel refuses TIOCSTI on it (seccomp refuses it too). */
 	if (setsid() < 0)
 		return bh_error(err, errno, "setsid");
-	if (become_root(err) < 0 || bhc_rootfs_setup(cfg, fds, n_fds, err) < 0 ||
+	if (become_root(err) < 0 ||
+	    bhc_rootfs_setup(cfg, fds, n_fds, hooks_point, (void *)a, err) < 0 ||
 	    set_names(cfg, err) < 0)
 		return -1;
 	if (cfg->terminal) {
@@ -200,19 +250,24 @@ void bhc_init_run(const struct bhc_init_args *a)
 {
 	struct bh_error err = {0};
 	int fds[1 + BHC_MAX_SOURCES];
-	char prog[PATH_MAX], go;
+	char prog[PATH_MAX], go[32];
+	pid_t host_pid;
 	size_t n_fds;
 	sigset_t all;
+	int n;
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* The parent writes the id maps, then says go with the rootfs and the
-	 * bind sources. */
-	if (bhc_recv_fds(a->sync_fd, fds, sizeof(fds) / sizeof(*fds), &n_fds, &go, 1) != 1 ||
-	    go != 'G')
+	/* The parent writes the id maps, then says go with the rootfs, the
+	 * bind sources and this process's pid on the host (for the hooks'
+	 * state). */
+	n = bhc_recv_fds(a->sync_fd, fds, sizeof(fds) / sizeof(*fds), &n_fds, go, sizeof(go) - 1);
+	if (n < 1 || go[0] != 'G')
 		_exit(1);
+	go[n] = 0;
+	host_pid = (pid_t)atoi(go + 1);
 	if (setup(a, fds, n_fds, prog, sizeof(prog), &err) < 0)
 		fail(a->sync_fd, &err);
 	for (size_t i = 0; i < n_fds; i++)
@@ -226,6 +281,7 @@ void bhc_init_run(const struct bhc_init_args *a)
 	if (wait_for_start(a->fifo_fd) < 0)
 		_exit(1);
 	close_fds(a->preserve_fds, a->fifo_fd);
+	start_hooks(a, host_pid);
 	/* Precompiled before the clone: loading is two system calls. */
 	if (bhc_seccomp_load(a->seccomp, &err) < 0) {
 		dprintf(2, "bhc: %s\n", err.msg);

@@ -79,6 +79,30 @@ struct bhc_sysctl {
 	const char *key, *value;
 };
 
+/* hooks: the runtime spec's six kinds, in the order of the lifecycle. */
+enum bhc_hook_kind {
+	BHC_HOOK_PRESTART,
+	BHC_HOOK_CREATE_RUNTIME,
+	BHC_HOOK_CREATE_CONTAINER,
+	BHC_HOOK_START_CONTAINER,
+	BHC_HOOK_POSTSTART,
+	BHC_HOOK_POSTSTOP,
+	BHC_HOOK_N
+};
+
+struct bhc_hook {
+	const char *path;         /* absolute */
+	const char **args, **env; /* NULL-terminated; args NULL: argv is { path } */
+	int timeout;              /* seconds; 0: none */
+};
+
+struct bhc_hooks {
+	struct bhc_hook *list[BHC_HOOK_N];
+	size_t n[BHC_HOOK_N];
+	yyjson_val *json; /* the hooks object they were parsed from, or NULL */
+	yyjson_doc *doc;  /* owned when loaded from the state folder */
+};
+
 struct bhc_config {
 	yyjson_doc *doc; /* every const char * below points into it */
 	char bundle[4096], rootfs[4096];
@@ -125,6 +149,7 @@ struct bhc_config {
 	size_t n_sysctls;
 	yyjson_val *seccomp; /* linux.seccomp, or NULL for our default */
 	yyjson_val *annotations;
+	struct bhc_hooks hooks;
 };
 
 /* config.c: loads and validates <bundle>/config.json. Errors name the file,
@@ -148,6 +173,34 @@ int bhc_parse_mount_options(yyjson_val *opts, const char *path, struct bhc_mount
 int bhc_parse_caps(yyjson_val *caps, struct bhc_config *cfg, struct bh_error *err);
 const char *bhc_cap_denied(int cap);
 
+/* config_hooks.c: $.hooks, and the copy saved in the container's state
+ * folder for start (poststart) and delete (poststop). cfg names the file
+ * in warnings (unknown kinds); NULL parses without warning (the saved copy,
+ * warned about at create). */
+extern const char *const bhc_hook_names[BHC_HOOK_N];
+int bhc_parse_hooks(yyjson_val *v, const struct bhc_config *cfg, struct bhc_hooks *h,
+                    struct bh_error *err);
+void bhc_hooks_free(struct bhc_hooks *h);
+bool bhc_hooks_any(const struct bhc_hooks *h);
+int bhc_hooks_save(int dirfd, const struct bhc_hooks *h, struct bh_error *err);
+int bhc_hooks_load(const char *root, const char *id, struct bhc_hooks *h, struct bh_error *err);
+
+/* hooks.c: runs the hooks of one kind in order, the state JSON on each
+ * one's stdin, stopping at the first that fails (exit status not 0, a
+ * signal, exec failed, timeout: the hook's process group is killed). */
+struct bhc_hook_run {
+	const char *state_json;
+	const char *cwd; /* chdir before exec, or NULL */
+	int ns_pidfd;    /* >= 0: enter this process's namespaces, as its root
+	                  * (createContainer); the path is opened first */
+	void *seccomp;   /* loaded before exec (startContainer, in the init) */
+};
+int bhc_hooks_run(const struct bhc_hooks *h, enum bhc_hook_kind k, const struct bhc_hook_run *how,
+                  struct bh_error *err);
+/* The same, a failure only a warning (poststart, poststop). */
+void bhc_hooks_run_warn(const struct bhc_hooks *h, enum bhc_hook_kind k, const char *bundle,
+                        const struct bhc_hook_run *how);
+
 /* warn.c: a config setting accepted but not applied as written. Prints
  * "bhc: warning: <bundle>/config.json: <field>: <message>" to stderr (or to
  * the sink a test sets; NULL restores stderr). field is the JSON path, as in
@@ -156,6 +209,9 @@ typedef void (*bhc_warn_sink)(const char *line);
 void bhc_warn_set_sink(bhc_warn_sink fn);
 __attribute__((format(printf, 3, 4))) void bhc_warn(const struct bhc_config *cfg, const char *field,
                                                     const char *fmt, ...);
+/* The same for a bundle without its parsed config (start, delete). */
+__attribute__((format(printf, 3, 4))) void bhc_warn_bundle(const char *bundle, const char *field,
+                                                           const char *fmt, ...);
 
 /* rlimits.c */
 int bhc_rlimit_from_name(const char *name);
@@ -261,6 +317,7 @@ struct bhc_init_args {
 	int preserve_fds;
 	bool foreground;
 	int own_fds[BHC_MAX_OWN_FDS]; /* bhc's fds the init inherited (-1: none) */
+	const struct bhc_state *st;   /* id, bundle, created: the startContainer hooks' state */
 };
 __attribute__((noreturn)) void bhc_init_run(const struct bhc_init_args *a);
 
@@ -273,7 +330,10 @@ extern const char *const bhc_default_readonly[];
  * opened by the privileged parent through /proc/<init>/root so that host
  * folders the container's ids cannot search still work. */
 #define BHC_MAX_SOURCES 63
+/* before_pivot (or NULL) runs once the mounts are done, before pivot_root:
+ * the point of the createRuntime and createContainer hooks. */
 int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
+                     int (*before_pivot)(void *arg, struct bh_error *err), void *arg,
                      struct bh_error *err);
 
 /* targets.c: the mount targets the rootfs lacks, created by the privileged

@@ -12,7 +12,8 @@
  *  5. sysctls of the container's own namespaces;
  *  6. Docker's masked and read-only paths, always, plus the config's; masks
  *     under /proc and /sys resolved beneath a checked procfs and sysfs;
- *  7. pivot_root, the old root detached; / read-only unless the config says
+ *  7. the createRuntime and createContainer hooks (before_pivot);
+ *  8. pivot_root, the old root detached; / read-only unless the config says
  *     otherwise. */
 #include "libbhc.h"
 #include "mountapi.h"
@@ -736,6 +737,7 @@ static int bind_rootfs(const struct bhc_config *cfg, int fd, struct bh_error *er
 }
 
 int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
+                     int (*before_pivot)(void *arg, struct bh_error *err), void *arg,
                      struct bh_error *err)
 {
 	unsigned long prop = cfg->rootfs_propagation ? cfg->rootfs_propagation : MS_PRIVATE;
@@ -777,6 +779,8 @@ int bhc_rootfs_setup(const struct bhc_config *cfg, const int *fds, size_t n_fds,
 		r = apply_sysctls(cfg, rootfd, err);
 	if (!r)
 		r = protect_paths(cfg, rootfd, err);
+	if (!r && before_pivot)
+		r = before_pivot(arg, err);
 	if (!r)
 		r = enter_rootfs(cfg, rootfd, err);
 	close(rootfd);

@@ -30,21 +30,37 @@ void bhc_warn_set_sink(bhc_warn_sink fn)
 	sink = fn ? fn : warn_stderr;
 }
 
-void bhc_warn(const struct bhc_config *cfg, const char *field, const char *fmt, ...)
+__attribute__((format(printf, 3, 0))) static void vwarn(const char *bundle, const char *field,
+                                                        const char *fmt, va_list ap)
 {
 	char line[BH_ERROR_MAX + 4200];
-	int n = snprintf(line, sizeof(line), "bhc: warning: %s%sconfig.json: %s: ",
-	                 cfg && cfg->bundle[0] ? cfg->bundle : "", cfg && cfg->bundle[0] ? "/" : "",
-	                 field);
-	va_list ap;
+	int n = snprintf(line, sizeof(line),
+	                 "bhc: warning: %s%sconfig.json: %s: ", bundle ? bundle : "",
+	                 bundle && *bundle ? "/" : "", field);
 
 	if (n < 0 || (size_t)n >= sizeof(line) - 2)
 		n = (int)strlen(line);
-	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	n = (int)strlen(line);
 	line[n] = '\n';
 	line[n + 1] = 0;
 	sink(line);
+}
+
+void bhc_warn(const struct bhc_config *cfg, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(cfg ? cfg->bundle : NULL, field, fmt, ap);
+	va_end(ap);
+}
+
+void bhc_warn_bundle(const char *bundle, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn(bundle, field, fmt, ap);
+	va_end(ap);
 }

@@ -126,8 +126,8 @@ refused("a missing program", ["process.args[0]", "not in the container's PATH"],
 refused("a bad container id", ["container id", "may only hold"], name="bad/id")
 
 # Unsupported features: explicit errors, never ignored.
-refused("hooks", ["$.hooks: not supported by bhc"],
-        edit=setp(["hooks"], {"prestart": [{"path": "/bin/true"}]}))
+refused("a relative hook path", ["$.hooks.prestart[0].path", "must be an absolute path"],
+        edit=setp(["hooks"], {"prestart": [{"path": "bin/true"}]}))
 refused("an AppArmor profile", ["$.process.apparmorProfile: not supported"],
         edit=setp(["process", "apparmorProfile"], "docker-default"))
 refused("joining a user namespace", ["$.linux.namespaces[5].path", "not supported"],

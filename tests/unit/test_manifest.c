@@ -56,6 +56,13 @@ int main(void)
 	bad("[]", "$: expected an object, got an array", "an array");
 	bad("{\"mode\":\"container\"}", "$.name: expected a string, got nothing", "no name");
 	bad(C(",\"colour\":1"), "$.colour: unknown key", "an unknown field");
+	/* bhd writes bhc's config.json from the manifest alone: hooks, which
+	 * run as host root, have no way in. */
+	bad(C(",\"hooks\":{\"prestart\":[{\"path\":\"/x\"}]}"), "$.hooks: unknown key",
+	    "hooks in a manifest");
+	bad("{\"name\":\"w\",\"mode\":\"container\",\"container\":{\"args\":[\"/x\"],"
+	    "\"hooks\":{}}}",
+	    "$.container.hooks: unknown key", "hooks in a manifest's container");
 	bad("{\"name\":\"Web!\",\"mode\":\"container\",\"container\":{\"args\":[\"/x\"]}}", "$.name 'Web!'",
 	    "a bad name");
 	bad("{\"name\":\"w\",\"mode\":\"lxc\"}", "$.mode 'lxc'", "an unknown mode");
