@@ -320,7 +320,11 @@ b = spec_bundle("uts-other", rfs, "hostname", join({"uts": nsdir + "uts"}, "othe
 p = bhc_run(b, "uts-other")
 t.ok(p.returncode == 1 and "$.hostname: 'other' cannot be set in the uts namespace" in p.stderr,
      "... with another hostname: refused, naming $.hostname", p.stderr + p.stdout)
-pidns = subprocess.Popen(["unshare", "--pid", "--fork", "sleep", "300"])
+# --kill-child: the forked sleep is not this Popen's process, and if it
+# outlived the test it would hold tests/run's pipe (seen: 300 s wasted
+# waiting for the sleep, twice per run); no stdout of ours for it either.
+pidns = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", "sleep", "300"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 helpers.append(pidns)
 child = None
 for _ in range(100):
@@ -334,7 +338,8 @@ p = bhc_run(b, "pid")
 t.ok(child is not None and p.returncode == 1 and "ran" not in p.stdout and
      "$.linux.namespaces: the pid namespace" in p.stderr and "cannot be joined" in p.stderr,
      "joining a pid namespace by path is refused up front, naming the field and why", p.stderr + p.stdout)
-cgjoin = subprocess.Popen(["unshare", "--cgroup", "sleep", "300"])
+cgjoin = subprocess.Popen(["unshare", "--cgroup", "sleep", "300"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
 helpers.append(cgjoin)
 time.sleep(0.2)
 b = spec_bundle("cgroup", rfs, "readlink /proc/self/ns/cgroup", join({"cgroup": "/proc/%d/ns/cgroup" % cgjoin.pid}))
