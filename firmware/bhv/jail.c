@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -231,6 +232,7 @@ int jail_enter(const struct bhv_config *cfg, const struct jail_limits *limits, s
 	int lastcap = bh_cap_last(); /* /proc is gone once the root is */
 	sigset_t set, old;
 	pid_t child;
+	int outer, r;
 
 	if (check_cgroup(cfg, err) < 0)
 		return -1;
@@ -247,19 +249,41 @@ int jail_enter(const struct bhv_config *cfg, const struct jail_limits *limits, s
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	/* The monitor, pid 1 of its namespace, cannot name the outer process
+	 * (its getppid() is 0): a pidfd taken here tells it whether the outer
+	 * process is still there once the parent-death signal is set for
+	 * good. -1 on a kernel without pidfd_open: the check is skipped. */
+	outer = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	child = fork();
 	if (child < 0)
 		return bh_error(err, errno, "fork into the PID namespace");
-	if (child > 0)
+	if (child > 0) {
+		if (outer >= 0)
+			close(outer);
 		supervise(cfg, child, lastcap);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	/* If the outer process dies, so does the VM. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (sethostname("bhv", 3) < 0)
-		return bh_error(err, errno, "set the hostname");
-	if (join_cgroup(cfg, err) < 0 || empty_root(err) < 0 || set_limits(limits, err) < 0)
-		return -1;
-	return drop_privileges(cfg, lastcap, err);
+		r = bh_error(err, errno, "set the hostname");
+	else if (join_cgroup(cfg, err) < 0 || empty_root(err) < 0 || set_limits(limits, err) < 0 ||
+	         drop_privileges(cfg, lastcap, err) < 0)
+		r = -1;
+	/* The uid switch cleared the parent-death signal (commit_creds does):
+	 * without it again, an outer process killed with SIGKILL (bhd's stop
+	 * after its 10 s) left the VM running, orphaned, holding its jail
+	 * uid. An outer process that died before this line is seen on its
+	 * pidfd. */
+	else if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		r = bh_error(err, errno, "set the parent-death signal");
+	else if (outer >= 0 && poll(&(struct pollfd){.fd = outer, .events = POLLIN}, 1, 0) > 0)
+		r = bh_error(err, 0, "the outer process died before the VM started");
+	else
+		r = 0;
+	if (outer >= 0)
+		close(outer);
+	return r;
 }
 
 void close_other_fds(const int *keep, int n)

@@ -132,8 +132,15 @@ class Machine:
         pos = self.pos
         self.expect(r"bhd: ready", timeout, since=0)
         self.pos = max(pos, self.pos)
+        # No bhv may be left (counted by its jail uid, 0x20000000 + slot):
+        # bhd kills a guest that ignores its power button for 10 s, and its
+        # jailed monitor must die with it (it once lived on, orphaned,
+        # holding the first jail uid).
         return self.shell("bhctl list | while read name rest; do case $name in demo-*) "
-                          "bhctl stop $name;; esac; done; bhctl list", timeout=120)
+                          "bhctl stop $name;; esac; done; bhctl list; "
+                          "jailed() { grep -ls '^Uid:[[:space:]]*5368709' /proc/[0-9]*/status | wc -l; }; "
+                          "for i in $(seq 20); do [ $(jailed) = 0 ] && break; sleep 0.5; done; "
+                          "echo bhv processes left: $(jailed)", timeout=120)
 
     # Machine control -------------------------------------------------------
 

@@ -114,8 +114,9 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
         # The floods' own microVMs are the only nested guests (see
         # Machine.stop_demo_workloads).
         st, o = m.stop_demo_workloads()
-        t.ok(st == 0 and not re.search(r"(?m)^demo-\S+\s+\S+\s+running", o),
-             "the image's demo workloads are stopped: the floods' guests are the only nested ones", o)
+        t.ok(st == 0 and not re.search(r"(?m)^demo-\S+\s+\S+\s+running", o)
+             and "bhv processes left: 0" in o,
+             "the image's demo workloads are stopped, no bhv left: the floods' guests are the only nested ones", o)
 
     # init's cap on the workloads as a whole.
     st, o = m.shell("grep MemTotal /proc/meminfo; cat /proc/sys/kernel/pid_max "

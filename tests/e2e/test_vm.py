@@ -178,8 +178,9 @@ def main():
         t.ok(st == 0 and "bhv " in o, "/usr/bin/bhv is installed and runs", o)
         if cfg.get("BH_DEMO_WORKLOADS") == "y":
             st, o = m.stop_demo_workloads()
-            t.ok(st == 0 and not re.search(r"(?m)^demo-\S+\s+\S+\s+running", o),
-                 "the image's demo workloads are stopped: the test's guests are the only nested ones", o)
+            t.ok(st == 0 and not re.search(r"(?m)^demo-\S+\s+\S+\s+running", o)
+                 and "bhv processes left: 0" in o,
+                 "the image's demo workloads are stopped, no bhv left: the test's guests are the only nested ones", o)
         g = Guest(m, arch)
         for group in (run_guest_tests, run_jail_tests, run_net_test, run_bad_input_tests):
             try:
