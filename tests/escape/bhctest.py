@@ -11,6 +11,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -112,6 +113,18 @@ def make_bundle(bhc, path, rootfs, args, edit=None):
         write_config(path, cfg)
     return path
 
+
+
+def bhc_files(bhc, root, *args, timeout=60):
+    """bhc --root root args, with stdout and stderr in files (a created
+    container keeps them open, so pipes would never reach EOF):
+    (status, stdout, stderr)."""
+    with tempfile.TemporaryFile("w+") as o, tempfile.TemporaryFile("w+") as e:
+        p = subprocess.run([bhc, "--root", root] + list(args), stdin=subprocess.DEVNULL, stdout=o, stderr=e,
+                           timeout=timeout)
+        o.seek(0)
+        e.seek(0)
+        return p.returncode, o.read(), e.read()
 
 def write_config(bundle, cfg):
     with open(os.path.join(bundle, "config.json"), "w") as f:

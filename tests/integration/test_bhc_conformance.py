@@ -74,13 +74,7 @@ def bundle(name, cfg, rootfs, args):
 
 
 def bhc_cmd(*args, timeout=60):
-    """bhc with stdout and stderr in files (a created container keeps them)."""
-    with tempfile.TemporaryFile("w+") as o, tempfile.TemporaryFile("w+") as e:
-        p = subprocess.run([bhc, "--root", root] + list(args), stdin=subprocess.DEVNULL, stdout=o, stderr=e,
-                           timeout=timeout)
-        o.seek(0)
-        e.seek(0)
-        return p.returncode, o.read(), e.read()
+    return bhctest.bhc_files(bhc, root, *args, timeout=timeout)
 
 
 def state(name):
