@@ -84,19 +84,45 @@ env = dict(os.environ, BULKHEAD_DATA=os.path.join(tmp, "data.img"))
 SPAWNS = []  # /bin/true's time next to each timed bhctl list
 
 
+def console_events(text):
+    """The console's lines other than the floods' copies: the kernel's,
+    init's and bhd's own, for a failure's details."""
+    return "\n".join(l for l in text.splitlines()
+                     if l.strip() and not re.search(r"flood(-vm)?: (flood: )?line \d+|^BHQ\d+Z: ", l))[-1500:]
+
+
 def timed_list(m):
-    """`bhctl list` in the image, timed there: (status, ms, output)."""
+    """`bhctl list` in the image, timed there: (status, ms, output).
+
+    The result also goes to a file in the image. When the shell's end
+    marker does not come back within 120 s, a second command reads that
+    file: if it holds the timing, bhd answered and only the console lost
+    the marker (said in a diagnostic); if the second command gets no
+    answer either, or the file has no timing, bhctl list got no answer."""
+    pos = m.mark()
     try:
         # /bin/true timed the same way: what starting any program costs
         # on the machine at that moment, bhd not involved.
         st, o = m.shell("ms() { awk -v a=\"${1%% *}\" -v b=\"${2%% *}\" 'BEGIN { printf \"%d\", (b - a) * 1000 }'; }; "
-                        "a=$(cat /proc/uptime); /bin/true; b=$(cat /proc/uptime); echo spawn=$(ms \"$a\" \"$b\"); "
+                        "{ a=$(cat /proc/uptime); /bin/true; b=$(cat /proc/uptime); echo spawn=$(ms \"$a\" \"$b\"); "
                         "a=$(cat /proc/uptime); bhctl list; s=$?; b=$(cat /proc/uptime); echo took=$(ms \"$a\" \"$b\"); "
-                        "exit $s", timeout=120)
+                        "echo status=$s; } >/tmp/limits-list.txt 2>&1; cat /tmp/limits-list.txt; exit $s", timeout=120)
     except Timeout as e:
-        # Without the output limit the flood drowns the console and the
-        # shell with it (seen on an image without it).
-        return 1, -1, "no answer: %s" % str(e)[-500:]
+        first = str(e)
+        try:
+            _, o = m.shell("cat /tmp/limits-list.txt", timeout=120)
+        except Timeout:
+            # Without the output limit the flood drowns the console and the
+            # shell with it (seen on an image without it).
+            return 1, -1, "no answer in 240 s: %s\nthe console's other lines since the command:\n%s" \
+                % (first[-300:], console_events(m.console[pos:].decode("utf-8", "replace")))
+        st = re.search(r"status=(\d+)", o)
+        if not re.search(r"took=\d+", o) or not st:
+            return 1, -1, "no answer: bhctl list had not returned after 120 s:\n%s\n" \
+                "the console's other lines since the command:\n%s" % (o, console_events(m.console[pos:].decode("utf-8", "replace")))
+        t.diag("the console lost the shell's end marker for one bhctl list (read back from the image); "
+               "its other lines then:\n%s" % console_events(m.console[pos:].decode("utf-8", "replace")))
+        st = int(st.group(1))
     took, spawn = re.search(r"took=(\d+)", o), re.search(r"spawn=(\d+)", o)
     SPAWNS.append(int(spawn.group(1)) if spawn else -1)
     return st, int(took.group(1)) if took else -1, o
