@@ -112,17 +112,20 @@ def timed_list(m):
         try:
             _, o = m.shell("cat /tmp/limits-list.txt", timeout=120)
         except Timeout:
+            o = None
+        events = console_events(m.console[pos:].decode("utf-8", "replace"))
+        if o is None:
             # Without the output limit the flood drowns the console and the
             # shell with it (seen on an image without it).
             return 1, -1, "no answer in 240 s: %s\nthe console's other lines since the command:\n%s" \
-                % (first[-300:], console_events(m.console[pos:].decode("utf-8", "replace")))
-        st = re.search(r"status=(\d+)", o)
-        if not re.search(r"took=\d+", o) or not st:
+                % (first[-300:], events)
+        status = re.search(r"status=(\d+)", o)
+        if not status or not re.search(r"took=\d+", o):
             return 1, -1, "no answer: bhctl list had not returned after 120 s:\n%s\n" \
-                "the console's other lines since the command:\n%s" % (o, console_events(m.console[pos:].decode("utf-8", "replace")))
+                "the console's other lines since the command:\n%s" % (o, events)
         t.diag("the console lost the shell's end marker for one bhctl list (read back from the image); "
-               "its other lines then:\n%s" % console_events(m.console[pos:].decode("utf-8", "replace")))
-        st = int(st.group(1))
+               "its other lines then:\n%s" % events)
+        st = int(status.group(1))
     took, spawn = re.search(r"took=(\d+)", o), re.search(r"spawn=(\d+)", o)
     SPAWNS.append(int(spawn.group(1)) if spawn else -1)
     return st, int(took.group(1)) if took else -1, o

@@ -114,7 +114,6 @@ def make_bundle(bhc, path, rootfs, args, edit=None):
     return path
 
 
-
 def bhc_files(bhc, root, *args, timeout=60):
     """bhc --root root args, with stdout and stderr in files (a created
     container keeps them open, so pipes would never reach EOF):
@@ -125,6 +124,7 @@ def bhc_files(bhc, root, *args, timeout=60):
         o.seek(0)
         e.seek(0)
         return p.returncode, o.read(), e.read()
+
 
 def write_config(bundle, cfg):
     with open(os.path.join(bundle, "config.json"), "w") as f:
