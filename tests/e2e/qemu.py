@@ -88,18 +88,45 @@ class Machine:
         to its end."""
         rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
         deadline = time.monotonic() + timeout
+        start = self.pos if since is None else since
         while True:
-            m = rx.search(self.console, self.pos if since is None else since)
+            m = rx.search(self.console, start)
             if m:
                 self.pos = m.end()
                 return m
             left = deadline - time.monotonic()
             if left <= 0:
-                raise Timeout("no %r within %ds; console ends with:\n%s"
-                              % (pattern, timeout, self.tail()))
+                raise Timeout("no %r within %ds; console ends with:\n%s%s"
+                              % (pattern, timeout, self.tail(), self.reboots(start)))
             if self._read(min(left, 1.0)) is None:
                 raise Timeout("QEMU exited (status %s) before %r; console ends with:\n%s"
                               % (self.proc.wait(), pattern, self.tail()))
+
+    def reboots(self, since=0):
+        """What the gateway's kernel and init said last before each new
+        boot after console position `since`, and whether the watchdog
+        reset it: a gateway that resets during a test (a kernel panic with
+        panic=-1, the watchdog) otherwise shows only as a missing answer,
+        and the new boot's lines push the cause out of the console's tail.
+        Empty when it did not reboot."""
+        report = []
+        # The first boot is the machine's start, not a reboot.
+        since = max(since, self.console.find(b"] Linux version ") + 1)
+        for b in re.finditer(rb"\] Linux version ", self.console[since:]):
+            at = since + b.start()
+            before = self.console[since:at].decode("utf-8", "replace").splitlines()[:-1]
+            # The gateway kernel's own lines ("[   12.345] ...") and init's;
+            # workload output (bhd: <name>: ...) is left out.
+            own = [l.rstrip("\r") for l in before if re.match(r"\s*\[\s*\d+\.\d+\] |init: ", l)]
+            after = self.console[at:at + 400000].decode("utf-8", "replace")
+            cause = "the watchdog reset it" if "the last reset was the watchdog's" in after \
+                else "not the watchdog (a kernel panic reboots at once with panic=-1)"
+            last = own[-40:]
+            key = [l for l in last if re.search(r"Kernel panic|BUG|Oops|corrupted|watchdog|Call Trace", l)]
+            report.append("\nTHE GATEWAY REBOOTED at console byte %d: %s; %s\nits kernel and init said last:\n%s"
+                          % (at, cause, (key or last or ["no kernel line before it"])[0].strip(),
+                             "\n".join(last) or "(nothing)"))
+        return "".join(report)
 
     def send(self, text):
         self.proc.stdin.write(text.encode())
