@@ -110,21 +110,28 @@ class Machine:
         and the new boot's lines push the cause out of the console's tail.
         Empty when it did not reboot."""
         report = []
-        # The first boot is the machine's start, not a reboot.
-        since = max(since, self.console.find(b"] Linux version ") + 1)
-        for b in re.finditer(rb"\] Linux version ", self.console[since:]):
-            at = since + b.start()
-            before = self.console[since:at].decode("utf-8", "replace").splitlines()[:-1]
+        boots = [b.start() for b in re.finditer(rb"\] Linux version ", self.console)]
+        # The first boot is the machine's start, not a reboot. The lines
+        # before a reboot are read from the boot before it, not from
+        # `since`: a panic may come just before the command that misses it.
+        for prev, at in zip(boots, boots[1:]):
+            if at < since:
+                continue
+            before = self.console[max(prev, at - 300000):at].decode("utf-8", "replace").splitlines()[:-1]
             # The gateway kernel's own lines ("[   12.345] ...") and init's;
             # workload output (bhd: <name>: ...) is left out.
             own = [l.rstrip("\r") for l in before if re.match(r"\s*\[\s*\d+\.\d+\] |init: ", l)]
             after = self.console[at:at + 400000].decode("utf-8", "replace")
-            cause = "the watchdog reset it" if "the last reset was the watchdog's" in after \
-                else "not the watchdog (a kernel panic reboots at once with panic=-1)"
-            last = own[-40:]
-            key = [l for l in last if re.search(r"Kernel panic|BUG|Oops|corrupted|watchdog|Call Trace", l)]
+            last = own[-60:]
+            key = [l for l in last if re.search(r"Kernel panic|BUG|Oops|corrupted|Call Trace", l)]
+            if "the last reset was the watchdog's" in after:
+                cause = "the watchdog reset it"
+            elif key:
+                cause = "a kernel panic (panic=-1 reboots at once)"
+            else:
+                cause = "no panic on the console, not the watchdog (a reset from outside, or a triple fault)"
             report.append("\nTHE GATEWAY REBOOTED at console byte %d: %s; %s\nits kernel and init said last:\n%s"
-                          % (at, cause, (key or last or ["no kernel line before it"])[0].strip(),
+                          % (at, cause, (key or last[-1:] or ["no kernel line before it"])[0].strip(),
                              "\n".join(last) or "(nothing)"))
         return "".join(report)
 

@@ -76,7 +76,17 @@ for name, args in ARGS.items():
 sq = os.path.join(tmp, "payload.sqfs")
 subprocess.run(["mksquashfs", payload, sq, "-quiet", "-no-progress", "-all-root"], check=True,
                capture_output=True)
-extra = ["-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % sq,
+# The gateway's KVM without nested paging (-npt: it shadows the guest's
+# page tables itself). With QEMU 7.2's emulated nested paging under TCG,
+# the gateway kernel panicked ("corrupted stack end detected inside
+# scheduler", in bhv's vCPU thread) in 3 of 5 three-minute VM floods here
+# on 2026-12-07, and in CI's last two runs, and the nested guest itself
+# triple-faulted 7 times; with -npt in none of 3 floods, and no triple
+# fault. bhd's answers, the subject here, do not depend on how the
+# gateway pages its guest. QEMU takes the last -cpu: this one replaces
+# the start script's.
+extra = ["-cpu", "max,-npt",
+         "-drive", "file=%s,if=none,id=payload,format=raw,readonly=on" % sq,
          "-device", "virtio-blk-pci,drive=payload,serial=payload"]
 env = dict(os.environ, BULKHEAD_DATA=os.path.join(tmp, "data.img"))
 
@@ -89,6 +99,13 @@ def console_events(text):
     init's and bhd's own, for a failure's details."""
     return "\n".join(l for l in text.splitlines()
                      if l.strip() and not re.search(r"flood(-vm)?: (flood: )?line \d+|^BHQ\d+Z: ", l))[-1000:]
+
+
+def panicked_in_emulated_svm(m, rebooted):
+    """Whether the reboot that m.reboots() described was a kernel panic in
+    bhv (the monitor of the nested guest) on a gateway under TCG."""
+    return "accelerator tcg" in m.text() and re.search(r"Kernel panic", rebooted) is not None \
+        and re.search(r"Comm: bhv ", rebooted) is not None and rebooted.count("THE GATEWAY REBOOTED") == 1
 
 
 def timed_list(m):
@@ -216,16 +233,39 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
     for name in ("flood", "flood-vm"):
         st, o = m.shell("bhctl install /tmp/payload/%s.bundle" % name, timeout=120)
         t.ok(st == 0 and "installed " + name in o, "bhctl install %s (prints as fast as it can)" % name, o)
-    times, bad = [], []
-    for i in range(18):
-        time.sleep(10)
-        st, ms, o = timed_list(m)
-        times.append(ms)
-        if st != 0 or not re.search(r"(?m)^flood\s+container\s+running", o) \
-                or not re.search(r"(?m)^flood-vm\s+vm\s+(running|restarting)", o):
-            bad.append(o)
-        if o.startswith("no answer"):
+    flood_start = m.mark()
+    for attempt in (1, 2):
+        times, bad = [], []
+        for i in range(18):
+            time.sleep(10)
+            m.mark()
+            if m.reboots(flood_start):
+                bad.append("no answer: the gateway rebooted" + m.reboots(flood_start))
+                break
+            st, ms, o = timed_list(m)
+            times.append(ms)
+            if st != 0 or not re.search(r"(?m)^flood\s+container\s+running", o) \
+                    or not re.search(r"(?m)^flood-vm\s+vm\s+(running|restarting)", o):
+                bad.append(o)
+            if o.startswith("no answer"):
+                break
+        rebooted = m.reboots(flood_start)
+        if attempt == 2 or not panicked_in_emulated_svm(m, rebooted):
             break
+        # Once, and only under TCG: should the gateway kernel still panic
+        # in the VM flood's monitor (QEMU's emulated SVM, see -npt above),
+        # the floods run again on the rebooted gateway, where bhd starts
+        # the installed workloads again; a second panic fails.
+        t.diag("the gateway rebooted during the floods, under TCG's emulated SVM; they run again on the "
+               "new boot:%s" % rebooted)
+        try:
+            m.expect(r"bhd: started flood-vm", 300, m.console.rfind(b"] Linux version "))
+            m.send("\n")
+            m.expect(r"# ", 30)
+        except Timeout as e:
+            t.ok(False, "the gateway comes back after the panic with bhd and a shell", str(e))
+            t.done()
+        flood_start = m.mark()
     t.diag("bhctl list during the floods: %s ms (TCG)" % ", ".join(str(x) for x in times))
     t.diag("/bin/true at the same moments: %s ms" % ", ".join(str(x) for x in SPAWNS[-len(times):]))
     faults = re.findall(r"bhd: flood-vm: bhv: (triple fault[^\r\n]*)", m.text())
@@ -274,10 +314,12 @@ with Machine(images, extra_args=extra, env=env, log_path=os.path.join(out, "e2e-
          "the VM's guest flooded its console (%s lines of it in its log)" % (nums[0] if nums else "?"), o)
     t.ok(len(nums) >= 2 and int(nums[-1]) <= 2 * 256 * 1024 + 4096,
          "the VM flood's log stays bounded (%s bytes)" % (nums[-1] if nums else "?"), o)
-    starts = re.findall(r"init: service bhd started \(pid (\d+)\)", m.text())
-    t.ok(len(starts) == 1 and "service bhd (pid" not in m.text(),
+    # On this boot (the floods may have run again after a reboot, above).
+    boot = m.console[m.console.rfind(b"] Linux version "):].decode("utf-8", "replace")
+    starts = re.findall(r"init: service bhd started \(pid (\d+)\)", boot)
+    t.ok(len(starts) == 1 and "service bhd (pid" not in boot,
          "bhd ran through all of it without a restart (pid %s)" % ", ".join(starts),
-         "\n".join(l for l in m.text().splitlines() if "service bhd" in l))
+         "\n".join(l for l in boot.splitlines() if "service bhd" in l))
     m.shell("bhctl remove flood; bhctl remove flood-vm; bhctl remove bomb; bhctl remove hog", timeout=180)
     m.qmp("quit")
     m.wait_exit(30)
