@@ -81,7 +81,7 @@ subprocess.run(["mksquashfs", payload, sq, "-quiet", "-no-progress", "-all-root"
 # the gateway kernel panicked ("corrupted stack end detected inside
 # scheduler", in bhv's vCPU thread) in 3 of 5 three-minute VM floods here
 # on 2026-12-07, and in CI's last two runs, and the nested guest itself
-# triple-faulted 7 times; with -npt in none of 3 floods, and no triple
+# triple-faulted 7 times; with -npt in none of 4 floods, and no triple
 # fault. bhd's answers, the subject here, do not depend on how the
 # gateway pages its guest. QEMU takes the last -cpu: this one replaces
 # the start script's.
