@@ -20,6 +20,10 @@ import tempfile
 import time
 
 
+# The kernel's first line, once per boot: where a boot, or a reboot, begins.
+BOOT_LINE = b"] Linux version "
+
+
 class Timeout(Exception):
     pass
 
@@ -110,7 +114,7 @@ class Machine:
         and the new boot's lines push the cause out of the console's tail.
         Empty when it did not reboot."""
         report = []
-        boots = [b.start() for b in re.finditer(rb"\] Linux version ", self.console)]
+        boots = [b.start() for b in re.finditer(re.escape(BOOT_LINE), self.console)]
         # The first boot is the machine's start, not a reboot. The lines
         # before a reboot are read from the boot before it, not from
         # `since`: a panic may come just before the command that misses it.
@@ -121,10 +125,9 @@ class Machine:
             # The gateway kernel's own lines ("[   12.345] ...") and init's;
             # workload output (bhd: <name>: ...) is left out.
             own = [l.rstrip("\r") for l in before if re.match(r"\s*\[\s*\d+\.\d+\] |init: ", l)]
-            after = self.console[at:at + 400000].decode("utf-8", "replace")
             last = own[-60:]
             key = [l for l in last if re.search(r"Kernel panic|BUG|Oops|corrupted|Call Trace", l)]
-            if "the last reset was the watchdog's" in after:
+            if b"the last reset was the watchdog's" in self.console[at:at + 400000]:
                 cause = "the watchdog reset it"
             elif key:
                 cause = "a kernel panic (panic=-1 reboots at once)"
@@ -134,6 +137,10 @@ class Machine:
                           % (at, cause, (key or last[-1:] or ["no kernel line before it"])[0].strip(),
                              "\n".join(last) or "(nothing)"))
         return "".join(report)
+
+    def last_boot(self):
+        """The console position where the machine's latest boot began."""
+        return self.console.rfind(BOOT_LINE)
 
     def send(self, text):
         self.proc.stdin.write(text.encode())
